@@ -1,0 +1,385 @@
+//! Located, coded problems found while loading a workflow or scenario.
+
+use serde::Serialize;
+use std::fmt;
+use std::ops::Range;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The file cannot be used.
+    Error,
+    /// Legal but suspicious.
+    Warning,
+}
+
+/// Stable diagnostic codes. The string forms (`Code::as_str`) are a contract: tools may
+/// match on them; new codes may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "&'static str")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Code {
+    Syntax,
+    UnsupportedFormat,
+    DuplicateId,
+    UnknownAgency,
+    UnknownGroup,
+    UnknownTask,
+    UnknownMachine,
+    UnknownPolicy,
+    UnknownState,
+    UnknownAction,
+    UnknownDocument,
+    DependencyCycle,
+    AgencyCycle,
+    DocumentCycle,
+    InitialState,
+    UnreachableState,
+    NoTerminalState,
+    TransitionFromTerminal,
+    TimedTransition,
+    EscalationOrder,
+    InvalidTime,
+    InvalidDate,
+    InvalidDuration,
+    InvalidOffset,
+    InvalidClockTime,
+    ZeroInterval,
+    NoWorkingDays,
+    MissingLead,
+    LeadWithForEach,
+    EmptyGroup,
+    StartsBeforeIssue,
+    DueBeforeDependency,
+    DueBeforeStart,
+    EmptyScenario,
+    EventBeforeStart,
+}
+
+impl Code {
+    /// The stable kebab-case form, e.g. `unknown-agency`.
+    ///
+    /// ```
+    /// assert_eq!(directrix_core::Code::DependencyCycle.as_str(), "dependency-cycle");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "syntax",
+            Code::UnsupportedFormat => "unsupported-format",
+            Code::DuplicateId => "duplicate-id",
+            Code::UnknownAgency => "unknown-agency",
+            Code::UnknownGroup => "unknown-group",
+            Code::UnknownTask => "unknown-task",
+            Code::UnknownMachine => "unknown-machine",
+            Code::UnknownPolicy => "unknown-policy",
+            Code::UnknownState => "unknown-state",
+            Code::UnknownAction => "unknown-action",
+            Code::UnknownDocument => "unknown-document",
+            Code::DependencyCycle => "dependency-cycle",
+            Code::AgencyCycle => "agency-cycle",
+            Code::DocumentCycle => "document-cycle",
+            Code::InitialState => "initial-state",
+            Code::UnreachableState => "unreachable-state",
+            Code::NoTerminalState => "no-terminal-state",
+            Code::TransitionFromTerminal => "transition-from-terminal",
+            Code::TimedTransition => "timed-transition",
+            Code::EscalationOrder => "escalation-order",
+            Code::InvalidTime => "invalid-time",
+            Code::InvalidDate => "invalid-date",
+            Code::InvalidDuration => "invalid-duration",
+            Code::InvalidOffset => "invalid-offset",
+            Code::InvalidClockTime => "invalid-clock-time",
+            Code::ZeroInterval => "zero-interval",
+            Code::NoWorkingDays => "no-working-days",
+            Code::MissingLead => "missing-lead",
+            Code::LeadWithForEach => "lead-with-for-each",
+            Code::EmptyGroup => "empty-group",
+            Code::StartsBeforeIssue => "starts-before-issue",
+            Code::DueBeforeDependency => "due-before-dependency",
+            Code::DueBeforeStart => "due-before-start",
+            Code::EmptyScenario => "empty-scenario",
+            Code::EventBeforeStart => "event-before-start",
+        }
+    }
+}
+
+impl From<Code> for &'static str {
+    fn from(code: Code) -> Self {
+        code.as_str()
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// One problem, with where it is and what to do.
+///
+/// ```
+/// let diagnostics = directrix_core::check("(format: 1,");
+/// let first = &diagnostics[0];
+/// assert_eq!(first.code.as_str(), "syntax");
+/// assert_eq!(first.location.unwrap().line, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: Code,
+    /// What is wrong, as a fact.
+    pub message: String,
+    /// Byte range in the source, when known.
+    pub span: Option<Range<usize>>,
+    /// Line and column of the span's start, when known.
+    pub location: Option<Location>,
+    /// What to do about it, when there is a suggestion.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// Whether this is an error (not a warning).
+    ///
+    /// ```
+    /// let d = &directrix_core::check("")[0];
+    /// assert!(d.is_error());
+    /// ```
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if let Some(location) = self.location {
+            write!(f, "{location}: ")?;
+        }
+        write!(f, "{severity}[{}]: {}", self.code, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Converts byte offsets to line:column.
+pub(crate) fn location_of(source: &str, offset: usize) -> Location {
+    let offset = floor_char_boundary(source, offset);
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Location { line, column }
+}
+
+/// Converts a 1-based line:column (columns in characters) to a byte offset.
+pub(crate) fn offset_of(source: &str, location: Location) -> usize {
+    let mut offset = 0;
+    for (index, line) in source.split_inclusive('\n').enumerate() {
+        if index + 1 == location.line {
+            let column_bytes: usize = line
+                .chars()
+                .take(location.column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return offset + column_bytes;
+        }
+        offset += line.len();
+    }
+    source.len()
+}
+
+fn floor_char_boundary(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Suggests the closest candidate to a misspelt id, if one is close enough.
+///
+/// ```
+/// let hint = directrix_core::did_you_mean("heath", ["health", "police"]);
+/// assert_eq!(hint.as_deref(), Some("health"));
+/// ```
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(wrong, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, candidate)| candidate.to_owned())
+}
+
+/// Finds where things are in RON source text, so semantic diagnostics can point at the
+/// offending item. RON's deserializer keeps no spans, so this scans the text for string
+/// literals and the field name before each; good enough to point at ids and references.
+#[derive(Debug)]
+pub(crate) struct Locator {
+    strings: Vec<StringToken>,
+    fields: Vec<(String, usize)>,
+}
+
+#[derive(Debug)]
+struct StringToken {
+    field: Option<String>,
+    value: String,
+    span: Range<usize>,
+}
+
+impl Locator {
+    pub(crate) fn new(source: &str) -> Self {
+        let bytes = source.as_bytes();
+        let mut strings = Vec::new();
+        let mut fields = Vec::new();
+        let mut last_ident: Option<(String, usize)> = None;
+        let mut pending_field: Option<String> = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                        i += 1;
+                    }
+                    i += 2;
+                }
+                b'"' => {
+                    let start = i;
+                    let mut value = Vec::new();
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                            i += 1;
+                        }
+                        value.push(bytes[i]);
+                        i += 1;
+                    }
+                    i += 1;
+                    strings.push(StringToken {
+                        field: pending_field.clone(),
+                        value: String::from_utf8_lossy(&value).into_owned(),
+                        span: start..i.min(bytes.len()),
+                    });
+                    last_ident = None;
+                    continue;
+                }
+                b':' => {
+                    if let Some((ident, at)) = last_ident.take() {
+                        fields.push((ident.clone(), at));
+                        pending_field = Some(ident);
+                    }
+                }
+                b'[' | b'(' | b',' | b' ' | b'\t' | b'\r' | b'\n' => {
+                    if matches!(bytes[i], b',') {
+                        pending_field = None;
+                    }
+                    if bytes[i] == b'(' {
+                        // A struct opens: its first string is not a value of the enclosing field.
+                        last_ident = None;
+                    }
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    let start = i;
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
+                    {
+                        i += 1;
+                    }
+                    last_ident = Some((source[start..i].to_owned(), start));
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Self { strings, fields }
+    }
+
+    /// Byte offset where the field `name` first appears as a key.
+    pub(crate) fn field(&self, name: &str) -> Option<usize> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, at)| *at)
+    }
+
+    /// The `nth` (0-based) occurrence of `field: "value"` at or after `from`.
+    pub(crate) fn keyed(
+        &self,
+        field: &str,
+        value: &str,
+        from: usize,
+        nth: usize,
+    ) -> Option<Range<usize>> {
+        self.strings
+            .iter()
+            .filter(|s| s.span.start >= from && s.value == value)
+            .filter(|s| s.field.as_deref() == Some(field))
+            .nth(nth)
+            .map(|s| s.span.clone())
+    }
+
+    /// The first string literal `"value"` in `within`.
+    pub(crate) fn string_in(&self, value: &str, within: Range<usize>) -> Option<Range<usize>> {
+        self.strings
+            .iter()
+            .find(|s| s.span.start >= within.start && s.span.start < within.end && s.value == value)
+            .map(|s| s.span.clone())
+    }
+
+    /// The first string literal of field `field` in `within`.
+    pub(crate) fn field_string_in(
+        &self,
+        field: &str,
+        within: Range<usize>,
+    ) -> Option<Range<usize>> {
+        self.strings
+            .iter()
+            .find(|s| {
+                s.span.start >= within.start
+                    && s.span.start < within.end
+                    && s.field.as_deref() == Some(field)
+            })
+            .map(|s| s.span.clone())
+    }
+
+    /// Byte offset of the first key `field` in `within`.
+    pub(crate) fn field_in(&self, field: &str, within: Range<usize>) -> Option<usize> {
+        self.fields
+            .iter()
+            .find(|(name, at)| name == field && *at >= within.start && *at < within.end)
+            .map(|(_, at)| *at)
+    }
+}

@@ -1,0 +1,1637 @@
+//! The sans-IO engine: an [`Instance`] of a workflow, fed inputs and a time, returning
+//! effects as values.
+//!
+//! Method kinds: inputs ([`Instance::act`], [`Instance::advance`]) change state and return
+//! the effects they caused; [`Instance::next_timer`] says when to call `advance` next;
+//! getters ([`Instance::status`], [`Instance::inbox`], ...) never change anything.
+//! Time only moves forward. Every input that succeeds is journaled; an input that fails
+//! returns an error and changes nothing.
+
+use crate::plan::critical_chain;
+use crate::spec::{EscalationAction, Guard, StateKind};
+use crate::time::Timestamp;
+use crate::workflow::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Where a task instance is in its life, outside the machine's own states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Starts at a later time.
+    Waiting,
+    /// Starts when its dependencies are done.
+    Blocked,
+    /// In its machine.
+    Running,
+}
+
+/// The live state of one task instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskState {
+    /// Life phase.
+    pub phase: Phase,
+    /// Current machine state (the initial state until running).
+    pub state: StateId,
+    /// The lead after a reassignment, if any.
+    pub reassigned_to: Option<AgencyId>,
+    /// When the task started (may precede the instance).
+    pub started_at: Option<Timestamp>,
+    /// When the current state was entered.
+    pub entered_at: Timestamp,
+    /// The current due time (the current occurrence, for recurring tasks).
+    pub due: Option<Timestamp>,
+    /// The original due time, kept for reporting lateness.
+    pub first_due: Option<Timestamp>,
+    /// The current due time has passed without the work handed in.
+    pub overdue: bool,
+    /// Any due time of this instance has passed without the work handed in.
+    pub ever_overdue: bool,
+    /// The highest escalation level fired (0: none); never decreases.
+    pub level: u8,
+    /// When the task reached a terminal state.
+    pub finished_at: Option<Timestamp>,
+    state_epoch: u32,
+    due_epoch: u32,
+}
+
+/// A pending timer. Ordered by time, then instance, then kind: that order is the
+/// deterministic tie-break when several fire at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Timer {
+    at: Timestamp,
+    task: InstanceId,
+    kind: TimerKind,
+}
+
+/// Timers carry the epoch they were set in; a change of state or due time makes older
+/// timers stale, and stale timers are skipped rather than searched for and removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum TimerKind {
+    Start,
+    Due { epoch: u32 },
+    Level { level: u16, epoch: u32 },
+    Timed { transition: u16, epoch: u32 },
+}
+
+/// Why the next timer is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum TimerReason {
+    /// A task starts.
+    Start,
+    /// A due time.
+    Due,
+    /// An escalation level (numbered from 1).
+    Escalation {
+        /// Level number.
+        level: u8,
+    },
+    /// A timed transition.
+    Timed {
+        /// Its action.
+        action: ActionId,
+    },
+}
+
+/// The next moment the instance needs `advance`, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NextTimer {
+    /// When.
+    pub at: Timestamp,
+    /// Which task instance.
+    pub task: InstanceId,
+    /// Why.
+    pub reason: TimerReason,
+}
+
+/// One input, as journaled. Replaying the journal rebuilds the identical instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "input")]
+pub enum Input {
+    /// The instance started.
+    Start {
+        /// When.
+        at: Timestamp,
+    },
+    /// An agency acted.
+    Act {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        actor: AgencyId,
+        /// On which task instance.
+        task: InstanceId,
+        /// Which action.
+        action: ActionId,
+        /// Free text.
+        note: Option<String>,
+    },
+    /// Time advanced.
+    Advance {
+        /// To when.
+        to: Timestamp,
+    },
+}
+
+/// Something the host should deliver or show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Effect {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The task instance concerned.
+    pub task: InstanceId,
+    /// What happened.
+    pub kind: EffectKind,
+}
+
+/// What happened. The snake_case names ([`EffectKind::name`]) are a stable contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum EffectKind {
+    /// The task started: its lead should be told.
+    Started,
+    /// Its dependencies are done: it may proceed.
+    Unblocked,
+    /// A transition fired.
+    Transitioned {
+        /// The action.
+        action: ActionId,
+        /// Previous state.
+        from: StateId,
+        /// New state.
+        to: StateId,
+        /// Who fired it; `None` for the system (a timed transition).
+        actor: Option<AgencyId>,
+    },
+    /// A recurring task's next occurrence is now due.
+    Rescheduled {
+        /// The new due time.
+        due: Timestamp,
+    },
+    /// The due time passed without the work handed in.
+    Overdue {
+        /// The missed due time.
+        due: Timestamp,
+    },
+    /// An escalation level reminded `target`.
+    Reminded {
+        /// Level number from 1.
+        level: u8,
+        /// Who is reminded.
+        target: AgencyId,
+    },
+    /// An escalation level warned `target`.
+    Warned {
+        /// Level number from 1.
+        level: u8,
+        /// Who is warned.
+        target: AgencyId,
+    },
+    /// An escalation level raised the matter to `target`.
+    Escalated {
+        /// Level number from 1.
+        level: u8,
+        /// Who it is raised to.
+        target: AgencyId,
+    },
+    /// An escalation level handed the task to `target`.
+    Reassigned {
+        /// Level number from 1.
+        level: u8,
+        /// The new lead.
+        target: AgencyId,
+    },
+    /// The task reached a `Done` state.
+    Completed {
+        /// No due time of it was ever missed.
+        on_time: bool,
+    },
+    /// The task reached a `Cancelled` state.
+    Cancelled,
+}
+
+impl EffectKind {
+    /// The stable snake_case name, e.g. `escalated`.
+    ///
+    /// ```
+    /// assert_eq!(directrix_core::EffectKind::Started.name(), "started");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            EffectKind::Started => "started",
+            EffectKind::Unblocked => "unblocked",
+            EffectKind::Transitioned { .. } => "transitioned",
+            EffectKind::Rescheduled { .. } => "rescheduled",
+            EffectKind::Overdue { .. } => "overdue",
+            EffectKind::Reminded { .. } => "reminded",
+            EffectKind::Warned { .. } => "warned",
+            EffectKind::Escalated { .. } => "escalated",
+            EffectKind::Reassigned { .. } => "reassigned",
+            EffectKind::Completed { .. } => "completed",
+            EffectKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Why an input was refused. The instance is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActError {
+    /// The input's time is before the instance's current time.
+    #[error(
+        "time went backwards: {at} is before the instance's current time {now} (send inputs in time order)"
+    )]
+    TimeWentBackwards {
+        /// The input's time.
+        at: Timestamp,
+        /// The instance's current time.
+        now: Timestamp,
+    },
+    /// Timers are due before the action; they must fire first.
+    #[error("timers are due at {next}, before this action at {at} (call advance({at}) first)")]
+    TimersPending {
+        /// The action's time.
+        at: Timestamp,
+        /// The first pending timer.
+        next: Timestamp,
+    },
+    /// No such task instance.
+    #[error("unknown task `{name}`{}", hint_text(.hint))]
+    UnknownTask {
+        /// The name given.
+        name: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// No such agency.
+    #[error("unknown agency `{name}`{}", hint_text(.hint))]
+    UnknownAgency {
+        /// The name given.
+        name: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// The task's machine has no such action.
+    #[error("task `{task}` has no action `{action}`{}", hint_text(.hint))]
+    UnknownAction {
+        /// The task instance.
+        task: String,
+        /// The action given.
+        action: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// The task starts later.
+    #[error("task `{task}` has not started; it starts at {starts_at}")]
+    NotStarted {
+        /// The task instance.
+        task: String,
+        /// When it starts.
+        starts_at: Timestamp,
+    },
+    /// The task, or this action, waits for unfinished dependencies.
+    #[error("task `{task}` is blocked until these tasks are done: {}", .waiting_for.join(", "))]
+    Blocked {
+        /// The task instance.
+        task: String,
+        /// The unfinished dependencies.
+        waiting_for: Vec<String>,
+    },
+    /// The action does not apply in the current state.
+    #[error("`{action}` is not possible for task `{task}` in state `{state}` (possible now: {})", list_or_none(.possible))]
+    InvalidTransition {
+        /// The task instance.
+        task: String,
+        /// Its state.
+        state: String,
+        /// The action given.
+        action: String,
+        /// Actions possible from this state.
+        possible: Vec<String>,
+    },
+    /// The actor holds none of the roles the transition names.
+    #[error("agency `{actor}` may not `{action}` task `{task}` (allowed: {})", .allowed.join(", "))]
+    NotAllowed {
+        /// The actor.
+        actor: String,
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// Roles (and their agencies) allowed.
+        allowed: Vec<String>,
+    },
+    /// A `BeforeDue` guard failed.
+    #[error("`{action}` on task `{task}` had to come before its due time {due}")]
+    PastDue {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// The due time.
+        due: Timestamp,
+    },
+}
+
+fn hint_text(hint: &Option<String>) -> String {
+    hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl ActError {
+    /// A stable snake_case code for hosts, e.g. `not_allowed`.
+    ///
+    /// ```
+    /// let e = directrix_core::ActError::UnknownAgency { name: "x".into(), hint: None };
+    /// assert_eq!(e.code(), "unknown_agency");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActError::TimeWentBackwards { .. } => "time_went_backwards",
+            ActError::TimersPending { .. } => "timers_pending",
+            ActError::UnknownTask { .. } => "unknown_task",
+            ActError::UnknownAgency { .. } => "unknown_agency",
+            ActError::UnknownAction { .. } => "unknown_action",
+            ActError::NotStarted { .. } => "not_started",
+            ActError::Blocked { .. } => "blocked",
+            ActError::InvalidTransition { .. } => "invalid_transition",
+            ActError::NotAllowed { .. } => "not_allowed",
+            ActError::PastDue { .. } => "past_due",
+        }
+    }
+}
+
+/// The serialisable state of an instance: what a snapshot carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceState {
+    started_at: Timestamp,
+    now: Timestamp,
+    tasks: Vec<TaskState>,
+    /// Per task definition: how many of its instances are done.
+    done: Vec<u32>,
+    timers: BTreeSet<Timer>,
+    journal: Vec<Input>,
+}
+
+/// A running workflow instance.
+///
+/// # Example: the host loop
+/// ```
+/// use std::sync::Arc;
+/// use directrix_core::{load, Instance, Timestamp, UtcOffset};
+///
+/// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
+/// let hanoi = workflow.calendar().offset();
+/// let start = Timestamp::parse("2021-05-07 08:00", hanoi)?;
+/// let (mut instance, effects) = Instance::start(workflow.clone(), start);
+/// assert!(effects.iter().any(|e| e.kind.name() == "started"));
+///
+/// // An agency acts: the host authenticated it; the engine checks its role.
+/// let at = Timestamp::parse("2021-05-07 09:00", hanoi)?;
+/// instance.advance(at)?;
+/// let effects = instance.act_by_name(at, "health", "health_readiness", "acknowledge", None)?;
+/// assert_eq!(effects[0].kind.name(), "transitioned");
+///
+/// // Time passes: fire every timer up to a horizon, in order.
+/// let horizon = Timestamp::parse("2021-05-21 17:00", hanoi)?;
+/// while let Some(next) = instance.next_timer().filter(|t| t.at <= horizon) {
+///     for effect in instance.advance(next.at)? {
+///         let _record = workflow.effect_record(&effect); // deliver: email, SMS, UI
+///     }
+/// }
+/// assert!(!instance.overdue().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Instance {
+    workflow: Arc<Workflow>,
+    state: InstanceState,
+}
+
+impl PartialEq for Instance {
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state
+            && (Arc::ptr_eq(&self.workflow, &other.workflow) || self.workflow == other.workflow)
+    }
+}
+
+impl Instance {
+    /// Starts an instance at `at` (normally the directive's issue time): every task whose
+    /// start has come begins in its machine's initial state.
+    ///
+    /// Returns the instance and the effects of starting (a `started` per running task).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let at = workflow.directive().issued_at;
+    /// let (instance, effects) = directrix_core::Instance::start(workflow, at);
+    /// assert_eq!(instance.now(), at);
+    /// assert!(!effects.is_empty());
+    /// ```
+    pub fn start(workflow: Arc<Workflow>, at: Timestamp) -> (Self, Vec<Effect>) {
+        let tasks = workflow
+            .slots
+            .iter()
+            .map(|slot| {
+                let machine = &workflow.machines[workflow.tasks[slot.task.index()].machine.index()];
+                TaskState {
+                    phase: Phase::Waiting,
+                    state: machine.initial,
+                    reassigned_to: None,
+                    started_at: None,
+                    entered_at: at,
+                    due: None,
+                    first_due: None,
+                    overdue: false,
+                    ever_overdue: false,
+                    level: 0,
+                    finished_at: None,
+                    state_epoch: 0,
+                    due_epoch: 0,
+                }
+            })
+            .collect();
+        let mut instance = Self {
+            state: InstanceState {
+                started_at: at,
+                now: at,
+                tasks,
+                done: vec![0; workflow.tasks.len()],
+                timers: BTreeSet::new(),
+                journal: vec![Input::Start { at }],
+            },
+            workflow,
+        };
+        let mut effects = Vec::new();
+        for i in 0..instance.state.tasks.len() {
+            let id = InstanceId(i as u32);
+            let task = instance.task_def(id);
+            match task.start {
+                Start::AtIssue => instance.begin(id, at, &mut effects),
+                Start::At(t) if t <= at => instance.begin(id, t, &mut effects),
+                Start::At(t) => {
+                    instance.state.timers.insert(Timer {
+                        at: t,
+                        task: id,
+                        kind: TimerKind::Start,
+                    });
+                }
+                Start::AfterDependencies if task.depends_on.is_empty() => {
+                    instance.begin(id, at, &mut effects)
+                }
+                Start::AfterDependencies => instance.state.tasks[i].phase = Phase::Blocked,
+            }
+        }
+        (instance, effects)
+    }
+
+    /// The workflow this instance runs.
+    pub fn workflow(&self) -> &Arc<Workflow> {
+        &self.workflow
+    }
+
+    /// The instance's current time: the latest input's time.
+    pub fn now(&self) -> Timestamp {
+        self.state.now
+    }
+
+    /// When the instance started.
+    pub fn started_at(&self) -> Timestamp {
+        self.state.started_at
+    }
+
+    /// Every successful input so far, starting with `start`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let at = workflow.directive().issued_at;
+    /// let (instance, _) = directrix_core::Instance::start(workflow, at);
+    /// assert_eq!(instance.journal().len(), 1);
+    /// ```
+    pub fn journal(&self) -> &[Input] {
+        &self.state.journal
+    }
+
+    /// The live state of one task instance.
+    pub fn task_state(&self, task: InstanceId) -> Option<&TaskState> {
+        self.state.tasks.get(task.index())
+    }
+
+    /// The serialisable state.
+    pub fn state(&self) -> &InstanceState {
+        &self.state
+    }
+
+    fn task_def(&self, task: InstanceId) -> &Task {
+        &self.workflow.tasks[self.workflow.slots[task.index()].task.index()]
+    }
+
+    fn machine(&self, task: InstanceId) -> &Machine {
+        &self.workflow.machines[self.task_def(task).machine.index()]
+    }
+
+    fn current_state(&self, task: InstanceId) -> &State {
+        let machine = self.machine(task);
+        &machine.states[self.state.tasks[task.index()].state.index()]
+    }
+
+    /// Whether the lead still owes work against the current due time.
+    fn outstanding(&self, task: InstanceId) -> bool {
+        let state = self.current_state(task);
+        self.state.tasks[task.index()].phase == Phase::Running
+            && !state.is_terminal()
+            && !state.submitted
+    }
+
+    /// Whether every dependency of the task is done.
+    fn dependencies_done(&self, task: &Task) -> bool {
+        task.depends_on.iter().all(|d| {
+            let dep = &self.workflow.tasks[d.index()];
+            self.state.done[d.index()] as usize == dep.instances.len()
+        })
+    }
+
+    fn pending_dependencies(&self, task: &Task) -> Vec<String> {
+        task.depends_on
+            .iter()
+            .filter(|d| {
+                let dep = &self.workflow.tasks[d.index()];
+                self.state.done[d.index()] as usize != dep.instances.len()
+            })
+            .map(|d| self.workflow.tasks[d.index()].id.clone())
+            .collect()
+    }
+
+    /// The current leads of an instance.
+    pub fn leads(&self, task: InstanceId) -> &[AgencyId] {
+        match &self.state.tasks[task.index()].reassigned_to {
+            Some(agency) => std::slice::from_ref(agency),
+            None => self.workflow.leads_of(task),
+        }
+    }
+
+    fn holds(&self, role: Role, actor: AgencyId, task: InstanceId) -> bool {
+        let def = self.task_def(task);
+        match role {
+            Role::Lead => self.leads(task).contains(&actor),
+            Role::Support => def.support.contains(&actor),
+            Role::Supervisor => def.supervisor == actor,
+            Role::Issuer => self.workflow.directive.issuer == actor,
+            Role::Agency(agency) => agency == actor,
+            Role::System => false,
+        }
+    }
+
+    fn begin(&mut self, task: InstanceId, started_at: Timestamp, effects: &mut Vec<Effect>) {
+        let now = self.state.now;
+        let def = self.task_def(task);
+        let due = def
+            .due
+            .and_then(|d| d.first(&self.workflow.calendar, started_at));
+        let initial = self.machine(task).initial;
+        let ts = &mut self.state.tasks[task.index()];
+        ts.phase = Phase::Running;
+        ts.state = initial;
+        ts.started_at = Some(started_at);
+        ts.entered_at = now;
+        ts.due = due;
+        ts.first_due = due;
+        effects.push(Effect {
+            at: now,
+            task,
+            kind: EffectKind::Started,
+        });
+        self.schedule_due(task);
+        self.schedule_state(task);
+    }
+
+    /// Sets the timers that hang on the current due time.
+    fn schedule_due(&mut self, task: InstanceId) {
+        let now = self.state.now;
+        let ts = &self.state.tasks[task.index()];
+        let Some(due) = ts.due else { return };
+        let epoch = ts.due_epoch;
+        let mut timers = vec![Timer {
+            at: due.max(now),
+            task,
+            kind: TimerKind::Due { epoch },
+        }];
+        let def = self.task_def(task);
+        if let Some(policy) = def.policy {
+            for (n, level) in self.workflow.policies[policy].levels.iter().enumerate() {
+                if level.entered.is_none() {
+                    timers.push(Timer {
+                        at: due.saturating_add(level.after).max(now),
+                        task,
+                        kind: TimerKind::Level {
+                            level: n as u16,
+                            epoch,
+                        },
+                    });
+                }
+            }
+        }
+        self.state.timers.extend(timers);
+    }
+
+    /// Sets the timers that hang on being in the current state.
+    fn schedule_state(&mut self, task: InstanceId) {
+        let now = self.state.now;
+        let ts = &self.state.tasks[task.index()];
+        let (state, epoch, entered) = (ts.state, ts.state_epoch, ts.entered_at);
+        let def = self.task_def(task);
+        let mut timers = Vec::new();
+        if let Some(policy) = def.policy {
+            for (n, level) in self.workflow.policies[policy].levels.iter().enumerate() {
+                if def.level_states.get(n).copied().flatten() == Some(state) {
+                    timers.push(Timer {
+                        at: entered.saturating_add(level.after).max(now),
+                        task,
+                        kind: TimerKind::Level {
+                            level: n as u16,
+                            epoch,
+                        },
+                    });
+                }
+            }
+        }
+        for (n, transition) in self.machine(task).transitions.iter().enumerate() {
+            if let Some(after) = transition.after {
+                if transition.from.contains(&state) {
+                    timers.push(Timer {
+                        at: entered.saturating_add(after).max(now),
+                        task,
+                        kind: TimerKind::Timed {
+                            transition: n as u16,
+                            epoch,
+                        },
+                    });
+                }
+            }
+        }
+        self.state.timers.extend(timers);
+    }
+
+    /// Whether a timer would still do something if it fired now.
+    fn is_live(&self, timer: &Timer) -> bool {
+        let Some(ts) = self.state.tasks.get(timer.task.index()) else {
+            return false;
+        };
+        match timer.kind {
+            TimerKind::Start => ts.phase == Phase::Waiting,
+            TimerKind::Due { epoch } => epoch == ts.due_epoch && self.outstanding(timer.task),
+            TimerKind::Level { level, epoch } => {
+                let def = self.task_def(timer.task);
+                match def.level_states.get(level as usize).copied().flatten() {
+                    Some(state) => {
+                        ts.phase == Phase::Running && epoch == ts.state_epoch && ts.state == state
+                    }
+                    None => epoch == ts.due_epoch && self.outstanding(timer.task),
+                }
+            }
+            TimerKind::Timed { epoch, .. } => ts.phase == Phase::Running && epoch == ts.state_epoch,
+        }
+    }
+
+    /// When the host should next call [`Instance::advance`], and why; `None` when no
+    /// timer is pending.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let next = instance.next_timer().unwrap();
+    /// assert!(next.at >= instance.now());
+    /// ```
+    pub fn next_timer(&self) -> Option<NextTimer> {
+        let timer = self.state.timers.iter().find(|t| self.is_live(t))?;
+        let reason = match timer.kind {
+            TimerKind::Start => TimerReason::Start,
+            TimerKind::Due { .. } => TimerReason::Due,
+            TimerKind::Level { level, .. } => TimerReason::Escalation {
+                level: (level + 1).min(u8::MAX as u16) as u8,
+            },
+            TimerKind::Timed { transition, .. } => TimerReason::Timed {
+                action: self.machine(timer.task).transitions[transition as usize].action,
+            },
+        };
+        Some(NextTimer {
+            at: timer.at,
+            task: timer.task,
+            reason,
+        })
+    }
+
+    /// Moves time to `to`, firing every timer due until then in order (time, then task
+    /// instance, then kind). Calling it early is harmless: it only moves the clock.
+    ///
+    /// # Errors
+    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use directrix_core::{Timestamp, Span};
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let week_later = instance.now().saturating_add(Span::parse("7d")?);
+    /// let effects = instance.advance(week_later)?;
+    /// assert!(effects.iter().any(|e| e.kind.name() == "overdue"));
+    /// assert!(instance.advance(workflow.directive().issued_at).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn advance(&mut self, to: Timestamp) -> Result<Vec<Effect>, ActError> {
+        if to < self.state.now {
+            return Err(ActError::TimeWentBackwards {
+                at: to,
+                now: self.state.now,
+            });
+        }
+        let mut effects = Vec::new();
+        while let Some(timer) = self.state.timers.first().copied() {
+            if timer.at > to {
+                break;
+            }
+            self.state.timers.pop_first();
+            if self.is_live(&timer) {
+                self.state.now = timer.at;
+                self.fire(timer, &mut effects);
+            }
+        }
+        self.state.now = to;
+        self.state.journal.push(Input::Advance { to });
+        Ok(effects)
+    }
+
+    fn fire(&mut self, timer: Timer, effects: &mut Vec<Effect>) {
+        let task = timer.task;
+        match timer.kind {
+            TimerKind::Start => {
+                let at = timer.at;
+                self.begin(task, at, effects);
+                if !self.task_def(task).depends_on.is_empty()
+                    && self.dependencies_done(self.task_def(task))
+                {
+                    effects.push(Effect {
+                        at,
+                        task,
+                        kind: EffectKind::Unblocked,
+                    });
+                }
+            }
+            TimerKind::Due { .. } => {
+                let ts = &mut self.state.tasks[task.index()];
+                ts.overdue = true;
+                ts.ever_overdue = true;
+                if let Some(due) = ts.due {
+                    effects.push(Effect {
+                        at: timer.at,
+                        task,
+                        kind: EffectKind::Overdue { due },
+                    });
+                }
+            }
+            TimerKind::Level { level, epoch } => {
+                self.escalate(task, level as usize, timer.at, effects);
+                let repeat = self
+                    .task_def(task)
+                    .policy
+                    .and_then(|p| self.workflow.policies[p].levels.get(level as usize))
+                    .and_then(|l| l.repeat);
+                if let Some(repeat) = repeat {
+                    self.state.timers.insert(Timer {
+                        at: timer.at.saturating_add(repeat),
+                        task,
+                        kind: TimerKind::Level { level, epoch },
+                    });
+                }
+            }
+            TimerKind::Timed { transition, .. } => {
+                self.apply(task, transition as usize, None, effects);
+            }
+        }
+    }
+
+    fn escalate(
+        &mut self,
+        task: InstanceId,
+        level: usize,
+        at: Timestamp,
+        effects: &mut Vec<Effect>,
+    ) {
+        let def = self.task_def(task);
+        let Some(policy) = def.policy else { return };
+        let Some(spec) = self.workflow.policies[policy].levels.get(level) else {
+            return;
+        };
+        let number = (level + 1).min(u8::MAX as usize) as u8;
+        let parent_or_issuer = |agency: AgencyId| {
+            self.workflow.agencies[agency.index()]
+                .parent
+                .unwrap_or(self.workflow.directive.issuer)
+        };
+        let mut targets: Vec<AgencyId> = Vec::new();
+        match spec.target {
+            Target::Lead => targets.extend_from_slice(self.leads(task)),
+            Target::Parent => targets.extend(self.leads(task).iter().map(|&l| parent_or_issuer(l))),
+            Target::Supervisor => targets.push(def.supervisor),
+            Target::SupervisorParent => targets.push(
+                self.workflow.agencies[def.supervisor.index()]
+                    .parent
+                    .unwrap_or(def.supervisor),
+            ),
+            Target::Issuer => targets.push(self.workflow.directive.issuer),
+            Target::Agency(agency) => targets.push(agency),
+        }
+        targets.dedup();
+        let action = spec.action;
+        let ts = &mut self.state.tasks[task.index()];
+        ts.level = ts.level.max(number);
+        for target in targets {
+            let kind = match action {
+                EscalationAction::Remind => EffectKind::Reminded {
+                    level: number,
+                    target,
+                },
+                EscalationAction::Warn => EffectKind::Warned {
+                    level: number,
+                    target,
+                },
+                EscalationAction::Escalate => EffectKind::Escalated {
+                    level: number,
+                    target,
+                },
+                EscalationAction::Reassign => {
+                    self.state.tasks[task.index()].reassigned_to = Some(target);
+                    EffectKind::Reassigned {
+                        level: number,
+                        target,
+                    }
+                }
+            };
+            effects.push(Effect { at, task, kind });
+        }
+    }
+
+    /// Fires transition `index` of the task's machine, with all consequences.
+    fn apply(
+        &mut self,
+        task: InstanceId,
+        index: usize,
+        actor: Option<AgencyId>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let now = self.state.now;
+        let transition = &self.machine(task).transitions[index];
+        let (action, to, reports) = (transition.action, transition.to, transition.reports);
+        let to_kind = self.machine(task).states[to.index()].kind;
+        let due_rule = self.task_def(task).due;
+        let task_id = self.workflow.slots[task.index()].task;
+        let ts = &mut self.state.tasks[task.index()];
+        let from = ts.state;
+        ts.state = to;
+        ts.state_epoch = ts.state_epoch.wrapping_add(1);
+        ts.entered_at = now;
+        effects.push(Effect {
+            at: now,
+            task,
+            kind: EffectKind::Transitioned {
+                action,
+                from,
+                to,
+                actor,
+            },
+        });
+        if reports {
+            // A report hands in the current period; a recurring task moves to the next one.
+            // A late report covers the periods it missed.
+            if let (Some(rule), Some(current)) = (due_rule, ts.due) {
+                if matches!(rule, Due::Every { .. }) {
+                    ts.due = rule.next_after(current);
+                    ts.due_epoch = ts.due_epoch.wrapping_add(1);
+                    ts.overdue = false;
+                    if let Some(due) = ts.due {
+                        effects.push(Effect {
+                            at: now,
+                            task,
+                            kind: EffectKind::Rescheduled { due },
+                        });
+                    }
+                    self.schedule_due(task);
+                }
+            }
+        }
+        let ts = &mut self.state.tasks[task.index()];
+        match to_kind {
+            StateKind::Done => {
+                ts.finished_at = Some(now);
+                ts.overdue = false;
+                let on_time = !ts.ever_overdue;
+                effects.push(Effect {
+                    at: now,
+                    task,
+                    kind: EffectKind::Completed { on_time },
+                });
+                self.state.done[task_id.index()] += 1;
+                let def = &self.workflow.tasks[task_id.index()];
+                if self.state.done[task_id.index()] as usize == def.instances.len() {
+                    self.unblock_dependents(task_id, effects);
+                }
+            }
+            StateKind::Cancelled => {
+                ts.finished_at = Some(now);
+                ts.overdue = false;
+                effects.push(Effect {
+                    at: now,
+                    task,
+                    kind: EffectKind::Cancelled,
+                });
+            }
+            StateKind::Initial | StateKind::Active => {}
+        }
+        self.schedule_state(task);
+    }
+
+    fn unblock_dependents(&mut self, done: TaskId, effects: &mut Vec<Effect>) {
+        let now = self.state.now;
+        let workflow = Arc::clone(&self.workflow);
+        for &dependent in workflow.dependents(done) {
+            let def = workflow.task(dependent);
+            if !self.dependencies_done(def) {
+                continue;
+            }
+            for i in def.instances.clone() {
+                let id = InstanceId(i);
+                match self.state.tasks[i as usize].phase {
+                    Phase::Blocked => {
+                        effects.push(Effect {
+                            at: now,
+                            task: id,
+                            kind: EffectKind::Unblocked,
+                        });
+                        self.begin(id, now, effects);
+                    }
+                    Phase::Running => effects.push(Effect {
+                        at: now,
+                        task: id,
+                        kind: EffectKind::Unblocked,
+                    }),
+                    Phase::Waiting => {}
+                }
+            }
+        }
+    }
+
+    /// `actor` performs `action` on `task` at `at`.
+    ///
+    /// Call [`Instance::advance`]`(at)` first when timers may be due: timers due at or
+    /// before `at` fire before the action.
+    ///
+    /// # Errors
+    /// Any [`ActError`]; the instance is then unchanged.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let at = workflow.directive().issued_at;
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let police = workflow.agency_id("police").unwrap();
+    /// let task = workflow.instance_id("health_readiness").unwrap();
+    /// let acknowledge = workflow.action_id("acknowledge").unwrap();
+    /// let error = instance.act(at, police, task, acknowledge, None).unwrap_err();
+    /// assert_eq!(error.code(), "not_allowed");
+    /// ```
+    pub fn act(
+        &mut self,
+        at: Timestamp,
+        actor: AgencyId,
+        task: InstanceId,
+        action: ActionId,
+        note: Option<&str>,
+    ) -> Result<Vec<Effect>, ActError> {
+        let index = self.check(at, actor, task, action)?;
+        let mut effects = Vec::new();
+        self.state.now = at;
+        self.apply(task, index, Some(actor), &mut effects);
+        self.state.journal.push(Input::Act {
+            at,
+            actor,
+            task,
+            action,
+            note: note.map(str::to_owned),
+        });
+        Ok(effects)
+    }
+
+    /// Every check `act` makes, without changing anything; returns the transition index.
+    fn check(
+        &self,
+        at: Timestamp,
+        actor: AgencyId,
+        task: InstanceId,
+        action: ActionId,
+    ) -> Result<usize, ActError> {
+        let workflow = &self.workflow;
+        if at < self.state.now {
+            return Err(ActError::TimeWentBackwards {
+                at,
+                now: self.state.now,
+            });
+        }
+        if let Some(next) = self.next_timer().filter(|t| t.at <= at) {
+            return Err(ActError::TimersPending { at, next: next.at });
+        }
+        let Some(ts) = self.state.tasks.get(task.index()) else {
+            return Err(ActError::UnknownTask {
+                name: format!("#{}", task.0),
+                hint: None,
+            });
+        };
+        if actor.index() >= workflow.agencies.len() {
+            return Err(ActError::UnknownAgency {
+                name: format!("#{}", actor.0),
+                hint: None,
+            });
+        }
+        let name = || workflow.slots[task.index()].name.clone();
+        let action_name = || {
+            workflow
+                .actions
+                .get(action.index())
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", action.0))
+        };
+        let def = self.task_def(task);
+        match ts.phase {
+            Phase::Waiting => {
+                let starts_at = match def.start {
+                    Start::At(t) => t,
+                    _ => self.state.now,
+                };
+                return Err(ActError::NotStarted {
+                    task: name(),
+                    starts_at,
+                });
+            }
+            Phase::Blocked => {
+                return Err(ActError::Blocked {
+                    task: name(),
+                    waiting_for: self.pending_dependencies(def),
+                });
+            }
+            Phase::Running => {}
+        }
+        let machine = self.machine(task);
+        let Some(index) = machine
+            .transitions
+            .iter()
+            .position(|t| t.action == action && t.from.contains(&ts.state))
+        else {
+            if !machine.transitions.iter().any(|t| t.action == action) {
+                let names = machine
+                    .transitions
+                    .iter()
+                    .map(|t| workflow.action_name(t.action));
+                return Err(ActError::UnknownAction {
+                    task: name(),
+                    action: action_name(),
+                    hint: crate::did_you_mean(&action_name(), names)
+                        .map(|s| format!("did you mean `{s}`?")),
+                });
+            }
+            let mut possible: Vec<String> = machine
+                .transitions
+                .iter()
+                .filter(|t| t.from.contains(&ts.state) && t.after.is_none())
+                .map(|t| workflow.action_name(t.action).to_owned())
+                .collect();
+            possible.dedup();
+            return Err(ActError::InvalidTransition {
+                task: name(),
+                state: machine.states[ts.state.index()].id.clone(),
+                action: action_name(),
+                possible,
+            });
+        };
+        let transition = &machine.transitions[index];
+        if !transition
+            .by
+            .iter()
+            .any(|&role| self.holds(role, actor, task))
+        {
+            return Err(ActError::NotAllowed {
+                actor: workflow.agencies[actor.index()].id.clone(),
+                task: name(),
+                action: action_name(),
+                allowed: transition
+                    .by
+                    .iter()
+                    .map(|&r| self.describe_role(r, task))
+                    .collect(),
+            });
+        }
+        for guard in &transition.guards {
+            match guard {
+                Guard::DependenciesDone if !self.dependencies_done(def) => {
+                    return Err(ActError::Blocked {
+                        task: name(),
+                        waiting_for: self.pending_dependencies(def),
+                    });
+                }
+                Guard::BeforeDue => {
+                    if let Some(due) = ts.due.filter(|&due| at > due) {
+                        return Err(ActError::PastDue {
+                            task: name(),
+                            action: action_name(),
+                            due,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(index)
+    }
+
+    fn describe_role(&self, role: Role, task: InstanceId) -> String {
+        let ids = |agencies: &[AgencyId]| {
+            agencies
+                .iter()
+                .map(|a| self.workflow.agencies[a.index()].id.as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let def = self.task_def(task);
+        match role {
+            Role::Lead => format!("lead `{}`", ids(self.leads(task))),
+            Role::Support => format!("support `{}`", ids(&def.support)),
+            Role::Supervisor => format!("supervisor `{}`", ids(&[def.supervisor])),
+            Role::Issuer => format!("issuer `{}`", ids(&[self.workflow.directive.issuer])),
+            Role::Agency(a) => format!("`{}`", ids(&[a])),
+            Role::System => "the system (timed)".to_owned(),
+        }
+    }
+
+    /// [`Instance::act`] with names: `actor` and `action` ids, and `task` as `task`,
+    /// `task[member]`, or, for a `for_each` task, the bare task id when the actor is a
+    /// member.
+    ///
+    /// # Errors
+    /// [`ActError::UnknownAgency`], [`ActError::UnknownTask`] or
+    /// [`ActError::UnknownAction`] (with a suggestion) for names that do not resolve, then
+    /// anything [`Instance::act`] returns.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let at = workflow.directive().issued_at;
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow, at);
+    /// let error = instance.act_by_name(at, "heath", "health_readiness", "acknowledge", None).unwrap_err();
+    /// assert_eq!(error.to_string(), "unknown agency `heath` (did you mean `health`?)");
+    /// ```
+    pub fn act_by_name(
+        &mut self,
+        at: Timestamp,
+        actor: &str,
+        task: &str,
+        action: &str,
+        note: Option<&str>,
+    ) -> Result<Vec<Effect>, ActError> {
+        let (actor, task, action) = self.workflow.resolve_act(actor, task, action)?;
+        self.act(at, actor, task, action, note)
+    }
+
+    /// Status of every task instance, in instance order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let at = workflow.directive().issued_at;
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// assert_eq!(instance.status().len(), workflow.instances().len());
+    /// ```
+    pub fn status(&self) -> Vec<TaskStatus> {
+        (0..self.state.tasks.len())
+            .map(|i| {
+                let id = InstanceId(i as u32);
+                let ts = &self.state.tasks[i];
+                TaskStatus {
+                    task: id,
+                    phase: ts.phase,
+                    state: ts.state,
+                    leads: self.leads(id).to_vec(),
+                    due: ts.due,
+                    first_due: ts.first_due,
+                    overdue: ts.overdue,
+                    level: ts.level,
+                    finished_at: ts.finished_at,
+                    done: ts.phase == Phase::Running
+                        && self.current_state(id).kind == StateKind::Done,
+                    on_time: (ts.phase == Phase::Running
+                        && self.current_state(id).kind == StateKind::Done)
+                        .then_some(!ts.ever_overdue),
+                }
+            })
+            .collect()
+    }
+
+    /// The task instances whose current due time has passed without the work handed in.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// assert!(instance.overdue().is_empty());
+    /// ```
+    pub fn overdue(&self) -> Vec<InstanceId> {
+        (0..self.state.tasks.len())
+            .filter(|&i| self.state.tasks[i].overdue)
+            .map(|i| InstanceId(i as u32))
+            .collect()
+    }
+
+    /// What `agency` may do now: every (task, action) it holds a role for whose guards
+    /// pass, in instance order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let health = workflow.agency_id("health").unwrap();
+    /// let inbox = instance.inbox(health);
+    /// assert!(inbox.iter().any(|item| workflow.action_name(item.action) == "acknowledge"));
+    /// ```
+    pub fn inbox(&self, agency: AgencyId) -> Vec<InboxItem> {
+        let mut items = Vec::new();
+        if agency.index() >= self.workflow.agencies.len() {
+            return items;
+        }
+        for i in 0..self.state.tasks.len() {
+            let id = InstanceId(i as u32);
+            let ts = &self.state.tasks[i];
+            if ts.phase != Phase::Running {
+                continue;
+            }
+            for (index, transition) in self.machine(id).transitions.iter().enumerate() {
+                if transition.after.is_some() || !transition.from.contains(&ts.state) {
+                    continue;
+                }
+                if self.check(self.state.now, agency, id, transition.action) == Ok(index) {
+                    items.push(InboxItem {
+                        task: id,
+                        action: transition.action,
+                        to: transition.to,
+                    });
+                }
+            }
+        }
+        items
+    }
+
+    /// The chain of tasks that ends last, using actual finish times where known and
+    /// `max(due, now)` otherwise; first task first.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// assert!(!instance.critical_path().is_empty());
+    /// ```
+    pub fn critical_path(&self) -> Vec<TaskId> {
+        let plan = crate::plan::plan(&self.workflow);
+        critical_chain(&self.workflow, |task| {
+            let def = &self.workflow.tasks[task.index()];
+            def.instances
+                .clone()
+                .map(|i| {
+                    let ts = &self.state.tasks[i as usize];
+                    ts.finished_at.unwrap_or_else(|| {
+                        let expected = ts.due.or(plan[task.index()].due).unwrap_or(self.state.now);
+                        expected.max(self.state.now)
+                    })
+                })
+                .max()
+                .unwrap_or(self.state.now)
+        })
+    }
+
+    /// A snapshot for the host to persist.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let json = serde_json::to_string(&instance.snapshot()).unwrap();
+    /// let snapshot = serde_json::from_str(&json).unwrap();
+    /// let restored = directrix_core::Instance::restore(workflow, snapshot).unwrap();
+    /// assert_eq!(restored, instance);
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            format: SNAPSHOT_FORMAT,
+            directive: self.workflow.directive.number.clone(),
+            state: self.state.clone(),
+        }
+    }
+
+    /// Rebuilds an instance from a snapshot of the same workflow. Pending timers come
+    /// back with it; nothing already delivered is emitted again.
+    ///
+    /// # Errors
+    /// [`RestoreError`] for another format, another directive, or a snapshot whose
+    /// contents do not fit the workflow (tampered or from another version).
+    pub fn restore(workflow: Arc<Workflow>, snapshot: Snapshot) -> Result<Self, RestoreError> {
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(RestoreError::Format {
+                found: snapshot.format,
+                expected: SNAPSHOT_FORMAT,
+            });
+        }
+        if snapshot.directive != workflow.directive.number {
+            return Err(RestoreError::OtherWorkflow {
+                found: snapshot.directive,
+                expected: workflow.directive.number.clone(),
+            });
+        }
+        snapshot.state.fits(&workflow)?;
+        Ok(Self {
+            workflow,
+            state: snapshot.state,
+        })
+    }
+
+    /// Rebuilds an instance by replaying a journal from its `start`.
+    ///
+    /// # Errors
+    /// [`ReplayError`] when the journal does not begin with `start` or an input fails.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("3d").unwrap())).unwrap();
+    /// let replayed = directrix_core::Instance::replay(workflow, instance.journal()).unwrap();
+    /// assert_eq!(replayed, instance);
+    /// ```
+    pub fn replay(workflow: Arc<Workflow>, journal: &[Input]) -> Result<Self, ReplayError> {
+        let Some(Input::Start { at }) = journal.first() else {
+            return Err(ReplayError::NoStart);
+        };
+        let (mut instance, _) = Self::start(workflow, *at);
+        for (index, input) in journal.iter().enumerate().skip(1) {
+            let result = match input {
+                Input::Start { .. } => Err(ReplayError::NoStart),
+                Input::Advance { to } => instance
+                    .advance(*to)
+                    .map(drop)
+                    .map_err(|error| ReplayError::Input { index, error }),
+                Input::Act {
+                    at,
+                    actor,
+                    task,
+                    action,
+                    note,
+                } => instance
+                    .act(*at, *actor, *task, *action, note.as_deref())
+                    .map(drop)
+                    .map_err(|error| ReplayError::Input { index, error }),
+            };
+            result?;
+        }
+        Ok(instance)
+    }
+}
+
+/// The snapshot format version this crate writes and reads.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// A persisted instance: its format version, the directive it belongs to, and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// [`SNAPSHOT_FORMAT`] when written.
+    pub format: u32,
+    /// The directive number of the workflow.
+    pub directive: String,
+    /// The instance state.
+    pub state: InstanceState,
+}
+
+/// Why a snapshot cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// Written by another format version.
+    #[error("snapshot format {found} is not supported (this directrix reads format {expected})")]
+    Format {
+        /// Found.
+        found: u32,
+        /// Expected.
+        expected: u32,
+    },
+    /// Belongs to another directive.
+    #[error(
+        "snapshot belongs to directive `{found}`, not `{expected}` (restore it with its own workflow)"
+    )]
+    OtherWorkflow {
+        /// Found.
+        found: String,
+        /// Expected.
+        expected: String,
+    },
+    /// Does not fit the workflow.
+    #[error(
+        "snapshot does not fit this workflow: {0} (was it edited, or taken from another version of the workflow?)"
+    )]
+    Mismatch(String),
+}
+
+/// Why a journal cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The journal does not begin with exactly one `start`.
+    #[error("a journal begins with one `start` input and has no other")]
+    NoStart,
+    /// An input failed.
+    #[error("input {index} of the journal failed: {error}")]
+    Input {
+        /// Its position.
+        index: usize,
+        /// The failure.
+        error: ActError,
+    },
+}
+
+impl InstanceState {
+    /// Checks every index against the workflow so a restored instance cannot panic later.
+    fn fits(&self, workflow: &Workflow) -> Result<(), RestoreError> {
+        let mismatch = |what: String| Err(RestoreError::Mismatch(what));
+        if self.tasks.len() != workflow.slots.len() {
+            return mismatch(format!(
+                "{} task instances, the workflow has {}",
+                self.tasks.len(),
+                workflow.slots.len()
+            ));
+        }
+        if self.done.len() != workflow.tasks.len() {
+            return mismatch(format!(
+                "{} task counters, the workflow has {} tasks",
+                self.done.len(),
+                workflow.tasks.len()
+            ));
+        }
+        if self.now < self.started_at {
+            return mismatch("its clock is before its start".to_owned());
+        }
+        for (i, ts) in self.tasks.iter().enumerate() {
+            let slot = &workflow.slots[i];
+            let machine = &workflow.machines[workflow.tasks[slot.task.index()].machine.index()];
+            if ts.state.index() >= machine.states.len() {
+                return mismatch(format!(
+                    "task `{}` is in state #{}, which does not exist",
+                    slot.name, ts.state.0
+                ));
+            }
+            if ts
+                .reassigned_to
+                .is_some_and(|a| a.index() >= workflow.agencies.len())
+            {
+                return mismatch(format!(
+                    "task `{}` is assigned to an unknown agency",
+                    slot.name
+                ));
+            }
+        }
+        for (task, done) in self.done.iter().enumerate() {
+            if *done as usize > workflow.tasks[task].instances.len() {
+                return mismatch(format!(
+                    "task `{}` has more instances done than exist",
+                    workflow.tasks[task].id
+                ));
+            }
+        }
+        for timer in &self.timers {
+            let Some(slot) = workflow.slots.get(timer.task.index()) else {
+                return mismatch("a timer names an unknown task instance".to_owned());
+            };
+            let def = &workflow.tasks[slot.task.index()];
+            let ok = match timer.kind {
+                TimerKind::Start | TimerKind::Due { .. } => true,
+                TimerKind::Level { level, .. } => def
+                    .policy
+                    .is_some_and(|p| (level as usize) < workflow.policies[p].levels.len()),
+                TimerKind::Timed { transition, .. } => {
+                    (transition as usize) < workflow.machines[def.machine.index()].transitions.len()
+                }
+            };
+            if !ok {
+                return mismatch(format!(
+                    "a timer of task `{}` names an unknown level or transition",
+                    slot.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The status of one task instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskStatus {
+    /// Which instance.
+    pub task: InstanceId,
+    /// Life phase.
+    pub phase: Phase,
+    /// Machine state.
+    pub state: StateId,
+    /// Current leads.
+    pub leads: Vec<AgencyId>,
+    /// Current due time.
+    pub due: Option<Timestamp>,
+    /// Original due time.
+    pub first_due: Option<Timestamp>,
+    /// Past due with the work not handed in.
+    pub overdue: bool,
+    /// Highest escalation level fired.
+    pub level: u8,
+    /// When it reached a terminal state.
+    pub finished_at: Option<Timestamp>,
+    /// In a `Done` state.
+    pub done: bool,
+    /// For done tasks: whether no due time was missed.
+    pub on_time: Option<bool>,
+}
+
+/// One thing an agency may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InboxItem {
+    /// On which task instance.
+    pub task: InstanceId,
+    /// The action.
+    pub action: ActionId,
+    /// The state it leads to.
+    pub to: StateId,
+}
+
+impl Workflow {
+    /// Resolves the names of an action request.
+    ///
+    /// # Errors
+    /// The matching `Unknown*` [`ActError`], with a suggestion when one is close.
+    pub fn resolve_act(
+        &self,
+        actor: &str,
+        task: &str,
+        action: &str,
+    ) -> Result<(AgencyId, InstanceId, ActionId), ActError> {
+        let actor_id = self
+            .agency_id(actor)
+            .ok_or_else(|| ActError::UnknownAgency {
+                name: actor.to_owned(),
+                hint: crate::did_you_mean(actor, self.agencies.iter().map(|a| a.id.as_str()))
+                    .map(|s| format!("did you mean `{s}`?")),
+            })?;
+        let task_id = self.resolve_instance(task, actor_id).ok_or_else(|| ActError::UnknownTask {
+            name: task.to_owned(),
+            hint: crate::did_you_mean(task, self.tasks.iter().map(|t| t.id.as_str()))
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| {
+                    self.task_id(task)
+                        .filter(|t| self.tasks[t.index()].for_each.is_some())
+                        .map(|_| format!("`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"))
+                }),
+        })?;
+        let action_id = self
+            .action_id(action)
+            .ok_or_else(|| ActError::UnknownAction {
+                task: self.slots[task_id.index()].name.clone(),
+                action: action.to_owned(),
+                hint: crate::did_you_mean(action, self.actions.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?")),
+            })?;
+        Ok((actor_id, task_id, action_id))
+    }
+
+    /// Finds a task instance by `task`, `task[member]`, or a `for_each` task's bare id
+    /// with `actor` as the member.
+    pub fn resolve_instance(&self, task: &str, actor: AgencyId) -> Option<InstanceId> {
+        if let Some(id) = self.instance_id(task) {
+            return Some(id);
+        }
+        let def = self.task(self.task_id(task)?);
+        def.instances
+            .clone()
+            .find(|&i| self.slots[i as usize].member == Some(actor))
+            .map(InstanceId)
+    }
+}

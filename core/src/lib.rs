@@ -1,0 +1,65 @@
+//! # directrix-core
+//!
+//! The no-IO engine of directrix: official directives modelled as data-defined state
+//! machines plus dependency graphs, with deadlines, working-day calendars and escalation.
+//!
+//! The crate does no IO at all: no files, no clock, no threads, no randomness of its
+//! own. Time enters as an argument; effects leave as values; the host (the `directrix`
+//! CLI, a browser through WebAssembly, a server) delivers them. The same inputs give the
+//! same outputs on every target.
+//!
+//! Its roles:
+//! - [`load`] parses a RON workflow ([`spec`]) and validates it, reporting every
+//!   [`Diagnostic`] at once, into a [`Workflow`] whose references are dense indices;
+//! - [`Instance`] runs a workflow: [`Instance::act`] and [`Instance::advance`] are the
+//!   only inputs, both return [`Effect`]s, and [`Instance::next_timer`] says when to call
+//!   again; snapshots and the journal persist it;
+//! - [`Scenario`] and [`simulate`] drive an instance through scripted virtual time;
+//! - [`render_graph`] draws the task, agency and document graphs as DOT or Mermaid.
+//!
+//! # Example
+//! ```
+//! use std::sync::Arc;
+//! use directrix_core::{load, simulate, Scenario};
+//!
+//! let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
+//! let (scenario, _warnings) = Scenario::load(
+//!     include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"),
+//!     &workflow,
+//! )?;
+//! let report = simulate(workflow, &scenario, 1, None).report();
+//! assert!(report.events.iter().any(|e| e.kind == "escalated"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod builtin;
+mod calendar;
+mod diagnostic;
+mod engine;
+mod graph;
+mod load;
+mod plan;
+mod render;
+mod simulate;
+pub mod spec;
+mod time;
+mod view;
+mod workflow;
+
+pub use ::time::UtcOffset;
+pub use calendar::Calendar;
+pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
+pub use engine::{
+    ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer, Phase,
+    ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus, TimerReason,
+};
+pub use load::{LoadError, Loaded, check, load};
+pub use plan::Planned;
+pub use render::{GraphFormat, GraphView, render_graph};
+pub use simulate::{
+    Scenario, ScriptedEvent, Simulation, SimulationReport, Summary, TimelineEntry, simulate,
+};
+pub use time::{Span, TimeError, Timestamp};
+pub use view::{EffectRecord, StatusRecord};
+pub use workflow::*;

@@ -1,0 +1,1564 @@
+//! Loading: RON text → [`WorkflowSpec`] → validated [`Workflow`], reporting every problem.
+
+use crate::builtin;
+use crate::calendar::Calendar;
+use crate::diagnostic::{
+    Code, Diagnostic, Locator, Severity, did_you_mean, location_of, offset_of,
+};
+use crate::graph::find_cycles;
+use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
+use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
+use crate::workflow::*;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+use time::{UtcOffset, Weekday};
+
+/// A successfully loaded workflow and the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated workflow.
+    pub workflow: Workflow,
+    /// Suspicious but legal things.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loading failed: every problem found, errors and warnings, in file order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", summary(.diagnostics))]
+pub struct LoadError {
+    /// All diagnostics; at least one is an error.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    match diagnostics.iter().find(|d| d.is_error()) {
+        Some(first) if errors == 1 => first.to_string(),
+        Some(first) => format!("{first} (and {} more errors)", errors - 1),
+        None => "invalid workflow".to_owned(),
+    }
+}
+
+/// Parses and validates a workflow.
+///
+/// # Errors
+/// A [`LoadError`] holding every diagnostic when the text is not valid RON or the model
+/// has any error; warnings alone do not fail.
+///
+/// # Example
+/// ```
+/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let loaded = directrix_core::load(source).unwrap();
+/// // Item 6 starts at 12:00 on 06/05, the day before the letter: legal, but flagged.
+/// assert!(loaded.warnings.iter().any(|w| w.code.as_str() == "starts-before-issue"));
+/// ```
+///
+/// Two unrelated mistakes are both reported:
+/// ```
+/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron")
+///     .replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1)
+///     .replacen("utc_offset: \"+07:00\"", "utc_offset: \"+7\"", 1);
+/// let error = directrix_core::load(&source).unwrap_err();
+/// let codes: Vec<_> = error.diagnostics.iter().map(|d| d.code.as_str()).collect();
+/// assert!(codes.contains(&"unknown-agency") && codes.contains(&"invalid-offset"));
+/// ```
+pub fn load(source: &str) -> Result<Loaded, LoadError> {
+    let spec = parse_ron::<WorkflowSpec>(source).map_err(|d| LoadError {
+        diagnostics: vec![d],
+    })?;
+    compile(&spec, source)
+}
+
+/// Every diagnostic of a workflow text, errors and warnings, without keeping the result.
+///
+/// ```
+/// let diagnostics = directrix_core::check("not ron at all");
+/// assert_eq!(diagnostics[0].code.as_str(), "syntax");
+/// ```
+pub fn check(source: &str) -> Vec<Diagnostic> {
+    match load(source) {
+        Ok(loaded) => loaded.warnings,
+        Err(error) => error.diagnostics,
+    }
+}
+
+/// Parses RON with the extensions directrix files use, mapping errors to a located
+/// `syntax` diagnostic.
+pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnostic> {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<T>(source).map_err(|error| {
+        let start = crate::diagnostic::Location {
+            line: error.span.start.line.max(1),
+            column: error.span.start.col.max(1),
+        };
+        let offset = offset_of(source, start);
+        let hint = syntax_hint(&error.code, source);
+        Diagnostic {
+            severity: Severity::Error,
+            code: Code::Syntax,
+            message: format!("invalid RON: {}", error.code),
+            span: Some(offset..offset),
+            location: Some(start),
+            hint,
+        }
+    })
+}
+
+fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
+    use ron::Error as E;
+    match code {
+        E::Eof if source.trim().is_empty() => {
+            Some("the file is empty; a workflow starts with `(format: 1, ...)`".to_owned())
+        }
+        E::Eof => Some("the file ends too early; check for a missing `)` or `]`".to_owned()),
+        E::NoSuchStructField { expected, .. } => Some(format!(
+            "expected one of: {}",
+            expected
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        E::MissingStructField { field, .. } => Some(format!("add the field `{field}`")),
+        E::NoSuchEnumVariant { expected, .. } => Some(format!(
+            "expected one of: {}",
+            expected
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// Collects diagnostics with locations.
+pub(crate) struct Reporter<'s> {
+    source: &'s str,
+    pub(crate) locator: Locator,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl<'s> Reporter<'s> {
+    pub(crate) fn new(source: &'s str) -> Self {
+        Self {
+            source,
+            locator: Locator::new(source),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let location = span.as_ref().map(|s| location_of(self.source, s.start));
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code,
+            message,
+            span,
+            location,
+            hint,
+        });
+    }
+
+    pub(crate) fn error(&mut self, code: Code, span: Option<Range<usize>>, message: String) {
+        self.push(Severity::Error, code, span, message, None);
+    }
+
+    pub(crate) fn error_hint(
+        &mut self,
+        code: Code,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.push(Severity::Error, code, span, message, hint);
+    }
+
+    pub(crate) fn warning(&mut self, code: Code, span: Option<Range<usize>>, message: String) {
+        self.push(Severity::Warning, code, span, message, None);
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Sorts into file order (unlocated last), keeping discovery order among equals.
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics
+            .sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+        self.diagnostics
+    }
+
+    /// The item spans of a top-level list section: item `i` runs from its key (`id` or
+    /// `number`) to the next item's key or the next top-level field.
+    fn item_spans<'a>(
+        &self,
+        section: &str,
+        key: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Vec<Option<Range<usize>>> {
+        let Some(section_start) = self.locator.field(section) else {
+            return ids.map(|_| None).collect();
+        };
+        let section_end = TOP_LEVEL
+            .iter()
+            .filter_map(|f| self.locator.field(f))
+            .filter(|&at| at > section_start)
+            .min()
+            .unwrap_or(self.source.len());
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let starts: Vec<Option<usize>> = ids
+            .map(|id| {
+                let nth = seen.entry(id).or_insert(0);
+                let found = self
+                    .locator
+                    .keyed(key, id, section_start, *nth)
+                    .map(|s| s.start)
+                    .filter(|&s| s < section_end);
+                *nth += 1;
+                found
+            })
+            .collect();
+        (0..starts.len())
+            .map(|i| {
+                let start = starts[i]?;
+                let end = starts[i + 1..]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .find(|&s| s > start)
+                    .unwrap_or(section_end);
+                Some(start..end)
+            })
+            .collect()
+    }
+
+    /// The location of `"value"` inside `item`, else the item itself.
+    fn at(&self, item: &Option<Range<usize>>, value: &str) -> Option<Range<usize>> {
+        match item {
+            Some(range) => self
+                .locator
+                .string_in(value, range.clone())
+                .or_else(|| Some(range.start..range.start)),
+            None => self.locator.string_in(value, 0..self.source.len()),
+        }
+    }
+
+    /// The location of field `field`'s value inside `item`, else of the key, else the item.
+    fn field_at(&self, item: &Option<Range<usize>>, field: &str) -> Option<Range<usize>> {
+        let range = item.clone()?;
+        self.locator
+            .field_string_in(field, range.clone())
+            .or_else(|| {
+                self.locator
+                    .field_in(field, range.clone())
+                    .map(|at| at..at + field.len())
+            })
+            .or(Some(range.start..range.start))
+    }
+
+    /// A top-level or nested field key anywhere.
+    fn key(&self, field: &str) -> Option<Range<usize>> {
+        self.locator.field(field).map(|at| at..at + field.len())
+    }
+}
+
+const TOP_LEVEL: [&str; 9] = [
+    "format",
+    "directive",
+    "documents",
+    "calendar",
+    "agencies",
+    "groups",
+    "machines",
+    "policies",
+    "tasks",
+];
+
+fn spans_of<T>(
+    r: &Reporter<'_>,
+    section: &str,
+    key: &str,
+    items: &[T],
+    id: impl Fn(&T) -> &str,
+) -> Vec<Option<Range<usize>>> {
+    r.item_spans(section, key, items.iter().map(id))
+}
+
+/// A name that may be an agency or a group.
+#[derive(Clone, Copy)]
+enum Party {
+    Agency(AgencyId),
+    Group(GroupId),
+}
+
+struct Names {
+    agencies: HashMap<String, AgencyId>,
+    groups: HashMap<String, GroupId>,
+}
+
+impl Names {
+    fn lookup(&self, id: &str) -> Option<Party> {
+        self.agencies
+            .get(id)
+            .map(|&a| Party::Agency(a))
+            .or_else(|| self.groups.get(id).map(|&g| Party::Group(g)))
+    }
+
+    fn suggest(&self, wrong: &str, with_groups: bool) -> Option<String> {
+        let agencies = self.agencies.keys().map(String::as_str);
+        let groups = self
+            .groups
+            .keys()
+            .map(String::as_str)
+            .filter(|_| with_groups);
+        did_you_mean(wrong, agencies.chain(groups)).map(|s| format!("did you mean `{s}`?"))
+    }
+}
+
+fn time_code(error: &TimeError) -> Code {
+    match error {
+        TimeError::Time(_) | TimeError::OutOfRange => Code::InvalidTime,
+        TimeError::Date(_) => Code::InvalidDate,
+        TimeError::ClockTime(_) => Code::InvalidClockTime,
+        TimeError::Span(_) => Code::InvalidDuration,
+        TimeError::Offset(_) => Code::InvalidOffset,
+    }
+}
+
+fn duplicates<'a>(
+    r: &mut Reporter<'_>,
+    what: &str,
+    ids: impl Iterator<Item = (&'a str, &'a Option<Range<usize>>)>,
+) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (id, span) in ids {
+        if !seen.insert(id) {
+            r.error_hint(
+                Code::DuplicateId,
+                span.clone(),
+                format!("duplicate {what} id `{id}`"),
+                Some("ids must be unique; rename one of them".to_owned()),
+            );
+        }
+    }
+}
+
+pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadError> {
+    let mut r = Reporter::new(source);
+
+    if spec.format != spec::FORMAT_VERSION {
+        r.error_hint(
+            Code::UnsupportedFormat,
+            r.key("format"),
+            format!("format version {} is not supported", spec.format),
+            Some(format!(
+                "this directrix reads format {}",
+                spec::FORMAT_VERSION
+            )),
+        );
+    }
+
+    let calendar = compile_calendar(&mut r, &spec.calendar);
+    let offset = calendar.offset();
+
+    // Agencies and groups share one namespace: addressees and supporters name either.
+    let agency_spans = spans_of(&r, "agencies", "id", &spec.agencies, |a| &a.id);
+    let group_spans = spans_of(&r, "groups", "id", &spec.groups, |g| &g.id);
+    duplicates(
+        &mut r,
+        "agency or group",
+        spec.agencies
+            .iter()
+            .map(|a| a.id.as_str())
+            .zip(agency_spans.iter())
+            .chain(
+                spec.groups
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .zip(group_spans.iter()),
+            ),
+    );
+    let mut names = Names {
+        agencies: HashMap::new(),
+        groups: HashMap::new(),
+    };
+    for (i, agency) in spec.agencies.iter().enumerate() {
+        names
+            .agencies
+            .entry(agency.id.clone())
+            .or_insert(AgencyId(i as u32));
+    }
+    for (i, group) in spec.groups.iter().enumerate() {
+        if !names.agencies.contains_key(&group.id) {
+            names
+                .groups
+                .entry(group.id.clone())
+                .or_insert(GroupId(i as u32));
+        }
+    }
+
+    let mut agencies = Vec::with_capacity(spec.agencies.len());
+    for (agency, span) in spec.agencies.iter().zip(&agency_spans) {
+        let parent = agency.parent.as_ref().and_then(|p| {
+            let found = names.agencies.get(p).copied();
+            if found.is_none() {
+                let hint = names.suggest(p, false);
+                r.error_hint(
+                    Code::UnknownAgency,
+                    r.field_at(span, "parent"),
+                    format!("agency `{}` has unknown parent `{p}`", agency.id),
+                    hint,
+                );
+            }
+            found
+        });
+        agencies.push(Agency {
+            id: agency.id.clone(),
+            name: agency.name.clone(),
+            gloss: agency.gloss.clone(),
+            kind: agency.kind,
+            parent,
+        });
+    }
+    let parent_edges: Vec<(usize, usize)> = agencies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.parent.map(|p| (i, p.index())))
+        .collect();
+    let mut agency_cycle = false;
+    for cycle in find_cycles(agencies.len(), &parent_edges) {
+        agency_cycle = true;
+        let path = cycle_text(&cycle, |i| &agencies[i].id);
+        r.error_hint(
+            Code::AgencyCycle,
+            agency_spans[cycle[0]].clone(),
+            format!("agency reporting lines form a cycle: {path}"),
+            Some("every agency's chain of parents must end at a root".to_owned()),
+        );
+    }
+    if agency_cycle {
+        // Break the cycles so later walks up the reporting line terminate.
+        for agency in &mut agencies {
+            agency.parent = None;
+        }
+    }
+
+    let mut groups = Vec::with_capacity(spec.groups.len());
+    for (group, span) in spec.groups.iter().zip(&group_spans) {
+        let mut members = Vec::new();
+        for member in &group.members {
+            match names.agencies.get(member) {
+                Some(&a) => members.push(a),
+                None => {
+                    let hint = names.suggest(member, false);
+                    r.error_hint(
+                        Code::UnknownAgency,
+                        r.at(span, member),
+                        format!("group `{}` has unknown member `{member}`", group.id),
+                        hint,
+                    );
+                }
+            }
+        }
+        if group.members.is_empty() {
+            r.warning(
+                Code::EmptyGroup,
+                span.clone(),
+                format!("group `{}` has no members", group.id),
+            );
+        }
+        groups.push(Group {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            gloss: group.gloss.clone(),
+            members,
+        });
+    }
+
+    let expand = |party: Party, out: &mut Vec<AgencyId>| match party {
+        Party::Agency(a) => {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        Party::Group(g) => {
+            for &m in &groups[g.index()].members {
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+    };
+
+    // Directive.
+    let directive_span = r.key("directive").map(|s| s.start..source.len());
+    let d = &spec.directive;
+    let issuer = match names.agencies.get(&d.issuer) {
+        Some(&a) => a,
+        None => {
+            let hint = names.suggest(&d.issuer, false);
+            r.error_hint(
+                Code::UnknownAgency,
+                r.field_at(&directive_span, "issuer"),
+                format!("the issuer `{}` is not an agency", d.issuer),
+                hint,
+            );
+            AgencyId(0)
+        }
+    };
+    let issued_span = r.field_at(&directive_span, "issued_at");
+    let issued_at = parse_time_at(&mut r, &d.issued_at, offset, issued_span)
+        .unwrap_or(Timestamp::from_seconds(0));
+    let mut addressees = Vec::new();
+    for addressee in &d.addressees {
+        match names.lookup(addressee) {
+            Some(p) => expand(p, &mut addressees),
+            None => {
+                let hint = names.suggest(addressee, true);
+                r.error_hint(
+                    Code::UnknownAgency,
+                    r.at(&directive_span, addressee),
+                    format!("addressee `{addressee}` is not an agency or group"),
+                    hint,
+                );
+            }
+        }
+    }
+    let mut copies = Vec::new();
+    for copy in &d.copies {
+        let mut push = |to: Option<AgencyId>| {
+            copies.push(Copy {
+                to,
+                purpose: copy.purpose.clone(),
+                purpose_gloss: copy.purpose_gloss.clone(),
+            })
+        };
+        if copy.to == "addressees" {
+            push(None);
+            continue;
+        }
+        match names.lookup(&copy.to) {
+            Some(p) => {
+                let mut recipients = Vec::new();
+                expand(p, &mut recipients);
+                recipients.into_iter().for_each(|a| push(Some(a)));
+            }
+            None => {
+                let hint = names.suggest(&copy.to, true);
+                r.error_hint(
+                    Code::UnknownAgency,
+                    r.at(&directive_span, &copy.to),
+                    format!("copy recipient `{}` is not an agency or group", copy.to),
+                    hint.or(Some(
+                        "write `addressees` for \"như trên\" (as above)".to_owned(),
+                    )),
+                );
+            }
+        }
+    }
+
+    // Documents of the chain.
+    let document_spans = spans_of(&r, "documents", "number", &spec.documents, |d| &d.number);
+    duplicates(
+        &mut r,
+        "document",
+        spec.documents
+            .iter()
+            .map(|d| d.number.as_str())
+            .zip(document_spans.iter()),
+    );
+    let document_numbers: HashMap<&str, usize> = spec
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.number.as_str(), i))
+        .collect();
+    let check_document = |r: &mut Reporter<'_>, number: &str, span: Option<Range<usize>>| {
+        if !document_numbers.contains_key(number) && !spec.documents.is_empty() {
+            let hint = did_you_mean(number, document_numbers.keys().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or(Some(
+                    "list it under `documents` to draw the chain".to_owned(),
+                ));
+            r.push(
+                Severity::Warning,
+                Code::UnknownDocument,
+                span,
+                format!("document `{number}` is not listed under `documents`"),
+                hint,
+            );
+        }
+    };
+    for number in &d.implements {
+        let span = r.at(&directive_span, number);
+        check_document(&mut r, number, span);
+    }
+    let mut document_edges = Vec::new();
+    for (i, (document, span)) in spec.documents.iter().zip(&document_spans).enumerate() {
+        if let Err(e) = parse_date(&document.issued_on) {
+            r.error(time_code(&e), r.field_at(span, "issued_on"), e.to_string());
+        }
+        for number in &document.implements {
+            match document_numbers.get(number.as_str()) {
+                Some(&j) => document_edges.push((i, j)),
+                None => {
+                    let at = r.at(span, number);
+                    check_document(&mut r, number, at);
+                }
+            }
+        }
+    }
+    for cycle in find_cycles(spec.documents.len(), &document_edges) {
+        let path = cycle_text(&cycle, |i| &spec.documents[i].number);
+        r.error(
+            Code::DocumentCycle,
+            document_spans[cycle[0]].clone(),
+            format!("documents implement each other in a cycle: {path}"),
+        );
+    }
+    let documents = spec
+        .documents
+        .iter()
+        .map(|d| Document {
+            number: d.number.clone(),
+            kind: d.kind.clone(),
+            issuer: d.issuer.clone(),
+            issued_on: d.issued_on.clone(),
+            subject: d.subject.clone(),
+            gloss: d.gloss.clone(),
+            implements: d.implements.clone(),
+        })
+        .collect();
+
+    // Machines: the built-ins first, then the file's.
+    let builtins = builtin::machines();
+    let machine_spans = spans_of(&r, "machines", "id", &spec.machines, |m| &m.id);
+    let all_machines: Vec<(&spec::MachineSpec, Option<Range<usize>>, bool)> = builtins
+        .iter()
+        .map(|m| (m, None, true))
+        .chain(
+            spec.machines
+                .iter()
+                .zip(machine_spans.iter().cloned())
+                .map(|(m, s)| (m, s, false)),
+        )
+        .collect();
+    {
+        let mut seen = HashSet::new();
+        for (machine, span, builtin) in &all_machines {
+            if !seen.insert(machine.id.as_str()) && !builtin {
+                r.error_hint(
+                    Code::DuplicateId,
+                    span.clone(),
+                    format!("duplicate machine id `{}`", machine.id),
+                    Some(
+                        if machine.id == builtin::DEFAULT || machine.id == builtin::RECURRING {
+                            "`default` and `recurring` are built in; give your machine another id"
+                                .to_owned()
+                        } else {
+                            "ids must be unique; rename one of them".to_owned()
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    let mut machine_index: HashMap<&str, MachineId> = HashMap::new();
+    for (i, (machine, _, _)) in all_machines.iter().enumerate() {
+        machine_index
+            .entry(machine.id.as_str())
+            .or_insert(MachineId(i as u32));
+    }
+    let mut actions: Vec<String> = Vec::new();
+    let mut action_index: HashMap<String, ActionId> = HashMap::new();
+    let mut machines = Vec::with_capacity(all_machines.len());
+    for (machine, span, _) in &all_machines {
+        machines.push(compile_machine(
+            &mut r,
+            machine,
+            span,
+            &names,
+            &mut actions,
+            &mut action_index,
+        ));
+    }
+
+    // Policies.
+    let policy_spans = spans_of(&r, "policies", "id", &spec.policies, |p| &p.id);
+    duplicates(
+        &mut r,
+        "policy",
+        spec.policies
+            .iter()
+            .map(|p| p.id.as_str())
+            .zip(policy_spans.iter()),
+    );
+    let policy_index: HashMap<&str, usize> = spec
+        .policies
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let mut policies = Vec::new();
+    for (policy, span) in spec.policies.iter().zip(&policy_spans) {
+        policies.push(compile_policy(&mut r, policy, span, &names));
+    }
+
+    // Tasks.
+    let task_spans = spans_of(&r, "tasks", "id", &spec.tasks, |t| &t.id);
+    duplicates(
+        &mut r,
+        "task",
+        spec.tasks
+            .iter()
+            .map(|t| t.id.as_str())
+            .zip(task_spans.iter()),
+    );
+    let task_index: HashMap<String, TaskId> = spec
+        .tasks
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, t)| (t.id.clone(), TaskId(i as u32)))
+        .collect();
+    let mut tasks = Vec::with_capacity(spec.tasks.len());
+    let mut dependency_edges = Vec::new();
+    for (i, (task, span)) in spec.tasks.iter().zip(&task_spans).enumerate() {
+        let mut leads = Vec::new();
+        for lead in &task.lead {
+            match names.lookup(lead) {
+                Some(Party::Agency(a)) => {
+                    if !leads.contains(&a) {
+                        leads.push(a);
+                    }
+                }
+                Some(Party::Group(_)) => r.error_hint(
+                    Code::UnknownAgency,
+                    r.at(span, lead),
+                    format!(
+                        "lead `{lead}` of task `{}` is a group, not an agency",
+                        task.id
+                    ),
+                    Some(format!(
+                        "write `for_each: \"{lead}\"` to give each member its own instance"
+                    )),
+                ),
+                None => {
+                    let hint = names.suggest(lead, false);
+                    r.error_hint(
+                        Code::UnknownAgency,
+                        r.at(span, lead),
+                        format!("unknown agency `{lead}` in the lead of task `{}`", task.id),
+                        hint,
+                    );
+                }
+            }
+        }
+        let mut support = Vec::new();
+        for supporter in &task.support {
+            match names.lookup(supporter) {
+                Some(p) => expand(p, &mut support),
+                None => {
+                    let hint = names.suggest(supporter, true);
+                    r.error_hint(
+                        Code::UnknownAgency,
+                        r.at(span, supporter),
+                        format!(
+                            "unknown agency or group `{supporter}` supporting task `{}`",
+                            task.id
+                        ),
+                        hint,
+                    );
+                }
+            }
+        }
+        let for_each = task
+            .for_each
+            .as_ref()
+            .and_then(|g| match names.groups.get(g) {
+                Some(&group) => Some(group),
+                None => {
+                    let hint = did_you_mean(g, names.groups.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"));
+                    r.error_hint(
+                        Code::UnknownGroup,
+                        r.at(span, g),
+                        format!("unknown group `{g}` in `for_each` of task `{}`", task.id),
+                        hint,
+                    );
+                    None
+                }
+            });
+        if task.for_each.is_some() && !task.lead.is_empty() {
+            r.error_hint(
+                Code::LeadWithForEach,
+                r.field_at(span, "lead"),
+                format!("task `{}` has both `lead` and `for_each`", task.id),
+                Some(
+                    "with `for_each` each member leads its own instance; remove `lead`".to_owned(),
+                ),
+            );
+        } else if task.for_each.is_none() && task.lead.is_empty() {
+            r.error_hint(
+                Code::MissingLead,
+                span.clone(),
+                format!("task `{}` has no lead agency", task.id),
+                Some("add `lead: [\"agency\"]` or `for_each: \"group\"`".to_owned()),
+            );
+        }
+        let mut depends_on = Vec::new();
+        for dep in &task.depends_on {
+            match task_index.get(dep) {
+                Some(&t) => {
+                    if !depends_on.contains(&t) {
+                        depends_on.push(t);
+                        dependency_edges.push((i, t.index()));
+                    }
+                }
+                None => {
+                    let hint = did_you_mean(dep, task_index.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"));
+                    r.error_hint(
+                        Code::UnknownTask,
+                        r.at(span, dep),
+                        format!("task `{}` depends on unknown task `{dep}`", task.id),
+                        hint,
+                    );
+                }
+            }
+        }
+        let start = match &task.start {
+            StartSpec::AtIssue => Start::AtIssue,
+            StartSpec::AfterDependencies => Start::AfterDependencies,
+            StartSpec::At(text) => {
+                let at = r.at(span, text);
+                match parse_time_at(&mut r, text, offset, at.clone()) {
+                    Some(t) => {
+                        if t < issued_at {
+                            r.warning(
+                                Code::StartsBeforeIssue,
+                                at,
+                                format!(
+                                    "task `{}` starts at {}, before the directive is issued at {}",
+                                    task.id,
+                                    t.to_rfc3339(offset),
+                                    issued_at.to_rfc3339(offset)
+                                ),
+                            );
+                        }
+                        Start::At(t)
+                    }
+                    None => Start::AtIssue,
+                }
+            }
+        };
+        let due = task
+            .due
+            .as_ref()
+            .and_then(|due| compile_due(&mut r, due, span, offset));
+        let machine_name = task.machine.clone().unwrap_or_else(|| {
+            match due {
+                Some(Due::Every { .. }) => builtin::RECURRING,
+                _ => builtin::DEFAULT,
+            }
+            .to_owned()
+        });
+        let machine = match machine_index.get(machine_name.as_str()) {
+            Some(&m) => m,
+            None => {
+                let hint = did_you_mean(&machine_name, machine_index.keys().copied())
+                    .map(|s| format!("did you mean `{s}`?"));
+                r.error_hint(
+                    Code::UnknownMachine,
+                    r.at(span, &machine_name),
+                    format!("task `{}` uses unknown machine `{machine_name}`", task.id),
+                    hint,
+                );
+                MachineId(0)
+            }
+        };
+        let policy = task
+            .policy
+            .as_ref()
+            .and_then(|p| match policy_index.get(p.as_str()) {
+                Some(&i) => Some(i),
+                None => {
+                    let hint = did_you_mean(p, policy_index.keys().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    r.error_hint(
+                        Code::UnknownPolicy,
+                        r.at(span, p),
+                        format!("task `{}` uses unknown policy `{p}`", task.id),
+                        hint,
+                    );
+                    None
+                }
+            });
+        let level_states = match policy {
+            Some(p) => {
+                let machine = &machines[machine.index()];
+                spec.policies[p]
+                    .levels
+                    .iter()
+                    .map(|level| match &level.from {
+                        Anchor::Due => None,
+                        Anchor::Entered(state) => {
+                            let found = machine.states.iter().position(|s| &s.id == state);
+                            if found.is_none() {
+                                let hint = did_you_mean(state, machine.states.iter().map(|s| s.id.as_str()))
+                                    .map(|s| format!("did you mean `{s}`?"));
+                                r.error_hint(
+                                    Code::UnknownState,
+                                    r.at(&policy_spans[p], state),
+                                    format!(
+                                        "policy `{}` escalates from state `{state}`, which machine `{}` of task `{}` does not have",
+                                        spec.policies[p].id, machine.id, task.id
+                                    ),
+                                    hint,
+                                );
+                            }
+                            found.map(|s| StateId(s as u32))
+                        }
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let supervisor = match &task.supervisor {
+            None => issuer,
+            Some(s) => match names.agencies.get(s) {
+                Some(&a) => a,
+                None => {
+                    let hint = names.suggest(s, false);
+                    r.error_hint(
+                        Code::UnknownAgency,
+                        r.at(span, s),
+                        format!("task `{}` has unknown supervisor `{s}`", task.id),
+                        hint,
+                    );
+                    issuer
+                }
+            },
+        };
+        tasks.push(Task {
+            id: task.id.clone(),
+            title: task.title.clone(),
+            gloss: task.gloss.clone(),
+            leads,
+            support,
+            for_each,
+            depends_on,
+            start,
+            due,
+            machine,
+            policy,
+            level_states,
+            supervisor,
+            instances: 0..0,
+        });
+    }
+    let mut dependency_cycle = false;
+    for cycle in find_cycles(tasks.len(), &dependency_edges) {
+        dependency_cycle = true;
+        let path = cycle_text(&cycle, |i| &tasks[i].id);
+        r.error_hint(
+            Code::DependencyCycle,
+            task_spans[cycle[0]].clone(),
+            format!("tasks depend on each other in a cycle: {path}"),
+            Some("remove one of these `depends_on` entries".to_owned()),
+        );
+    }
+
+    if r.has_errors() {
+        return Err(LoadError {
+            diagnostics: r.finish(),
+        });
+    }
+
+    // Fan-out and indices.
+    let mut slots = Vec::new();
+    for (i, task) in tasks.iter_mut().enumerate() {
+        let first = slots.len() as u32;
+        match task.for_each {
+            Some(group) => {
+                for &member in &groups[group.index()].members {
+                    slots.push(Slot {
+                        task: TaskId(i as u32),
+                        member: Some(member),
+                        name: format!("{}[{}]", task.id, agencies[member.index()].id),
+                    });
+                }
+            }
+            None => slots.push(Slot {
+                task: TaskId(i as u32),
+                member: None,
+                name: task.id.clone(),
+            }),
+        }
+        task.instances = first..slots.len() as u32;
+    }
+    let mut dependents = vec![Vec::new(); tasks.len()];
+    for (i, task) in tasks.iter().enumerate() {
+        for dep in &task.depends_on {
+            dependents[dep.index()].push(TaskId(i as u32));
+        }
+    }
+    let slot_index = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
+        .collect();
+    let workflow = Workflow {
+        directive: Directive {
+            number: d.number.clone(),
+            kind: d.kind.clone(),
+            kind_gloss: d.kind_gloss.clone(),
+            urgency: d.urgency,
+            issuer,
+            signer: d.signer.clone(),
+            place: d.place.clone(),
+            issued_at,
+            subject: d.subject.clone(),
+            subject_gloss: d.subject_gloss.clone(),
+            addressees,
+            copies,
+            implements: d.implements.clone(),
+        },
+        documents,
+        calendar,
+        agency_index: names.agencies,
+        agencies,
+        groups,
+        machines,
+        actions,
+        policies,
+        task_index,
+        tasks,
+        slots,
+        dependents,
+        slot_index,
+        action_index,
+    };
+
+    // Schedule warnings need the compiled workflow.
+    debug_assert!(!dependency_cycle);
+    let plan = crate::plan::plan(&workflow);
+    for (i, task) in workflow.tasks.iter().enumerate() {
+        let span = &task_spans[i];
+        let Some(due) = plan[i].due else { continue };
+        if due < plan[i].start {
+            r.warning(
+                Code::DueBeforeStart,
+                r.field_at(span, "due"),
+                format!(
+                    "task `{}` is due at {}, before it can start at {}",
+                    task.id,
+                    due.to_rfc3339(offset),
+                    plan[i].start.to_rfc3339(offset)
+                ),
+            );
+        }
+        for dep in &task.depends_on {
+            if let Some(dep_due) = plan[dep.index()].due {
+                if due < dep_due {
+                    let at = r.at(span, &workflow.tasks[dep.index()].id);
+                    r.warning(
+                        Code::DueBeforeDependency,
+                        at,
+                        format!(
+                            "task `{}` is due at {}, before its dependency `{}` is due at {}",
+                            task.id,
+                            due.to_rfc3339(offset),
+                            workflow.tasks[dep.index()].id,
+                            dep_due.to_rfc3339(offset)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    Ok(Loaded {
+        workflow,
+        warnings: r.finish(),
+    })
+}
+
+pub(crate) fn parse_time_at(
+    r: &mut Reporter<'_>,
+    text: &str,
+    offset: UtcOffset,
+    span: Option<Range<usize>>,
+) -> Option<Timestamp> {
+    match Timestamp::parse(text, offset) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            r.error(time_code(&e), span, e.to_string());
+            None
+        }
+    }
+}
+
+fn parse_span_at(r: &mut Reporter<'_>, text: &str, span: Option<Range<usize>>) -> Option<Span> {
+    match Span::parse(text) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            r.error(time_code(&e), span, e.to_string());
+            None
+        }
+    }
+}
+
+fn cycle_text<'a>(cycle: &[usize], name: impl Fn(usize) -> &'a str) -> String {
+    let mut names: Vec<&str> = cycle.iter().map(|&i| name(i)).collect();
+    if let Some(&first) = names.first() {
+        names.push(first);
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn compile_calendar(r: &mut Reporter<'_>, spec: &spec::CalendarSpec) -> Calendar {
+    let calendar_span = r.key("calendar").map(|s| s.start..s.start + 1);
+    let offset_span = r
+        .locator
+        .field_string_in("utc_offset", 0..usize::MAX)
+        .or(calendar_span.clone());
+    let offset = parse_offset(&spec.utc_offset).unwrap_or_else(|e| {
+        r.error_hint(
+            Code::InvalidOffset,
+            offset_span,
+            e.to_string(),
+            Some("Vietnam is `+07:00`".to_owned()),
+        );
+        UtcOffset::UTC
+    });
+    let mut weekend = [false; 7];
+    for day in &spec.weekend {
+        let weekday = match day {
+            spec::Day::Mon => Weekday::Monday,
+            spec::Day::Tue => Weekday::Tuesday,
+            spec::Day::Wed => Weekday::Wednesday,
+            spec::Day::Thu => Weekday::Thursday,
+            spec::Day::Fri => Weekday::Friday,
+            spec::Day::Sat => Weekday::Saturday,
+            spec::Day::Sun => Weekday::Sunday,
+        };
+        weekend[weekday.number_days_from_monday() as usize] = true;
+    }
+    if weekend.iter().all(|w| *w) {
+        r.error(
+            Code::NoWorkingDays,
+            r.key("weekend"),
+            "every day of the week is a weekend day, so no working-day deadline can fall"
+                .to_owned(),
+        );
+        weekend = [false; 7];
+    }
+    let holidays_span = r.key("holidays").map(|s| s.start..usize::MAX);
+    let mut holidays = BTreeSet::new();
+    for holiday in &spec.holidays {
+        match parse_date(holiday) {
+            Ok(date) => {
+                holidays.insert(date);
+            }
+            Err(e) => {
+                let at = r.at(&holidays_span, holiday);
+                r.error(Code::InvalidDate, at, e.to_string());
+            }
+        }
+    }
+    let day_end = parse_clock(&spec.day_end).unwrap_or_else(|e| {
+        let at = r.locator.field_string_in("day_end", 0..usize::MAX);
+        r.error(Code::InvalidClockTime, at, e.to_string());
+        time::Time::MIDNIGHT
+    });
+    Calendar::from_parts(offset, weekend, holidays, day_end)
+}
+
+fn compile_machine(
+    r: &mut Reporter<'_>,
+    spec: &spec::MachineSpec,
+    span: &Option<Range<usize>>,
+    names: &Names,
+    actions: &mut Vec<String>,
+    action_index: &mut HashMap<String, ActionId>,
+) -> Machine {
+    let state_span = |r: &Reporter<'_>, id: &str| match span {
+        Some(s) => r
+            .locator
+            .keyed("id", id, s.start, 0)
+            .or_else(|| r.at(span, id)),
+        None => None,
+    };
+    let mut state_index: HashMap<&str, StateId> = HashMap::new();
+    for (i, state) in spec.states.iter().enumerate() {
+        if state_index.insert(&state.id, StateId(i as u32)).is_some() {
+            let at = state_span(r, &state.id);
+            r.error(
+                Code::DuplicateId,
+                at,
+                format!("machine `{}` has duplicate state `{}`", spec.id, state.id),
+            );
+        }
+    }
+    let initials: Vec<usize> = spec
+        .states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == StateKind::Initial)
+        .map(|(i, _)| i)
+        .collect();
+    if initials.len() != 1 {
+        r.error_hint(
+            Code::InitialState,
+            span.clone(),
+            format!(
+                "machine `{}` has {} initial states; it needs exactly one",
+                spec.id,
+                initials.len()
+            ),
+            Some("mark one state `kind: Initial`".to_owned()),
+        );
+    }
+    let initial = StateId(initials.first().copied().unwrap_or(0) as u32);
+    let resolve = |r: &mut Reporter<'_>, id: &str| -> Option<StateId> {
+        let found = state_index.get(id).copied();
+        if found.is_none() {
+            let hint = did_you_mean(id, state_index.keys().copied())
+                .map(|s| format!("did you mean `{s}`?"));
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::UnknownState,
+                at,
+                format!("machine `{}` has no state `{id}`", spec.id),
+                hint,
+            );
+        }
+        found
+    };
+    let mut transitions = Vec::new();
+    let mut edges = Vec::new();
+    for transition in &spec.transitions {
+        let action = *action_index
+            .entry(transition.on.clone())
+            .or_insert_with(|| {
+                actions.push(transition.on.clone());
+                ActionId(actions.len() as u32 - 1)
+            });
+        let from: Vec<StateId> = transition
+            .from
+            .iter()
+            .filter_map(|s| resolve(r, s))
+            .collect();
+        let to = resolve(r, &transition.to);
+        let mut by = Vec::new();
+        for role in &transition.by {
+            by.push(match role {
+                RoleSpec::Lead => Role::Lead,
+                RoleSpec::Support => Role::Support,
+                RoleSpec::Supervisor => Role::Supervisor,
+                RoleSpec::Issuer => Role::Issuer,
+                RoleSpec::System => Role::System,
+                RoleSpec::Agency(id) => match names.agencies.get(id) {
+                    Some(&a) => Role::Agency(a),
+                    None => {
+                        let hint = names.suggest(id, false);
+                        let at = r.at(span, id);
+                        r.error_hint(
+                            Code::UnknownAgency,
+                            at,
+                            format!(
+                                "transition `{}` of machine `{}` names unknown agency `{id}`",
+                                transition.on, spec.id
+                            ),
+                            hint,
+                        );
+                        continue;
+                    }
+                },
+            });
+        }
+        let after = transition.after.as_ref().and_then(|a| {
+            let at = r.at(span, a);
+            parse_span_at(r, a, at)
+        });
+        let system = by.contains(&Role::System);
+        if after.is_some() != system {
+            let at = r.at(span, &transition.on);
+            r.error_hint(
+                Code::TimedTransition,
+                at,
+                format!(
+                    "transition `{}` of machine `{}` {}",
+                    transition.on,
+                    spec.id,
+                    if system {
+                        "is fired by System but has no `after`"
+                    } else {
+                        "has `after` but is not fired by System"
+                    }
+                ),
+                Some("a timed transition has both `after: \"...\"` and `by: [System]`".to_owned()),
+            );
+        }
+        if let Some(after) = after {
+            if after.as_seconds() <= 0 {
+                let at = r.at(span, &transition.on);
+                r.error(
+                    Code::ZeroInterval,
+                    at,
+                    format!(
+                        "timed transition `{}` of machine `{}` must wait a positive time",
+                        transition.on, spec.id
+                    ),
+                );
+            }
+        }
+        for &f in &from {
+            if spec
+                .states
+                .get(f.index())
+                .is_some_and(|s| matches!(s.kind, StateKind::Done | StateKind::Cancelled))
+            {
+                let at = r.at(span, &transition.on);
+                r.error(
+                    Code::TransitionFromTerminal,
+                    at,
+                    format!(
+                        "transition `{}` of machine `{}` leaves terminal state `{}`",
+                        transition.on,
+                        spec.id,
+                        spec.states[f.index()].id
+                    ),
+                );
+            }
+            if let Some(to) = to {
+                edges.push((f.index(), to.index()));
+            }
+        }
+        if let Some(to) = to {
+            transitions.push(Transition {
+                action,
+                from,
+                to,
+                by,
+                guards: transition.guards.clone(),
+                reports: transition.reports,
+                after,
+            });
+        }
+    }
+    // Reachability from the initial state.
+    if initials.len() == 1 {
+        let reachable = crate::graph::reachable(spec.states.len(), &edges, initial.index());
+        for (i, state) in spec.states.iter().enumerate() {
+            if !reachable[i] {
+                let at = state_span(r, &state.id);
+                r.error_hint(
+                    Code::UnreachableState,
+                    at,
+                    format!(
+                        "state `{}` of machine `{}` cannot be reached from `{}`",
+                        state.id,
+                        spec.id,
+                        spec.states[initial.index()].id
+                    ),
+                    Some("add a transition into it, or remove it".to_owned()),
+                );
+            }
+        }
+        let terminal_reachable = spec
+            .states
+            .iter()
+            .enumerate()
+            .any(|(i, s)| reachable[i] && s.kind == StateKind::Done);
+        if !terminal_reachable {
+            r.error_hint(
+                Code::NoTerminalState,
+                span.clone(),
+                format!("machine `{}` can never reach a `Done` state", spec.id),
+                Some("add a state with `kind: Done` and a path of transitions to it".to_owned()),
+            );
+        }
+    }
+    Machine {
+        id: spec.id.clone(),
+        states: spec
+            .states
+            .iter()
+            .map(|s| State {
+                id: s.id.clone(),
+                kind: s.kind,
+                submitted: s.submitted,
+            })
+            .collect(),
+        initial,
+        transitions,
+    }
+}
+
+fn compile_policy(
+    r: &mut Reporter<'_>,
+    spec: &spec::PolicySpec,
+    span: &Option<Range<usize>>,
+    names: &Names,
+) -> Policy {
+    let mut levels = Vec::new();
+    // Last offset per anchor: levels must not go back in time within one anchor.
+    let mut last: HashMap<Option<&str>, (Span, usize)> = HashMap::new();
+    let level_spans: Vec<Option<Range<usize>>> = {
+        let mut from = span.as_ref().map_or(0, |s| s.start);
+        spec.levels
+            .iter()
+            .map(|level| {
+                let found = r
+                    .locator
+                    .keyed("after", &level.after, from, 0)
+                    .filter(|s| span.as_ref().is_none_or(|p| s.start < p.end));
+                if let Some(found) = &found {
+                    from = found.end;
+                }
+                found.or_else(|| span.clone())
+            })
+            .collect()
+    };
+    for (n, (level, level_span)) in spec.levels.iter().zip(&level_spans).enumerate() {
+        let after =
+            parse_span_at(r, &level.after, level_span.clone()).unwrap_or(Span::from_seconds(0));
+        let anchor = match &level.from {
+            Anchor::Due => None,
+            Anchor::Entered(state) => Some(state.as_str()),
+        };
+        if let Some((previous, previous_level)) = last.get(&anchor) {
+            if after < *previous {
+                r.error_hint(
+                    Code::EscalationOrder,
+                    level_span.clone(),
+                    format!(
+                        "level {} of policy `{}` fires at {after}, before level {previous_level} at {previous}",
+                        n + 1,
+                        spec.id
+                    ),
+                    Some("list levels in the order they fire".to_owned()),
+                );
+            }
+        }
+        last.insert(anchor, (after, n + 1));
+        let repeat = level.repeat.as_ref().and_then(|text| {
+            let at = r.at(span, text);
+            let repeat = parse_span_at(r, text, at.clone())?;
+            if repeat.as_seconds() <= 0 {
+                r.error(
+                    Code::ZeroInterval,
+                    at,
+                    format!("level {} of policy `{}` repeats every {repeat}; the interval must be positive", n + 1, spec.id),
+                );
+                return None;
+            }
+            Some(repeat)
+        });
+        let target = match &level.target {
+            spec::TargetSpec::Lead => Target::Lead,
+            spec::TargetSpec::Parent => Target::Parent,
+            spec::TargetSpec::Supervisor => Target::Supervisor,
+            spec::TargetSpec::SupervisorParent => Target::SupervisorParent,
+            spec::TargetSpec::Issuer => Target::Issuer,
+            spec::TargetSpec::Agency(id) => match names.agencies.get(id) {
+                Some(&a) => Target::Agency(a),
+                None => {
+                    let hint = names.suggest(id, false);
+                    let at = r.at(span, id);
+                    r.error_hint(
+                        Code::UnknownAgency,
+                        at,
+                        format!(
+                            "level {} of policy `{}` targets unknown agency `{id}`",
+                            n + 1,
+                            spec.id
+                        ),
+                        hint,
+                    );
+                    Target::Issuer
+                }
+            },
+        };
+        levels.push(Level {
+            after,
+            entered: anchor.map(str::to_owned),
+            action: level.action,
+            target,
+            repeat,
+        });
+    }
+    Policy {
+        id: spec.id.clone(),
+        levels,
+    }
+}
+
+fn compile_due(
+    r: &mut Reporter<'_>,
+    due: &spec::DueSpec,
+    span: &Option<Range<usize>>,
+    offset: UtcOffset,
+) -> Option<Due> {
+    use spec::DueSpec as D;
+    Some(match due {
+        D::At(text) => Due::At(parse_time_at(r, text, offset, r.at(span, text))?),
+        D::After(text) => Due::After(parse_span_at(r, text, r.at(span, text))?),
+        D::Days(n) => Due::Days(*n),
+        D::WorkingDays(n) => Due::WorkingDays(*n),
+        D::ClockTime { at, days } => match parse_clock(at) {
+            Ok(at) => Due::ClockTime { at, days: *days },
+            Err(e) => {
+                r.error(Code::InvalidClockTime, r.at(span, at), e.to_string());
+                return None;
+            }
+        },
+        D::Every { every, at, until } => {
+            let every_span = r.at(span, every);
+            let interval = parse_span_at(r, every, every_span.clone());
+            let clock = at.as_ref().and_then(|a| match parse_clock(a) {
+                Ok(c) => Some(Some(c)),
+                Err(e) => {
+                    r.error(Code::InvalidClockTime, r.at(span, a), e.to_string());
+                    None
+                }
+            });
+            let until = parse_time_at(r, until, offset, r.at(span, until));
+            let interval = interval?;
+            if interval.as_seconds() <= 0 {
+                r.error_hint(
+                    Code::ZeroInterval,
+                    every_span,
+                    format!("a recurring due time every {interval} never advances"),
+                    Some("use a positive interval such as `1d`".to_owned()),
+                );
+                return None;
+            }
+            Due::Every {
+                every: interval,
+                at: match (at, clock) {
+                    (None, _) => None,
+                    (Some(_), Some(c)) => c,
+                    (Some(_), None) => return None,
+                },
+                until: until?,
+            }
+        }
+    })
+}

@@ -1,0 +1,522 @@
+//! The RON file format, as written by people: strings for ids, times and durations.
+//!
+//! These types mirror the file one to one and carry no meaning beyond it; [`crate::load`]
+//! checks them and compiles them into a [`crate::Workflow`]. Every struct denies unknown
+//! fields so a typo in a field name is an error, not a silently ignored line. Optional
+//! fields may be written bare (`parent: "district"`) because the loader enables RON's
+//! `implicit_some` extension.
+//!
+//! Formats of the string fields:
+//! - time: RFC 3339 (`"2021-05-07T08:00:00+07:00"`) or local to the calendar's offset
+//!   (`"2021-05-07 08:00"`, `"2021-05-07T08:00"`);
+//! - date: `"2021-05-07"`; clock time: `"16:00"`;
+//! - duration: `"2d"`, `"36h"`, `"1h 30m"`, with a leading `-` for "before" (`"-1d"`);
+//! - UTC offset: `"+07:00"`.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the RON format this crate reads; a file states it in `format`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole workflow file: one directive and everything needed to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSpec {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format: u32,
+    /// The directive this workflow models.
+    pub directive: DirectiveSpec,
+    /// Other documents in the chain (those the directive implements, and theirs).
+    #[serde(default)]
+    pub documents: Vec<DocumentSpec>,
+    /// Working-day calendar and the local UTC offset.
+    pub calendar: CalendarSpec,
+    /// Every agency, in a forest by `parent`.
+    pub agencies: Vec<AgencySpec>,
+    /// Named sets of agencies ("all communes").
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Lifecycle machines; the built-in `default` and `recurring` need no definition.
+    #[serde(default)]
+    pub machines: Vec<MachineSpec>,
+    /// Escalation policies.
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
+    /// The tasks the directive assigns.
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// Metadata of the directive itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectiveSpec {
+    /// Number and symbol, e.g. `114-CV/HU`.
+    pub number: String,
+    /// Kind of document in the original language, e.g. `Công văn`.
+    pub kind: String,
+    /// English gloss of the kind.
+    #[serde(default)]
+    pub kind_gloss: Option<String>,
+    /// Urgency mark.
+    #[serde(default)]
+    pub urgency: Urgency,
+    /// The issuing agency's id.
+    pub issuer: String,
+    /// Who signed and how.
+    #[serde(default)]
+    pub signer: Option<SignerSpec>,
+    /// Place of issue as printed ("Kiến Xương").
+    #[serde(default)]
+    pub place: Option<String>,
+    /// Time of issue.
+    pub issued_at: String,
+    /// Subject line ("V/v ...").
+    pub subject: String,
+    /// English gloss of the subject.
+    #[serde(default)]
+    pub subject_gloss: Option<String>,
+    /// Addressees (kính gửi): agency or group ids.
+    #[serde(default)]
+    pub addressees: Vec<String>,
+    /// Copies (nơi nhận) with their purpose.
+    #[serde(default)]
+    pub copies: Vec<CopySpec>,
+    /// Numbers of the documents this directive implements.
+    #[serde(default)]
+    pub implements: Vec<String>,
+}
+
+/// Urgency mark of a document (độ khẩn).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Urgency {
+    /// No mark.
+    #[default]
+    Normal,
+    /// Khẩn.
+    Urgent,
+    /// Thượng khẩn.
+    VeryUrgent,
+    /// Hỏa tốc.
+    Flash,
+}
+
+/// The signature block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerSpec {
+    /// Signing prefix, e.g. `T/M` (on behalf of) or `K/T` (for).
+    pub prefix: String,
+    /// The body signed for, e.g. `Ban Thường vụ`.
+    pub on_behalf_of: String,
+    /// Title of the signer, e.g. `Phó Bí thư`.
+    pub title: String,
+    /// Name of the signer.
+    pub name: String,
+}
+
+/// One line of the copies list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopySpec {
+    /// Agency or group id; `"addressees"` stands for "như trên" (as above).
+    pub to: String,
+    /// Purpose as printed ("để báo cáo").
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// English gloss of the purpose.
+    #[serde(default)]
+    pub purpose_gloss: Option<String>,
+}
+
+/// Another document in the chain of directives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSpec {
+    /// Number and symbol, e.g. `15/CT-TTg`.
+    pub number: String,
+    /// Kind of document, e.g. `Chỉ thị`.
+    pub kind: String,
+    /// Issuing body as printed.
+    pub issuer: String,
+    /// Date of issue.
+    pub issued_on: String,
+    /// Subject line.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Numbers of the documents it implements.
+    #[serde(default)]
+    pub implements: Vec<String>,
+}
+
+/// Working-day calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    /// Local offset from UTC, e.g. `"+07:00"`.
+    pub utc_offset: String,
+    /// Non-working days of the week.
+    #[serde(default = "default_weekend")]
+    pub weekend: Vec<Day>,
+    /// Non-working dates (public holidays), `"YYYY-MM-DD"`.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Local clock time at which a day-counted deadline falls (end of office hours).
+    #[serde(default = "default_day_end")]
+    pub day_end: String,
+}
+
+fn default_weekend() -> Vec<Day> {
+    vec![Day::Sat, Day::Sun]
+}
+
+fn default_day_end() -> String {
+    "17:00".to_owned()
+}
+
+/// Day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// An agency: a node of the reporting forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySpec {
+    /// Unique id (shared namespace with groups).
+    pub id: String,
+    /// Display name, kept exactly as written.
+    pub name: String,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Kind of agency.
+    #[serde(default)]
+    pub kind: AgencyKind,
+    /// The agency it reports to.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// Kind of an agency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgencyKind {
+    /// A party committee or its organs.
+    Party,
+    /// A people's committee, council or state department.
+    #[default]
+    State,
+    /// Police or military.
+    Force,
+    /// Fatherland Front or a mass organisation.
+    Mass,
+    /// A public service unit (station, hospital, school).
+    Service,
+    /// A steering committee or other inter-agency body.
+    Committee,
+}
+
+/// A named set of agencies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Unique id (shared namespace with agencies).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Member agency ids.
+    pub members: Vec<String>,
+}
+
+/// A data-defined lifecycle machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSpec {
+    /// Unique id.
+    pub id: String,
+    /// States; exactly one is `Initial`.
+    pub states: Vec<StateSpec>,
+    /// Transitions between them.
+    pub transitions: Vec<TransitionSpec>,
+}
+
+/// A state of a machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSpec {
+    /// Id, unique within the machine.
+    pub id: String,
+    /// What the state means to the engine.
+    #[serde(default)]
+    pub kind: StateKind,
+    /// The lead has handed in its work: deadlines and escalation stop pressing it.
+    #[serde(default)]
+    pub submitted: bool,
+}
+
+/// What a state means to the engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateKind {
+    /// Where every task instance starts (exactly one per machine).
+    Initial,
+    /// Work in progress.
+    #[default]
+    Active,
+    /// Terminal: the task is done; dependants may proceed.
+    Done,
+    /// Terminal: the task was cancelled; dependants stay blocked.
+    Cancelled,
+}
+
+/// A transition `on` an action `from` states `to` a state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionSpec {
+    /// The action name, e.g. `report`.
+    pub on: String,
+    /// Source states.
+    pub from: Vec<String>,
+    /// Target state.
+    pub to: String,
+    /// Roles allowed to fire it.
+    pub by: Vec<RoleSpec>,
+    /// Conditions that must hold.
+    #[serde(default)]
+    pub guards: Vec<Guard>,
+    /// Firing it hands in the current period's work (satisfies the current due time).
+    #[serde(default)]
+    pub reports: bool,
+    /// A timed transition: fired by the system after this long in a `from` state.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// A role that may fire a transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleSpec {
+    /// The task instance's lead agency.
+    Lead,
+    /// A supporting agency of the task.
+    Support,
+    /// The task's supervisor (defaults to the issuer).
+    Supervisor,
+    /// The directive's issuer.
+    Issuer,
+    /// One named agency.
+    Agency(String),
+    /// The engine itself (timed transitions only).
+    System,
+}
+
+/// A condition on a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Guard {
+    /// Every task this one depends on is done.
+    DependenciesDone,
+    /// The current due time has not passed.
+    BeforeDue,
+}
+
+/// An escalation policy: ordered levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Unique id.
+    pub id: String,
+    /// Levels, in firing order.
+    pub levels: Vec<LevelSpec>,
+}
+
+/// One escalation level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    /// Offset from the anchor, e.g. `"1d"` or `"-2h"`.
+    pub after: String,
+    /// What the offset counts from.
+    #[serde(default)]
+    pub from: Anchor,
+    /// What happens.
+    pub action: EscalationAction,
+    /// Who is told (or, for `Reassign`, who takes over).
+    pub target: TargetSpec,
+    /// Fire again at this interval while the condition holds.
+    #[serde(default)]
+    pub repeat: Option<String>,
+}
+
+/// What an escalation offset counts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Anchor {
+    /// The current due time; fires only while the work is not handed in.
+    #[default]
+    Due,
+    /// Entering the named state; fires only while still in it.
+    Entered(String),
+}
+
+/// What an escalation level does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EscalationAction {
+    /// A reminder.
+    Remind,
+    /// A formal warning.
+    Warn,
+    /// Raise the matter to the target.
+    Escalate,
+    /// Hand the task to the target.
+    Reassign,
+}
+
+/// Who an escalation level addresses, resolved through the agency graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TargetSpec {
+    /// The lead agency itself.
+    Lead,
+    /// The lead's parent in the reporting forest.
+    Parent,
+    /// The task's supervisor.
+    Supervisor,
+    /// The parent of the task's supervisor (one level above whoever follows the task).
+    SupervisorParent,
+    /// The directive's issuer.
+    Issuer,
+    /// A named agency.
+    Agency(String),
+}
+
+/// A task the directive assigns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// Unique id.
+    pub id: String,
+    /// Title as written in the directive.
+    pub title: String,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Lead agencies (chủ trì); with `for_each`, each member leads its own instance.
+    #[serde(default)]
+    pub lead: Vec<String>,
+    /// Supporting agencies (phối hợp): agency or group ids.
+    #[serde(default)]
+    pub support: Vec<String>,
+    /// One task instance per member of this group, led by that member.
+    #[serde(default)]
+    pub for_each: Option<String>,
+    /// Tasks that must be done first.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// When the task starts.
+    #[serde(default)]
+    pub start: StartSpec,
+    /// When it is due.
+    #[serde(default)]
+    pub due: Option<DueSpec>,
+    /// Lifecycle machine id; defaults to `default`, or `recurring` for a recurring due.
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// Escalation policy id.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Who accepts reports; defaults to the issuer.
+    #[serde(default)]
+    pub supervisor: Option<String>,
+}
+
+/// When a task starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StartSpec {
+    /// When the instance starts (the directive is issued).
+    #[default]
+    AtIssue,
+    /// At a given time (which may precede the directive).
+    At(String),
+    /// When every dependency is done.
+    AfterDependencies,
+}
+
+/// When a task is due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DueSpec {
+    /// At an absolute time.
+    At(String),
+    /// A duration after the task starts.
+    After(String),
+    /// N calendar days after the start day, at the calendar's `day_end`; a deadline on a
+    /// non-working day moves to the next working day.
+    Days(u32),
+    /// N working days after the start day (the start day is not counted), at `day_end`.
+    WorkingDays(u32),
+    /// A local clock time, `days` days after the start day (`days: 0` is "today").
+    ClockTime {
+        /// Local clock time, `"15:00"`.
+        at: String,
+        /// Days after the start day.
+        #[serde(default)]
+        days: u32,
+    },
+    /// A recurring report: every `every` from the first `at` after the start, until `until`.
+    Every {
+        /// Interval, e.g. `"1d"`.
+        every: String,
+        /// Local clock time of the first occurrence; without it, one interval after start.
+        #[serde(default)]
+        at: Option<String>,
+        /// Last possible occurrence.
+        until: String,
+    },
+}
+
+/// A scenario file: scripted events that drive one instance through time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Short name.
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// When the instance starts; defaults to the directive's `issued_at`.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Where the simulation stops.
+    pub until: String,
+    /// Scripted actions, in any order (they are run in time order, ties in file order).
+    #[serde(default)]
+    pub events: Vec<EventSpec>,
+}
+
+/// One scripted action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// When.
+    pub at: String,
+    /// The acting agency's id.
+    pub actor: String,
+    /// Task id; for a `for_each` task, `task[member]`, or the bare id when the actor is
+    /// the member.
+    pub task: String,
+    /// Action name.
+    pub action: String,
+    /// Free text kept in the journal.
+    #[serde(default)]
+    pub note: Option<String>,
+}

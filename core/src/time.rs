@@ -1,0 +1,292 @@
+//! Time as the engine sees it: whole seconds since the Unix epoch, UTC.
+//!
+//! An `i64` of seconds is exact, `Copy`, totally ordered, cheap to compare on the hot path,
+//! identical on every target (wasm32 has no `std::time::Instant`), and serialises as a plain
+//! number. Directives never need sub-second precision. Local times (the calendar's UTC
+//! offset) exist only at the edges: parsing the file and formatting output.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// An instant: seconds since 1970-01-01T00:00:00Z.
+///
+/// ```
+/// use directrix_core::{Timestamp, UtcOffset};
+/// let t = Timestamp::parse("2021-05-07T08:00:00+07:00", UtcOffset::UTC).unwrap();
+/// assert_eq!(t.as_seconds(), 1_620_349_200);
+/// let hanoi = UtcOffset::from_hms(7, 0, 0).unwrap();
+/// assert_eq!(t.to_rfc3339(hanoi), "2021-05-07T08:00:00+07:00");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+/// A signed span of time in whole seconds.
+///
+/// ```
+/// use directrix_core::Span;
+/// assert_eq!(Span::parse("1d 2h").unwrap().as_seconds(), 93_600);
+/// assert_eq!(Span::parse("-30m").unwrap().as_seconds(), -1_800);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Span(i64);
+
+/// Why a time, date or duration string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// Not a time in any accepted form.
+    #[error(
+        "`{0}` is not a valid time (write RFC 3339 such as `2021-05-07T08:00:00+07:00`, or local `2021-05-07 08:00`)"
+    )]
+    Time(String),
+    /// Not a `YYYY-MM-DD` date.
+    #[error("`{0}` is not a valid date (write `YYYY-MM-DD`, such as `2021-05-07`)")]
+    Date(String),
+    /// Not an `HH:MM` clock time.
+    #[error("`{0}` is not a valid clock time (write `HH:MM`, such as `16:00`)")]
+    ClockTime(String),
+    /// Not a duration.
+    #[error("`{0}` is not a valid duration (write such as `2d`, `36h`, `1h 30m`, or `-1d`)")]
+    Span(String),
+    /// Not a UTC offset.
+    #[error("`{0}` is not a valid UTC offset (write such as `+07:00`)")]
+    Offset(String),
+    /// The result falls outside the supported years.
+    #[error("time out of range (years -9999 to 9999 are supported)")]
+    OutOfRange,
+}
+
+impl Timestamp {
+    /// The instant `seconds` after the Unix epoch.
+    ///
+    /// ```
+    /// # use directrix_core::Timestamp;
+    /// assert_eq!(Timestamp::from_seconds(60).as_seconds(), 60);
+    /// ```
+    pub const fn from_seconds(seconds: i64) -> Self {
+        Self(seconds)
+    }
+
+    /// Seconds since the Unix epoch.
+    ///
+    /// ```
+    /// # use directrix_core::Timestamp;
+    /// assert_eq!(Timestamp::from_seconds(-5).as_seconds(), -5);
+    /// ```
+    pub const fn as_seconds(self) -> i64 {
+        self.0
+    }
+
+    /// Parses RFC 3339, or a local `YYYY-MM-DD HH:MM[:SS]` (a `T` may replace the space)
+    /// read at `local` offset.
+    ///
+    /// # Errors
+    /// [`TimeError::Time`] when the text is neither form.
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// let hanoi = UtcOffset::from_hms(7, 0, 0).unwrap();
+    /// let a = Timestamp::parse("2021-05-06 12:00", hanoi).unwrap();
+    /// let b = Timestamp::parse("2021-05-06T05:00:00Z", hanoi).unwrap();
+    /// assert_eq!(a, b);
+    /// assert!(Timestamp::parse("6 May", hanoi).is_err());
+    /// ```
+    pub fn parse(text: &str, local: UtcOffset) -> Result<Self, TimeError> {
+        let text = text.trim();
+        if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+            return Ok(Self(t.unix_timestamp()));
+        }
+        let normalised = text.replacen('T', " ", 1);
+        let with_seconds = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let without_seconds = format_description!("[year]-[month]-[day] [hour]:[minute]");
+        PrimitiveDateTime::parse(&normalised, with_seconds)
+            .or_else(|_| PrimitiveDateTime::parse(&normalised, without_seconds))
+            .map(|t| Self(t.assume_offset(local).unix_timestamp()))
+            .map_err(|_| TimeError::Time(text.to_owned()))
+    }
+
+    /// Formats as RFC 3339 at the given offset, e.g. `2021-05-07T08:00:00+07:00`.
+    ///
+    /// Out-of-range instants (beyond year 9999) print as raw seconds rather than fail.
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// assert_eq!(Timestamp::from_seconds(0).to_rfc3339(UtcOffset::UTC), "1970-01-01T00:00:00Z");
+    /// ```
+    pub fn to_rfc3339(self, offset: UtcOffset) -> String {
+        self.to_offset_date_time(offset)
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| format!("@{}", self.0))
+    }
+
+    /// Formats compactly for tables: `2021-05-07 08:00` at the given offset.
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// assert_eq!(Timestamp::from_seconds(0).to_short(UtcOffset::UTC), "1970-01-01 00:00");
+    /// ```
+    pub fn to_short(self, offset: UtcOffset) -> String {
+        let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+        self.to_offset_date_time(offset)
+            .and_then(|t| t.format(format).ok())
+            .unwrap_or_else(|| format!("@{}", self.0))
+    }
+
+    pub(crate) fn to_offset_date_time(self, offset: UtcOffset) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(self.0)
+            .ok()
+            .map(|t| t.to_offset(offset))
+    }
+
+    /// The local date and clock time at `offset`.
+    pub(crate) fn local(self, offset: UtcOffset) -> Option<(Date, Time)> {
+        self.to_offset_date_time(offset)
+            .map(|t| (t.date(), t.time()))
+    }
+
+    /// The instant of a local date and clock time.
+    pub(crate) fn from_local(date: Date, time: Time, offset: UtcOffset) -> Self {
+        Self(
+            PrimitiveDateTime::new(date, time)
+                .assume_offset(offset)
+                .unix_timestamp(),
+        )
+    }
+
+    /// `self + span`, saturating at the ends of `i64`.
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, Span};
+    /// let t = Timestamp::from_seconds(100).saturating_add(Span::from_seconds(-40));
+    /// assert_eq!(t.as_seconds(), 60);
+    /// ```
+    pub const fn saturating_add(self, span: Span) -> Self {
+        Self(self.0.saturating_add(span.0))
+    }
+
+    /// The span from `earlier` to `self`.
+    ///
+    /// ```
+    /// # use directrix_core::Timestamp;
+    /// let span = Timestamp::from_seconds(90).since(Timestamp::from_seconds(30));
+    /// assert_eq!(span.as_seconds(), 60);
+    /// ```
+    pub const fn since(self, earlier: Timestamp) -> Span {
+        Span(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl Span {
+    /// A span of `seconds`.
+    ///
+    /// ```
+    /// # use directrix_core::Span;
+    /// assert_eq!(Span::from_seconds(3600), Span::parse("1h").unwrap());
+    /// ```
+    pub const fn from_seconds(seconds: i64) -> Self {
+        Self(seconds)
+    }
+
+    /// The span in seconds (negative for "before").
+    ///
+    /// ```
+    /// # use directrix_core::Span;
+    /// assert_eq!(Span::parse("2m").unwrap().as_seconds(), 120);
+    /// ```
+    pub const fn as_seconds(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `2d`, `36h`, `1h 30m`, `45min`; a leading `-` negates.
+    ///
+    /// # Errors
+    /// [`TimeError::Span`] for anything else, or a span beyond `i64` seconds.
+    ///
+    /// ```
+    /// # use directrix_core::Span;
+    /// assert_eq!(Span::parse("-1d").unwrap().as_seconds(), -86_400);
+    /// assert!(Span::parse("soon").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, TimeError> {
+        let trimmed = text.trim();
+        let (negative, magnitude) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+        };
+        let err = || TimeError::Span(text.to_owned());
+        // humantime rejects "0" without a unit, which is what people write for "at once".
+        let parsed = if magnitude == "0" {
+            std::time::Duration::ZERO
+        } else {
+            humantime::parse_duration(magnitude).map_err(|_| err())?
+        };
+        let seconds = i64::try_from(parsed.as_secs()).map_err(|_| err())?;
+        Ok(Self(if negative { -seconds } else { seconds }))
+    }
+
+    /// Formats as the shortest of `2d 4h`, `36h`, `30m` forms, e.g. for messages.
+    ///
+    /// ```
+    /// # use directrix_core::Span;
+    /// assert_eq!(Span::from_seconds(93_600).to_string(), "1d 2h");
+    /// assert_eq!(Span::from_seconds(-1_800).to_string(), "-30m");
+    /// ```
+    pub fn display(self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        let mut rest = self.0.unsigned_abs();
+        if rest == 0 {
+            return f.write_str("0s");
+        }
+        let mut first = true;
+        for (unit, size) in [("d", 86_400u64), ("h", 3_600), ("m", 60), ("s", 1)] {
+            let n = rest / size;
+            if n > 0 {
+                if !first {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{n}{unit}")?;
+                first = false;
+                rest %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a `+07:00` UTC offset.
+pub(crate) fn parse_offset(text: &str) -> Result<UtcOffset, TimeError> {
+    let format = format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    UtcOffset::parse(text.trim(), format).map_err(|_| TimeError::Offset(text.to_owned()))
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub(crate) fn parse_date(text: &str) -> Result<Date, TimeError> {
+    Date::parse(text.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| TimeError::Date(text.to_owned()))
+}
+
+/// Parses an `HH:MM` clock time.
+pub(crate) fn parse_clock(text: &str) -> Result<Time, TimeError> {
+    Time::parse(text.trim(), format_description!("[hour]:[minute]"))
+        .map_err(|_| TimeError::ClockTime(text.to_owned()))
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC; format with [`Timestamp::to_rfc3339`] for a local offset.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339(UtcOffset::UTC))
+    }
+}

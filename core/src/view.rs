@@ -1,0 +1,206 @@
+//! Owned, serialisable views with names instead of indices: what hosts print and what
+//! the JSON outputs contain. Field names are a contract (see README "JSON outputs").
+
+use crate::engine::{Effect, EffectKind, Instance, Phase, TaskStatus};
+use crate::time::Timestamp;
+use crate::workflow::{AgencyId, InstanceId, Workflow};
+use serde::Serialize;
+
+/// One effect with names and local times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EffectRecord {
+    /// RFC 3339 at the workflow's offset.
+    pub at: String,
+    /// Snake_case kind, e.g. `escalated`.
+    pub kind: &'static str,
+    /// Task instance name.
+    pub task: String,
+    /// The agency concerned: the actor of a transition, the target of an escalation,
+    /// else the lead.
+    pub agency: String,
+    /// Transition action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Previous state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// New state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Escalation level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// The lead concerned by an escalation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    /// A due time (overdue, rescheduled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    /// For `completed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_time: Option<bool>,
+    /// For scripted actions: the note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For `rejected`: the error code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// For `rejected`: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One task instance's status with names and local times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRecord {
+    /// Task instance name.
+    pub task: String,
+    /// `waiting`, `blocked` or `running`.
+    pub phase: Phase,
+    /// Machine state id.
+    pub state: String,
+    /// Current leads.
+    pub leads: Vec<String>,
+    /// Current due time.
+    pub due: Option<String>,
+    /// Past due with work not handed in.
+    pub overdue: bool,
+    /// Highest escalation level fired.
+    pub level: u8,
+    /// When it reached a terminal state.
+    pub finished_at: Option<String>,
+    /// For done tasks, whether on time.
+    pub on_time: Option<bool>,
+}
+
+impl Workflow {
+    /// Formats a time at the workflow's offset, RFC 3339.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.format_time(workflow.directive().issued_at), "2021-05-07T08:00:00+07:00");
+    /// ```
+    pub fn format_time(&self, at: Timestamp) -> String {
+        at.to_rfc3339(self.calendar.offset())
+    }
+
+    fn agency_name(&self, agency: AgencyId) -> String {
+        self.agencies
+            .get(agency.index())
+            .map_or_else(|| format!("#{}", agency.index()), |a| a.id.clone())
+    }
+
+    fn instance_name(&self, task: InstanceId) -> String {
+        self.slots
+            .get(task.index())
+            .map_or_else(|| format!("#{}", task.index()), |s| s.name.clone())
+    }
+
+    fn first_lead(&self, task: InstanceId) -> String {
+        self.slots
+            .get(task.index())
+            .and_then(|_| self.leads_of(task).first())
+            .map_or_else(String::new, |&a| self.agency_name(a))
+    }
+
+    /// The named record of an effect.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let record = workflow.effect_record(&effects[0]);
+    /// assert_eq!(record.kind, "started");
+    /// ```
+    pub fn effect_record(&self, effect: &Effect) -> EffectRecord {
+        let mut record = EffectRecord {
+            at: self.format_time(effect.at),
+            kind: effect.kind.name(),
+            task: self.instance_name(effect.task),
+            agency: self.first_lead(effect.task),
+            action: None,
+            from: None,
+            to: None,
+            level: None,
+            lead: None,
+            due: None,
+            on_time: None,
+            note: None,
+            code: None,
+            error: None,
+        };
+        let state_name = |state: crate::StateId| {
+            self.slots
+                .get(effect.task.index())
+                .and_then(|_| self.machine_of(effect.task).states.get(state.index()))
+                .map_or_else(String::new, |s| s.id.clone())
+        };
+        match effect.kind {
+            EffectKind::Transitioned {
+                action,
+                from,
+                to,
+                actor,
+            } => {
+                record.action = self.actions.get(action.index()).cloned();
+                record.from = Some(state_name(from));
+                record.to = Some(state_name(to));
+                record.agency = actor.map_or_else(|| "system".to_owned(), |a| self.agency_name(a));
+            }
+            EffectKind::Overdue { due } | EffectKind::Rescheduled { due } => {
+                record.due = Some(self.format_time(due));
+            }
+            EffectKind::Reminded { level, target }
+            | EffectKind::Warned { level, target }
+            | EffectKind::Escalated { level, target }
+            | EffectKind::Reassigned { level, target } => {
+                record.level = Some(level);
+                record.lead = Some(record.agency.clone());
+                record.agency = self.agency_name(target);
+            }
+            EffectKind::Completed { on_time } => record.on_time = Some(on_time),
+            EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => {}
+        }
+        record
+    }
+
+    /// The named record of a task status.
+    pub fn status_record(&self, status: &TaskStatus) -> StatusRecord {
+        StatusRecord {
+            task: self.instance_name(status.task),
+            phase: status.phase,
+            state: self
+                .slots
+                .get(status.task.index())
+                .and_then(|_| {
+                    self.machine_of(status.task)
+                        .states
+                        .get(status.state.index())
+                })
+                .map_or_else(String::new, |s| s.id.clone()),
+            leads: status.leads.iter().map(|&a| self.agency_name(a)).collect(),
+            due: status.due.map(|t| self.format_time(t)),
+            overdue: status.overdue,
+            level: status.level,
+            finished_at: status.finished_at.map(|t| self.format_time(t)),
+            on_time: status.on_time,
+        }
+    }
+}
+
+impl Instance {
+    /// The status of every task instance as named records.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// assert!(instance.status_records().iter().all(|s| !s.state.is_empty()));
+    /// ```
+    pub fn status_records(&self) -> Vec<StatusRecord> {
+        self.status()
+            .iter()
+            .map(|s| self.workflow().status_record(s))
+            .collect()
+    }
+}

@@ -1,0 +1,581 @@
+//! The compiled, validated workflow: every reference resolved to a dense index.
+//!
+//! Built only by [`crate::load`], so every index inside is valid by construction and the
+//! engine never compares id strings. Strings survive for display and for name lookups at
+//! the API boundary.
+
+use crate::calendar::Calendar;
+use crate::spec::{AgencyKind, EscalationAction, Guard, StateKind, Urgency};
+use crate::time::{Span, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Range;
+use time::Time;
+
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub(crate) u32);
+
+        impl $name {
+            /// The dense index, for hosts that keep per-item tables.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+index_type!(
+    /// An agency, by position in [`Workflow::agencies`].
+    AgencyId
+);
+index_type!(
+    /// A task definition, by position in [`Workflow::tasks`].
+    TaskId
+);
+index_type!(
+    /// A task instance (a task, or one member's share of a `for_each` task).
+    InstanceId
+);
+index_type!(
+    /// A state of one machine.
+    StateId
+);
+index_type!(
+    /// An action name, interned across all machines.
+    ActionId
+);
+index_type!(
+    /// A lifecycle machine.
+    MachineId
+);
+index_type!(
+    /// A group of agencies.
+    GroupId
+);
+
+/// Directive metadata, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Directive {
+    /// Number and symbol, e.g. `114-CV/HU`.
+    pub number: String,
+    /// Kind as written.
+    pub kind: String,
+    /// English gloss of the kind.
+    pub kind_gloss: Option<String>,
+    /// Urgency mark.
+    pub urgency: Urgency,
+    /// Issuing agency.
+    pub issuer: AgencyId,
+    /// Signature block.
+    pub signer: Option<crate::spec::SignerSpec>,
+    /// Place of issue.
+    pub place: Option<String>,
+    /// Time of issue.
+    pub issued_at: Timestamp,
+    /// Subject line.
+    pub subject: String,
+    /// English gloss of the subject.
+    pub subject_gloss: Option<String>,
+    /// Addressed agencies, groups expanded.
+    pub addressees: Vec<AgencyId>,
+    /// Copies: (agency, purpose, gloss); `None` agency means "as above" (the addressees).
+    pub copies: Vec<Copy>,
+    /// Numbers of the documents it implements.
+    pub implements: Vec<String>,
+}
+
+/// One line of the copies list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Copy {
+    /// The recipient, or `None` for "as above".
+    pub to: Option<AgencyId>,
+    /// Purpose as printed.
+    pub purpose: Option<String>,
+    /// English gloss.
+    pub purpose_gloss: Option<String>,
+}
+
+/// A document of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    /// Number and symbol.
+    pub number: String,
+    /// Kind as written.
+    pub kind: String,
+    /// Issuing body as printed.
+    pub issuer: String,
+    /// Date of issue, `YYYY-MM-DD`.
+    pub issued_on: String,
+    /// Subject line.
+    pub subject: Option<String>,
+    /// English gloss.
+    pub gloss: Option<String>,
+    /// Numbers of documents it implements.
+    pub implements: Vec<String>,
+}
+
+/// An agency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Agency {
+    /// Id from the file.
+    pub id: String,
+    /// Display name, exactly as written.
+    pub name: String,
+    /// English gloss.
+    pub gloss: Option<String>,
+    /// Kind.
+    pub kind: AgencyKind,
+    /// The agency it reports to.
+    pub parent: Option<AgencyId>,
+}
+
+/// A group of agencies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// Id from the file.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// English gloss.
+    pub gloss: Option<String>,
+    /// Members.
+    pub members: Vec<AgencyId>,
+}
+
+/// A lifecycle machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Machine {
+    /// Id (`default` and `recurring` are built in).
+    pub id: String,
+    /// States.
+    pub states: Vec<State>,
+    /// The initial state.
+    pub initial: StateId,
+    /// Transitions.
+    pub transitions: Vec<Transition>,
+}
+
+/// A machine state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    /// Id from the file.
+    pub id: String,
+    /// Meaning to the engine.
+    pub kind: StateKind,
+    /// Work handed in: deadlines stop pressing the lead.
+    pub submitted: bool,
+}
+
+impl State {
+    /// Whether the state ends the task.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let default = &workflow.machines()[0];
+    /// let accepted = default.states.iter().find(|s| s.id == "accepted").unwrap();
+    /// assert!(accepted.is_terminal());
+    /// ```
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.kind, StateKind::Done | StateKind::Cancelled)
+    }
+}
+
+/// A transition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    /// The action.
+    pub action: ActionId,
+    /// Source states.
+    pub from: Vec<StateId>,
+    /// Target state.
+    pub to: StateId,
+    /// Roles that may fire it.
+    pub by: Vec<Role>,
+    /// Guards.
+    pub guards: Vec<Guard>,
+    /// Hands in the current period's work.
+    pub reports: bool,
+    /// Timed: fired by the system after this long in a source state.
+    pub after: Option<Span>,
+}
+
+/// A role, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Role {
+    /// The instance's lead.
+    Lead,
+    /// A supporting agency.
+    Support,
+    /// The supervisor.
+    Supervisor,
+    /// The issuer.
+    Issuer,
+    /// One agency.
+    Agency(AgencyId),
+    /// The engine.
+    System,
+}
+
+/// An escalation policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    /// Id from the file.
+    pub id: String,
+    /// Levels in firing order; level numbers start at 1.
+    pub levels: Vec<Level>,
+}
+
+/// An escalation level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// Offset from the anchor.
+    pub after: Span,
+    /// The anchor: `None` for the due time, else the state's id (resolved per task).
+    pub entered: Option<String>,
+    /// What happens.
+    pub action: EscalationAction,
+    /// Who is addressed.
+    pub target: Target,
+    /// Interval of repetition.
+    pub repeat: Option<Span>,
+}
+
+/// An escalation target, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Target {
+    /// The lead.
+    Lead,
+    /// The lead's parent (the issuer for a root agency).
+    Parent,
+    /// The supervisor.
+    Supervisor,
+    /// The supervisor's parent (the supervisor itself at a root).
+    SupervisorParent,
+    /// The issuer.
+    Issuer,
+    /// A named agency.
+    Agency(AgencyId),
+}
+
+/// When a task starts, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Start {
+    /// At instance start.
+    AtIssue,
+    /// At a time.
+    At(Timestamp),
+    /// When all dependencies are done.
+    AfterDependencies,
+}
+
+/// When a task is due, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Due {
+    /// Absolute.
+    At(Timestamp),
+    /// Relative to the start.
+    After(Span),
+    /// Calendar days, moved off non-working days.
+    Days(u32),
+    /// Working days.
+    WorkingDays(u32),
+    /// Local clock time `days` after the start day.
+    ClockTime {
+        /// Clock time.
+        #[serde(serialize_with = "serialize_time")]
+        at: Time,
+        /// Days after the start day.
+        days: u32,
+    },
+    /// Recurring.
+    Every {
+        /// Interval (positive).
+        every: Span,
+        /// Clock time of the first occurrence.
+        #[serde(serialize_with = "serialize_opt_time")]
+        at: Option<Time>,
+        /// Last possible occurrence.
+        until: Timestamp,
+    },
+}
+
+fn serialize_time<S: serde::Serializer>(time: &Time, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{:02}:{:02}", time.hour(), time.minute()))
+}
+
+fn serialize_opt_time<S: serde::Serializer>(time: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serialize_time(time, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A task definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Task {
+    /// Id from the file.
+    pub id: String,
+    /// Title as written.
+    pub title: String,
+    /// English gloss.
+    pub gloss: Option<String>,
+    /// Lead agencies (empty for `for_each`: each member leads).
+    pub leads: Vec<AgencyId>,
+    /// Supporting agencies, groups expanded.
+    pub support: Vec<AgencyId>,
+    /// Fan-out group.
+    pub for_each: Option<GroupId>,
+    /// Dependencies.
+    pub depends_on: Vec<TaskId>,
+    /// Start rule.
+    pub start: Start,
+    /// Due rule.
+    pub due: Option<Due>,
+    /// Lifecycle machine.
+    pub machine: MachineId,
+    /// Escalation policy.
+    pub policy: Option<usize>,
+    /// For each policy level anchored on a state, that state in this task's machine.
+    pub level_states: Vec<Option<StateId>>,
+    /// Who accepts reports.
+    pub supervisor: AgencyId,
+    /// The instances of this task, a contiguous range.
+    pub instances: Range<u32>,
+}
+
+/// One task instance of the fan-out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Slot {
+    /// Its task.
+    pub task: TaskId,
+    /// The member leading it, for `for_each` tasks.
+    pub member: Option<AgencyId>,
+    /// Display name: `task` or `task[member]`.
+    pub name: String,
+}
+
+/// A validated workflow, ready to start instances.
+///
+/// ```
+/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let loaded = directrix_core::load(source).unwrap();
+/// let workflow = loaded.workflow;
+/// assert_eq!(workflow.directive().number, "114-CV/HU");
+/// assert!(workflow.agency_id("health").is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub(crate) directive: Directive,
+    pub(crate) documents: Vec<Document>,
+    pub(crate) calendar: Calendar,
+    pub(crate) agencies: Vec<Agency>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) actions: Vec<String>,
+    pub(crate) policies: Vec<Policy>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) dependents: Vec<Vec<TaskId>>,
+    pub(crate) agency_index: HashMap<String, AgencyId>,
+    pub(crate) task_index: HashMap<String, TaskId>,
+    pub(crate) slot_index: HashMap<String, InstanceId>,
+    pub(crate) action_index: HashMap<String, ActionId>,
+}
+
+impl Workflow {
+    /// The directive's metadata.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.agency(workflow.directive().issuer).id, "district_standing");
+    /// ```
+    pub fn directive(&self) -> &Directive {
+        &self.directive
+    }
+
+    /// The documents of the chain.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.documents().iter().any(|d| d.number == "15/CT-TTg"));
+    /// ```
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+
+    /// The working-day calendar.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.calendar().offset().whole_hours(), 7);
+    /// ```
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// All agencies, indexed by [`AgencyId`].
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.agencies().iter().any(|a| a.name == "Công an huyện"));
+    /// ```
+    pub fn agencies(&self) -> &[Agency] {
+        &self.agencies
+    }
+
+    /// One agency.
+    ///
+    /// # Panics
+    /// Never for an id obtained from this workflow; ids from another workflow may point
+    /// elsewhere or out of range (use [`Workflow::agency_id`] to look ids up).
+    pub fn agency(&self, id: AgencyId) -> &Agency {
+        &self.agencies[id.index()]
+    }
+
+    /// Looks an agency up by its id string.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.agency_id("nobody").is_none());
+    /// ```
+    pub fn agency_id(&self, id: &str) -> Option<AgencyId> {
+        self.agency_index.get(id).copied()
+    }
+
+    /// The groups.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.groups().iter().any(|g| g.id == "communes"));
+    /// ```
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The machines (the built-ins first).
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.machines()[0].id, "default");
+    /// ```
+    pub fn machines(&self) -> &[Machine] {
+        &self.machines
+    }
+
+    /// The escalation policies.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(!workflow.policies().is_empty());
+    /// ```
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The task definitions.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.tasks().len() >= 7);
+    /// ```
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// One task definition.
+    pub fn task(&self, id: TaskId) -> &Task {
+        &self.tasks[id.index()]
+    }
+
+    /// Looks a task up by id.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let id = workflow.task_id(&workflow.tasks()[0].id).unwrap();
+    /// assert_eq!(id.index(), 0);
+    /// ```
+    pub fn task_id(&self, id: &str) -> Option<TaskId> {
+        self.task_index.get(id).copied()
+    }
+
+    /// The task instances after fan-out, indexed by [`InstanceId`].
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.instances().iter().any(|s| s.name.contains('[')));
+    /// ```
+    pub fn instances(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// One task instance's definition.
+    pub fn instance(&self, id: InstanceId) -> &Slot {
+        &self.slots[id.index()]
+    }
+
+    /// Looks a task instance up by name (`task` or `task[member]`).
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let first = &workflow.instances()[0].name;
+    /// assert_eq!(workflow.instance_id(first).unwrap().index(), 0);
+    /// ```
+    pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
+        self.slot_index.get(name).copied()
+    }
+
+    /// The interned action names.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert!(workflow.action_id("report").is_some());
+    /// ```
+    pub fn action_id(&self, name: &str) -> Option<ActionId> {
+        self.action_index.get(name).copied()
+    }
+
+    /// An action's name.
+    pub fn action_name(&self, id: ActionId) -> &str {
+        &self.actions[id.index()]
+    }
+
+    /// The machine of a task instance.
+    pub fn machine_of(&self, instance: InstanceId) -> &Machine {
+        let task = self.slots[instance.index()].task;
+        &self.machines[self.tasks[task.index()].machine.index()]
+    }
+
+    /// The lead agencies of an instance as defined (before any reassignment).
+    pub fn leads_of(&self, instance: InstanceId) -> &[AgencyId] {
+        let slot = &self.slots[instance.index()];
+        match &slot.member {
+            Some(member) => std::slice::from_ref(member),
+            None => &self.tasks[slot.task.index()].leads,
+        }
+    }
+
+    /// The tasks that depend on `task`.
+    pub fn dependents(&self, task: TaskId) -> &[TaskId] {
+        &self.dependents[task.index()]
+    }
+
+    /// The agency's ancestors, nearest first (the reporting line upwards).
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let health = workflow.agency_id("health").unwrap();
+    /// let line: Vec<_> = workflow.ancestors(health).map(|a| workflow.agency(a).id.as_str()).collect();
+    /// assert_eq!(line.last(), Some(&"province_standing"));
+    /// ```
+    pub fn ancestors(&self, agency: AgencyId) -> impl Iterator<Item = AgencyId> + '_ {
+        // Validation rejects parent cycles; the bound keeps a hand-built cycle finite anyway.
+        std::iter::successors(self.agencies[agency.index()].parent, |a| {
+            self.agencies[a.index()].parent
+        })
+        .take(self.agencies.len())
+    }
+}
