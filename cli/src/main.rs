@@ -1,1 +1,204 @@
-fn main() {}
+//! `directrix`: validate, inspect, draw and simulate directive workflows.
+//!
+//! Exit codes: 0 success, 1 invalid input (unreadable file, syntax or model errors), 2
+//! usage errors (from clap).
+
+/// Prints a line to stdout; a closed pipe (`directrix ... | head`) ends output quietly
+/// instead of panicking like `println!`.
+macro_rules! outln {
+    () => { $crate::write_stdout("\n") };
+    ($($arg:tt)*) => { $crate::write_stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+mod diagnostics;
+mod inspect;
+mod simulate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use directrix_core::{GraphFormat, GraphView, Workflow};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Workflow engine for official directives: validate, inspect, draw and simulate them.
+#[derive(Debug, Parser)]
+#[command(name = "directrix", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check workflow (and scenario) files and report every problem with its location.
+    ///
+    /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
+    /// it. Exits 0 when every file is valid (warnings allowed), 1 otherwise.
+    #[command(after_help = "Example:\n  directrix validate workflows/*.ron")]
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show a workflow: directive metadata, agency tree, tasks with their planned due
+    /// times (in the workflow's UTC offset) and the critical path.
+    #[command(
+        after_help = "Example:\n  directrix inspect workflows/kien-xuong-114-cv-hu.ron --format json"
+    )]
+    Inspect {
+        /// The workflow file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Draw a graph of a workflow as Graphviz DOT or Mermaid text.
+    #[command(
+        after_help = "Example:\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --format dot --view tasks | dot -Tsvg > tasks.svg"
+    )]
+    Graph {
+        /// The workflow file.
+        file: PathBuf,
+        /// Output syntax.
+        #[arg(long, value_enum, default_value_t = GraphFormatArg::Mermaid)]
+        format: GraphFormatArg,
+        /// Which graph.
+        #[arg(long, value_enum, default_value_t = ViewArg::Tasks)]
+        view: ViewArg,
+    },
+    /// Run a scenario through virtual time and print the timeline of effects.
+    ///
+    /// Without `--scenario` nobody acts: the run shows which deadlines pass and how
+    /// escalation unfolds when every agency stays silent.
+    #[command(
+        after_help = "Example:\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --seed 1 --format json"
+    )]
+    Simulate {
+        /// The workflow file.
+        workflow: PathBuf,
+        /// The scenario file.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Stop at this time (RFC 3339, or local `YYYY-MM-DD HH:MM`); defaults to the
+        /// scenario's `until`, or 14 days after the issue time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Seed of the run (recorded in the output; same seed, same result).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormatArg {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ViewArg {
+    Tasks,
+    Agencies,
+    Documents,
+}
+
+/// A failure already reported to the user; the process exits 1.
+struct Reported;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { files, format } => diagnostics::validate(&files, format),
+        Command::Inspect { file, format } => {
+            load_workflow(&file).and_then(|workflow| inspect::inspect(&workflow, format))
+        }
+        Command::Graph { file, format, view } => load_workflow(&file).map(|workflow| {
+            let format = match format {
+                GraphFormatArg::Dot => GraphFormat::Dot,
+                GraphFormatArg::Mermaid => GraphFormat::Mermaid,
+            };
+            let view = match view {
+                ViewArg::Tasks => GraphView::Tasks,
+                ViewArg::Agencies => GraphView::Agencies,
+                ViewArg::Documents => GraphView::Documents,
+            };
+            write_stdout(&directrix_core::render_graph(&workflow, view, format));
+        }),
+        Command::Simulate {
+            workflow,
+            scenario,
+            until,
+            seed,
+            format,
+        } => simulate::run(
+            &workflow,
+            scenario.as_deref(),
+            until.as_deref(),
+            seed,
+            format,
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Reported) => ExitCode::from(1),
+    }
+}
+
+/// Reads a text file, reporting unreadable and non-UTF-8 files with a location.
+fn read_text(path: &Path) -> Result<String, Reported> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        eprintln!("error: cannot read `{}`: {error}", path.display());
+        Reported
+    })?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        let line = text.matches('\n').count() + 1;
+        let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        eprintln!(
+            "{}:{line}:{column}: error[syntax]: the file is not UTF-8 text (a workflow is a RON text file; is this the right file?)",
+            path.display()
+        );
+        Reported
+    })
+}
+
+/// Reads, parses and validates a workflow, printing errors in full and warnings as a
+/// count (`validate` shows them).
+fn load_workflow(path: &Path) -> Result<Workflow, Reported> {
+    let source = read_text(path)?;
+    match directrix_core::load(&source) {
+        Ok(loaded) => {
+            if let n @ 1.. = loaded.warnings.len() {
+                eprintln!(
+                    "note: {} has {n} warning{} (see `directrix validate {}`)",
+                    path.display(),
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                );
+            }
+            Ok(loaded.workflow)
+        }
+        Err(error) => {
+            diagnostics::print(path, &source, &error.diagnostics);
+            Err(Reported)
+        }
+    }
+}
+
+/// Writes to stdout, ignoring errors: the only realistic one is a reader that went away.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

@@ -35,6 +35,7 @@
 
 mod builtin;
 mod calendar;
+mod describe;
 mod diagnostic;
 mod engine;
 mod graph;
