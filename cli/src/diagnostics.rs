@@ -1,6 +1,6 @@
 //! `validate`, and rendering diagnostics with their source snippet.
 
-use crate::{Format, Reported, read_text};
+use crate::{Format, ReadError, Reported, read_source};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use directrix_core::{Diagnostic, Scenario, Severity};
 use serde::Serialize;
@@ -51,20 +51,56 @@ struct FileReport {
     file: String,
     valid: bool,
     diagnostics: Vec<Diagnostic>,
+    /// Why the file could not be checked at all (unreadable, or a scenario whose
+    /// workflow is invalid); absent when it was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The outcome of checking one file.
+struct Checked {
+    valid: bool,
+    diagnostics: Vec<Diagnostic>,
+    error: Option<String>,
+}
+
+impl Checked {
+    fn diagnostics(valid: bool, diagnostics: Vec<Diagnostic>) -> Self {
+        Checked {
+            valid,
+            diagnostics,
+            error: None,
+        }
+    }
+
+    fn failed(error: String) -> Self {
+        Checked {
+            valid: false,
+            diagnostics: Vec::new(),
+            error: Some(error),
+        }
+    }
 }
 
 /// Checks each file; `NAME.scenario.ron` against `NAME.ron`.
 pub(crate) fn validate(files: &[PathBuf], format: Format) -> Result<(), Reported> {
     let mut reports = Vec::new();
     for path in files {
-        let (valid, diagnostics) = validate_one(path);
+        let Checked {
+            valid,
+            diagnostics,
+            error,
+        } = validate_one(path);
         if format == Format::Table {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
-            match (valid, warnings) {
-                (true, 0) => outln!("ok     {}", path.display()),
-                (true, w) => outln!("ok     {} ({w} warning{})", path.display(), plural(w)),
-                (false, _) => outln!(
+            match (valid, warnings, &error) {
+                (_, _, Some(error)) => outln!("FAILED {} ({error})", path.display()),
+                (true, 0, None) => outln!("ok     {}", path.display()),
+                (true, w, None) => {
+                    outln!("ok     {} ({w} warning{})", path.display(), plural(w))
+                }
+                (false, _, None) => outln!(
                     "FAILED {} ({errors} error{}, {warnings} warning{})",
                     path.display(),
                     plural(errors),
@@ -76,6 +112,7 @@ pub(crate) fn validate(files: &[PathBuf], format: Format) -> Result<(), Reported
             file: path.display().to_string(),
             valid,
             diagnostics,
+            error,
         });
     }
     if format == Format::Json {
@@ -98,9 +135,16 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-fn validate_one(path: &Path) -> (bool, Vec<Diagnostic>) {
-    let Ok(source) = read_text(path) else {
-        return (false, Vec::new());
+fn validate_one(path: &Path) -> Checked {
+    let source = match read_source(path) {
+        Ok(source) => source,
+        Err(error) => {
+            error.report(path);
+            return match error {
+                ReadError::Io(error) => Checked::failed(format!("cannot read: {error}")),
+                ReadError::NotUtf8(diagnostic) => Checked::diagnostics(false, vec![diagnostic]),
+            };
+        }
     };
     let file_name = path
         .file_name()
@@ -108,20 +152,23 @@ fn validate_one(path: &Path) -> (bool, Vec<Diagnostic>) {
         .unwrap_or_default();
     if let Some(stem) = file_name.strip_suffix(".scenario.ron") {
         let workflow_path = path.with_file_name(format!("{stem}.ron"));
-        let Ok(workflow) = read_text(&workflow_path).and_then(|source| {
-            directrix_core::load(&source)
-                .map(|loaded| loaded.workflow)
-                .map_err(|error| {
-                    print(&workflow_path, &source, &error.diagnostics);
-                    Reported
-                })
-        }) else {
+        let workflow = read_source(&workflow_path)
+            .map_err(|error| error.report(&workflow_path))
+            .and_then(|source| {
+                directrix_core::load(&source)
+                    .map(|loaded| loaded.workflow)
+                    .map_err(|error| print(&workflow_path, &source, &error.diagnostics))
+            });
+        let Ok(workflow) = workflow else {
             eprintln!(
                 "error: cannot check scenario `{}` without a valid workflow `{}`",
                 path.display(),
                 workflow_path.display()
             );
-            return (false, Vec::new());
+            return Checked::failed(format!(
+                "cannot check the scenario without a valid workflow `{}`",
+                workflow_path.display()
+            ));
         };
         let workflow = Arc::new(workflow);
         let (valid, diagnostics) = match Scenario::load(&source, &workflow) {
@@ -129,9 +176,9 @@ fn validate_one(path: &Path) -> (bool, Vec<Diagnostic>) {
             Err(error) => (false, error.diagnostics),
         };
         print(path, &source, &diagnostics);
-        return (valid, diagnostics);
+        return Checked::diagnostics(valid, diagnostics);
     }
     let diagnostics = directrix_core::check(&source);
     print(path, &source, &diagnostics);
-    (!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
+    Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
 }

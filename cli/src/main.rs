@@ -15,7 +15,7 @@ mod inspect;
 mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use directrix_core::{GraphFormat, GraphView, Workflow};
+use directrix_core::{Code, Diagnostic, GraphFormat, GraphView, Location, Severity, Workflow};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -155,21 +155,47 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads a text file, reporting unreadable and non-UTF-8 files with a location.
-fn read_text(path: &Path) -> Result<String, Reported> {
-    let bytes = std::fs::read(path).map_err(|error| {
-        eprintln!("error: cannot read `{}`: {error}", path.display());
-        Reported
-    })?;
+/// Why a file could not be read as text.
+enum ReadError {
+    /// The file could not be read at all (missing, a directory, no permission).
+    Io(std::io::Error),
+    /// The file is not UTF-8; the diagnostic locates the first bad byte.
+    NotUtf8(Diagnostic),
+}
+
+impl ReadError {
+    /// Prints the error to stderr in the `path:line:column: error[code]: ...` form.
+    fn report(&self, path: &Path) {
+        match self {
+            ReadError::Io(error) => eprintln!("error: cannot read `{}`: {error}", path.display()),
+            ReadError::NotUtf8(diagnostic) => eprintln!("{}:{diagnostic}", path.display()),
+        }
+    }
+}
+
+/// Reads a text file; a non-UTF-8 file becomes a located `syntax` diagnostic.
+fn read_source(path: &Path) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path).map_err(ReadError::Io)?;
     String::from_utf8(bytes).map_err(|error| {
-        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
-        let text = String::from_utf8_lossy(valid);
+        let valid_up_to = error.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&error.as_bytes()[..valid_up_to]);
         let line = text.matches('\n').count() + 1;
         let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        eprintln!(
-            "{}:{line}:{column}: error[syntax]: the file is not UTF-8 text (a workflow is a RON text file; is this the right file?)",
-            path.display()
-        );
+        ReadError::NotUtf8(Diagnostic {
+            severity: Severity::Error,
+            code: Code::Syntax,
+            message: "the file is not UTF-8 text".to_owned(),
+            span: Some(valid_up_to..valid_up_to),
+            location: Some(Location { line, column }),
+            hint: Some("a workflow is a RON text file; is this the right file?".to_owned()),
+        })
+    })
+}
+
+/// Reads a text file, reporting unreadable and non-UTF-8 files with a location.
+fn read_text(path: &Path) -> Result<String, Reported> {
+    read_source(path).map_err(|error| {
+        error.report(path);
         Reported
     })
 }

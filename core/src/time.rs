@@ -54,7 +54,7 @@ pub enum TimeError {
     #[error("`{0}` is not a valid duration (write such as `2d`, `36h`, `1h 30m`, or `-1d`)")]
     Span(String),
     /// Not a UTC offset.
-    #[error("`{0}` is not a valid UTC offset (write such as `+07:00`)")]
+    #[error("`{0}` is not a valid UTC offset (write one from `-12:00` to `+14:00`, such as `+07:00`)")]
     Offset(String),
     /// The result falls outside the supported years.
     #[error("time out of range (years -9999 to 9999 are supported)")]
@@ -269,7 +269,12 @@ impl fmt::Display for Span {
 /// Parses a `+07:00` UTC offset.
 pub(crate) fn parse_offset(text: &str) -> Result<UtcOffset, TimeError> {
     let format = format_description!("[offset_hour sign:mandatory]:[offset_minute]");
-    UtcOffset::parse(text.trim(), format).map_err(|_| TimeError::Offset(text.to_owned()))
+    // Real offsets run from -12:00 to +14:00; `time` accepts up to ±25:59.
+    const REAL: std::ops::RangeInclusive<i32> = -12 * 3600..=14 * 3600;
+    UtcOffset::parse(text.trim(), format)
+        .ok()
+        .filter(|offset| REAL.contains(&offset.whole_seconds()))
+        .ok_or_else(|| TimeError::Offset(text.to_owned()))
 }
 
 /// Parses a `YYYY-MM-DD` date.
