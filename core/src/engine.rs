@@ -667,17 +667,17 @@ impl Instance {
             }
         }
         for (n, transition) in self.machine(task).transitions.iter().enumerate() {
-            if let Some(after) = transition.after {
-                if transition.from.contains(&state) {
-                    timers.push(Timer {
-                        at: entered.saturating_add(after).max(now),
-                        task,
-                        kind: TimerKind::Timed {
-                            transition: n as u16,
-                            epoch,
-                        },
-                    });
-                }
+            if let Some(after) = transition.after
+                && transition.from.contains(&state)
+            {
+                timers.push(Timer {
+                    at: entered.saturating_add(after).max(now),
+                    task,
+                    kind: TimerKind::Timed {
+                        transition: n as u16,
+                        epoch,
+                    },
+                });
             }
         }
         self.state.timers.extend(timers);
@@ -895,6 +895,7 @@ impl Instance {
         let transition = &self.machine(task).transitions[index];
         let (action, to, reports) = (transition.action, transition.to, transition.reports);
         let to_kind = self.machine(task).states[to.index()].kind;
+        let to_submitted = self.machine(task).states[to.index()].submitted;
         let due_rule = self.task_def(task).due;
         let task_id = self.workflow.slots[task.index()].task;
         let ts = &mut self.state.tasks[task.index()];
@@ -915,23 +916,31 @@ impl Instance {
         if reports {
             // A report hands in the current period; a recurring task moves to the next one.
             // A late report covers the periods it missed.
-            if let (Some(rule), Some(current)) = (due_rule, ts.due) {
-                if matches!(rule, Due::Every { .. }) {
-                    ts.due = rule.next_after(current);
-                    ts.due_epoch = ts.due_epoch.wrapping_add(1);
-                    ts.overdue = false;
-                    if let Some(due) = ts.due {
-                        effects.push(Effect {
-                            at: now,
-                            task,
-                            kind: EffectKind::Rescheduled { due },
-                        });
-                    }
-                    self.schedule_due(task);
+            if let (Some(rule), Some(current)) = (due_rule, ts.due)
+                && matches!(rule, Due::Every { .. })
+            {
+                ts.due = rule.next_after_at(current, now);
+                ts.due_epoch = ts.due_epoch.wrapping_add(1);
+                ts.overdue = false;
+                if let Some(due) = ts.due {
+                    effects.push(Effect {
+                        at: now,
+                        task,
+                        kind: EffectKind::Rescheduled { due },
+                    });
                 }
+                self.schedule_due(task);
             }
         }
+        let from_submitted = self.machine(task).states[from.index()].submitted;
         let ts = &mut self.state.tasks[task.index()];
+        if to_submitted {
+            // The work is handed in: the due time no longer presses the lead.
+            ts.overdue = false;
+        } else if from_submitted {
+            // Returned for rework: still late if it was late and the due time has passed.
+            ts.overdue = ts.ever_overdue && ts.due.is_some_and(|due| due <= now);
+        }
         match to_kind {
             StateKind::Done => {
                 ts.finished_at = Some(now);
@@ -1021,6 +1030,9 @@ impl Instance {
     ) -> Result<Vec<Effect>, ActError> {
         let index = self.check(at, actor, task, action)?;
         let mut effects = Vec::new();
+        // No live timer is due by `at` (checked); drop the stale ones as `advance(at)`
+        // would, so none can come back to life later with a time before `now`.
+        self.state.timers.retain(|timer| timer.at > at);
         self.state.now = at;
         self.apply(task, index, Some(actor), &mut effects);
         self.state.journal.push(Input::Act {
@@ -1299,7 +1311,8 @@ impl Instance {
     }
 
     /// The chain of tasks that ends last, using actual finish times where known and
-    /// `max(due, now)` otherwise; first task first.
+    /// `max(due, now)` otherwise (for a task not started yet, its due time counted from
+    /// when it can start; never before its dependencies end); first task first.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -1308,21 +1321,45 @@ impl Instance {
     /// assert!(!instance.critical_path().is_empty());
     /// ```
     pub fn critical_path(&self) -> Vec<TaskId> {
-        let plan = crate::plan::plan(&self.workflow);
-        critical_chain(&self.workflow, |task| {
-            let def = &self.workflow.tasks[task.index()];
-            def.instances
+        let workflow = &self.workflow;
+        let plan = crate::plan::plan(workflow);
+        let now = self.state.now;
+        // In dependency order, so an unfinished task never ends before its dependencies.
+        let mut ends = vec![now; workflow.tasks.len()];
+        for task in crate::plan::topological(workflow) {
+            let def = &workflow.tasks[task.index()];
+            let dependencies_end = def.depends_on.iter().map(|d| ends[d.index()]).max();
+            ends[task.index()] = def
+                .instances
                 .clone()
                 .map(|i| {
                     let ts = &self.state.tasks[i as usize];
-                    ts.finished_at.unwrap_or_else(|| {
-                        let expected = ts.due.or(plan[task.index()].due).unwrap_or(self.state.now);
-                        expected.max(self.state.now)
-                    })
+                    if let Some(finished) = ts.finished_at {
+                        return finished;
+                    }
+                    let expected = match ts.phase {
+                        Phase::Running => ts.due.or(plan[task.index()].due),
+                        // Not started yet: due by its rule from when it can start.
+                        Phase::Waiting | Phase::Blocked => {
+                            let start = match def.start {
+                                Start::At(t) => t.max(now),
+                                _ => now,
+                            }
+                            .max(dependencies_end.unwrap_or(now));
+                            def.due
+                                .and_then(|d| d.last(&workflow.calendar, start))
+                                .or(Some(start))
+                        }
+                    };
+                    expected
+                        .unwrap_or(now)
+                        .max(now)
+                        .max(dependencies_end.unwrap_or(now))
                 })
                 .max()
-                .unwrap_or(self.state.now)
-        })
+                .unwrap_or(now);
+        }
+        critical_chain(workflow, |task| ends[task.index()])
     }
 
     /// A snapshot for the host to persist.

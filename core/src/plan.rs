@@ -49,6 +49,24 @@ impl Due {
         }
     }
 
+    /// The first occurrence after both `current` and `now`: a late report covers every
+    /// period it missed. `None` past the series' end (and for one-off dues).
+    pub(crate) fn next_after_at(&self, current: Timestamp, now: Timestamp) -> Option<Timestamp> {
+        let next = self.next_after(current)?;
+        let Due::Every { every, until, .. } = *self else {
+            return None;
+        };
+        if next > now {
+            return Some(next);
+        }
+        let every = every.as_seconds().max(1);
+        let missed = now.since(next).as_seconds() / every + 1;
+        let next = next.saturating_add(crate::time::Span::from_seconds(
+            missed.saturating_mul(every),
+        ));
+        (next <= until && next > now).then_some(next)
+    }
+
     /// The last due time for a task started at `start`.
     pub fn last(&self, calendar: &Calendar, start: Timestamp) -> Option<Timestamp> {
         let first = self.first(calendar, start)?;

@@ -54,7 +54,9 @@ pub enum TimeError {
     #[error("`{0}` is not a valid duration (write such as `2d`, `36h`, `1h 30m`, or `-1d`)")]
     Span(String),
     /// Not a UTC offset.
-    #[error("`{0}` is not a valid UTC offset (write one from `-12:00` to `+14:00`, such as `+07:00`)")]
+    #[error(
+        "`{0}` is not a valid UTC offset (write one from `-12:00` to `+14:00`, such as `+07:00`)"
+    )]
     Offset(String),
     /// The result falls outside the supported years.
     #[error("time out of range (years -9999 to 9999 are supported)")]

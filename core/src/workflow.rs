@@ -421,7 +421,7 @@ impl Workflow {
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert!(workflow.agencies().iter().any(|a| a.name == "Công an huyện"));
+    /// assert!(workflow.agencies().iter().any(|a| a.name == "Công an huyện Kiến Xương"));
     /// ```
     pub fn agencies(&self) -> &[Agency] {
         &self.agencies
