@@ -348,6 +348,21 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 impl ActError {
+    /// The suggestion attached to an unknown-name error, if any.
+    ///
+    /// ```
+    /// let e = directrix_core::ActError::UnknownAgency { name: "heath".into(), hint: Some("did you mean `health`?".into()) };
+    /// assert_eq!(e.hint(), Some("did you mean `health`?"));
+    /// ```
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ActError::UnknownTask { hint, .. }
+            | ActError::UnknownAgency { hint, .. }
+            | ActError::UnknownAction { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
     /// A stable snake_case code for hosts, e.g. `not_allowed`.
     ///
     /// ```
@@ -1640,13 +1655,14 @@ impl Workflow {
             })?;
         let task_id = self.resolve_instance(task, actor_id).ok_or_else(|| ActError::UnknownTask {
             name: task.to_owned(),
-            hint: crate::did_you_mean(task, self.tasks.iter().map(|t| t.id.as_str()))
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| {
-                    self.task_id(task)
-                        .filter(|t| self.tasks[t.index()].for_each.is_some())
-                        .map(|_| format!("`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"))
-                }),
+            hint: match self.task_id(task) {
+                // The task exists but is fanned out and the actor is not one of its members.
+                Some(_) => Some(format!(
+                    "`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"
+                )),
+                None => crate::did_you_mean(task, self.tasks.iter().map(|t| t.id.as_str()))
+                    .map(|s| format!("did you mean `{s}`?")),
+            },
         })?;
         let action_id = self
             .action_id(action)

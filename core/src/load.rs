@@ -93,14 +93,21 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnost
             line: error.span.start.line.max(1),
             column: error.span.start.col.max(1),
         };
-        let offset = offset_of(source, start);
+        // RON may point at the whitespace before the offending token; point at the token,
+        // unless only whitespace follows (then the end of the text is the problem).
+        let mut offset = offset_of(source, start);
+        let rest = &source[offset..];
+        let blank = rest.len() - rest.trim_start().len();
+        if blank < rest.len() {
+            offset += blank;
+        }
         let hint = syntax_hint(&error.code, source);
         Diagnostic {
             severity: Severity::Error,
             code: Code::Syntax,
             message: format!("invalid RON: {}", error.code),
             span: Some(offset..offset),
-            location: Some(start),
+            location: Some(location_of(source, offset)),
             hint,
         }
     })
@@ -108,28 +115,23 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnost
 
 fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
     use ron::Error as E;
+    // RON reports an empty file as a missing `(`, not as an early end.
+    if source.trim().is_empty() {
+        return Some("the file is empty; a workflow starts with `(format: 1, ...)`".to_owned());
+    }
+    if source.contains('\0') {
+        return Some("the file looks binary; directrix reads RON text".to_owned());
+    }
     match code {
-        E::Eof if source.trim().is_empty() => {
-            Some("the file is empty; a workflow starts with `(format: 1, ...)`".to_owned())
-        }
         E::Eof => Some("the file ends too early; check for a missing `)` or `]`".to_owned()),
-        E::NoSuchStructField { expected, .. } => Some(format!(
-            "expected one of: {}",
-            expected
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        // RON's message already lists what is expected; suggest the likely intent.
+        E::NoSuchStructField {
+            expected, found, ..
+        }
+        | E::NoSuchEnumVariant {
+            expected, found, ..
+        } => did_you_mean(found, expected.iter().copied()).map(|s| format!("did you mean `{s}`?")),
         E::MissingStructField { field, .. } => Some(format!("add the field `{field}`")),
-        E::NoSuchEnumVariant { expected, .. } => Some(format!(
-            "expected one of: {}",
-            expected
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
         _ => None,
     }
 }
@@ -248,7 +250,7 @@ impl<'s> Reporter<'s> {
             Some(range) => self
                 .locator
                 .string_in(value, range.clone())
-                .or_else(|| Some(range.start..range.start)),
+                .or(Some(range.start..range.start)),
             None => self.locator.string_in(value, 0..self.source.len()),
         }
     }
@@ -734,6 +736,7 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         .collect();
     let mut tasks = Vec::with_capacity(spec.tasks.len());
     let mut dependency_edges = Vec::new();
+    let mut anchors_checked = HashSet::new();
     for (i, (task, span)) in spec.tasks.iter().zip(&task_spans).enumerate() {
         let mut leads = Vec::new();
         for lead in &task.lead {
@@ -907,6 +910,8 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
             });
         let level_states = match policy {
             Some(p) => {
+                // Report a policy's unknown anchor states once per machine, not per task.
+                let first_use = anchors_checked.insert((p, machine.index()));
                 let machine = &machines[machine.index()];
                 spec.policies[p]
                     .levels
@@ -915,7 +920,7 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
                         Anchor::Due => None,
                         Anchor::Entered(state) => {
                             let found = machine.states.iter().position(|s| &s.id == state);
-                            if found.is_none() {
+                            if found.is_none() && first_use {
                                 let hint = did_you_mean(state, machine.states.iter().map(|s| s.id.as_str()))
                                     .map(|s| format!("did you mean `{s}`?"));
                                 r.error_hint(
@@ -1070,21 +1075,21 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
             );
         }
         for dep in &task.depends_on {
-            if let Some(dep_due) = plan[dep.index()].due {
-                if due < dep_due {
-                    let at = r.at(span, &workflow.tasks[dep.index()].id);
-                    r.warning(
-                        Code::DueBeforeDependency,
-                        at,
-                        format!(
-                            "task `{}` is due at {}, before its dependency `{}` is due at {}",
-                            task.id,
-                            due.to_rfc3339(offset),
-                            workflow.tasks[dep.index()].id,
-                            dep_due.to_rfc3339(offset)
-                        ),
-                    );
-                }
+            if let Some(dep_due) = plan[dep.index()].due
+                && due < dep_due
+            {
+                let at = r.at(span, &workflow.tasks[dep.index()].id);
+                r.warning(
+                    Code::DueBeforeDependency,
+                    at,
+                    format!(
+                        "task `{}` is due at {}, before its dependency `{}` is due at {}",
+                        task.id,
+                        due.to_rfc3339(offset),
+                        workflow.tasks[dep.index()].id,
+                        dep_due.to_rfc3339(offset)
+                    ),
+                );
             }
         }
     }
@@ -1197,24 +1202,59 @@ fn compile_machine(
     actions: &mut Vec<String>,
     action_index: &mut HashMap<String, ActionId>,
 ) -> Machine {
-    let state_span = |r: &Reporter<'_>, id: &str| match span {
+    // The `nth` state declared with this id.
+    let state_span = |r: &Reporter<'_>, id: &str, nth: usize| match span {
         Some(s) => r
             .locator
-            .keyed("id", id, s.start, 0)
+            .keyed("id", id, s.start, nth)
             .or_else(|| r.at(span, id)),
         None => None,
     };
+    // Set when a state is declared twice or a transition names an unknown state: the
+    // reachability checks would then only repeat those errors.
+    let mut broken = false;
     let mut state_index: HashMap<&str, StateId> = HashMap::new();
     for (i, state) in spec.states.iter().enumerate() {
-        if state_index.insert(&state.id, StateId(i as u32)).is_some() {
-            let at = state_span(r, &state.id);
+        if state_index.contains_key(state.id.as_str()) {
+            broken = true;
+            let nth = spec.states[..i].iter().filter(|s| s.id == state.id).count();
+            let at = state_span(r, &state.id, nth);
             r.error(
                 Code::DuplicateId,
                 at,
                 format!("machine `{}` has duplicate state `{}`", spec.id, state.id),
             );
+        } else {
+            state_index.insert(&state.id, StateId(i as u32));
         }
     }
+    // Transition `i` runs from its `on` value to the next transition's.
+    let transition_spans: Vec<Option<Range<usize>>> = {
+        let end = span.as_ref().map_or(0, |s| s.end);
+        let mut from = span.as_ref().map_or(0, |s| s.start);
+        let starts: Vec<Option<usize>> = spec
+            .transitions
+            .iter()
+            .map(|t| {
+                let found = span
+                    .as_ref()
+                    .and_then(|_| r.locator.keyed("on", &t.on, from, 0))
+                    .filter(|s| s.start < end);
+                if let Some(found) = &found {
+                    from = found.end;
+                }
+                found.map(|s| s.start)
+            })
+            .collect();
+        (0..starts.len())
+            .map(|i| {
+                let start = starts[i]?;
+                let next = starts[i + 1..].iter().flatten().next().copied();
+                Some(start..next.unwrap_or(end))
+            })
+            .map(|found| found.or_else(|| span.clone()))
+            .collect()
+    };
     let initials: Vec<usize> = spec
         .states
         .iter()
@@ -1235,7 +1275,7 @@ fn compile_machine(
         );
     }
     let initial = StateId(initials.first().copied().unwrap_or(0) as u32);
-    let resolve = |r: &mut Reporter<'_>, id: &str| -> Option<StateId> {
+    let resolve = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
         let found = state_index.get(id).copied();
         if found.is_none() {
             let hint = did_you_mean(id, state_index.keys().copied())
@@ -1252,7 +1292,7 @@ fn compile_machine(
     };
     let mut transitions = Vec::new();
     let mut edges = Vec::new();
-    for transition in &spec.transitions {
+    for (transition, span) in spec.transitions.iter().zip(&transition_spans) {
         let action = *action_index
             .entry(transition.on.clone())
             .or_insert_with(|| {
@@ -1262,9 +1302,10 @@ fn compile_machine(
         let from: Vec<StateId> = transition
             .from
             .iter()
-            .filter_map(|s| resolve(r, s))
+            .filter_map(|s| resolve(r, s, span))
             .collect();
-        let to = resolve(r, &transition.to);
+        let to = resolve(r, &transition.to, span);
+        broken |= to.is_none() || from.len() != transition.from.len();
         let mut by = Vec::new();
         for role in &transition.by {
             by.push(match role {
@@ -1315,18 +1356,18 @@ fn compile_machine(
                 Some("a timed transition has both `after: \"...\"` and `by: [System]`".to_owned()),
             );
         }
-        if let Some(after) = after {
-            if after.as_seconds() <= 0 {
-                let at = r.at(span, &transition.on);
-                r.error(
-                    Code::ZeroInterval,
-                    at,
-                    format!(
-                        "timed transition `{}` of machine `{}` must wait a positive time",
-                        transition.on, spec.id
-                    ),
-                );
-            }
+        if let Some(after) = after
+            && after.as_seconds() <= 0
+        {
+            let at = r.at(span, &transition.on);
+            r.error(
+                Code::ZeroInterval,
+                at,
+                format!(
+                    "timed transition `{}` of machine `{}` must wait a positive time",
+                    transition.on, spec.id
+                ),
+            );
         }
         for &f in &from {
             if spec
@@ -1363,11 +1404,11 @@ fn compile_machine(
         }
     }
     // Reachability from the initial state.
-    if initials.len() == 1 {
+    if initials.len() == 1 && !broken {
         let reachable = crate::graph::reachable(spec.states.len(), &edges, initial.index());
         for (i, state) in spec.states.iter().enumerate() {
             if !reachable[i] {
-                let at = state_span(r, &state.id);
+                let at = state_span(r, &state.id, 0);
                 r.error_hint(
                     Code::UnreachableState,
                     at,
@@ -1443,23 +1484,26 @@ fn compile_policy(
             Anchor::Due => None,
             Anchor::Entered(state) => Some(state.as_str()),
         };
-        if let Some((previous, previous_level)) = last.get(&anchor) {
-            if after < *previous {
-                r.error_hint(
-                    Code::EscalationOrder,
-                    level_span.clone(),
-                    format!(
-                        "level {} of policy `{}` fires at {after}, before level {previous_level} at {previous}",
-                        n + 1,
-                        spec.id
-                    ),
-                    Some("list levels in the order they fire".to_owned()),
-                );
-            }
+        if let Some((previous, previous_level)) = last.get(&anchor)
+            && after < *previous
+        {
+            r.error_hint(
+                Code::EscalationOrder,
+                level_span.clone(),
+                format!(
+                    "level {} of policy `{}` fires at {after}, before level {previous_level} at {previous}",
+                    n + 1,
+                    spec.id
+                ),
+                Some("list levels in the order they fire".to_owned()),
+            );
         }
         last.insert(anchor, (after, n + 1));
         let repeat = level.repeat.as_ref().and_then(|text| {
-            let at = r.at(span, text);
+            let at = level_span
+                .as_ref()
+                .and_then(|l| r.locator.keyed("repeat", text, l.start, 0))
+                .or_else(|| r.at(span, text));
             let repeat = parse_span_at(r, text, at.clone())?;
             if repeat.as_seconds() <= 0 {
                 r.error(

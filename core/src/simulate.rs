@@ -128,7 +128,19 @@ impl Scenario {
                         _ => (Code::UnknownTask, "task"),
                     };
                     let at = locate(&r, field);
-                    r.push(Severity::Error, code, at, error.to_string(), None);
+                    // The suggestion goes in the hint; the message states the fact.
+                    let message = error.to_string();
+                    let message = match error.hint() {
+                        Some(hint) => message.trim_end_matches(&format!(" ({hint})")).to_owned(),
+                        None => message,
+                    };
+                    r.push(
+                        Severity::Error,
+                        code,
+                        at,
+                        message,
+                        error.hint().map(str::to_owned),
+                    );
                 }
                 (None, Ok(_)) => {}
             }
