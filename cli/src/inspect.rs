@@ -2,179 +2,10 @@
 
 use crate::diagnostics::to_json;
 use crate::{Format, Reported};
-use directrix_core::{AgencyId, Workflow};
-use serde::Serialize;
-
-/// The JSON form of `inspect` (a documented contract, see README).
-#[derive(Serialize)]
-struct Inspection<'w> {
-    directive: DirectiveView<'w>,
-    documents: &'w [directrix_core::Document],
-    calendar: CalendarView,
-    agencies: Vec<AgencyView<'w>>,
-    groups: Vec<GroupView<'w>>,
-    tasks: Vec<TaskView<'w>>,
-    critical_path: Vec<&'w str>,
-}
-
-#[derive(Serialize)]
-struct DirectiveView<'w> {
-    number: &'w str,
-    kind: &'w str,
-    kind_gloss: Option<&'w str>,
-    urgency: directrix_core::spec::Urgency,
-    issuer: &'w str,
-    signer: Option<&'w directrix_core::spec::SignerSpec>,
-    place: Option<&'w str>,
-    issued_at: String,
-    subject: &'w str,
-    subject_gloss: Option<&'w str>,
-    addressees: Vec<&'w str>,
-    copies: Vec<CopyView<'w>>,
-    implements: &'w [String],
-}
-
-#[derive(Serialize)]
-struct CopyView<'w> {
-    to: &'w str,
-    purpose: Option<&'w str>,
-    purpose_gloss: Option<&'w str>,
-}
-
-#[derive(Serialize)]
-struct CalendarView {
-    utc_offset: String,
-}
-
-#[derive(Serialize)]
-struct AgencyView<'w> {
-    id: &'w str,
-    name: &'w str,
-    gloss: Option<&'w str>,
-    kind: directrix_core::spec::AgencyKind,
-    parent: Option<&'w str>,
-}
-
-#[derive(Serialize)]
-struct GroupView<'w> {
-    id: &'w str,
-    name: &'w str,
-    members: Vec<&'w str>,
-}
-
-#[derive(Serialize)]
-struct TaskView<'w> {
-    id: &'w str,
-    title: &'w str,
-    gloss: Option<&'w str>,
-    leads: Vec<&'w str>,
-    for_each: Option<&'w str>,
-    instances: usize,
-    support: Vec<&'w str>,
-    depends_on: Vec<&'w str>,
-    supervisor: &'w str,
-    machine: &'w str,
-    policy: Option<&'w str>,
-    start: String,
-    due: String,
-    planned_start: String,
-    planned_due: Option<String>,
-    critical: bool,
-}
-
-fn ids<'w>(workflow: &'w Workflow, agencies: &[AgencyId]) -> Vec<&'w str> {
-    agencies
-        .iter()
-        .map(|a| workflow.agency(*a).id.as_str())
-        .collect()
-}
+use directrix_core::{Inspection, Workflow};
 
 pub(crate) fn inspect(workflow: &Workflow, format: Format) -> Result<(), Reported> {
-    let plan = workflow.plan();
-    let critical = workflow.critical_path();
-    let d = workflow.directive();
-    let inspection = Inspection {
-        directive: DirectiveView {
-            number: &d.number,
-            kind: &d.kind,
-            kind_gloss: d.kind_gloss.as_deref(),
-            urgency: d.urgency,
-            issuer: &workflow.agency(d.issuer).id,
-            signer: d.signer.as_ref(),
-            place: d.place.as_deref(),
-            issued_at: workflow.format_time(d.issued_at),
-            subject: &d.subject,
-            subject_gloss: d.subject_gloss.as_deref(),
-            addressees: ids(workflow, &d.addressees),
-            copies: d
-                .copies
-                .iter()
-                .map(|c| CopyView {
-                    to: c
-                        .to
-                        .map_or("addressees", |a| workflow.agency(a).id.as_str()),
-                    purpose: c.purpose.as_deref(),
-                    purpose_gloss: c.purpose_gloss.as_deref(),
-                })
-                .collect(),
-            implements: &d.implements,
-        },
-        documents: workflow.documents(),
-        calendar: CalendarView {
-            utc_offset: workflow.calendar().offset_text(),
-        },
-        agencies: workflow
-            .agencies()
-            .iter()
-            .map(|a| AgencyView {
-                id: &a.id,
-                name: &a.name,
-                gloss: a.gloss.as_deref(),
-                kind: a.kind,
-                parent: a.parent.map(|p| workflow.agency(p).id.as_str()),
-            })
-            .collect(),
-        groups: workflow
-            .groups()
-            .iter()
-            .map(|g| GroupView {
-                id: &g.id,
-                name: &g.name,
-                members: ids(workflow, &g.members),
-            })
-            .collect(),
-        tasks: workflow
-            .tasks()
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TaskView {
-                id: &t.id,
-                title: &t.title,
-                gloss: t.gloss.as_deref(),
-                leads: ids(workflow, &t.leads),
-                for_each: t.for_each.map(|g| workflow.groups()[g.index()].id.as_str()),
-                instances: t.instances.len(),
-                support: ids(workflow, &t.support),
-                depends_on: t
-                    .depends_on
-                    .iter()
-                    .map(|d| workflow.task(*d).id.as_str())
-                    .collect(),
-                supervisor: &workflow.agency(t.supervisor).id,
-                machine: &workflow.machines()[t.machine.index()].id,
-                policy: t.policy.map(|p| workflow.policies()[p].id.as_str()),
-                start: workflow.describe_start(t.start),
-                due: workflow.describe_due(t.due),
-                planned_start: workflow.format_time(plan[i].start),
-                planned_due: plan[i].due.map(|t| workflow.format_time(t)),
-                critical: critical.iter().any(|c| c.index() == i),
-            })
-            .collect(),
-        critical_path: critical
-            .iter()
-            .map(|t| workflow.task(*t).id.as_str())
-            .collect(),
-    };
+    let inspection = workflow.inspection();
     match format {
         Format::Json => outln!("{}", to_json(&inspection)),
         Format::Table => print_table(workflow, &inspection),
@@ -182,7 +13,7 @@ pub(crate) fn inspect(workflow: &Workflow, format: Format) -> Result<(), Reporte
     Ok(())
 }
 
-fn print_table(workflow: &Workflow, inspection: &Inspection<'_>) {
+fn print_table(workflow: &Workflow, inspection: &Inspection) {
     let d = workflow.directive();
     let short = |t| directrix_core::Timestamp::to_short(t, workflow.calendar().offset());
     outln!(
@@ -245,7 +76,7 @@ fn print_table(workflow: &Workflow, inspection: &Inspection<'_>) {
         "planned due"
     );
     for (task, planned) in inspection.tasks.iter().zip(workflow.plan()) {
-        let lead = match task.for_each {
+        let lead = match &task.for_each {
             Some(group) => format!("each of `{group}` ({})", task.instances),
             None => task.leads.join(", "),
         };

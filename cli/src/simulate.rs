@@ -2,12 +2,9 @@
 
 use crate::diagnostics::{print, to_json};
 use crate::{Format, Reported, load_workflow, read_text};
-use directrix_core::{EffectRecord, Scenario, SimulationReport, Span, Timestamp, Workflow};
+use directrix_core::{EffectRecord, Scenario, SimulationReport, Timestamp, Workflow};
 use std::path::Path;
 use std::sync::Arc;
-
-/// How long a run without a scenario or `--until` lasts.
-const DEFAULT_HORIZON: &str = "14d";
 
 pub(crate) fn run(
     workflow_path: &Path,
@@ -40,18 +37,7 @@ pub(crate) fn run(
                 }
             }
         }
-        None => {
-            let start = workflow.directive().issued_at;
-            let horizon =
-                Span::parse(DEFAULT_HORIZON).map_or(start, |span| start.saturating_add(span));
-            Scenario {
-                name: "silence (no scenario: nobody acts)".to_owned(),
-                description: None,
-                start,
-                until: horizon,
-                events: Vec::new(),
-            }
-        }
+        None => Scenario::silent(&workflow),
     };
     let report = directrix_core::simulate(Arc::clone(&workflow), &scenario, seed, until).report();
     match format {

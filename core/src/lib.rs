@@ -39,6 +39,7 @@ mod describe;
 mod diagnostic;
 mod engine;
 mod graph;
+mod inspect;
 mod load;
 mod plan;
 mod render;
@@ -54,6 +55,9 @@ pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
     ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer, Phase,
     ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus, TimerReason,
+};
+pub use inspect::{
+    AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
 pub use load::{LoadError, Loaded, check, load};
 pub use plan::Planned;

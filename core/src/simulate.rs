@@ -40,7 +40,30 @@ pub struct ScriptedEvent {
     pub note: Option<String>,
 }
 
+/// How long a run without a scenario lasts.
+const SILENT_HORIZON_DAYS: i64 = 14;
+
 impl Scenario {
+    /// The scenario in which nobody acts, from the issue time for 14 days: it shows which
+    /// deadlines pass and how escalation unfolds when every agency stays silent.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let silence = directrix_core::Scenario::silent(&workflow);
+    /// assert!(silence.events.is_empty());
+    /// assert_eq!(silence.until.since(silence.start).as_seconds(), 14 * 86_400);
+    /// ```
+    pub fn silent(workflow: &Workflow) -> Self {
+        let start = workflow.directive.issued_at;
+        Self {
+            name: "silence (no scenario: nobody acts)".to_owned(),
+            description: None,
+            start,
+            until: start.saturating_add(crate::Span::from_seconds(SILENT_HORIZON_DAYS * 86_400)),
+            events: Vec::new(),
+        }
+    }
+
     /// Parses and validates a scenario against `workflow`; returns it with its warnings.
     ///
     /// # Errors

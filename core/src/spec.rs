@@ -101,7 +101,7 @@ pub enum Urgency {
 }
 
 /// The signature block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignerSpec {
     /// Signing prefix, e.g. `T/M` (on behalf of) or `K/T` (for).

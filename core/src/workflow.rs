@@ -100,7 +100,7 @@ pub struct Copy {
 }
 
 /// A document of the chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Document {
     /// Number and symbol.
     pub number: String,
