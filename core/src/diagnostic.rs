@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Range;
 
 /// How bad a diagnostic is.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -118,6 +119,7 @@ impl fmt::Display for Code {
 }
 
 /// A 1-based line and column (columns count characters, not bytes).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {
     /// Line, from 1.
@@ -140,15 +142,21 @@ impl fmt::Display for Location {
 /// assert_eq!(first.code.as_str(), "syntax");
 /// assert_eq!(first.location.unwrap().line, 1);
 /// ```
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// Stable code.
+    #[cfg_attr(feature = "typescript", tsify(type = "string"))]
     pub code: Code,
     /// What is wrong, as a fact.
     pub message: String,
     /// Byte range in the source, when known.
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(type = "{ start: number; end: number } | undefined")
+    )]
     pub span: Option<Range<usize>>,
     /// Line and column of the span's start, when known.
     pub location: Option<Location>,

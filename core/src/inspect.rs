@@ -6,6 +6,7 @@ use crate::workflow::{AgencyId, Document, Workflow};
 use serde::Serialize;
 
 /// A whole workflow described for display.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inspection {
     /// Directive metadata.
@@ -25,6 +26,7 @@ pub struct Inspection {
 }
 
 /// Directive metadata for display.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DirectiveView {
     /// Number and symbol.
@@ -56,6 +58,7 @@ pub struct DirectiveView {
 }
 
 /// One copy line.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CopyView {
     /// Agency id, or `addressees` for "as above".
@@ -67,6 +70,7 @@ pub struct CopyView {
 }
 
 /// Calendar facts.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CalendarView {
     /// UTC offset, `+07:00`.
@@ -74,6 +78,7 @@ pub struct CalendarView {
 }
 
 /// An agency for display.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgencyView {
     /// Id.
@@ -89,6 +94,7 @@ pub struct AgencyView {
 }
 
 /// A group for display.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupView {
     /// Id.
@@ -100,6 +106,7 @@ pub struct GroupView {
 }
 
 /// A task for display.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskView {
     /// Id.

@@ -281,6 +281,7 @@ pub fn simulate(
 }
 
 /// The JSON form of a simulation: a documented contract (README, "JSON outputs").
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SimulationReport {
     /// Directive number.
@@ -304,6 +305,7 @@ pub struct SimulationReport {
 }
 
 /// Counts at the end of a simulation.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Task instances.

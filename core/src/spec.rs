@@ -87,6 +87,7 @@ pub struct DirectiveSpec {
 }
 
 /// Urgency mark of a document (độ khẩn).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Urgency {
     /// No mark.
@@ -101,6 +102,7 @@ pub enum Urgency {
 }
 
 /// The signature block.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignerSpec {
@@ -209,6 +211,7 @@ pub struct AgencySpec {
 }
 
 /// Kind of an agency.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AgencyKind {
     /// A party committee or its organs.

@@ -7,6 +7,7 @@ use crate::workflow::{AgencyId, InstanceId, Workflow};
 use serde::Serialize;
 
 /// One effect with names and local times.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EffectRecord {
     /// RFC 3339 at the workflow's offset.
@@ -51,6 +52,7 @@ pub struct EffectRecord {
 }
 
 /// One task instance's status with names and local times.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusRecord {
     /// Task instance name.

@@ -100,6 +100,7 @@ pub struct Copy {
 }
 
 /// A document of the chain.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Document {
     /// Number and symbol.

@@ -1,0 +1,14 @@
+export * from "./directrix.js";
+export { default } from "./directrix.js";
+import type { Diagnostic } from "./directrix.js";
+
+/** Every error directrix throws. `code` is stable (`syntax`, `unknown-agency`, `not_allowed`, ...). */
+export declare class DirectrixError extends Error {
+  readonly name: "DirectrixError";
+  readonly code: string;
+  /** For RON problems: where the first error is (1-based, columns in characters). */
+  readonly line?: number;
+  readonly column?: number;
+  /** For RON problems: every diagnostic, errors and warnings. */
+  readonly diagnostics?: Diagnostic[];
+}
