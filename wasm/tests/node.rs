@@ -52,7 +52,8 @@ fn started() -> (Workflow, Instance) {
 #[wasm_bindgen_test]
 fn a_syntax_error_carries_code_line_column_and_every_diagnostic() {
     let error = Workflow::parse("(format: 1,\n  directive: 5")
-        .err().unwrap_or_else(|| panic!("expected an error"));
+        .err()
+        .unwrap_or_else(|| panic!("expected an error"));
     let error = directrix_error(error, "syntax");
     assert_eq!(field(&error, "line").as_f64(), Some(2.0));
     assert_eq!(field(&error, "column").as_f64(), Some(14.0));
@@ -66,7 +67,9 @@ fn two_unrelated_mistakes_are_both_listed() {
         .replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1)
         .replacen("utc_offset: \"+07:00\"", "utc_offset: \"+7\"", 1);
     let error = directrix_error(
-        Workflow::parse(&broken).err().unwrap_or_else(|| panic!("expected an error")),
+        Workflow::parse(&broken)
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid-offset",
     );
     let all = json(&field(&error, "diagnostics"));
@@ -124,7 +127,8 @@ fn a_refused_action_throws_and_changes_nothing() {
     .expect("json");
     let error = instance
         .act(tsify::Ts::new_unchecked(request))
-        .err().unwrap_or_else(|| panic!("expected an error"));
+        .err()
+        .unwrap_or_else(|| panic!("expected an error"));
     directrix_error(error, "not_allowed");
     assert_eq!(json(&instance.snapshot().expect("snapshot")), before);
 }
@@ -149,7 +153,10 @@ fn the_inbox_lists_allowed_actions_and_acting_works() {
     );
     assert!(effects.contains("\"to\":\"acknowledged\""), "{effects}");
     directrix_error(
-        instance.inbox("heath").err().unwrap_or_else(|| panic!("expected an error")),
+        instance
+            .inbox("heath")
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "unknown_agency",
     );
 }
@@ -158,37 +165,50 @@ fn the_inbox_lists_allowed_actions_and_acting_works() {
 fn wrong_types_and_values_throw_coded_errors() {
     let (workflow, mut instance) = started();
     directrix_error(
-        instance.advance("yesterday").err().unwrap_or_else(|| panic!("expected an error")),
+        instance
+            .advance("yesterday")
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_time",
     );
     directrix_error(
         instance
             .advance("2021-05-01T00:00:00+07:00")
-            .err().unwrap_or_else(|| panic!("expected an error")),
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "time_went_backwards",
     );
     let not_a_request = tsify::Ts::new_unchecked(JsValue::from_f64(f64::NAN));
     directrix_error(
-        instance.act(not_a_request).err().unwrap_or_else(|| panic!("expected an error")),
+        instance
+            .act(not_a_request)
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
     directrix_error(
-        workflow.graph("svg", "tasks").err().unwrap_or_else(|| panic!("expected an error")),
+        workflow
+            .graph("svg", "tasks")
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
     directrix_error(
         simulate_json(SEED, None, f64::NAN, None)
-            .err().unwrap_or_else(|| panic!("expected an error")),
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
     directrix_error(
         simulate_json(SEED, None, -1.0, None)
-            .err().unwrap_or_else(|| panic!("expected an error")),
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
     directrix_error(
         Instance::restore(&workflow, JsValue::from_str("tampered"))
-            .err().unwrap_or_else(|| panic!("expected an error")),
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
         "invalid_snapshot",
     );
 }
