@@ -151,7 +151,7 @@ fn validate_one(path: &Path) -> Checked {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if let Some(stem) = file_name.strip_suffix(".scenario.ron") {
-        let workflow_path = path.with_file_name(format!("{stem}.ron"));
+        let workflow_path = workflow_of_scenario(path, stem);
         let workflow = read_source(&workflow_path)
             .map_err(|error| error.report(&workflow_path))
             .and_then(|source| {
@@ -181,4 +181,19 @@ fn validate_one(path: &Path) -> Checked {
     let diagnostics = directrix_core::check(&source);
     print(path, &source, &diagnostics);
     Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
+}
+
+/// The workflow beside a scenario `STEM.scenario.ron`: `STEM.ron`, or for a named
+/// variant such as `letter.behaviour.scenario.ron`, the longest prefix that exists
+/// (`letter.ron`).
+fn workflow_of_scenario(path: &Path, stem: &str) -> PathBuf {
+    let mut candidate = stem;
+    loop {
+        let workflow = path.with_file_name(format!("{candidate}.ron"));
+        match candidate.rsplit_once('.') {
+            _ if workflow.exists() => return workflow,
+            Some((shorter, _)) => candidate = shorter,
+            None => return path.with_file_name(format!("{stem}.ron")),
+        }
+    }
 }

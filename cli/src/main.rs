@@ -11,7 +11,9 @@ macro_rules! outln {
 }
 
 mod diagnostics;
+mod html;
 mod inspect;
+mod montecarlo;
 mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -68,34 +70,52 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ViewArg::Tasks)]
         view: ViewArg,
     },
-    /// Run a scenario through virtual time and print the timeline of effects.
+    /// Run a scenario through virtual time and print the timeline of effects, or, with
+    /// `--runs`, run it many times and print distributions (Monte Carlo).
     ///
     /// Without `--scenario` nobody acts: the run shows which deadlines pass and how
-    /// escalation unfolds when every agency stays silent.
+    /// escalation unfolds when every agency stays silent. Monte Carlo needs a scenario
+    /// with `behaviours`; its output is the same for a seed whatever `--threads` is.
     #[command(
-        after_help = "Example:\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --seed 1 --format json"
+        after_help = "Examples:\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --seed 1 --format json\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron --runs 10000 --seed 1 --report report.html"
     )]
-    Simulate {
-        /// The workflow file.
-        workflow: PathBuf,
-        /// The scenario file.
-        #[arg(long)]
-        scenario: Option<PathBuf>,
-        /// Stop at this time (RFC 3339, or local `YYYY-MM-DD HH:MM`); defaults to the
-        /// scenario's `until`, or 14 days after the issue time.
-        #[arg(long)]
-        until: Option<String>,
-        /// Seed of the run (recorded in the output; same seed, same result).
+    Simulate(simulate::Args),
+    /// Generate synthetic workflows for scale tests.
+    #[command(subcommand)]
+    Generate(Generate),
+}
+
+#[derive(Debug, Subcommand)]
+enum Generate {
+    /// A national directive cascading to every province, district and commune, with
+    /// plans, actions and weekly reports at each level.
+    #[command(
+        after_help = "Example:\n  directrix generate cascade --provinces 63 --districts 700 --communes 10000 --seed 1 \\\n      --out national.ron --scenario national.behaviour.scenario.ron"
+    )]
+    Cascade {
+        /// Provinces.
+        #[arg(long, default_value_t = 63)]
+        provinces: u32,
+        /// Districts, spread evenly over the provinces.
+        #[arg(long, default_value_t = 700)]
+        districts: u32,
+        /// Communes, spread evenly over the districts.
+        #[arg(long, default_value_t = 10_000)]
+        communes: u32,
+        /// Seed for names and behaviour variety.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// Write the workflow here instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write a matching behaviour scenario here.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Table,
     Json,
 }
@@ -135,19 +155,26 @@ fn main() -> ExitCode {
             };
             write_stdout(&directrix_core::render_graph(&workflow, view, format));
         }),
-        Command::Simulate {
-            workflow,
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Generate(Generate::Cascade {
+            provinces,
+            districts,
+            communes,
+            seed,
+            out,
             scenario,
-            until,
-            seed,
-            format,
-        } => simulate::run(
-            &workflow,
-            scenario.as_deref(),
-            until.as_deref(),
-            seed,
-            format,
-        ),
+        }) => {
+            let generated = directrix_core::generate_cascade(directrix_core::CascadeParams {
+                provinces,
+                districts,
+                communes,
+                seed,
+            });
+            write_or_print(out.as_deref(), &generated.workflow).and_then(|()| match &scenario {
+                Some(path) => write_file(path, &generated.scenario),
+                None => Ok(()),
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -227,4 +254,21 @@ fn load_workflow(path: &Path) -> Result<Workflow, Reported> {
 fn write_stdout(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Reported> {
+    std::fs::write(path, text).map_err(|error| {
+        eprintln!("error: cannot write `{}`: {error}", path.display());
+        Reported
+    })
+}
+
+fn write_or_print(path: Option<&Path>, text: &str) -> Result<(), Reported> {
+    match path {
+        Some(path) => write_file(path, text),
+        None => {
+            write_stdout(text);
+            Ok(())
+        }
+    }
 }

@@ -3,27 +3,44 @@
 use crate::diagnostics::{print, to_json};
 use crate::{Format, Reported, load_workflow, read_text};
 use directrix_core::{EffectRecord, Scenario, SimulationReport, Timestamp, Workflow};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub(crate) fn run(
-    workflow_path: &Path,
-    scenario_path: Option<&Path>,
-    until: Option<&str>,
+/// Arguments of `directrix simulate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The workflow file.
+    workflow: PathBuf,
+    /// The scenario file.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Stop at this time (RFC 3339, or local `YYYY-MM-DD HH:MM`); defaults to the
+    /// scenario's `until`, or 14 days after the issue time.
+    #[arg(long)]
+    until: Option<String>,
+    /// Seed (same seed, same result); with `--runs`, the master seed of all runs.
+    #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Run the scenario this many times and report distributions (Monte Carlo).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    runs: Option<u64>,
+    /// Threads for Monte Carlo runs (default: all cores). Never changes the output.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Also write a self-contained HTML report of the Monte Carlo study to this file.
+    #[arg(long, requires = "runs")]
+    report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-) -> Result<(), Reported> {
-    let workflow = Arc::new(load_workflow(workflow_path)?);
-    let until = match until {
-        Some(text) => Some(
-            Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
-                eprintln!("error: --until: {e}");
-                Reported
-            })?,
-        ),
-        None => None,
-    };
-    let scenario = match scenario_path {
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Reported> {
+    let workflow = Arc::new(load_workflow(&args.workflow)?);
+    let mut scenario = match &args.scenario {
         Some(path) => {
             let source = read_text(path)?;
             match Scenario::load(&source, &workflow) {
@@ -39,12 +56,44 @@ pub(crate) fn run(
         }
         None => Scenario::silent(&workflow),
     };
-    let report = directrix_core::simulate(Arc::clone(&workflow), &scenario, seed, until).report();
-    match format {
+    if let Some(text) = &args.until {
+        scenario.until = Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
+            eprintln!("error: --until: {e}");
+            Reported
+        })?;
+    }
+    if let Some(runs) = args.runs {
+        return crate::montecarlo::run(&workflow, &scenario, runs, args);
+    }
+    let report =
+        directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None).report();
+    match args.format {
         Format::Json => outln!("{}", to_json(&report)),
         Format::Table => print_timeline(&workflow, &report),
     }
     Ok(())
+}
+
+impl Args {
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub(crate) fn threads(&self) -> Option<usize> {
+        self.threads.map(|t| t as usize)
+    }
+
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    pub(crate) fn report(&self) -> Option<&Path> {
+        self.report.as_deref()
+    }
+
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
 }
 
 /// The base task of an instance name: `task[member]` → `task`.

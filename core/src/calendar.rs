@@ -179,4 +179,21 @@ impl Calendar {
             self.clock_time(start, 1, at)
         }
     }
+
+    /// The first instant at or after `at` inside office hours: a working day between
+    /// `opens` and the calendar's day end.
+    pub(crate) fn next_office_time(&self, at: Timestamp, opens: Time) -> Timestamp {
+        let Some((date, time)) = at.local(self.offset) else {
+            return at;
+        };
+        if self.is_working_day(date) && time >= opens && time < self.day_end {
+            return at;
+        }
+        let first_day = if self.is_working_day(date) && time < opens {
+            Some(date)
+        } else {
+            date.next_day().and_then(|d| self.next_working_day_from(d))
+        };
+        first_day.map_or(at, |d| Timestamp::from_local(d, opens, self.offset))
+    }
 }

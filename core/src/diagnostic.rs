@@ -57,6 +57,8 @@ pub enum Code {
     DueBeforeStart,
     EmptyScenario,
     EventBeforeStart,
+    InvalidProbability,
+    InvalidDistribution,
 }
 
 impl Code {
@@ -102,6 +104,8 @@ impl Code {
             Code::DueBeforeStart => "due-before-start",
             Code::EmptyScenario => "empty-scenario",
             Code::EventBeforeStart => "event-before-start",
+            Code::InvalidProbability => "invalid-probability",
+            Code::InvalidDistribution => "invalid-distribution",
         }
     }
 }
@@ -351,19 +355,24 @@ impl Locator {
         from: usize,
         nth: usize,
     ) -> Option<Range<usize>> {
-        self.strings
+        self.strings_from(from)
             .iter()
-            .filter(|s| s.span.start >= from && s.value == value)
-            .filter(|s| s.field.as_deref() == Some(field))
+            .filter(|s| s.value == value && s.field.as_deref() == Some(field))
             .nth(nth)
             .map(|s| s.span.clone())
     }
 
+    /// The string literals from byte `from` on (they are stored in file order).
+    fn strings_from(&self, from: usize) -> &[StringToken] {
+        &self.strings[self.strings.partition_point(|s| s.span.start < from)..]
+    }
+
     /// The first string literal `"value"` in `within`.
     pub(crate) fn string_in(&self, value: &str, within: Range<usize>) -> Option<Range<usize>> {
-        self.strings
+        self.strings_from(within.start)
             .iter()
-            .find(|s| s.span.start >= within.start && s.span.start < within.end && s.value == value)
+            .take_while(|s| s.span.start < within.end)
+            .find(|s| s.value == value)
             .map(|s| s.span.clone())
     }
 
@@ -373,21 +382,20 @@ impl Locator {
         field: &str,
         within: Range<usize>,
     ) -> Option<Range<usize>> {
-        self.strings
+        self.strings_from(within.start)
             .iter()
-            .find(|s| {
-                s.span.start >= within.start
-                    && s.span.start < within.end
-                    && s.field.as_deref() == Some(field)
-            })
+            .take_while(|s| s.span.start < within.end)
+            .find(|s| s.field.as_deref() == Some(field))
             .map(|s| s.span.clone())
     }
 
     /// Byte offset of the first key `field` in `within`.
     pub(crate) fn field_in(&self, field: &str, within: Range<usize>) -> Option<usize> {
-        self.fields
+        let first = self.fields.partition_point(|(_, at)| *at < within.start);
+        self.fields[first..]
             .iter()
-            .find(|(name, at)| name == field && *at >= within.start && *at < within.end)
+            .take_while(|(_, at)| *at < within.end)
+            .find(|(name, _)| name == field)
             .map(|(_, at)| *at)
     }
 }

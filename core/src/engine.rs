@@ -508,6 +508,7 @@ impl Instance {
                 Start::AfterDependencies => instance.state.tasks[i].phase = Phase::Blocked,
             }
         }
+        instance.prune_stale_front();
         (instance, effects)
     }
 
@@ -699,6 +700,17 @@ impl Instance {
         self.state.timers.extend(timers);
     }
 
+    /// Drops stale timers from the front of the queue, so the first timer is live and
+    /// `next_timer` is O(1). Called at the end of every input.
+    fn prune_stale_front(&mut self) {
+        while let Some(first) = self.state.timers.first().copied() {
+            if self.is_live(&first) {
+                break;
+            }
+            self.state.timers.pop_first();
+        }
+    }
+
     /// Whether a timer would still do something if it fired now.
     fn is_live(&self, timer: &Timer) -> bool {
         let Some(ts) = self.state.tasks.get(timer.task.index()) else {
@@ -785,6 +797,7 @@ impl Instance {
             }
         }
         self.state.now = to;
+        self.prune_stale_front();
         self.state.journal.push(Input::Advance { to });
         Ok(effects)
     }
@@ -1048,9 +1061,17 @@ impl Instance {
         let mut effects = Vec::new();
         // No live timer is due by `at` (checked); drop the stale ones as `advance(at)`
         // would, so none can come back to life later with a time before `now`.
-        self.state.timers.retain(|timer| timer.at > at);
+        while self
+            .state
+            .timers
+            .first()
+            .is_some_and(|timer| timer.at <= at)
+        {
+            self.state.timers.pop_first();
+        }
         self.state.now = at;
         self.apply(task, index, Some(actor), &mut effects);
+        self.prune_stale_front();
         self.state.journal.push(Input::Act {
             at,
             actor,

@@ -33,14 +33,17 @@
 //! ```
 #![deny(missing_docs)]
 
+mod behaviour;
 mod builtin;
 mod calendar;
 mod describe;
 mod diagnostic;
 mod engine;
+mod generate;
 mod graph;
 mod inspect;
 mod load;
+mod montecarlo;
 mod plan;
 mod render;
 mod simulate;
@@ -50,16 +53,22 @@ mod view;
 mod workflow;
 
 pub use ::time::UtcOffset;
+pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
     ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer, Phase,
     ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus, TimerReason,
 };
+pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
 pub use load::{LoadError, Loaded, check, load};
+pub use montecarlo::{
+    AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
+    run_outcome, run_seed,
+};
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{

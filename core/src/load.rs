@@ -217,17 +217,27 @@ impl<'s> Reporter<'s> {
             .filter(|&at| at > section_start)
             .min()
             .unwrap_or(self.source.len());
+        // Items normally appear in file order: search each from the previous one's end,
+        // falling back to the whole section (with the occurrence count) if not found.
         let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut cursor = section_start;
         let starts: Vec<Option<usize>> = ids
             .map(|id| {
                 let nth = seen.entry(id).or_insert(0);
                 let found = self
                     .locator
-                    .keyed(key, id, section_start, *nth)
-                    .map(|s| s.start)
-                    .filter(|&s| s < section_end);
+                    .keyed(key, id, cursor, 0)
+                    .filter(|s| s.start < section_end)
+                    .or_else(|| {
+                        self.locator
+                            .keyed(key, id, section_start, *nth)
+                            .filter(|s| s.start < section_end)
+                    });
                 *nth += 1;
-                found
+                if let Some(span) = &found {
+                    cursor = cursor.max(span.end);
+                }
+                found.map(|s| s.start)
             })
             .collect();
         (0..starts.len())

@@ -1,5 +1,6 @@
 //! Scenarios: scripted events that drive one instance through virtual time.
 
+use crate::behaviour::{Agent, Behaviours};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::{ActError, Effect, EffectKind, Instance};
 use crate::load::{LoadError, Reporter, parse_ron, parse_time_at};
@@ -11,7 +12,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// A validated scenario for one workflow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Short name.
     pub name: String,
@@ -23,6 +24,8 @@ pub struct Scenario {
     pub until: Timestamp,
     /// Scripted actions in run order (time, then file order).
     pub events: Vec<ScriptedEvent>,
+    /// Modelled agencies: they act on their own, drawing delays from the run's seed.
+    pub behaviours: Behaviours,
 }
 
 /// A scripted action, resolved.
@@ -61,6 +64,7 @@ impl Scenario {
             start,
             until: start.saturating_add(crate::Span::from_seconds(SILENT_HORIZON_DAYS * 86_400)),
             events: Vec::new(),
+            behaviours: Behaviours::default(),
         }
     }
 
@@ -168,7 +172,9 @@ impl Scenario {
                 (None, Ok(_)) => {}
             }
         }
-        if spec.events.is_empty() {
+        let behaviours =
+            crate::behaviour::compile(&mut r, &spec.behaviours, workflow, source.len());
+        if spec.events.is_empty() && spec.behaviours.is_empty() {
             let at = r.locator.field("events").map(|s| s..s + 6);
             r.warning(
                 Code::EmptyScenario,
@@ -190,6 +196,7 @@ impl Scenario {
                 start,
                 until,
                 events,
+                behaviours,
             },
             r.finish(),
         ))
@@ -229,8 +236,9 @@ pub struct Simulation {
 /// time and acts, and finally advances to the horizon. Refused actions are recorded in
 /// the timeline, not fatal: a scenario may script mistakes on purpose.
 ///
-/// Scripted scenarios draw no random numbers; `seed` is recorded so runs that do (the
-/// behaviour models) stay reproducible under the same call.
+/// Modelled agencies ([`Scenario::behaviours`]) draw their delays from a random stream
+/// seeded with `seed`: the same seed gives the same run on every target. Scripted
+/// scenarios draw nothing.
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -247,29 +255,70 @@ pub fn simulate(
     until: Option<Timestamp>,
 ) -> Simulation {
     let horizon = until.unwrap_or(scenario.until).max(scenario.start);
-    let (mut instance, effects) = Instance::start(workflow, scenario.start);
-    let mut timeline: Vec<TimelineEntry> = effects.into_iter().map(TimelineEntry::Effect).collect();
-    for event in scenario.events.iter().filter(|e| e.at <= horizon) {
-        let at = event.at.max(instance.now());
-        if let Ok(effects) = instance.advance(at) {
-            timeline.extend(effects.into_iter().map(TimelineEntry::Effect));
+    let (mut instance, effects) = Instance::start(Arc::clone(&workflow), scenario.start);
+    let mut agent = (!scenario.behaviours.is_empty())
+        .then(|| Agent::new(&scenario.behaviours, &workflow, seed));
+    let mut timeline: Vec<TimelineEntry> = Vec::new();
+    let record = |instance: &Instance,
+                  agent: &mut Option<Agent<'_>>,
+                  effects: Vec<Effect>,
+                  timeline: &mut Vec<TimelineEntry>| {
+        for effect in effects {
+            if let Some(agent) = agent.as_mut() {
+                agent.observe(instance, &effect);
+            }
+            timeline.push(TimelineEntry::Effect(effect));
         }
-        match instance.act(
-            at,
-            event.actor,
-            event.task,
-            event.action,
-            event.note.as_deref(),
-        ) {
-            Ok(effects) => timeline.extend(effects.into_iter().map(TimelineEntry::Effect)),
-            Err(error) => timeline.push(TimelineEntry::Rejected {
-                event: event.clone(),
-                error,
-            }),
+    };
+    record(&instance, &mut agent, effects, &mut timeline);
+    let mut events = scenario
+        .events
+        .iter()
+        .filter(|e| e.at <= horizon)
+        .peekable();
+    // At one instant: timers first, then scripted events, then modelled agencies.
+    loop {
+        let next_event = events.peek().map(|e| e.at.max(instance.now()));
+        let next_agent = agent.as_ref().and_then(Agent::next);
+        let next_timer = instance.next_timer().map(|t| t.at);
+        let Some(at) = [next_event, next_agent, next_timer]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            break;
+        };
+        if at > horizon {
+            break;
+        }
+        if let Ok(effects) = instance.advance(at) {
+            record(&instance, &mut agent, effects, &mut timeline);
+        }
+        if next_event == Some(at) {
+            let Some(event) = events.next() else { break };
+            match instance.act(
+                at,
+                event.actor,
+                event.task,
+                event.action,
+                event.note.as_deref(),
+            ) {
+                Ok(effects) => record(&instance, &mut agent, effects, &mut timeline),
+                Err(error) => timeline.push(TimelineEntry::Rejected {
+                    event: event.clone(),
+                    error,
+                }),
+            }
+        } else if next_agent == Some(at) && next_timer.is_none_or(|t| t > at) {
+            let mut effects = Vec::new();
+            if let Some(agent) = agent.as_mut() {
+                agent.act_due(&mut instance, &mut effects);
+            }
+            record(&instance, &mut agent, effects, &mut timeline);
         }
     }
     if let Ok(effects) = instance.advance(horizon.max(instance.now())) {
-        timeline.extend(effects.into_iter().map(TimelineEntry::Effect));
+        record(&instance, &mut agent, effects, &mut timeline);
     }
     Simulation {
         instance,

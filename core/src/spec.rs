@@ -504,6 +504,104 @@ pub struct ScenarioSpec {
     /// Scripted actions, in any order (they are run in time order, ties in file order).
     #[serde(default)]
     pub events: Vec<EventSpec>,
+    /// How agencies behave when nobody scripts them: the first entry naming an agency
+    /// (directly, through a group, or with `"all"`) applies to it.
+    #[serde(default)]
+    pub behaviours: Vec<BehaviourSpec>,
+}
+
+/// How an agency behaves in a simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourSpec {
+    /// Agency or group ids, or `"all"`.
+    pub who: Vec<String>,
+    /// Delay from a task's start to its acknowledgement.
+    #[serde(default)]
+    pub acknowledge: Option<DelaySpec>,
+    /// Time from acknowledgement to the report (per period, for recurring tasks).
+    #[serde(default)]
+    pub work: Option<DelaySpec>,
+    /// As supervisor: delay from a report to its acceptance.
+    #[serde(default)]
+    pub review: Option<DelaySpec>,
+    /// Probability (0 to 1) that a report comes only after the due time.
+    #[serde(default)]
+    pub miss: f64,
+    /// When it misses: how long after the due time the report comes (default 1–3 days).
+    #[serde(default)]
+    pub late_by: Option<DelaySpec>,
+    /// Whether it acts only in office hours.
+    #[serde(default)]
+    pub hours: Hours,
+    /// How it reacts to reminders and escalations.
+    #[serde(default)]
+    pub on_escalation: ReactionSpec,
+}
+
+/// A random delay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DelaySpec {
+    /// Always the same.
+    Fixed(String),
+    /// Uniform between `min` and `max`.
+    Uniform {
+        /// Shortest.
+        min: String,
+        /// Longest.
+        max: String,
+    },
+    /// Triangular: most often `mode`, never outside `min`..`max`.
+    Triangular {
+        /// Shortest.
+        min: String,
+        /// Most likely.
+        mode: String,
+        /// Longest.
+        max: String,
+    },
+    /// Log-normal around `median` with shape `sigma` (0.5 is moderately skewed).
+    LogNormal {
+        /// Median.
+        median: String,
+        /// Shape (standard deviation of the logarithm).
+        sigma: f64,
+    },
+}
+
+/// When an agency acts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Hours {
+    /// Only on working days between 07:30 and the calendar's `day_end`.
+    #[default]
+    Office,
+    /// At any time.
+    AroundTheClock,
+}
+
+/// Reaction to reminders, warnings and escalations about its own task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionSpec {
+    /// Remaining work is divided by this on each reaction (1: no effect).
+    #[serde(default = "one")]
+    pub speed_up: f64,
+    /// The first reminder or escalation is ignored.
+    #[serde(default)]
+    pub ignore_first: bool,
+}
+
+impl Default for ReactionSpec {
+    fn default() -> Self {
+        Self {
+            speed_up: 1.0,
+            ignore_first: false,
+        }
+    }
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One scripted action.

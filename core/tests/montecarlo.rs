@@ -1,0 +1,243 @@
+//! Behaviour models and Monte Carlo statistics on cases with known answers.
+
+use directrix_core::{Scenario, Workflow, load, monte_carlo, run_outcome, run_seed, simulate};
+use std::sync::Arc;
+
+const WORKFLOW: &str = r#"(
+    format: 1,
+    directive: (number: "7-CV", kind: "Công văn", issuer: "district", issued_at: "2021-05-07 08:00", subject: "Test"),
+    calendar: (utc_offset: "+07:00"),
+    agencies: [
+        (id: "district", name: "Huyện"),
+        (id: "health", name: "Y tế", parent: "district"),
+        (id: "commune_a", name: "Xã A", parent: "district"),
+        (id: "commune_b", name: "Xã B", parent: "district"),
+    ],
+    groups: [(id: "communes", name: "Các xã", members: ["commune_a", "commune_b"])],
+    policies: [(id: "p", levels: [
+        (after: "0h", action: Remind, target: Lead),
+        (after: "1d", action: Escalate, target: Supervisor),
+    ])],
+    tasks: [
+        (id: "prepare", title: "Chuẩn bị", lead: ["health"], due: WorkingDays(2), policy: "p"),
+        (id: "apply", title: "Thực hiện", for_each: "communes", depends_on: ["prepare"], start: AfterDependencies, due: WorkingDays(2), policy: "p"),
+    ],
+)"#;
+
+fn workflow() -> Arc<Workflow> {
+    Arc::new(load(WORKFLOW).expect("valid").workflow)
+}
+
+fn scenario(workflow: &Workflow, behaviours: &str) -> Scenario {
+    let source = format!(
+        r#"(format: 1, name: "test", until: "2021-05-31 17:00", behaviours: [{behaviours}])"#
+    );
+    Scenario::load(&source, workflow)
+        .unwrap_or_else(|e| panic!("scenario: {e}"))
+        .0
+}
+
+fn task<'r>(
+    report: &'r directrix_core::MonteCarloReport,
+    id: &str,
+) -> &'r directrix_core::TaskStats {
+    report
+        .tasks
+        .iter()
+        .find(|t| t.task == id)
+        .expect("task in report")
+}
+
+#[test]
+fn an_agency_that_always_misses_is_never_on_time() {
+    let workflow = workflow();
+    let scenario = scenario(
+        &workflow,
+        r#"(who: ["health"], work: Fixed("1h"), miss: 1.0), (who: ["all"], work: Fixed("1h"))"#,
+    );
+    let report = monte_carlo(&workflow, &scenario, 50, 1);
+    assert_eq!(task(&report, "prepare").on_time_probability, 0.0);
+    assert_eq!(task(&report, "prepare").completed_probability, 1.0);
+    assert!(
+        report.bottlenecks.first().is_some_and(|b| b == "health"),
+        "{:?}",
+        report.bottlenecks
+    );
+    // Missing by at least a day fires the level-2 escalation in every run.
+    assert!(task(&report, "prepare").escalations_by_level[1] >= 1.0);
+    assert_eq!(report.top_level_probability, 1.0);
+}
+
+#[test]
+fn agencies_that_never_miss_and_work_fast_are_always_on_time() {
+    let workflow = workflow();
+    let scenario = scenario(
+        &workflow,
+        r#"(who: ["all"], acknowledge: Fixed("10m"), work: Fixed("2h"), review: Fixed("1h"))"#,
+    );
+    let report = monte_carlo(&workflow, &scenario, 30, 5);
+    for stats in &report.tasks {
+        assert_eq!(stats.on_time_probability, 1.0, "{}", stats.task);
+        assert!(stats.escalations_by_level.iter().all(|l| *l == 0.0));
+    }
+    assert_eq!(report.top_level_probability, 0.0);
+    assert!(report.bottlenecks.is_empty());
+}
+
+#[test]
+fn a_deterministic_scenario_gives_identical_percentiles() {
+    let workflow = workflow();
+    let scenario = scenario(
+        &workflow,
+        r#"(who: ["all"], acknowledge: Fixed("1h"), work: Fixed("5h"), review: Fixed("1h"))"#,
+    );
+    let report = monte_carlo(&workflow, &scenario, 40, 9);
+    for stats in &report.tasks {
+        let p = stats.completion_hours.expect("completed");
+        assert_eq!((p.p50, p.p50), (p.p90, p.p99), "{}", stats.task);
+    }
+    // prepare: acknowledged 09:00, started at once, reported 14:00, accepted 15:00.
+    assert_eq!(
+        task(&report, "prepare").completion_hours.expect("done").p50,
+        7.0
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_and_runs_differ() {
+    let workflow = workflow();
+    let scenario = scenario(
+        &workflow,
+        r#"(who: ["all"], work: LogNormal(median: "2d", sigma: 0.8), miss: 0.3)"#,
+    );
+    assert_eq!(
+        monte_carlo(&workflow, &scenario, 25, 4),
+        monte_carlo(&workflow, &scenario, 25, 4)
+    );
+    let a = run_outcome(&workflow, &scenario, run_seed(4, 0));
+    let differs = (1..20).any(|i| run_outcome(&workflow, &scenario, run_seed(4, i)) != a);
+    assert!(differs, "random behaviour should vary between runs");
+}
+
+#[test]
+fn reacting_to_escalation_finishes_sooner() {
+    let workflow = workflow();
+    let slow = r#"(who: ["all"], work: Fixed("6d"), review: Fixed("1h"), hours: AroundTheClock)"#;
+    let reactive = r#"(who: ["all"], work: Fixed("6d"), review: Fixed("1h"), hours: AroundTheClock, on_escalation: (speed_up: 4.0))"#;
+    let p50 = |behaviours: &str| {
+        let report = monte_carlo(&workflow, &scenario(&workflow, behaviours), 5, 1);
+        task(&report, "prepare").completion_hours.expect("done").p50
+    };
+    assert!(
+        p50(reactive) < p50(slow),
+        "{} vs {}",
+        p50(reactive),
+        p50(slow)
+    );
+}
+
+#[test]
+fn office_hours_move_actions_to_the_next_working_morning() {
+    let workflow = workflow();
+    // Issued Friday 08:00; acknowledging takes 12 hours: 20:00 is after hours, so the
+    // acknowledgement comes on Monday 07:30.
+    let scenario = scenario(
+        &workflow,
+        r#"(who: ["health"], acknowledge: Fixed("12h"), work: Fixed("1h"))"#,
+    );
+    let report = simulate(Arc::clone(&workflow), &scenario, 0, None).report();
+    let ack = report
+        .events
+        .iter()
+        .find(|e| {
+            e.kind == "transitioned"
+                && e.task == "prepare"
+                && e.action.as_deref() == Some("acknowledge")
+        })
+        .expect("acknowledged");
+    assert_eq!(ack.at, "2021-05-10T07:30:00+07:00");
+}
+
+#[test]
+fn fan_out_waits_for_its_dependency_then_every_member_acts() {
+    let workflow = workflow();
+    let scenario = scenario(&workflow, r#"(who: ["all"], work: Fixed("3h"))"#);
+    let report = simulate(Arc::clone(&workflow), &scenario, 2, None).report();
+    let completed: Vec<&str> = report
+        .events
+        .iter()
+        .filter(|e| e.kind == "completed")
+        .map(|e| e.task.as_str())
+        .collect();
+    assert_eq!(completed.len(), 3, "{completed:?}");
+    assert_eq!(completed[0], "prepare");
+}
+
+fn diagnostics(behaviours: &str) -> Vec<(String, usize, usize)> {
+    let workflow = workflow();
+    let source = format!(
+        r#"(format: 1, name: "bad", until: "2021-05-31 17:00", behaviours: [{behaviours}])"#
+    );
+    let error = Scenario::load(&source, &workflow).expect_err("invalid");
+    error
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let l = d.location.expect("located");
+            (d.code.as_str().to_owned(), l.line, l.column)
+        })
+        .collect()
+}
+
+#[test]
+fn bad_behaviours_are_located() {
+    // One line: columns are counted from the start of the file.
+    let prefix = r#"(format: 1, name: "bad", until: "2021-05-31 17:00", behaviours: ["#
+        .chars()
+        .count();
+    let cases = [
+        (r#"(who: ["heath"])"#, "unknown-agency", 7),
+        (r#"(who: ["all"], miss: 1.5)"#, "invalid-probability", 15),
+        (
+            r#"(who: ["all"], work: Triangular(min: "2d", mode: "1d", max: "3d"))"#,
+            "invalid-distribution",
+            37,
+        ),
+        (
+            r#"(who: ["all"], work: Fixed("soon"))"#,
+            "invalid-duration",
+            27,
+        ),
+        (
+            r#"(who: ["all"], work: LogNormal(median: "1d", sigma: -1.0))"#,
+            "invalid-distribution",
+            39,
+        ),
+        (
+            r#"(who: ["all"], on_escalation: (speed_up: 0.5))"#,
+            "invalid-distribution",
+            31,
+        ),
+    ];
+    for (behaviour, code, column) in cases {
+        let found = diagnostics(behaviour);
+        assert_eq!(
+            found,
+            vec![(code.to_owned(), 1, prefix + column + 1)],
+            "{behaviour}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_agency_gets_a_suggestion() {
+    let workflow = workflow();
+    let source =
+        r#"(format: 1, name: "bad", until: "2021-05-31 17:00", behaviours: [(who: ["heath"])])"#;
+    let error = Scenario::load(source, &workflow).expect_err("invalid");
+    assert_eq!(
+        error.diagnostics[0].hint.as_deref(),
+        Some("did you mean `health`?")
+    );
+}
