@@ -241,3 +241,38 @@ fn an_unknown_agency_gets_a_suggestion() {
         Some("did you mean `health`?")
     );
 }
+
+#[test]
+fn scripted_events_and_behaviours_mix_in_one_scenario() {
+    let workflow = workflow();
+    // Health is scripted (it acknowledges at 09:00 and never reports); the communes are
+    // modelled. Scripted agencies have no behaviour, so nobody reports for health.
+    let source = r#"(
+        format: 1,
+        name: "mixed",
+        until: "2021-05-31 17:00",
+        events: [(at: "2021-05-07 09:00", actor: "health", task: "prepare", action: "acknowledge")],
+        behaviours: [(who: ["communes"], work: Fixed("2h"))],
+    )"#;
+    let (scenario, _) = Scenario::load(source, &workflow).expect("valid");
+    let report = simulate(Arc::clone(&workflow), &scenario, 1, None).report();
+    let acknowledged = report
+        .events
+        .iter()
+        .find(|e| e.task == "prepare" && e.action.as_deref() == Some("acknowledge"))
+        .expect("scripted acknowledgement");
+    assert_eq!(acknowledged.at, "2021-05-07T09:00:00+07:00");
+    assert!(
+        report
+            .events
+            .iter()
+            .any(|e| e.task == "prepare" && e.kind == "escalated")
+    );
+    // The communes wait for `prepare`, which never completes.
+    assert!(
+        !report
+            .events
+            .iter()
+            .any(|e| e.task.starts_with("apply") && e.kind == "transitioned")
+    );
+}
