@@ -296,6 +296,25 @@ const TOP_LEVEL: [&str; 9] = [
     "tasks",
 ];
 
+/// The item spans of a list section, its duplicate ids reported, and the position of
+/// each id's first item.
+fn section<'a, T>(
+    r: &mut Reporter<'_>,
+    what: &str,
+    name: &str,
+    key: &str,
+    items: &'a [T],
+    id: impl Fn(&'a T) -> &'a str,
+) -> (Vec<Option<Range<usize>>>, HashMap<&'a str, usize>) {
+    let spans = r.item_spans(name, key, items.iter().map(&id));
+    duplicates(r, what, items.iter().map(&id).zip(spans.iter()));
+    let mut positions = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        positions.entry(id(item)).or_insert(i);
+    }
+    (spans, positions)
+}
+
 fn spans_of<T>(
     r: &Reporter<'_>,
     section: &str,
@@ -347,10 +366,10 @@ fn time_code(error: &TimeError) -> Code {
     }
 }
 
-fn duplicates<'a>(
+fn duplicates<'a, 'b>(
     r: &mut Reporter<'_>,
     what: &str,
-    ids: impl Iterator<Item = (&'a str, &'a Option<Range<usize>>)>,
+    ids: impl Iterator<Item = (&'a str, &'b Option<Range<usize>>)>,
 ) {
     let mut seen: HashSet<&str> = HashSet::new();
     for (id, span) in ids {
@@ -580,21 +599,14 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
     }
 
     // Documents of the chain.
-    let document_spans = spans_of(&r, "documents", "number", &spec.documents, |d| &d.number);
-    duplicates(
+    let (document_spans, document_numbers) = section(
         &mut r,
         "document",
-        spec.documents
-            .iter()
-            .map(|d| d.number.as_str())
-            .zip(document_spans.iter()),
+        "documents",
+        "number",
+        &spec.documents,
+        |d| &d.number,
     );
-    let document_numbers: HashMap<&str, usize> = spec
-        .documents
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.number.as_str(), i))
-        .collect();
     let check_document = |r: &mut Reporter<'_>, number: &str, span: Option<Range<usize>>| {
         if !document_numbers.contains_key(number) && !spec.documents.is_empty() {
             let hint = did_you_mean(number, document_numbers.keys().copied())
@@ -706,43 +718,21 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
     }
 
     // Policies.
-    let policy_spans = spans_of(&r, "policies", "id", &spec.policies, |p| &p.id);
-    duplicates(
-        &mut r,
-        "policy",
-        spec.policies
-            .iter()
-            .map(|p| p.id.as_str())
-            .zip(policy_spans.iter()),
-    );
-    let policy_index: HashMap<&str, usize> = spec
-        .policies
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
+    let (policy_spans, policy_index) =
+        section(&mut r, "policy", "policies", "id", &spec.policies, |p| {
+            &p.id
+        });
     let mut policies = Vec::new();
     for (policy, span) in spec.policies.iter().zip(&policy_spans) {
         policies.push(compile_policy(&mut r, policy, span, &names));
     }
 
     // Tasks.
-    let task_spans = spans_of(&r, "tasks", "id", &spec.tasks, |t| &t.id);
-    duplicates(
-        &mut r,
-        "task",
-        spec.tasks
-            .iter()
-            .map(|t| t.id.as_str())
-            .zip(task_spans.iter()),
-    );
-    let task_index: HashMap<String, TaskId> = spec
-        .tasks
+    let (task_spans, task_positions) =
+        section(&mut r, "task", "tasks", "id", &spec.tasks, |t| &t.id);
+    let task_index: HashMap<String, TaskId> = task_positions
         .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, t)| (t.id.clone(), TaskId(i as u32)))
+        .map(|(id, &i)| ((*id).to_owned(), TaskId(i as u32)))
         .collect();
     let mut tasks = Vec::with_capacity(spec.tasks.len());
     let mut dependency_edges = Vec::new();
