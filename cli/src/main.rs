@@ -80,6 +80,12 @@ enum Command {
         after_help = "Examples:\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --seed 1 --format json\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron --runs 10000 --seed 1 --report report.html"
     )]
     Simulate(simulate::Args),
+    /// Print the tracking grid at an instant: per lead agency and in total, tasks done on
+    /// time, done late, open within the deadline, open and overdue, and due within 3 days.
+    #[command(
+        after_help = "Example:\n  directrix report workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --at \"2021-05-14 12:00\""
+    )]
+    Report(simulate::ReportArgs),
     /// Generate synthetic workflows for scale tests.
     #[command(subcommand)]
     Generate(Generate),
@@ -156,6 +162,7 @@ fn main() -> ExitCode {
             write_stdout(&directrix_core::render_graph(&workflow, view, format));
         }),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Report(args) => simulate::report(&args),
         Command::Generate(Generate::Cascade {
             provinces,
             districts,

@@ -38,9 +38,84 @@ pub(crate) struct Args {
     format: Format,
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), Reported> {
-    let workflow = Arc::new(load_workflow(&args.workflow)?);
-    let mut scenario = match &args.scenario {
+/// Arguments of `directrix report`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
+    /// The workflow file.
+    workflow: PathBuf,
+    /// The scenario that leads up to the instant (without one, nobody acts).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// The instant (RFC 3339, or local `YYYY-MM-DD HH:MM`); defaults to the scenario's end.
+    #[arg(long)]
+    at: Option<String>,
+    /// Seed, for scenarios with behaviour models.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
+    let (workflow, scenario) =
+        load_scenario(&args.workflow, args.scenario.as_deref(), args.at.as_deref())?;
+    let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
+    let grid = run.instance.grid();
+    match args.format {
+        Format::Json => outln!("{}", to_json(&grid)),
+        Format::Table => print_grid(&workflow, &grid),
+    }
+    Ok(())
+}
+
+fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
+    let short = Timestamp::parse(&grid.at, workflow.calendar().offset()).map_or_else(
+        |_| grid.at.clone(),
+        |t| t.to_short(workflow.calendar().offset()),
+    );
+    outln!("{} · tracking grid at {short}", workflow.directive().number);
+    outln!();
+    let width = grid
+        .agencies
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    outln!(
+        "{:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}",
+        "agency",
+        "done on time",
+        "done late",
+        "open in time",
+        "open overdue",
+        "due ≤3d"
+    );
+    let row = |name: &str, c: &directrix_core::GridCounts| {
+        outln!(
+            "{name:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}",
+            c.done_on_time,
+            c.done_late,
+            c.open_in_time,
+            c.open_overdue,
+            c.due_soon
+        );
+    };
+    for agency in &grid.agencies {
+        row(&agency.name, &agency.counts);
+    }
+    row("Total", &grid.total);
+}
+
+/// Loads the workflow and the scenario (or silence), with `until` moving the end.
+fn load_scenario(
+    workflow_path: &Path,
+    scenario_path: Option<&Path>,
+    until: Option<&str>,
+) -> Result<(Arc<Workflow>, Scenario), Reported> {
+    let workflow = Arc::new(load_workflow(workflow_path)?);
+    let mut scenario = match scenario_path {
         Some(path) => {
             let source = read_text(path)?;
             match Scenario::load(&source, &workflow) {
@@ -56,12 +131,21 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
         }
         None => Scenario::silent(&workflow),
     };
-    if let Some(text) = &args.until {
+    if let Some(text) = until {
         scenario.until = Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
-            eprintln!("error: --until: {e}");
+            eprintln!("error: {e}");
             Reported
         })?;
     }
+    Ok((workflow, scenario))
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Reported> {
+    let (workflow, scenario) = load_scenario(
+        &args.workflow,
+        args.scenario.as_deref(),
+        args.until.as_deref(),
+    )?;
     if let Some(runs) = args.runs {
         return crate::montecarlo::run(&workflow, &scenario, runs, args);
     }

@@ -41,6 +41,7 @@ mod diagnostic;
 mod engine;
 mod generate;
 mod graph;
+mod grid;
 mod inspect;
 mod load;
 mod montecarlo;
@@ -61,6 +62,7 @@ pub use engine::{
     ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus, TimerReason,
 };
 pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};
+pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
