@@ -591,10 +591,13 @@ impl Instance {
     }
 
     /// The current leads of an instance.
+    ///
+    /// Empty for an id this instance does not have.
     pub fn leads(&self, task: InstanceId) -> &[AgencyId] {
-        match &self.state.tasks[task.index()].reassigned_to {
-            Some(agency) => std::slice::from_ref(agency),
-            None => self.workflow.leads_of(task),
+        match self.state.tasks.get(task.index()).map(|t| &t.reassigned_to) {
+            Some(Some(agency)) => std::slice::from_ref(agency),
+            Some(None) => self.workflow.leads_of(task),
+            None => &[],
         }
     }
 
