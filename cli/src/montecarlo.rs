@@ -29,7 +29,7 @@ pub(crate) fn run(
     {
         let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} {pos}/{len} runs [{bar:40}] {per_sec}, {eta} left",
+            "{spinner} {pos}/{len} runs [{bar:40}] {elapsed} elapsed, {eta} left",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
