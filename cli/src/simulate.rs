@@ -58,8 +58,12 @@ pub(crate) struct ReportArgs {
 }
 
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
-    let (workflow, scenario) =
-        load_scenario(&args.workflow, args.scenario.as_deref(), args.at.as_deref())?;
+    let (workflow, scenario) = load_scenario(
+        &args.workflow,
+        args.scenario.as_deref(),
+        args.at.as_deref(),
+        "--at",
+    )?;
     let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
     let grid = run.instance.grid();
     match args.format {
@@ -108,11 +112,13 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
     row("Total", &grid.total);
 }
 
-/// Loads the workflow and the scenario (or silence), with `until` moving the end.
+/// Loads the workflow and the scenario (or silence), with `until` (given as option
+/// `flag`) moving the end.
 fn load_scenario(
     workflow_path: &Path,
     scenario_path: Option<&Path>,
     until: Option<&str>,
+    flag: &str,
 ) -> Result<(Arc<Workflow>, Scenario), Reported> {
     let workflow = Arc::new(load_workflow(workflow_path)?);
     let mut scenario = match scenario_path {
@@ -133,7 +139,7 @@ fn load_scenario(
     };
     if let Some(text) = until {
         scenario.until = Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
-            eprintln!("error: {e}");
+            eprintln!("error: {flag}: {e}");
             Reported
         })?;
     }
@@ -145,6 +151,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
         &args.workflow,
         args.scenario.as_deref(),
         args.until.as_deref(),
+        "--until",
     )?;
     if let Some(runs) = args.runs {
         return crate::montecarlo::run(&workflow, &scenario, runs, args);
