@@ -403,6 +403,12 @@ impl WorkflowInstance {
         ts(&Inbox(entries))
     }
 
+    /// The tracking grid now: per lead agency and in total, done on time / late, open
+    /// in time / overdue, due within 3 days.
+    pub fn grid(&self) -> Result<Ts<directrix_core::Grid>, JsValue> {
+        ts(&self.inner.grid())
+    }
+
     /// The current critical path, task ids first to last.
     #[wasm_bindgen(js_name = criticalPath)]
     pub fn critical_path(&self) -> Result<Ts<Names>, JsValue> {

@@ -245,3 +245,19 @@ fn graphs_render_as_text() {
     let mermaid = workflow.graph("mermaid", "documents").expect("renders");
     assert!(mermaid.starts_with("flowchart") && mermaid.contains("05/CĐ-UBND"));
 }
+
+#[wasm_bindgen_test]
+fn the_grid_counts_every_task_instance() {
+    let (_, mut instance) = started();
+    instance
+        .advance("2021-05-12T18:00:00+07:00")
+        .expect("advance");
+    let grid = instance.grid().expect("grid").js_value();
+    let total = field(&grid, "total");
+    let sum: f64 = ["done_on_time", "done_late", "open_in_time", "open_overdue"]
+        .iter()
+        .map(|k| field(&total, k).as_f64().unwrap_or(0.0))
+        .sum();
+    assert_eq!(sum, 21.0);
+    assert!(field(&total, "open_overdue").as_f64().unwrap_or(0.0) > 0.0);
+}
