@@ -534,19 +534,15 @@ impl<'s> Agent<'s> {
                 if behaviour.ignore_first && self.reactions[task.index()] == 1 {
                     return;
                 }
-                if let Some((at, _)) = self.lead_plan[task.index()]
+                // Pull the pending step closer: what remains of the wait shrinks.
+                if let Some(key @ (at, _)) = self.lead_plan[task.index()]
                     && behaviour.speed_up > 1.0
                     && at > now
+                    && let Some(&(_, step)) = self.queue.get(&key)
                 {
                     let remaining = at.since(now).as_seconds() as f64 / behaviour.speed_up;
-                    let step = self
-                        .queue
-                        .get(&self.lead_plan[task.index()].unwrap_or((at, 0)))
-                        .map(|p| p.1);
-                    if let Some(step) = step {
-                        let at = now.saturating_add(Span::from_seconds(remaining.round() as i64));
-                        self.plan(instance, task, step, at, behaviour.office_hours);
-                    }
+                    let at = now.saturating_add(Span::from_seconds(remaining.round() as i64));
+                    self.plan(instance, task, step, at, behaviour.office_hours);
                 }
             }
             _ => {}
