@@ -77,5 +77,5 @@ pub use simulate::{
     Scenario, ScriptedEvent, Simulation, SimulationReport, Summary, TimelineEntry, simulate,
 };
 pub use time::{Span, TimeError, Timestamp};
-pub use view::{EffectRecord, StatusRecord};
+pub use view::{AgencyField, EffectFields, EffectRecord, StatusRecord};
 pub use workflow::*;

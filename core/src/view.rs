@@ -51,6 +51,44 @@ pub struct EffectRecord {
     pub error: Option<String>,
 }
 
+/// The agency an effect concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyField {
+    /// An agency.
+    Agency(AgencyId),
+    /// The engine (a timed transition).
+    System,
+    /// None (a task without a lead).
+    None,
+}
+
+/// An effect's record with ids instead of names; see [`Workflow::effect_fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectFields {
+    /// When.
+    pub at: Timestamp,
+    /// Snake_case kind.
+    pub kind: &'static str,
+    /// Task instance.
+    pub task: InstanceId,
+    /// The agency concerned.
+    pub agency: AgencyField,
+    /// Transition action.
+    pub action: Option<crate::ActionId>,
+    /// Previous state.
+    pub from: Option<crate::StateId>,
+    /// New state.
+    pub to: Option<crate::StateId>,
+    /// Escalation level.
+    pub level: Option<u8>,
+    /// The lead concerned by an escalation.
+    pub lead: Option<AgencyField>,
+    /// A due time.
+    pub due: Option<Timestamp>,
+    /// For `completed`.
+    pub on_time: Option<bool>,
+}
+
 /// One task instance's status with names and local times.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,11 +136,76 @@ impl Workflow {
             .map_or_else(|| format!("#{}", task.index()), |s| s.name.clone())
     }
 
-    fn first_lead(&self, task: InstanceId) -> String {
+    /// The fields of an effect's record as ids, for hosts that cache names (the
+    /// WebAssembly bindings); [`Workflow::effect_record`] turns them into strings.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let fields = workflow.effect_fields(&effects[0]);
+    /// assert_eq!(fields.kind, "started");
+    /// ```
+    pub fn effect_fields(&self, effect: &Effect) -> EffectFields {
+        let lead = self
+            .slots
+            .get(effect.task.index())
+            .and_then(|_| self.leads_of(effect.task).first().copied());
+        let mut fields = EffectFields {
+            at: effect.at,
+            kind: effect.kind.name(),
+            task: effect.task,
+            agency: lead.map_or(AgencyField::None, AgencyField::Agency),
+            action: None,
+            from: None,
+            to: None,
+            level: None,
+            lead: None,
+            due: None,
+            on_time: None,
+        };
+        match effect.kind {
+            EffectKind::Transitioned {
+                action,
+                from,
+                to,
+                actor,
+            } => {
+                fields.action = Some(action);
+                fields.from = Some(from);
+                fields.to = Some(to);
+                fields.agency = actor.map_or(AgencyField::System, AgencyField::Agency);
+            }
+            EffectKind::Overdue { due } | EffectKind::Rescheduled { due } => fields.due = Some(due),
+            EffectKind::Reminded { level, target }
+            | EffectKind::Warned { level, target }
+            | EffectKind::Escalated { level, target }
+            | EffectKind::Reassigned { level, target } => {
+                fields.level = Some(level);
+                fields.lead = Some(fields.agency);
+                fields.agency = AgencyField::Agency(target);
+            }
+            EffectKind::Completed { on_time } => fields.on_time = Some(on_time),
+            EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => {}
+        }
+        fields
+    }
+
+    /// The text of an agency field: its id, `system`, or empty.
+    pub fn agency_field_name(&self, field: AgencyField) -> String {
+        match field {
+            AgencyField::Agency(agency) => self.agency_name(agency),
+            AgencyField::System => "system".to_owned(),
+            AgencyField::None => String::new(),
+        }
+    }
+
+    /// The id of a state of a task instance's machine (empty if out of range).
+    pub fn state_name(&self, task: InstanceId, state: crate::StateId) -> &str {
         self.slots
             .get(task.index())
-            .and_then(|_| self.leads_of(task).first())
-            .map_or_else(String::new, |&a| self.agency_name(a))
+            .and_then(|_| self.machine_of(task).states.get(state.index()))
+            .map_or("", |s| s.id.as_str())
     }
 
     /// The named record of an effect.
@@ -115,55 +218,29 @@ impl Workflow {
     /// assert_eq!(record.kind, "started");
     /// ```
     pub fn effect_record(&self, effect: &Effect) -> EffectRecord {
-        let mut record = EffectRecord {
-            at: self.format_time(effect.at),
-            kind: effect.kind.name(),
-            task: self.instance_name(effect.task),
-            agency: self.first_lead(effect.task),
-            action: None,
-            from: None,
-            to: None,
-            level: None,
-            lead: None,
-            due: None,
-            on_time: None,
+        let fields = self.effect_fields(effect);
+        EffectRecord {
+            at: self.format_time(fields.at),
+            kind: fields.kind,
+            task: self.instance_name(fields.task),
+            agency: self.agency_field_name(fields.agency),
+            action: fields
+                .action
+                .and_then(|a| self.actions.get(a.index()).cloned()),
+            from: fields
+                .from
+                .map(|s| self.state_name(fields.task, s).to_owned()),
+            to: fields
+                .to
+                .map(|s| self.state_name(fields.task, s).to_owned()),
+            level: fields.level,
+            lead: fields.lead.map(|l| self.agency_field_name(l)),
+            due: fields.due.map(|t| self.format_time(t)),
+            on_time: fields.on_time,
             note: None,
             code: None,
             error: None,
-        };
-        let state_name = |state: crate::StateId| {
-            self.slots
-                .get(effect.task.index())
-                .and_then(|_| self.machine_of(effect.task).states.get(state.index()))
-                .map_or_else(String::new, |s| s.id.clone())
-        };
-        match effect.kind {
-            EffectKind::Transitioned {
-                action,
-                from,
-                to,
-                actor,
-            } => {
-                record.action = self.actions.get(action.index()).cloned();
-                record.from = Some(state_name(from));
-                record.to = Some(state_name(to));
-                record.agency = actor.map_or_else(|| "system".to_owned(), |a| self.agency_name(a));
-            }
-            EffectKind::Overdue { due } | EffectKind::Rescheduled { due } => {
-                record.due = Some(self.format_time(due));
-            }
-            EffectKind::Reminded { level, target }
-            | EffectKind::Warned { level, target }
-            | EffectKind::Escalated { level, target }
-            | EffectKind::Reassigned { level, target } => {
-                record.level = Some(level);
-                record.lead = Some(record.agency.clone());
-                record.agency = self.agency_name(target);
-            }
-            EffectKind::Completed { on_time } => record.on_time = Some(on_time),
-            EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => {}
         }
-        record
     }
 
     /// The named record of a task status.
