@@ -1060,8 +1060,38 @@ impl Instance {
         action: ActionId,
         note: Option<&str>,
     ) -> Result<Vec<Effect>, ActError> {
-        let index = self.check(at, actor, task, action)?;
         let mut effects = Vec::new();
+        self.act_into(at, actor, task, action, note, &mut effects)?;
+        Ok(effects)
+    }
+
+    /// [`Instance::act`] appending the effects to `effects`, so a host that acts in a
+    /// loop reuses one buffer instead of allocating per event.
+    ///
+    /// # Errors
+    /// As [`Instance::act`]; `effects` is then untouched.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let at = workflow.directive().issued_at;
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (health, task, acknowledge) = workflow.resolve_act("health", "health_readiness", "acknowledge")?;
+    /// let mut effects = Vec::new();
+    /// instance.act_into(at, health, task, acknowledge, None, &mut effects)?;
+    /// assert_eq!(effects.len(), 1);
+    /// # Ok::<(), directrix_core::ActError>(())
+    /// ```
+    pub fn act_into(
+        &mut self,
+        at: Timestamp,
+        actor: AgencyId,
+        task: InstanceId,
+        action: ActionId,
+        note: Option<&str>,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), ActError> {
+        let index = self.check(at, actor, task, action)?;
         // No live timer is due by `at` (checked); drop the stale ones as `advance(at)`
         // would, so none can come back to life later with a time before `now`.
         while self
@@ -1073,7 +1103,7 @@ impl Instance {
             self.state.timers.pop_first();
         }
         self.state.now = at;
-        self.apply(task, index, Some(actor), &mut effects);
+        self.apply(task, index, Some(actor), effects);
         self.prune_stale_front();
         self.state.journal.push(Input::Act {
             at,
@@ -1082,7 +1112,7 @@ impl Instance {
             action,
             note: note.map(str::to_owned),
         });
-        Ok(effects)
+        Ok(())
     }
 
     /// Every check `act` makes, without changing anything; returns the transition index.

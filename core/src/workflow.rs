@@ -24,6 +24,12 @@ macro_rules! index_type {
             pub fn index(self) -> usize {
                 self.0 as usize
             }
+
+            /// The id with this dense index. Not checked here: every input that takes
+            /// an id checks it against the workflow and refuses unknown ones.
+            pub fn from_index(index: u32) -> Self {
+                Self(index)
+            }
         }
     };
 }

@@ -249,6 +249,40 @@ impl Workflow {
         Ok(directrix_core::render_graph(&self.inner, view, format))
     }
 
+    /// The dense index of an agency, for `Instance.actByIndex`.
+    #[wasm_bindgen(js_name = agencyIndex)]
+    pub fn agency_index(&self, id: &str) -> Result<u32, JsValue> {
+        self.inner
+            .agency_id(id)
+            .map(|a| a.index() as u32)
+            .ok_or_else(|| simple_error("unknown_agency", format!("unknown agency `{id}`")))
+    }
+
+    /// The dense index of a task instance (`task` or `task[member]`), for
+    /// `Instance.actByIndex`.
+    #[wasm_bindgen(js_name = taskIndex)]
+    pub fn task_index(&self, name: &str) -> Result<u32, JsValue> {
+        self.inner
+            .instance_id(name)
+            .map(|t| t.index() as u32)
+            .ok_or_else(|| simple_error("unknown_task", format!("unknown task `{name}`")))
+    }
+
+    /// The dense index of an action name, for `Instance.actByIndex`.
+    #[wasm_bindgen(js_name = actionIndex)]
+    pub fn action_index(&self, name: &str) -> Result<u32, JsValue> {
+        self.inner
+            .action_id(name)
+            .map(|a| a.index() as u32)
+            .ok_or_else(|| simple_error("unknown_action", format!("unknown action `{name}`")))
+    }
+
+    /// A time (ISO 8601) as seconds since the Unix epoch, for `Instance.actByIndex`.
+    #[wasm_bindgen(js_name = timeSeconds)]
+    pub fn time_seconds(&self, at: &str) -> Result<f64, JsValue> {
+        Ok(parse_time(&self.inner, at, "time")?.as_seconds() as f64)
+    }
+
     /// Starts an instance at `at` (ISO 8601); omitted, at the directive's issue time.
     pub fn start(&self, at: Option<String>) -> Result<StartedInstance, JsValue> {
         let at = match at {
@@ -258,7 +292,10 @@ impl Workflow {
         let (instance, effects) = Instance::start(Arc::clone(&self.inner), at);
         let effects = records(&self.inner, &effects);
         Ok(StartedInstance {
-            instance: Some(WorkflowInstance { inner: instance }),
+            instance: Some(WorkflowInstance {
+                inner: instance,
+                last: Vec::new(),
+            }),
             effects: Some(effects),
         })
     }
@@ -296,6 +333,8 @@ impl StartedInstance {
 #[wasm_bindgen(js_name = Instance)]
 pub struct WorkflowInstance {
     inner: Instance,
+    /// Effects of the last `actByIndex`, reused across calls.
+    last: Vec<directrix_core::Effect>,
 }
 
 #[wasm_bindgen(js_class = Instance)]
@@ -317,6 +356,87 @@ impl WorkflowInstance {
             )
             .map_err(act_error)?;
         ts(&Effects(records(&workflow, &effects)))
+    }
+
+    /// The fast path for hosts that act in bulk: `act` with dense indices (from
+    /// `Workflow.agencyIndex`, `taskIndex`, `actionIndex`) and a time in epoch seconds
+    /// (`Workflow.timeSeconds`). Nothing crosses the boundary but numbers: it returns the
+    /// number of effects, which `lastEffects()` gives as records. Throws, and changes
+    /// nothing, exactly when `act` would.
+    #[wasm_bindgen(js_name = actByIndex)]
+    pub fn act_by_index(
+        &mut self,
+        at_seconds: f64,
+        actor: u32,
+        task: u32,
+        action: u32,
+    ) -> Result<u32, JsValue> {
+        if !(at_seconds.is_finite() && at_seconds.fract() == 0.0) {
+            return Err(simple_error(
+                "invalid_time",
+                format!("time must be whole epoch seconds, not {at_seconds}"),
+            ));
+        }
+        let (actor, task, action) = (
+            directrix_core::AgencyId::from_index(actor),
+            directrix_core::InstanceId::from_index(task),
+            directrix_core::ActionId::from_index(action),
+        );
+        self.last.clear();
+        self.inner
+            .act_into(
+                Timestamp::from_seconds(at_seconds as i64),
+                actor,
+                task,
+                action,
+                None,
+                &mut self.last,
+            )
+            .map_err(act_error)?;
+        Ok(self.last.len() as u32)
+    }
+
+    /// Many `actByIndex` calls in one: `events` holds (actor, task, action) index
+    /// triples, all acted at `atSeconds` in order. Returns the number of effects, which
+    /// `lastEffects()` gives as records. On a refusal it throws with the event's position
+    /// in `message`; the events before it stay applied, as with separate calls.
+    #[wasm_bindgen(js_name = actBatch)]
+    pub fn act_batch(&mut self, at_seconds: f64, events: &[u32]) -> Result<u32, JsValue> {
+        if !(at_seconds.is_finite() && at_seconds.fract() == 0.0) {
+            return Err(simple_error(
+                "invalid_time",
+                format!("time must be whole epoch seconds, not {at_seconds}"),
+            ));
+        }
+        if !events.len().is_multiple_of(3) {
+            return Err(simple_error(
+                "invalid_argument",
+                "events must be (actor, task, action) index triples",
+            ));
+        }
+        let at = Timestamp::from_seconds(at_seconds as i64);
+        self.last.clear();
+        for (position, event) in events.chunks_exact(3).enumerate() {
+            self.inner
+                .act_into(
+                    at,
+                    directrix_core::AgencyId::from_index(event[0]),
+                    directrix_core::InstanceId::from_index(event[1]),
+                    directrix_core::ActionId::from_index(event[2]),
+                    None,
+                    &mut self.last,
+                )
+                .map_err(|error| {
+                    simple_error(error.code(), format!("event {position}: {error}"))
+                })?;
+        }
+        Ok(self.last.len() as u32)
+    }
+
+    /// The effects of the last `actByIndex` or `actBatch`, as records.
+    #[wasm_bindgen(js_name = lastEffects)]
+    pub fn last_effects(&self) -> Result<Ts<Effects>, JsValue> {
+        ts(&Effects(records(self.inner.workflow(), &self.last)))
     }
 
     /// Moves time to `to`, firing every timer due until then; returns the effects.
@@ -432,7 +552,10 @@ impl WorkflowInstance {
         let snapshot: Snapshot = from_js(snapshot, "not a directrix snapshot", "invalid_snapshot")?;
         let inner = Instance::restore(Arc::clone(&workflow.inner), snapshot)
             .map_err(|e| simple_error("invalid_snapshot", e.to_string()))?;
-        Ok(WorkflowInstance { inner })
+        Ok(WorkflowInstance {
+            inner,
+            last: Vec::new(),
+        })
     }
 }
 

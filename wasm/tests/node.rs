@@ -261,3 +261,89 @@ fn the_grid_counts_every_task_instance() {
     assert_eq!(sum, 21.0);
     assert!(field(&total, "open_overdue").as_f64().unwrap_or(0.0) > 0.0);
 }
+
+#[wasm_bindgen_test]
+fn the_index_path_acts_like_act() {
+    let (workflow, mut instance) = started();
+    let at = workflow
+        .time_seconds("2021-05-07T09:00:00+07:00")
+        .expect("time");
+    instance
+        .advance("2021-05-07T09:00:00+07:00")
+        .expect("advance");
+    let health = workflow.agency_index("health").expect("agency");
+    let task = workflow.task_index("health_readiness").expect("task");
+    let acknowledge = workflow.action_index("acknowledge").expect("action");
+    assert_eq!(
+        instance
+            .act_by_index(at, health, task, acknowledge)
+            .expect("acts"),
+        1
+    );
+    let effects = json(&instance.last_effects().expect("effects").js_value());
+    assert!(effects.contains("\"to\":\"acknowledged\""), "{effects}");
+    // Refused exactly as `act` refuses, and nothing changes.
+    let before = json(&instance.snapshot().expect("snapshot"));
+    let police = workflow.agency_index("police").expect("agency");
+    let start = workflow.action_index("start").expect("action");
+    directrix_error(
+        instance
+            .act_by_index(at, police, task, start)
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
+        "not_allowed",
+    );
+    directrix_error(
+        instance
+            .act_by_index(at, 9_999, task, start)
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
+        "unknown_agency",
+    );
+    directrix_error(
+        instance
+            .act_by_index(f64::NAN, health, task, start)
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
+        "invalid_time",
+    );
+    assert_eq!(json(&instance.snapshot().expect("snapshot")), before);
+}
+
+#[wasm_bindgen_test]
+fn a_batch_acts_in_order_and_names_the_refused_event() {
+    let (workflow, mut instance) = started();
+    let at = workflow
+        .time_seconds("2021-05-07T08:00:00+07:00")
+        .expect("time");
+    let health = workflow.agency_index("health").expect("agency");
+    let task = workflow.task_index("health_readiness").expect("task");
+    let [acknowledge, start] =
+        ["acknowledge", "start"].map(|a| workflow.action_index(a).expect("action"));
+    let count = instance
+        .act_batch(at, &[health, task, acknowledge, health, task, start])
+        .expect("acts");
+    assert_eq!(count, 2);
+    assert!(
+        json(&instance.last_effects().expect("effects").js_value())
+            .contains("\"to\":\"in_progress\"")
+    );
+    let error = instance
+        .act_batch(at, &[health, task, start])
+        .err()
+        .unwrap_or_else(|| panic!("expected an error"));
+    let error = directrix_error(error, "invalid_transition");
+    assert!(
+        field(&error, "message")
+            .as_string()
+            .unwrap_or_default()
+            .starts_with("event 0:")
+    );
+    directrix_error(
+        instance
+            .act_batch(at, &[health, task])
+            .err()
+            .unwrap_or_else(|| panic!("expected an error")),
+        "invalid_argument",
+    );
+}
