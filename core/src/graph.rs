@@ -20,11 +20,17 @@ fn build(nodes: usize, edges: &[(usize, usize)]) -> DiGraph<(), ()> {
 /// shortest cycle through the component's smallest node, ordered by that node.
 pub(crate) fn find_cycles(nodes: usize, edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
     let graph = build(nodes, edges);
+    // Looked up once per component: scanning `edges` each time would be quadratic.
+    let self_loops: std::collections::HashSet<usize> = edges
+        .iter()
+        .filter(|(a, b)| a == b)
+        .map(|(a, _)| *a)
+        .collect();
     let mut cycles: Vec<Vec<usize>> = tarjan_scc(&graph)
         .into_iter()
         .filter_map(|component| {
             let start = component.iter().map(|n| n.index()).min()?;
-            let self_loop = edges.contains(&(start, start));
+            let self_loop = self_loops.contains(&start);
             if component.len() == 1 && !self_loop {
                 return None;
             }

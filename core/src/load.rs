@@ -516,19 +516,19 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         });
     }
 
-    let expand = |party: Party, out: &mut Vec<AgencyId>| match party {
-        Party::Agency(a) => {
-            if !out.contains(&a) {
-                out.push(a);
+    // Appends the agencies of `party` not yet in `out`. A group may hold ten thousand
+    // communes: membership is checked in a set, not by scanning `out`.
+    let expand = |party: Party, out: &mut Vec<AgencyId>| {
+        let single;
+        let members: &[AgencyId] = match party {
+            Party::Agency(a) => {
+                single = [a];
+                &single
             }
-        }
-        Party::Group(g) => {
-            for &m in &groups[g.index()].members {
-                if !out.contains(&m) {
-                    out.push(m);
-                }
-            }
-        }
+            Party::Group(g) => &groups[g.index()].members,
+        };
+        let mut seen: HashSet<AgencyId> = out.iter().copied().collect();
+        out.extend(members.iter().copied().filter(|m| seen.insert(*m)));
     };
 
     // Directive.
