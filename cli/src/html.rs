@@ -1393,81 +1393,76 @@ fn agency_table(out: &mut String, ctx: &Context<'_>) {
 }
 
 /// Agency × level counts of what the typical run addressed to each agency.
+/// The agency × escalation-level heatmap, averaged over every run: for each agency, how
+/// often tasks it leads drew a reminder, warning or escalation at each level.
 fn received_heatmap(out: &mut String, ctx: &Context<'_>) {
-    let mut levels = 0usize;
-    let mut rows: Vec<(String, Vec<u32>)> = Vec::new();
-    for e in &ctx.run.events {
-        if !matches!(e.kind, "reminded" | "warned" | "escalated" | "reassigned") {
-            continue;
-        }
-        let Some(level) = e.level.map(usize::from).filter(|&l| l >= 1) else {
-            continue;
-        };
-        levels = levels.max(level);
-        let row = match rows.iter().position(|(a, _)| *a == e.agency) {
-            Some(i) => i,
-            None => {
-                rows.push((e.agency.clone(), Vec::new()));
-                rows.len() - 1
-            }
-        };
-        let counts = &mut rows[row].1;
-        if counts.len() < level {
-            counts.resize(level, 0);
-        }
-        counts[level - 1] += 1;
-    }
-    if rows.is_empty() {
+    let levels = ctx
+        .report
+        .agencies
+        .iter()
+        .map(|a| a.escalations_caused_by_level.len())
+        .max()
+        .unwrap_or(0);
+    let mut rows: Vec<&directrix_core::AgencyStats> = ctx
+        .report
+        .agencies
+        .iter()
+        .filter(|a| a.escalations_caused_by_level.iter().any(|v| *v > 0.0))
+        .collect();
+    if rows.is_empty() || levels == 0 {
         return;
     }
     rows.sort_by(|a, b| {
-        let total = |r: &Vec<u32>| r.iter().sum::<u32>();
-        total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0))
+        b.escalations_caused
+            .total_cmp(&a.escalations_caused)
+            .then(a.agency.cmp(&b.agency))
     });
     let peak = rows
         .iter()
-        .flat_map(|(_, c)| c.iter().copied())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    out.push_str("<section>\n<h2>6. Who was chased, in the typical run</h2>\n");
+        .flat_map(|a| a.escalations_caused_by_level.iter().copied())
+        .fold(0.0f64, f64::max);
+    out.push_str("<section>\n<h2>6. Which agencies draw escalations, by level</h2>\n");
     out.push_str(
-        "<p class=\"explain\">Reminders, warnings and escalations <em>received</em> by each agency in the typical run \
-         shown in section 1 (one run, not an average), by escalation level. Higher levels are addressed to \
-         supervising bodies, so they appear against those bodies rather than the late agency.</p>\n",
+        "<p class=\"explain\">Average number per run of reminders, warnings and escalations about tasks each agency \
+         leads, by escalation level (level 1 is the mildest), over all runs. Darker cells fire more often; the \
+         highest levels mean the matter went above the agency.</p>\n",
     );
     out.push_str(
-        "<div class=\"table-wrap\"><table class=\"heat\">\n<thead><tr><th>Agency receiving</th>",
+        "<div class=\"table-wrap\"><table class=\"heat\">\n<thead><tr><th>Lead agency</th>",
     );
     for l in 1..=levels {
         w!(out, "<th class=\"c\">Level {l}</th>");
     }
     out.push_str("<th class=\"c\">Total</th></tr></thead>\n<tbody>\n");
-    for (agency, counts) in &rows {
+    for agency in rows {
         w!(
             out,
             "<tr><th class=\"rowh\"><span lang=\"vi\">{}</span> <code class=\"dim\">{}</code></th>",
-            escape(&ctx.agency_name(agency)),
-            escape(agency)
+            escape(&agency.name),
+            escape(&agency.agency)
         );
         for l in 0..levels {
-            let c = counts.get(l).copied().unwrap_or(0);
-            let (bg, light) = heat(f64::from(c) / f64::from(peak));
+            let v = agency
+                .escalations_caused_by_level
+                .get(l)
+                .copied()
+                .unwrap_or(0.0);
+            let (bg, light) = heat(if peak > 0.0 { v / peak } else { 0.0 });
             w!(
                 out,
                 "<td class=\"c{}\" style=\"background:{bg}\">{}</td>",
                 if light { " light" } else { "" },
-                if c == 0 {
+                if v == 0.0 {
                     "·".to_owned()
                 } else {
-                    c.to_string()
+                    format!("{v:.2}")
                 }
             );
         }
         w!(
             out,
-            "<td class=\"c total\">{}</td></tr>\n",
-            counts.iter().sum::<u32>()
+            "<td class=\"c total\">{:.2}</td></tr>\n",
+            agency.escalations_caused
         );
     }
     out.push_str("</tbody>\n</table></div>\n</section>\n");

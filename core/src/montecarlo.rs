@@ -41,6 +41,8 @@ pub struct RunOutcome {
     received: Vec<u32>,
     /// Per agency: reminders, warnings and escalations about tasks it leads.
     caused: Vec<u32>,
+    /// Per agency, per level (0-based): the same, by escalation level.
+    caused_by_level: Vec<Vec<u32>>,
     /// Per agency: seconds late summed over the task instances it leads.
     late: Vec<i64>,
     /// Agencies leading a task on the final critical path.
@@ -56,6 +58,16 @@ impl RunOutcome {
     pub fn finished(&self) -> &[Option<i64>] {
         &self.finished
     }
+}
+
+/// The most levels any policy has.
+fn max_levels(workflow: &Workflow) -> usize {
+    workflow
+        .policies()
+        .iter()
+        .map(|p| p.levels.len())
+        .max()
+        .unwrap_or(0)
 }
 
 /// Runs one simulation and keeps only what the statistics need.
@@ -82,6 +94,7 @@ pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> 
             .collect(),
         received: vec![0; workflow.agencies().len()],
         caused: vec![0; workflow.agencies().len()],
+        caused_by_level: vec![vec![0; max_levels(workflow)]; workflow.agencies().len()],
         late: vec![0; workflow.agencies().len()],
         critical_agencies: Vec::new(),
         critical_tasks: Vec::new(),
@@ -109,6 +122,11 @@ pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> 
         outcome.received[target.index()] += 1;
         if let Some(lead) = workflow.leads_of(effect.task).first() {
             outcome.caused[lead.index()] += 1;
+            if let Some(count) =
+                outcome.caused_by_level[lead.index()].get_mut(usize::from(level).saturating_sub(1))
+            {
+                *count += 1;
+            }
         }
     }
     // The latest-finishing instance of each task stands for it on the critical path.
@@ -205,6 +223,8 @@ pub struct AgencyStats {
     pub escalations_received: f64,
     /// Mean reminders, warnings and escalations about tasks it leads per run.
     pub escalations_caused: f64,
+    /// The same by escalation level (index 0 is level 1): the agency × level heatmap.
+    pub escalations_caused_by_level: Vec<f64>,
     /// Mean hours late per run, summed over the task instances it leads.
     pub late_hours: f64,
     /// Share of runs in which it leads a task on the critical path.
@@ -306,6 +326,17 @@ pub fn aggregate(
                 runs,
             ),
             escalations_caused: ratio(outcomes.iter().map(|o| f64::from(o.caused[a])).sum(), runs),
+            escalations_caused_by_level: (0..max_levels(workflow))
+                .map(|l| {
+                    ratio(
+                        outcomes
+                            .iter()
+                            .map(|o| f64::from(o.caused_by_level[a][l]))
+                            .sum(),
+                        runs,
+                    )
+                })
+                .collect(),
             late_hours: ratio(
                 outcomes.iter().map(|o| o.late[a] as f64 / 3_600.0).sum(),
                 runs,
