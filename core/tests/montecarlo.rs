@@ -67,7 +67,11 @@ fn an_agency_that_always_misses_is_never_on_time() {
     assert!(task(&report, "prepare").escalations_by_level[1] >= 1.0);
     assert_eq!(report.top_level_probability, 1.0);
     // The agency × level view: every escalation about health's task, by level.
-    let health = report.agencies.iter().find(|a| a.agency == "health").expect("health row");
+    let health = report
+        .agencies
+        .iter()
+        .find(|a| a.agency == "health")
+        .expect("health row");
     assert!(health.escalations_caused_by_level[1] >= 1.0);
     let by_level: f64 = health.escalations_caused_by_level.iter().sum();
     assert!((by_level - health.escalations_caused).abs() < 1e-9);
