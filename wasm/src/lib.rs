@@ -109,6 +109,18 @@ fn ts<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, JsValue> {
     Ok(Ts::new_unchecked(to_js(value)?))
 }
 
+/// A time given as epoch seconds by the index path: whole, finite numbers only.
+fn epoch_seconds(seconds: f64) -> Result<Timestamp, JsValue> {
+    if seconds.is_finite() && seconds.fract() == 0.0 {
+        Ok(Timestamp::from_seconds(seconds as i64))
+    } else {
+        Err(simple_error(
+            "invalid_time",
+            format!("time must be whole epoch seconds, not {seconds}"),
+        ))
+    }
+}
+
 fn parse_time(workflow: &CoreWorkflow, text: &str, what: &str) -> Result<Timestamp, JsValue> {
     Timestamp::parse(text, workflow.calendar().offset())
         .map_err(|e| simple_error("invalid_time", format!("{what}: {e}")))
@@ -371,12 +383,7 @@ impl WorkflowInstance {
         task: u32,
         action: u32,
     ) -> Result<u32, JsValue> {
-        if !(at_seconds.is_finite() && at_seconds.fract() == 0.0) {
-            return Err(simple_error(
-                "invalid_time",
-                format!("time must be whole epoch seconds, not {at_seconds}"),
-            ));
-        }
+        let at = epoch_seconds(at_seconds)?;
         let (actor, task, action) = (
             directrix_core::AgencyId::from_index(actor),
             directrix_core::InstanceId::from_index(task),
@@ -384,14 +391,7 @@ impl WorkflowInstance {
         );
         self.last.clear();
         self.inner
-            .act_into(
-                Timestamp::from_seconds(at_seconds as i64),
-                actor,
-                task,
-                action,
-                None,
-                &mut self.last,
-            )
+            .act_into(at, actor, task, action, None, &mut self.last)
             .map_err(act_error)?;
         Ok(self.last.len() as u32)
     }
@@ -402,19 +402,13 @@ impl WorkflowInstance {
     /// in `message`; the events before it stay applied, as with separate calls.
     #[wasm_bindgen(js_name = actBatch)]
     pub fn act_batch(&mut self, at_seconds: f64, events: &[u32]) -> Result<u32, JsValue> {
-        if !(at_seconds.is_finite() && at_seconds.fract() == 0.0) {
-            return Err(simple_error(
-                "invalid_time",
-                format!("time must be whole epoch seconds, not {at_seconds}"),
-            ));
-        }
+        let at = epoch_seconds(at_seconds)?;
         if !events.len().is_multiple_of(3) {
             return Err(simple_error(
                 "invalid_argument",
                 "events must be (actor, task, action) index triples",
             ));
         }
-        let at = Timestamp::from_seconds(at_seconds as i64);
         self.last.clear();
         for (position, event) in events.chunks_exact(3).enumerate() {
             self.inner
