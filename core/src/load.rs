@@ -64,6 +64,27 @@ fn summary(diagnostics: &[Diagnostic]) -> String {
 /// assert!(codes.contains(&"unknown-agency") && codes.contains(&"invalid-offset"));
 /// ```
 pub fn load(source: &str) -> Result<Loaded, LoadError> {
+    load_with(source, &LoadOptions::default())
+}
+
+/// What a host supplies to loading beyond the workflow text. The core reads no files, so
+/// anything a workflow refers to by name comes in here.
+///
+/// ```
+/// let options = directrix_core::LoadOptions::default();
+/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// assert!(directrix_core::load_with(source, &options).is_ok());
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct LoadOptions {}
+
+/// [`load`] with [`LoadOptions`].
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let LoadOptions {} = options;
     let spec = parse_ron::<WorkflowSpec>(source).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
@@ -77,7 +98,12 @@ pub fn load(source: &str) -> Result<Loaded, LoadError> {
 /// assert_eq!(diagnostics[0].code.as_str(), "syntax");
 /// ```
 pub fn check(source: &str) -> Vec<Diagnostic> {
-    match load(source) {
+    check_with(source, &LoadOptions::default())
+}
+
+/// [`check`] with [`LoadOptions`].
+pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
+    match load_with(source, options) {
         Ok(loaded) => loaded.warnings,
         Err(error) => error.diagnostics,
     }
