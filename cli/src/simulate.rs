@@ -88,28 +88,41 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
         .unwrap_or(5)
         .max(5);
     outln!(
-        "{:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}",
+        "{:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
         "agency",
         "done on time",
         "done late",
         "open in time",
         "open overdue",
-        "due ≤3d"
+        "due ≤3d",
+        "extended",
+        "returned"
     );
     let row = |name: &str, c: &directrix_core::GridCounts| {
         outln!(
-            "{name:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}",
+            "{name:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
             c.done_on_time,
             c.done_late,
             c.open_in_time,
             c.open_overdue,
-            c.due_soon
+            c.due_soon,
+            c.extended,
+            c.returned
         );
     };
     for agency in &grid.agencies {
         row(&agency.name, &agency.counts);
     }
     row("Total", &grid.total);
+    let total = &grid.total;
+    if total.extended > 0 || total.extension_pending > 0 {
+        outln!();
+        outln!(
+            "Extended tasks are judged against the extension; {} of them late against the original due time. Extension requests pending: {}.",
+            total.late_vs_original,
+            total.extension_pending
+        );
+    }
 }
 
 /// Loads the workflow and the scenario (or silence), with `until` (given as option

@@ -8,7 +8,7 @@
 //! returns an error and changes nothing.
 
 use crate::plan::critical_chain;
-use crate::spec::{EscalationAction, Guard, StateKind};
+use crate::spec::{EscalationAction, ExtensionStep, Guard, StateKind};
 use crate::time::Timestamp;
 use crate::workflow::*;
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,15 @@ pub struct TaskState {
     pub level: u8,
     /// When the task reached a terminal state.
     pub finished_at: Option<Timestamp>,
+    /// The due time asked for by a pending extension request.
+    #[serde(default)]
+    pub extension_requested: Option<Timestamp>,
+    /// Extensions granted.
+    #[serde(default)]
+    pub extensions: u8,
+    /// Times handed-in work was sent back to redo.
+    #[serde(default)]
+    pub returns: u8,
     state_epoch: u32,
     due_epoch: u32,
 }
@@ -128,12 +137,24 @@ pub enum Input {
         action: ActionId,
         /// Free text.
         note: Option<String>,
+        /// The due time an extension request asks for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
     },
     /// Time advanced.
     Advance {
         /// To when.
         to: Timestamp,
     },
+}
+
+/// The arguments an action may carry besides who, what and when.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActArgs<'a> {
+    /// Free text for the journal: a reason, what to redo.
+    pub note: Option<&'a str>,
+    /// For an extension request: the due time asked for.
+    pub until: Option<Timestamp>,
 }
 
 /// Something the host should deliver or show.
@@ -211,6 +232,22 @@ pub enum EffectKind {
     },
     /// The task reached a `Cancelled` state.
     Cancelled,
+    /// The lead asked the supervisor for a later due time.
+    ExtensionRequested {
+        /// The due time asked for.
+        until: Timestamp,
+        /// Who decides.
+        supervisor: AgencyId,
+    },
+    /// The extension was granted: `due` is the new due time.
+    ExtensionApproved {
+        /// The new due time.
+        due: Timestamp,
+    },
+    /// The extension was refused; the due time stays.
+    ExtensionRefused,
+    /// Handed-in work was sent back to the lead to redo.
+    Returned,
 }
 
 impl EffectKind {
@@ -232,6 +269,10 @@ impl EffectKind {
             EffectKind::Reassigned { .. } => "reassigned",
             EffectKind::Completed { .. } => "completed",
             EffectKind::Cancelled => "cancelled",
+            EffectKind::ExtensionRequested { .. } => "extension_requested",
+            EffectKind::ExtensionApproved { .. } => "extension_approved",
+            EffectKind::ExtensionRefused => "extension_refused",
+            EffectKind::Returned => "returned",
         }
     }
 }
@@ -324,6 +365,24 @@ pub enum ActError {
         /// Roles (and their agencies) allowed.
         allowed: Vec<String>,
     },
+    /// The action needs a note (`WithNote`).
+    #[error("`{action}` on task `{task}` needs a note (say why, or what to redo)")]
+    NoteRequired {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+    },
+    /// An extension step that does not fit the task now.
+    #[error("`{action}` on task `{task}`: {reason}")]
+    InvalidExtension {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// A `BeforeDue` guard failed.
     #[error("`{action}` on task `{task}` had to come before its due time {due}")]
     PastDue {
@@ -382,6 +441,8 @@ impl ActError {
             ActError::InvalidTransition { .. } => "invalid_transition",
             ActError::NotAllowed { .. } => "not_allowed",
             ActError::PastDue { .. } => "past_due",
+            ActError::NoteRequired { .. } => "note_required",
+            ActError::InvalidExtension { .. } => "invalid_extension",
         }
     }
 }
@@ -472,6 +533,9 @@ impl Instance {
                     ever_overdue: false,
                     level: 0,
                     finished_at: None,
+                    extension_requested: None,
+                    extensions: 0,
+                    returns: 0,
                     state_epoch: 0,
                     due_epoch: 0,
                 }
@@ -849,7 +913,7 @@ impl Instance {
                 }
             }
             TimerKind::Timed { transition, .. } => {
-                self.apply(task, transition as usize, None, effects);
+                self.apply(task, transition as usize, None, None, effects);
             }
         }
     }
@@ -921,20 +985,30 @@ impl Instance {
         task: InstanceId,
         index: usize,
         actor: Option<AgencyId>,
+        until: Option<Timestamp>,
         effects: &mut Vec<Effect>,
     ) {
         let now = self.state.now;
         let transition = &self.machine(task).transitions[index];
-        let (action, to, reports) = (transition.action, transition.to, transition.reports);
+        let (action, to, reports, stays) = (
+            transition.action,
+            transition.to,
+            transition.reports,
+            transition.stays,
+        );
+        let (extension, returns_report) = (transition.extension, transition.returns_report);
         let to_kind = self.machine(task).states[to.index()].kind;
         let to_submitted = self.machine(task).states[to.index()].submitted;
         let due_rule = self.task_def(task).due;
+        let supervisor = self.task_def(task).supervisor;
         let task_id = self.workflow.slots[task.index()].task;
         let ts = &mut self.state.tasks[task.index()];
         let from = ts.state;
-        ts.state = to;
-        ts.state_epoch = ts.state_epoch.wrapping_add(1);
-        ts.entered_at = now;
+        if !stays {
+            ts.state = to;
+            ts.state_epoch = ts.state_epoch.wrapping_add(1);
+            ts.entered_at = now;
+        }
         effects.push(Effect {
             at: now,
             task,
@@ -945,6 +1019,56 @@ impl Instance {
                 actor,
             },
         });
+        match extension {
+            Some(ExtensionStep::Request) => {
+                ts.extension_requested = until;
+                if let Some(until) = until {
+                    effects.push(Effect {
+                        at: now,
+                        task,
+                        kind: EffectKind::ExtensionRequested { until, supervisor },
+                    });
+                }
+            }
+            Some(ExtensionStep::Approve) => {
+                if let Some(due) = ts.extension_requested.take() {
+                    ts.due = Some(due);
+                    ts.due_epoch = ts.due_epoch.wrapping_add(1);
+                    ts.extensions = ts.extensions.saturating_add(1);
+                    ts.overdue = false;
+                    // Lateness is now judged against the granted time; `first_due` keeps
+                    // the original for reporting. A recurring task's past periods stay late.
+                    if !matches!(due_rule, Some(Due::Every { .. })) {
+                        ts.ever_overdue = false;
+                    }
+                    effects.push(Effect {
+                        at: now,
+                        task,
+                        kind: EffectKind::ExtensionApproved { due },
+                    });
+                    self.schedule_due(task);
+                }
+            }
+            Some(ExtensionStep::Refuse) => {
+                ts.extension_requested = None;
+                effects.push(Effect {
+                    at: now,
+                    task,
+                    kind: EffectKind::ExtensionRefused,
+                });
+            }
+            None => {}
+        }
+        if returns_report {
+            let ts = &mut self.state.tasks[task.index()];
+            ts.returns = ts.returns.saturating_add(1);
+            effects.push(Effect {
+                at: now,
+                task,
+                kind: EffectKind::Returned,
+            });
+        }
+        let ts = &mut self.state.tasks[task.index()];
         if reports {
             // A report hands in the current period; a recurring task moves to the next one.
             // A late report covers the periods it missed.
@@ -1000,7 +1124,9 @@ impl Instance {
             }
             StateKind::Initial | StateKind::Active => {}
         }
-        self.schedule_state(task);
+        if !stays {
+            self.schedule_state(task);
+        }
     }
 
     fn unblock_dependents(&mut self, done: TaskId, effects: &mut Vec<Effect>) {
@@ -1091,7 +1217,43 @@ impl Instance {
         note: Option<&str>,
         effects: &mut Vec<Effect>,
     ) -> Result<(), ActError> {
+        let args = ActArgs { note, until: None };
+        self.act_with(at, actor, task, action, args, effects)
+    }
+
+    /// [`Instance::act_into`] with every argument an action may take: the note and, for
+    /// an extension request, the due time asked for.
+    ///
+    /// # Errors
+    /// As [`Instance::act`], and [`ActError::InvalidExtension`] when `until` is missing
+    /// for a request, given for anything else, or not later than the current due time;
+    /// [`ActError::NoteRequired`] when a `WithNote` action has no note.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{ActArgs, Span};
+    /// let at = workflow.directive().issued_at;
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (health, task, request) = workflow.resolve_act("health", "health_readiness", "request_extension")?;
+    /// let due = instance.task_state(task).unwrap().due.unwrap();
+    /// let args = ActArgs { note: Some("waiting for test kits"), until: Some(due.saturating_add(Span::parse("2d")?)) };
+    /// let mut effects = Vec::new();
+    /// instance.act_with(at, health, task, request, args, &mut effects)?;
+    /// assert!(effects.iter().any(|e| e.kind.name() == "extension_requested"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn act_with(
+        &mut self,
+        at: Timestamp,
+        actor: AgencyId,
+        task: InstanceId,
+        action: ActionId,
+        args: ActArgs<'_>,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), ActError> {
         let index = self.check(at, actor, task, action)?;
+        self.check_args(task, index, args)?;
         // No live timer is due by `at` (checked); drop the stale ones as `advance(at)`
         // would, so none can come back to life later with a time before `now`.
         while self
@@ -1103,16 +1265,61 @@ impl Instance {
             self.state.timers.pop_first();
         }
         self.state.now = at;
-        self.apply(task, index, Some(actor), effects);
+        self.apply(task, index, Some(actor), args.until, effects);
         self.prune_stale_front();
         self.state.journal.push(Input::Act {
             at,
             actor,
             task,
             action,
-            note: note.map(str::to_owned),
+            note: args.note.map(str::to_owned),
+            until: args.until,
         });
         Ok(())
+    }
+
+    /// The checks on an action's arguments, after [`Instance::check`] passed.
+    fn check_args(
+        &self,
+        task: InstanceId,
+        index: usize,
+        args: ActArgs<'_>,
+    ) -> Result<(), ActError> {
+        let transition = &self.machine(task).transitions[index];
+        let name = || self.workflow.slots[task.index()].name.clone();
+        let action = || self.workflow.action_name(transition.action).to_owned();
+        let invalid = |reason: String| ActError::InvalidExtension {
+            task: name(),
+            action: action(),
+            reason,
+        };
+        if transition.guards.contains(&Guard::WithNote)
+            && args.note.is_none_or(|note| note.trim().is_empty())
+        {
+            return Err(ActError::NoteRequired {
+                task: name(),
+                action: action(),
+            });
+        }
+        match (transition.extension, args.until) {
+            (Some(ExtensionStep::Request), None) => {
+                Err(invalid("give the due time asked for (`until`)".to_owned()))
+            }
+            (Some(ExtensionStep::Request), Some(until)) => {
+                match self.state.tasks[task.index()].due {
+                    Some(due) if until <= due => Err(invalid(format!(
+                        "the due time asked for, {}, is not after the current due time {}",
+                        self.workflow.format_time(until),
+                        self.workflow.format_time(due)
+                    ))),
+                    _ => Ok(()),
+                }
+            }
+            (_, Some(_)) => Err(invalid(
+                "`until` goes only with an extension request".to_owned(),
+            )),
+            (_, None) => Ok(()),
+        }
     }
 
     /// Every check `act` makes, without changing anything; returns the transition index.
@@ -1241,6 +1448,27 @@ impl Instance {
                 }
                 _ => {}
             }
+        }
+        let refused = match transition.extension {
+            Some(ExtensionStep::Request) if ts.due.is_none() => {
+                Some("the task has no due time to extend")
+            }
+            Some(ExtensionStep::Request) if ts.extension_requested.is_some() => {
+                Some("a request is already pending; the supervisor decides on it first")
+            }
+            Some(ExtensionStep::Approve | ExtensionStep::Refuse)
+                if ts.extension_requested.is_none() =>
+            {
+                Some("no extension request is pending")
+            }
+            _ => None,
+        };
+        if let Some(reason) = refused {
+            return Err(ActError::InvalidExtension {
+                task: name(),
+                action: action_name(),
+                reason: reason.to_owned(),
+            });
         }
         Ok(index)
     }
@@ -1508,10 +1736,15 @@ impl Instance {
                     task,
                     action,
                     note,
-                } => instance
-                    .act(*at, *actor, *task, *action, note.as_deref())
-                    .map(drop)
-                    .map_err(|error| ReplayError::Input { index, error }),
+                    until,
+                } => {
+                    let args = ActArgs {
+                        note: note.as_deref(),
+                        until: *until,
+                    };
+                    instance.act_with(*at, *actor, *task, *action, args, &mut Vec::new())
+                }
+                .map_err(|error| ReplayError::Input { index, error }),
             };
             result?;
         }

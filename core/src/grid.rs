@@ -28,6 +28,15 @@ pub struct GridCounts {
     pub due_soon: u32,
     /// Cancelled (outside the four counts).
     pub cancelled: u32,
+    /// Granted an extension (gia hạn), whatever their state.
+    pub extended: u32,
+    /// Of `extended`: done after, or still open past, the original due time. The four
+    /// counts judge them against the extension.
+    pub late_vs_original: u32,
+    /// Waiting for a decision on an extension request.
+    pub extension_pending: u32,
+    /// Handed-in work sent back to redo at least once.
+    pub returned: u32,
 }
 
 impl GridCounts {
@@ -41,7 +50,11 @@ impl GridCounts {
         self.done_on_time + self.done_late + self.open_in_time + self.open_overdue
     }
 
-    fn add(&mut self, class: Class) {
+    fn add(&mut self, class: Class, marks: Marks) {
+        self.extended += u32::from(marks.extended);
+        self.late_vs_original += u32::from(marks.late_vs_original);
+        self.extension_pending += u32::from(marks.extension_pending);
+        self.returned += u32::from(marks.returned);
         match class {
             Class::DoneOnTime => self.done_on_time += 1,
             Class::DoneLate => self.done_late += 1,
@@ -81,6 +94,15 @@ pub struct Grid {
     pub total: GridCounts,
 }
 
+/// What a task instance adds to the columns beside the four counts.
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    extended: bool,
+    late_vs_original: bool,
+    extension_pending: bool,
+    returned: bool,
+}
+
 #[derive(Clone, Copy)]
 enum Class {
     DoneOnTime,
@@ -109,6 +131,22 @@ impl Instance {
         }
     }
 
+    fn marks(&self, task: InstanceId, now: Timestamp) -> Marks {
+        let Some(state) = self.task_state(task) else {
+            return Marks::default();
+        };
+        let extended = state.extensions > 0;
+        Marks {
+            extended,
+            late_vs_original: extended
+                && state
+                    .first_due
+                    .is_some_and(|original| state.finished_at.unwrap_or(now) > original),
+            extension_pending: state.extension_requested.is_some(),
+            returned: state.returns > 0,
+        }
+    }
+
     /// The tracking grid at the instance's current time.
     ///
     /// ```
@@ -130,9 +168,10 @@ impl Instance {
         for i in 0..workflow.instances().len() {
             let task = InstanceId(i as u32);
             let class = self.classify(task, now);
-            total.add(class);
+            let marks = self.marks(task, now);
+            total.add(class, marks);
             for lead in self.leads(task) {
-                rows[lead.index()].add(class);
+                rows[lead.index()].add(class, marks);
                 leads_any[lead.index()] = true;
             }
         }

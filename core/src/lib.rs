@@ -58,8 +58,9 @@ pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
-    ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer, Phase,
-    ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus, TimerReason,
+    ActArgs, ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer,
+    Phase, ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus,
+    TimerReason,
 };
 pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};
 pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};

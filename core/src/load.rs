@@ -1330,8 +1330,8 @@ fn compile_machine(
             .iter()
             .filter_map(|s| resolve(r, s, span))
             .collect();
-        let to = resolve(r, &transition.to, span);
-        broken |= to.is_none() || from.len() != transition.from.len();
+        let to = transition.to.as_ref().map(|to| resolve(r, to, span));
+        broken |= to.is_some_and(|to| to.is_none()) || from.len() != transition.from.len();
         let mut by = Vec::new();
         for role in &transition.by {
             by.push(match role {
@@ -1413,20 +1413,27 @@ fn compile_machine(
                     ),
                 );
             }
-            if let Some(to) = to {
+            if let Some(Some(to)) = to {
                 edges.push((f.index(), to.index()));
             }
         }
-        if let Some(to) = to {
-            transitions.push(Transition {
-                action,
-                from,
-                to,
-                by,
-                guards: transition.guards.clone(),
-                reports: transition.reports,
-                after,
-            });
+        let compiled = |from: Vec<StateId>, to: StateId, stays: bool| Transition {
+            action,
+            from,
+            to,
+            by: by.clone(),
+            guards: transition.guards.clone(),
+            reports: transition.reports,
+            returns_report: transition.returns_report,
+            extension: transition.extension,
+            stays,
+            after,
+        };
+        match to {
+            Some(Some(to)) => transitions.push(compiled(from, to, false)),
+            Some(None) => {}
+            // Staying is one transition per source state, so each knows where it stays.
+            None => transitions.extend(from.iter().map(|&f| compiled(vec![f], f, true))),
         }
     }
     // Reachability from the initial state.

@@ -2,7 +2,7 @@
 
 use crate::behaviour::{Agent, Behaviours};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::engine::{ActError, Effect, EffectKind, Instance};
+use crate::engine::{ActArgs, ActError, Effect, EffectKind, Instance};
 use crate::load::{LoadError, Reporter, parse_ron, parse_time_at};
 use crate::spec::{FORMAT_VERSION, ScenarioSpec};
 use crate::time::Timestamp;
@@ -41,6 +41,8 @@ pub struct ScriptedEvent {
     pub action: ActionId,
     /// Note.
     pub note: Option<String>,
+    /// For an extension request: the due time asked for.
+    pub until: Option<Timestamp>,
 }
 
 /// How long a run without a scenario lasts.
@@ -139,6 +141,10 @@ impl Scenario {
                     ),
                 );
             }
+            let until = event.until.as_ref().and_then(|until| {
+                let span = locate(&r, "until");
+                parse_time_at(&mut r, until, offset, span)
+            });
             let resolved = workflow.resolve_act(&event.actor, &event.task, &event.action);
             match (at, resolved) {
                 (Some(at), Ok((actor, task, action))) => events.push(ScriptedEvent {
@@ -147,6 +153,7 @@ impl Scenario {
                     task,
                     action,
                     note: event.note.clone(),
+                    until,
                 }),
                 (_, Err(error)) => {
                     let (code, field) = match &error {
@@ -296,14 +303,20 @@ pub fn simulate(
         }
         if next_event == Some(at) {
             let Some(event) = events.next() else { break };
-            match instance.act(
+            let args = ActArgs {
+                note: event.note.as_deref(),
+                until: event.until,
+            };
+            let mut effects = Vec::new();
+            match instance.act_with(
                 at,
                 event.actor,
                 event.task,
                 event.action,
-                event.note.as_deref(),
+                args,
+                &mut effects,
             ) {
-                Ok(effects) => record(&instance, &mut agent, effects, &mut timeline),
+                Ok(()) => record(&instance, &mut agent, effects, &mut timeline),
                 Err(error) => timeline.push(TimelineEntry::Rejected {
                     event: event.clone(),
                     error,

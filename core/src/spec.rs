@@ -292,8 +292,10 @@ pub struct TransitionSpec {
     pub on: String,
     /// Source states.
     pub from: Vec<String>,
-    /// Target state.
-    pub to: String,
+    /// Target state; omitted, the task stays in its state (the action is recorded, no
+    /// state timer restarts), as for an extension request.
+    #[serde(default)]
+    pub to: Option<String>,
     /// Roles allowed to fire it.
     pub by: Vec<RoleSpec>,
     /// Conditions that must hold.
@@ -302,6 +304,12 @@ pub struct TransitionSpec {
     /// Firing it hands in the current period's work (satisfies the current due time).
     #[serde(default)]
     pub reports: bool,
+    /// Firing it sends handed-in work back to the lead to redo (counted as a return).
+    #[serde(default)]
+    pub returns_report: bool,
+    /// A step of an extension (gia hạn) of the current due time.
+    #[serde(default)]
+    pub extension: Option<ExtensionStep>,
     /// A timed transition: fired by the system after this long in a `from` state.
     #[serde(default)]
     pub after: Option<String>,
@@ -331,6 +339,21 @@ pub enum Guard {
     DependenciesDone,
     /// The current due time has not passed.
     BeforeDue,
+    /// The actor gives a note (a reason, what to redo).
+    WithNote,
+}
+
+/// A step of an extension (gia hạn): the lead asks for a later due time, the supervisor
+/// decides. The original due time is kept for reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExtensionStep {
+    /// Ask for the due time given with the action (`until`); one request at a time, for a
+    /// task with a due time.
+    Request,
+    /// Grant the pending request: its time becomes the due time.
+    Approve,
+    /// Turn the pending request down: the due time stays.
+    Refuse,
 }
 
 /// An escalation policy: ordered levels.
@@ -617,7 +640,10 @@ pub struct EventSpec {
     pub task: String,
     /// Action name.
     pub action: String,
-    /// Free text kept in the journal.
+    /// Free text kept in the journal: a reason, what to redo.
     #[serde(default)]
     pub note: Option<String>,
+    /// For an extension request: the due time asked for.
+    #[serde(default)]
+    pub until: Option<String>,
 }

@@ -34,7 +34,7 @@ pub struct EffectRecord {
     /// The lead concerned by an escalation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<String>,
-    /// A due time (overdue, rescheduled).
+    /// A due time (overdue, rescheduled, extension asked for or granted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
     /// For `completed`.
@@ -186,7 +186,18 @@ impl Workflow {
                 fields.agency = AgencyField::Agency(target);
             }
             EffectKind::Completed { on_time } => fields.on_time = Some(on_time),
-            EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => {}
+            EffectKind::ExtensionRequested { until, supervisor } => {
+                // The supervisor decides: the request concerns them.
+                fields.due = Some(until);
+                fields.lead = Some(fields.agency);
+                fields.agency = AgencyField::Agency(supervisor);
+            }
+            EffectKind::ExtensionApproved { due } => fields.due = Some(due),
+            EffectKind::Started
+            | EffectKind::Unblocked
+            | EffectKind::Cancelled
+            | EffectKind::ExtensionRefused
+            | EffectKind::Returned => {}
         }
         fields
     }

@@ -5,7 +5,7 @@
 //! the API boundary.
 
 use crate::calendar::Calendar;
-use crate::spec::{AgencyKind, EscalationAction, Guard, StateKind, Urgency};
+use crate::spec::{AgencyKind, EscalationAction, ExtensionStep, Guard, StateKind, Urgency};
 use crate::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -206,6 +206,12 @@ pub struct Transition {
     pub guards: Vec<Guard>,
     /// Hands in the current period's work.
     pub reports: bool,
+    /// Sends handed-in work back to redo.
+    pub returns_report: bool,
+    /// An extension step.
+    pub extension: Option<ExtensionStep>,
+    /// The task stays in its state (`to` was omitted; `to` is then the source state).
+    pub stays: bool,
     /// Timed: fired by the system after this long in a source state.
     pub after: Option<Span>,
 }

@@ -65,7 +65,9 @@ fn task(wf: &Workflow, name: &str) -> InstanceId {
 
 /// `act_by_name` at a local time.
 fn act(i: &mut Instance, when: &str, actor: &str, task: &str, action: &str) -> Vec<Effect> {
-    i.act_by_name(at(when), actor, task, action, None)
+    // A return must say what to redo.
+    let note = (action == "return").then_some("redo the figures");
+    i.act_by_name(at(when), actor, task, action, note)
         .unwrap_or_else(|e| panic!("{actor} {action} {task} at {when}: {e}"))
 }
 
@@ -257,7 +259,14 @@ fn invalid_transition_lists_what_is_possible() {
             task: "task".into(),
             state: "assigned".into(),
             action: "report".into(),
-            possible: vec!["acknowledge".into(), "start".into(), "cancel".into()],
+            possible: vec![
+                "acknowledge".into(),
+                "start".into(),
+                "request_extension".into(),
+                "approve_extension".into(),
+                "refuse_extension".into(),
+                "cancel".into()
+            ],
         }
     );
 }
@@ -461,7 +470,7 @@ fn reassignment_hands_the_task_over() {
     let mut i = start(&wf);
     let t = task(&wf, "task");
     let (unit, office) = (agency(&wf, "unit"), agency(&wf, "office"));
-    assert_eq!(i.inbox(unit).len(), 2); // acknowledge, start
+    assert_eq!(i.inbox(unit).len(), 3); // acknowledge, start, request_extension
     let effects = run_until(&mut i, "2021-05-11 18:00");
     assert_eq!(
         lines(&wf, &effects),
@@ -691,6 +700,7 @@ fn inbox_lists_what_an_agency_may_do_now() {
         [
             "task acknowledge",
             "task start",
+            "task request_extension",
             "first acknowledge",
             "first start"
         ]
@@ -883,4 +893,286 @@ fn a_report_clears_overdue_and_a_return_restores_it() {
     let effects = act(&mut i, "2021-05-12 12:00", "boss", "task", "accept");
     assert_eq!(effects[1].kind, EffectKind::Completed { on_time: false });
     assert!(i.overdue().is_empty());
+}
+
+// ---------------------------------------------------------------- extensions and returns
+
+/// Acts with a note and, for an extension request, the due time asked for.
+fn act_with(
+    i: &mut Instance,
+    when: &str,
+    actor: &str,
+    task: &str,
+    action: &str,
+    note: Option<&str>,
+    until: Option<&str>,
+) -> Result<Vec<Effect>, ActError> {
+    let wf = i.workflow().clone();
+    let (actor, task, action) = wf.resolve_act(actor, task, action)?;
+    let mut effects = Vec::new();
+    let args = directrix_core::ActArgs {
+        note,
+        until: until.map(at),
+    };
+    i.act_with(at(when), actor, task, action, args, &mut effects)?;
+    Ok(effects)
+}
+
+#[test]
+fn an_approved_extension_moves_the_due_time_and_keeps_the_original_for_reporting() {
+    let wf = tasks(ONE);
+    let mut i = start(&wf);
+    let t = task(&wf, "task");
+    let effects = act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "unit",
+        "task",
+        "request_extension",
+        Some("test kits arrive on 12/05"),
+        Some("2021-05-13 17:00"),
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&wf, &effects),
+        [
+            "2021-05-10T09:00 transitioned task unit",
+            "2021-05-10T09:00 extension_requested task boss"
+        ]
+    );
+    // The request changes no state and no due time until the supervisor decides.
+    assert_eq!(wf.state_name(t, i.task_state(t).unwrap().state), "assigned");
+    assert_eq!(i.task_state(t).unwrap().due, Some(at("2021-05-11 17:00")));
+    assert_eq!(i.grid().total.extension_pending, 1);
+    act(
+        &mut i,
+        "2021-05-10 10:00",
+        "boss",
+        "task",
+        "approve_extension",
+    );
+    let state = i.task_state(t).unwrap();
+    assert_eq!(state.due, Some(at("2021-05-13 17:00")));
+    assert_eq!(state.first_due, Some(at("2021-05-11 17:00")));
+    // The original due time passes quietly; the granted one does not.
+    let effects = run_until(&mut i, "2021-05-12 12:00");
+    assert!(
+        effects.iter().all(|e| e.kind.name() != "overdue"),
+        "{effects:?}"
+    );
+    act(&mut i, "2021-05-12 12:00", "unit", "task", "start");
+    act(&mut i, "2021-05-12 13:00", "unit", "task", "report");
+    act(&mut i, "2021-05-12 14:00", "boss", "task", "accept");
+    let grid = i.grid();
+    // On time against the extension, late against the original.
+    assert_eq!((grid.total.done_on_time, grid.total.done_late), (1, 0));
+    assert_eq!((grid.total.extended, grid.total.late_vs_original), (1, 1));
+    assert_eq!(grid.total.extension_pending, 0);
+}
+
+#[test]
+fn a_refused_extension_leaves_the_due_time() {
+    let wf = tasks(ONE);
+    let mut i = start(&wf);
+    let t = task(&wf, "task");
+    act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "unit",
+        "task",
+        "request_extension",
+        Some("short of staff"),
+        Some("2021-05-20 17:00"),
+    )
+    .unwrap();
+    // Refusing needs a reason.
+    let e = act_with(
+        &mut i,
+        "2021-05-10 10:00",
+        "boss",
+        "task",
+        "refuse_extension",
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "note_required");
+    let effects = act_with(
+        &mut i,
+        "2021-05-10 10:00",
+        "boss",
+        "task",
+        "refuse_extension",
+        Some("the district meets on 12/05"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(effects.last().unwrap().kind.name(), "extension_refused");
+    assert_eq!(i.task_state(t).unwrap().due, Some(at("2021-05-11 17:00")));
+    let effects = run_until(&mut i, "2021-05-11 18:00");
+    assert!(effects.iter().any(|e| e.kind.name() == "overdue"));
+    let grid = i.grid();
+    assert_eq!((grid.total.extended, grid.total.open_overdue), (0, 1));
+}
+
+#[test]
+fn extension_requests_are_checked_and_a_refusal_changes_nothing() {
+    let wf = tasks(&format!("{ONE}, {CHAIN}"));
+    let mut i = start(&wf);
+    let before = i.clone();
+    let request = |i: &mut Instance, task: &str, note: Option<&str>, until: Option<&str>| {
+        act_with(
+            i,
+            "2021-05-10 09:00",
+            "unit",
+            task,
+            "request_extension",
+            note,
+            until,
+        )
+        .unwrap_err()
+    };
+    // No reason, no time, a time not later than the due time, a task without a due time.
+    assert_eq!(
+        request(&mut i, "task", None, Some("2021-05-13 17:00")).code(),
+        "note_required"
+    );
+    assert_eq!(
+        request(&mut i, "task", Some("r"), None).code(),
+        "invalid_extension"
+    );
+    let e = request(&mut i, "task", Some("r"), Some("2021-05-11 12:00"));
+    assert_eq!(
+        e.to_string(),
+        "`request_extension` on task `task`: the due time asked for, 2021-05-11T12:00:00+07:00, \
+         is not after the current due time 2021-05-11T17:00:00+07:00"
+    );
+    let e = request(&mut i, "first", Some("r"), Some("2021-05-13 17:00"));
+    assert!(e.to_string().contains("no due time to extend"), "{e}");
+    // Nothing to decide yet; `until` only goes with a request; only the lead may ask.
+    let e = act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "boss",
+        "task",
+        "approve_extension",
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("no extension request is pending"),
+        "{e}"
+    );
+    let e = act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "unit",
+        "task",
+        "start",
+        None,
+        Some("2021-05-13 17:00"),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_extension");
+    let e = act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "unit2",
+        "task",
+        "request_extension",
+        Some("r"),
+        Some("2021-05-13 17:00"),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "not_allowed");
+    assert_eq!(i, before);
+    // One request at a time.
+    act_with(
+        &mut i,
+        "2021-05-10 09:00",
+        "unit",
+        "task",
+        "request_extension",
+        Some("r"),
+        Some("2021-05-13 17:00"),
+    )
+    .unwrap();
+    let e = request(&mut i, "task", Some("again"), Some("2021-05-14 17:00"));
+    assert!(e.to_string().contains("already pending"), "{e}");
+}
+
+#[test]
+fn an_extension_granted_after_the_due_time_clears_the_overdue_state() {
+    let wf = tasks(ONE);
+    let mut i = start(&wf);
+    act_with(
+        &mut i,
+        "2021-05-11 09:00",
+        "unit",
+        "task",
+        "request_extension",
+        Some("r"),
+        Some("2021-05-14 17:00"),
+    )
+    .unwrap();
+    run_until(&mut i, "2021-05-12 09:00");
+    assert_eq!(i.grid().total.open_overdue, 1);
+    act(
+        &mut i,
+        "2021-05-12 09:00",
+        "boss",
+        "task",
+        "approve_extension",
+    );
+    let grid = i.grid();
+    assert_eq!((grid.total.open_in_time, grid.total.open_overdue), (1, 0));
+    assert_eq!(grid.total.late_vs_original, 1);
+}
+
+#[test]
+fn a_return_needs_a_note_is_counted_and_replays() {
+    let wf = tasks(ONE);
+    let mut i = start(&wf);
+    act(&mut i, "2021-05-10 09:00", "unit", "task", "start");
+    act(&mut i, "2021-05-10 10:00", "unit", "task", "report");
+    let e = act_with(
+        &mut i,
+        "2021-05-10 11:00",
+        "boss",
+        "task",
+        "return",
+        Some("  "),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "note_required");
+    let effects = act(&mut i, "2021-05-10 11:00", "boss", "task", "return");
+    assert_eq!(effects.last().unwrap().kind.name(), "returned");
+    assert_eq!(i.grid().total.returned, 1);
+    act_with(
+        &mut i,
+        "2021-05-10 12:00",
+        "unit",
+        "task",
+        "request_extension",
+        Some("redo takes a day"),
+        Some("2021-05-12 17:00"),
+    )
+    .unwrap();
+    act(
+        &mut i,
+        "2021-05-10 13:00",
+        "boss",
+        "task",
+        "approve_extension",
+    );
+    // Notes and extension times are in the journal: replay rebuilds the same instance.
+    let replayed = Instance::replay(wf.clone(), i.journal()).unwrap();
+    assert_eq!(replayed, i);
+    let json = serde_json::to_string(i.journal()).unwrap();
+    assert!(
+        json.contains("redo the figures") && json.contains("\"until\""),
+        "{json}"
+    );
 }

@@ -6,7 +6,16 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const DUE_SOON = 3 * DAY;
 const LINE_HEIGHT = 20; // px, must match .editor textarea/gutter in style.css
-const ESCALATION_KINDS = new Set(["overdue", "reminded", "warned", "escalated", "reassigned"]);
+const ESCALATION_KINDS = new Set([
+  "overdue", "reminded", "warned", "escalated", "reassigned",
+  "extension_requested", "extension_approved", "extension_refused", "returned",
+]);
+// Actions that must say why (the engine's `WithNote` guard) and the one that names a date.
+const NOTE_PROMPTS = {
+  return: "Lý do trả lại / nội dung cần làm lại:",
+  request_extension: "Lý do xin gia hạn:",
+  refuse_extension: "Lý do không đồng ý gia hạn:",
+};
 
 // ------------------------------------------------------------------ Vietnamese labels
 const STATE_VI = {
@@ -27,6 +36,9 @@ const ACTION_VI = {
   report: "Gửi báo cáo",
   accept: "Chấp nhận báo cáo",
   return: "Trả lại",
+  request_extension: "Xin gia hạn",
+  approve_extension: "Đồng ý gia hạn",
+  refuse_extension: "Không đồng ý gia hạn",
   close: "Kết thúc",
   cancel: "Hủy nhiệm vụ",
 };
@@ -36,6 +48,10 @@ const KIND_VI = {
   warned: "Cảnh báo",
   escalated: "Chuyển cấp trên",
   reassigned: "Giao lại",
+  extension_requested: "Xin gia hạn",
+  extension_approved: "Được gia hạn",
+  extension_refused: "Không được gia hạn",
+  returned: "Trả lại báo cáo",
 };
 const URGENCY_VI = { Normal: "Thường", Urgent: "Khẩn", VeryUrgent: "Thượng khẩn", Flash: "Hỏa tốc" };
 const AGENCY_KIND_VI = {
@@ -527,7 +543,20 @@ function run(fn) {
 }
 
 function act(task, action) {
-  const effects = run(() => state.instance.act({ at: state.instance.now(), actor: state.agency, task, action }));
+  const request = { at: state.instance.now(), actor: state.agency, task, action };
+  if (NOTE_PROMPTS[action]) {
+    const note = window.prompt(NOTE_PROMPTS[action]);
+    if (note === null) return;
+    request.note = note;
+  }
+  if (action === "request_extension") {
+    const due = state.instance.status().find((s) => s.task === task)?.due;
+    const proposed = toIso(Date.parse(due ?? state.instance.now()) + 3 * 86_400_000);
+    const until = window.prompt("Đề nghị hạn mới (ISO 8601):", proposed);
+    if (until === null) return;
+    request.until = until;
+  }
+  const effects = run(() => state.instance.act(request));
   if (effects) notice(`${agencyName(state.agency)}: «${actionLabel(action)}» nhiệm vụ ${task} lúc ${fmt(state.instance.now())}.`);
 }
 

@@ -166,10 +166,15 @@ pub struct ActRequest {
     pub task: String,
     /// Action name.
     pub action: String,
-    /// Free text for the journal.
+    /// Free text for the journal: a reason, what to redo (required by `return`,
+    /// `request_extension` and `refuse_extension`).
     #[serde(default)]
     #[tsify(optional)]
     pub note: Option<String>,
+    /// For `request_extension`: the due time asked for, ISO 8601.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub until: Option<String>,
 }
 
 /// One thing an agency may do now.
@@ -357,15 +362,21 @@ impl WorkflowInstance {
         let request: ActRequest = from_js(request.into(), "act request", "invalid_argument")?;
         let workflow = Arc::clone(self.inner.workflow());
         let at = parse_time(&workflow, &request.at, "at")?;
-        let effects = self
-            .inner
-            .act_by_name(
-                at,
-                &request.actor,
-                &request.task,
-                &request.action,
-                request.note.as_deref(),
-            )
+        let until = request
+            .until
+            .as_deref()
+            .map(|until| parse_time(&workflow, until, "until"))
+            .transpose()?;
+        let (actor, task, action) = workflow
+            .resolve_act(&request.actor, &request.task, &request.action)
+            .map_err(act_error)?;
+        let args = directrix_core::ActArgs {
+            note: request.note.as_deref(),
+            until,
+        };
+        let mut effects = Vec::new();
+        self.inner
+            .act_with(at, actor, task, action, args, &mut effects)
             .map_err(act_error)?;
         ts(&Effects(records(&workflow, &effects)))
     }

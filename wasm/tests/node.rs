@@ -162,6 +162,38 @@ fn the_inbox_lists_allowed_actions_and_acting_works() {
 }
 
 #[wasm_bindgen_test]
+fn an_extension_is_asked_with_a_date_and_a_reason_and_granted() {
+    let (_, mut instance) = started();
+    let act = |instance: &mut Instance, text: &str| {
+        let request = JSON::parse(text).expect("json");
+        instance
+            .act(tsify::Ts::new_unchecked(request))
+            .map(|effects| json(&effects.js_value()))
+    };
+    instance
+        .advance("2021-05-07T09:00:00+07:00")
+        .expect("advance");
+    // Without a reason it is refused with a code; with one it is recorded.
+    let no_reason = r#"{"at": "2021-05-07T09:00:00+07:00", "actor": "health", "task": "health_readiness", "action": "request_extension", "until": "2021-05-20T17:00:00+07:00"}"#;
+    directrix_error(
+        act(&mut instance, no_reason).expect_err("refused"),
+        "note_required",
+    );
+    let request = r#"{"at": "2021-05-07T09:00:00+07:00", "actor": "health", "task": "health_readiness", "action": "request_extension", "until": "2021-05-20T17:00:00+07:00", "note": "chờ vật tư"}"#;
+    let effects = act(&mut instance, request).expect("requested");
+    assert!(
+        effects.contains("\"kind\":\"extension_requested\""),
+        "{effects}"
+    );
+    let approve = r#"{"at": "2021-05-07T10:00:00+07:00", "actor": "district_standing", "task": "health_readiness", "action": "approve_extension"}"#;
+    let effects = act(&mut instance, approve).expect("approved");
+    assert!(
+        effects.contains("\"due\":\"2021-05-20T17:00:00+07:00\""),
+        "{effects}"
+    );
+}
+
+#[wasm_bindgen_test]
 fn wrong_types_and_values_throw_coded_errors() {
     let (workflow, mut instance) = started();
     directrix_error(
