@@ -70,22 +70,30 @@ fn print_table(workflow: &Workflow, inspection: &Inspection) {
         .unwrap_or(4)
         .max(4);
     outln!(
-        "  {:width$}  {:16}  {:16}  lead",
+        "  {:width$}  {:16}  {:16}  {:16}  lead",
         "task",
         "planned start",
-        "planned due"
+        "planned due",
+        "earliest done"
     );
-    for (task, planned) in inspection.tasks.iter().zip(workflow.plan()) {
+    let analysis = workflow.analysis();
+    for ((task, planned), earliest) in inspection
+        .tasks
+        .iter()
+        .zip(workflow.plan())
+        .zip(&analysis.tasks)
+    {
         let lead = match &task.for_each {
             Some(group) => format!("each of `{group}` ({})", task.instances),
             None => task.leads.join(", "),
         };
         outln!(
-            "{} {:width$}  {:16}  {:16}  {lead}",
+            "{} {:width$}  {:16}  {:16}  {:16}  {lead}",
             if task.critical { "*" } else { " " },
             task.id,
             short(planned.start),
             planned.due.map(short).unwrap_or_else(|| "-".to_owned()),
+            short(earliest.earliest_completion),
         );
     }
     outln!();
@@ -93,6 +101,19 @@ fn print_table(workflow: &Workflow, inspection: &Inspection) {
         "Critical path (*): {}",
         inspection.critical_path.join(" → ")
     );
+    // The chains behind "earliest done", for tasks that wait on others.
+    let chains: Vec<_> = inspection
+        .tasks
+        .iter()
+        .filter(|t| t.critical_path.len() > 1)
+        .collect();
+    if !chains.is_empty() {
+        outln!();
+        outln!("Earliest done at the expected pace, set by");
+        for task in chains {
+            outln!("  {:width$}  {}", task.id, task.critical_path.join(" → "));
+        }
+    }
 }
 
 fn print_tree(workflow: &Workflow, node: usize, prefix: &str, last: bool, root: bool) {

@@ -483,8 +483,10 @@ fn inspect_table() {
         "V/v thực hiện các biện pháp cấp bách phòng, chống dịch Covid-19",
         "Implements 135-TB/TU, 05/CĐ-UBND",
         "Tasks (times +07:00)",
-        "contingency_plan     2021-05-07 08:00  2021-05-12 17:00  health",
+        "contingency_plan     2021-05-07 08:00  2021-05-12 17:00  2021-05-12 17:00  health",
         "Critical path",
+        "Earliest done at the expected pace, set by",
+        "contingency_plan     health_readiness → contingency_plan",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
@@ -523,6 +525,38 @@ fn inspect_json() {
         .find(|t| t["id"] == "contingency_plan")
         .unwrap();
     assert_eq!(contingency["planned_due"], "2021-05-12T17:00:00+07:00");
+}
+
+#[test]
+fn inspect_json_carries_earliest_completion_and_critical_path() {
+    let output = run(&["inspect", SEED, "--format", "json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let inspection = json(&output);
+    let tasks = inspection["tasks"].as_array().unwrap();
+    for task in tasks {
+        let earliest = task["earliest_completion"].as_str().unwrap_or_default();
+        assert!(is_rfc3339_plus7(earliest), "{}: {earliest:?}", task["id"]);
+        let path = task["critical_path"].as_array().unwrap();
+        assert_eq!(path.last(), Some(&task["id"]), "a path ends with its task");
+    }
+    let task = |id: &str| tasks.iter().find(|t| t["id"] == id).unwrap();
+    // Two working days of readiness (Fri, Mon), then two of planning (Tue, Wed).
+    let contingency = task("contingency_plan");
+    assert_eq!(contingency["expected"], "2 working days");
+    assert_eq!(contingency["earliest_start"], "2021-05-10T17:00:00+07:00");
+    assert_eq!(
+        contingency["earliest_completion"],
+        "2021-05-12T17:00:00+07:00"
+    );
+    assert_eq!(
+        contingency["critical_path"],
+        serde_json::json!(["health_readiness", "contingency_plan"])
+    );
+    // 36 hours round the clock from Friday 08:00.
+    assert_eq!(
+        task("tracing")["earliest_completion"],
+        "2021-05-08T20:00:00+07:00"
+    );
 }
 
 #[test]

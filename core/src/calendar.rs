@@ -137,6 +137,40 @@ impl Calendar {
         Some(Timestamp::from_local(date, self.day_end, self.offset))
     }
 
+    /// The end of `n` working days of work begun at `start`: the local day of `start`
+    /// counts as the first when it is a working day and `start` is before its day end;
+    /// the result is the last day's end. Zero days end at `start`.
+    ///
+    /// Unlike a deadline ([`Calendar::add_working_days`], where the start day is not
+    /// counted), this measures effort, so a day's work can start the day it arrives.
+    /// Returns `None` only beyond the supported years or when no weekday is a working day.
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// let calendar = Calendar::new(UtcOffset::UTC);
+    /// let friday = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
+    /// assert_eq!(calendar.work_days(friday, 1).unwrap().to_short(UtcOffset::UTC), "2021-05-07 17:00");
+    /// // Begun at the day's end, the work starts on the next working day.
+    /// let evening = Timestamp::parse("2021-05-07 17:00", UtcOffset::UTC).unwrap();
+    /// assert_eq!(calendar.work_days(evening, 1).unwrap().to_short(UtcOffset::UTC), "2021-05-10 17:00");
+    /// ```
+    pub fn work_days(&self, start: Timestamp, n: u32) -> Option<Timestamp> {
+        if n == 0 {
+            return Some(start);
+        }
+        let (date, time) = start.local(self.offset)?;
+        let first = if time < self.day_end {
+            date
+        } else {
+            date.next_day()?
+        };
+        let mut date = self.next_working_day_from(first)?;
+        for _ in 1..n {
+            date = self.next_working_day_from(date.next_day()?)?;
+        }
+        Some(Timestamp::from_local(date, self.day_end, self.offset))
+    }
+
     /// `n` calendar days after the local day of `start`, at the day's end; a deadline on
     /// a non-working day moves to the next working day.
     ///

@@ -141,6 +141,15 @@ pub struct TaskView {
     pub planned_due: Option<String>,
     /// On the planned critical path.
     pub critical: bool,
+    /// Expected effort in words (`2 working days`, `8h`); none counts as no time.
+    pub expected: Option<String>,
+    /// Earliest start at the expected pace (every dependency done), RFC 3339.
+    pub earliest_start: String,
+    /// Earliest completion at the expected pace, RFC 3339 (see [`crate::TaskAnalysis`]).
+    pub earliest_completion: String,
+    /// The dependency chain that sets the earliest completion, task ids first to last,
+    /// ending with this task.
+    pub critical_path: Vec<String>,
 }
 
 impl Workflow {
@@ -162,6 +171,7 @@ impl Workflow {
     pub fn inspection(&self) -> Inspection {
         let plan = self.plan();
         let critical = self.critical_path();
+        let analysis = self.analysis();
         let d = self.directive();
         Inspection {
             directive: DirectiveView {
@@ -238,6 +248,14 @@ impl Workflow {
                     planned_start: self.format_time(plan[i].start),
                     planned_due: plan[i].due.map(|t| self.format_time(t)),
                     critical: critical.iter().any(|c| c.index() == i),
+                    expected: t.expected.map(|e| self.describe_effort(e)),
+                    earliest_start: self.format_time(analysis.tasks[i].earliest_start),
+                    earliest_completion: self.format_time(analysis.tasks[i].earliest_completion),
+                    critical_path: analysis.tasks[i]
+                        .critical_path
+                        .iter()
+                        .map(|p| self.task(*p).id.clone())
+                        .collect(),
                 })
                 .collect(),
             critical_path: critical.iter().map(|t| self.task(*t).id.clone()).collect(),

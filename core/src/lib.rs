@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod analysis;
 mod behaviour;
 mod builtin;
 mod calendar;
@@ -54,6 +55,7 @@ mod view;
 mod workflow;
 
 pub use ::time::UtcOffset;
+pub use analysis::{Analysis, TaskAnalysis};
 pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};

@@ -749,8 +749,11 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
             &p.id
         });
     let mut policies = Vec::new();
+    let mut level_spans = Vec::new();
     for (policy, span) in spec.policies.iter().zip(&policy_spans) {
-        policies.push(compile_policy(&mut r, policy, span, &names));
+        let (policy, spans) = compile_policy(&mut r, policy, span, &names);
+        policies.push(policy);
+        level_spans.push(spans);
     }
 
     // Tasks.
@@ -982,6 +985,7 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
                 }
             },
         };
+        let (expected, minimum) = compile_efforts(&mut r, task, span, issued_at, &calendar);
         tasks.push(Task {
             id: task.id.clone(),
             title: task.title.clone(),
@@ -996,6 +1000,8 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
             policy,
             level_states,
             supervisor,
+            expected,
+            minimum,
             instances: 0..0,
         });
     }
@@ -1082,47 +1088,114 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         action_index,
     };
 
-    // Schedule warnings need the compiled workflow.
+    // The analysis warnings (schedule, levels, reporting lines, addressees) need the
+    // compiled workflow; only their locations are found here.
     debug_assert!(!dependency_cycle);
-    let plan = crate::plan::plan(&workflow);
-    for (i, task) in workflow.tasks.iter().enumerate() {
-        let span = &task_spans[i];
-        let Some(due) = plan[i].due else { continue };
-        if due < plan[i].start {
-            r.warning(
-                Code::DueBeforeStart,
-                r.field_at(span, "due"),
-                format!(
-                    "task `{}` is due at {}, before it can start at {}",
-                    task.id,
-                    due.to_rfc3339(offset),
-                    plan[i].start.to_rfc3339(offset)
-                ),
-            );
-        }
-        for dep in &task.depends_on {
-            if let Some(dep_due) = plan[dep.index()].due
-                && due < dep_due
-            {
-                let at = r.at(span, &workflow.tasks[dep.index()].id);
-                r.warning(
-                    Code::DueBeforeDependency,
-                    at,
-                    format!(
-                        "task `{}` is due at {}, before its dependency `{}` is due at {}",
-                        task.id,
-                        due.to_rfc3339(offset),
-                        workflow.tasks[dep.index()].id,
-                        dep_due.to_rfc3339(offset)
-                    ),
-                );
-            }
-        }
+    let analysis = crate::analysis::analyse(&workflow);
+    for finding in crate::analysis::findings(&workflow, &analysis) {
+        use crate::analysis::Place;
+        let at = match &finding.place {
+            Place::TaskDue(t) => r.field_at(&task_spans[t.index()], "due"),
+            Place::InTask(t, value) => r.at(&task_spans[t.index()], value),
+            Place::Level { policy, level } => level_spans[*policy][*level].clone(),
+            Place::Addressee(agency) => d
+                .addressees
+                .iter()
+                .find(|entry| match workflow.agency_id(entry) {
+                    Some(a) => a == *agency,
+                    None => names
+                        .groups
+                        .get(entry.as_str())
+                        .is_some_and(|g| workflow.groups[g.index()].members.contains(agency)),
+                })
+                .and_then(|entry| r.at(&directive_span, entry)),
+        };
+        r.push(
+            Severity::Warning,
+            finding.code,
+            at,
+            finding.message,
+            finding.hint,
+        );
     }
     Ok(Loaded {
         workflow,
         warnings: r.finish(),
     })
+}
+
+fn compile_effort(
+    r: &mut Reporter<'_>,
+    effort: &spec::EffortSpec,
+    span: &Option<Range<usize>>,
+) -> Option<Effort> {
+    match effort {
+        spec::EffortSpec::WorkingDays(n) => Some(Effort::WorkingDays(*n)),
+        spec::EffortSpec::Elapsed(text) => {
+            let at = r.at(span, text);
+            let elapsed = parse_span_at(r, text, at.clone())?;
+            if elapsed.as_seconds() < 0 {
+                r.error_hint(
+                    Code::InvalidEffort,
+                    at,
+                    format!("an effort of {elapsed} is negative"),
+                    Some("write how long the work takes, such as `Elapsed(\"8h\")`".to_owned()),
+                );
+                return None;
+            }
+            Some(Effort::Elapsed(elapsed))
+        }
+    }
+}
+
+/// A task's `expected` and `minimum` efforts, checked: the minimum needs an expected
+/// effort and may not exceed it (compared as work begun when the directive is issued).
+fn compile_efforts(
+    r: &mut Reporter<'_>,
+    task: &spec::TaskSpec,
+    span: &Option<Range<usize>>,
+    issued_at: Timestamp,
+    calendar: &Calendar,
+) -> (Option<Effort>, Option<Effort>) {
+    let expected = task
+        .expected
+        .as_ref()
+        .and_then(|e| compile_effort(r, e, span));
+    let minimum = task
+        .minimum
+        .as_ref()
+        .and_then(|e| compile_effort(r, e, span));
+    match (task.expected.is_some(), minimum) {
+        (false, Some(_)) => r.error_hint(
+            Code::InvalidEffort,
+            r.field_at(span, "minimum"),
+            format!(
+                "task `{}` has a `minimum` effort but no `expected` one",
+                task.id
+            ),
+            Some("add `expected`, the usual effort; `minimum` is how far it can shrink".to_owned()),
+        ),
+        (true, Some(min)) => {
+            if let Some(exp) = expected
+                && min.finish(calendar, issued_at) > exp.finish(calendar, issued_at)
+            {
+                r.error_hint(
+                    Code::InvalidEffort,
+                    r.field_at(span, "minimum"),
+                    format!(
+                        "task `{}` has a `minimum` effort longer than its `expected` one",
+                        task.id
+                    ),
+                    Some(
+                        "`minimum` is the least the work can take; make it at most `expected`"
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+    (expected, minimum)
 }
 
 pub(crate) fn parse_time_at(
@@ -1490,7 +1563,7 @@ fn compile_policy(
     spec: &spec::PolicySpec,
     span: &Option<Range<usize>>,
     names: &Names,
-) -> Policy {
+) -> (Policy, Vec<Option<Range<usize>>>) {
     let mut levels = Vec::new();
     // Last offset per anchor: levels must not go back in time within one anchor.
     let mut last: HashMap<Option<&str>, (Span, usize)> = HashMap::new();
@@ -1581,10 +1654,13 @@ fn compile_policy(
             repeat,
         });
     }
-    Policy {
-        id: spec.id.clone(),
-        levels,
-    }
+    (
+        Policy {
+            id: spec.id.clone(),
+            levels,
+        },
+        level_spans,
+    )
 }
 
 fn compile_due(

@@ -15,6 +15,23 @@ pub struct Planned {
     pub due: Option<Timestamp>,
 }
 
+impl Start {
+    /// When a task with this rule starts, given the directive's issue time and when its
+    /// dependencies end (`None`: it has none). The planned schedule and the deadline
+    /// analysis differ only in what they take as a dependency's end.
+    pub(crate) fn resolve(
+        self,
+        issued: Timestamp,
+        dependencies_end: Option<Timestamp>,
+    ) -> Timestamp {
+        match self {
+            Start::AtIssue => issued,
+            Start::At(t) => t,
+            Start::AfterDependencies => dependencies_end.unwrap_or(issued),
+        }
+    }
+}
+
 impl Due {
     /// The first due time for a task started at `start`.
     ///
@@ -96,11 +113,7 @@ pub(crate) fn plan(workflow: &Workflow) -> Vec<Planned> {
             .iter()
             .filter_map(|d| planned[d.index()].map(|p| p.due.unwrap_or(p.start)))
             .max();
-        let start = match spec.start {
-            Start::AtIssue => issued,
-            Start::At(t) => t,
-            Start::AfterDependencies => dependencies_end.unwrap_or(issued),
-        };
+        let start = spec.start.resolve(issued, dependencies_end);
         let due = spec.due.and_then(|d| d.last(&workflow.calendar, start));
         planned[task.index()] = Some(Planned { start, due });
     }

@@ -462,6 +462,27 @@ pub struct TaskSpec {
     /// Who accepts reports; defaults to the issuer.
     #[serde(default)]
     pub supervisor: Option<String>,
+    /// The work it takes at the usual pace, from when it can begin to its report (for a
+    /// recurring due, each report). Read only by the static deadline analysis; a task
+    /// without it counts as taking no time.
+    #[serde(default)]
+    pub expected: Option<EffortSpec>,
+    /// The least it can take when pushed; at most `expected`, and only with it. Defaults
+    /// to `expected`.
+    #[serde(default)]
+    pub minimum: Option<EffortSpec>,
+}
+
+/// How much work a task takes, as an office plans it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EffortSpec {
+    /// Whole working days of office work: weekends and holidays are skipped, each day
+    /// ends at the calendar's `day_end`, and the day the work begins counts when the work
+    /// begins on a working day before `day_end`.
+    WorkingDays(u32),
+    /// Elapsed time round the clock, e.g. `"8h"` or `"2d"`: emergency work that does not
+    /// stop for nights, weekends or holidays.
+    Elapsed(String),
 }
 
 /// When a task starts.

@@ -327,6 +327,37 @@ fn serialize_opt_time<S: serde::Serializer>(time: &Option<Time>, s: S) -> Result
     }
 }
 
+/// How much work a task takes, resolved (see [`crate::spec::EffortSpec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Effort {
+    /// Whole working days on the calendar.
+    WorkingDays(u32),
+    /// Elapsed time round the clock (never negative).
+    Elapsed(Span),
+}
+
+impl Effort {
+    /// When this much work, begun at `begin`, is done.
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, Effort, Span, Timestamp, UtcOffset};
+    /// let calendar = Calendar::new(UtcOffset::UTC);
+    /// let friday = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
+    /// // Friday counts: two working days end on Monday at the day's end.
+    /// let done = Effort::WorkingDays(2).finish(&calendar, friday);
+    /// assert_eq!(done.to_short(UtcOffset::UTC), "2021-05-10 17:00");
+    /// let done = Effort::Elapsed(Span::parse("36h").unwrap()).finish(&calendar, friday);
+    /// assert_eq!(done.to_short(UtcOffset::UTC), "2021-05-08 20:00");
+    /// ```
+    pub fn finish(self, calendar: &Calendar, begin: Timestamp) -> Timestamp {
+        match self {
+            // Out of the supported years: `begin` keeps the analysis a lower bound.
+            Effort::WorkingDays(n) => calendar.work_days(begin, n).unwrap_or(begin),
+            Effort::Elapsed(span) => begin.saturating_add(span),
+        }
+    }
+}
+
 /// A task definition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Task {
@@ -356,6 +387,10 @@ pub struct Task {
     pub level_states: Vec<Option<StateId>>,
     /// Who accepts reports.
     pub supervisor: AgencyId,
+    /// Expected effort (none: no time), for the static analysis.
+    pub expected: Option<Effort>,
+    /// Least effort when pushed (none: as expected).
+    pub minimum: Option<Effort>,
     /// The instances of this task, a contiguous range.
     pub instances: Range<u32>,
 }
