@@ -854,14 +854,14 @@ fn a_telegram_received_after_the_hour_is_late_at_once() {
     assert!(effects.iter().all(|e| e.at == at("2024-09-07 16:00")));
     assert_eq!(instance.overdue(), vec![t]);
     // The planned schedule flags it when the workflow is loaded.
-    let source_warns = directrix_core::check(&format!(
+    let source_warns = directrix_core::check(
         r#"(
     format: 1,
     directive: (number: "1/T", kind: "Test", issuer: "boss", issued_at: "2024-09-07 16:00", subject: "s"),
     calendar: (utc_offset: "+07:00"),
     agencies: [(id: "boss", name: "Boss")],
     tasks: [(id: "t", title: "T", lead: ["boss"], due: ClockTime(at: "15:00"))],
-)"#
-    ));
+)"#,
+    );
     assert_eq!(codes(&source_warns), ["due-before-start"]);
 }
