@@ -25,7 +25,14 @@ use std::process::ExitCode;
 
 /// Workflow engine for official directives: validate, inspect, draw and simulate them.
 #[derive(Debug, Parser)]
-#[command(name = "directrix", version, about, long_about = None)]
+#[command(
+    name = "directrix",
+    version,
+    about,
+    long_about = None,
+    after_help = "Calendars: a workflow at DIR/x.ron that writes `calendar: (use: [\"NAME\"], ...)` \
+                  gets the holidays of DIR/calendars/NAME.ron; every command reads them from there."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,7 +43,10 @@ enum Command {
     /// Check workflow (and scenario) files and report every problem with its location.
     ///
     /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
-    /// it. Exits 0 when every file is valid (warnings allowed), 1 otherwise.
+    /// it; a file in a directory named `calendars` is checked as a shared calendar. A
+    /// workflow's named calendars (`calendar: (use: ["NAME"])`) are read from
+    /// `calendars/NAME.ron` in its directory. Exits 0 when every file is valid (warnings
+    /// allowed), 1 otherwise.
     #[command(after_help = "Example:\n  directrix validate workflows/*.ron")]
     Validate {
         /// Files to check.

@@ -769,6 +769,10 @@ fn the_quang_tri_reporting_year_skips_tet() {
     let source = include_str!("../../workflows/quang-tri-41-2019-qd-ubnd.ron");
     let workflow = Arc::new(load_with(source, &with_vn()).unwrap().workflow);
     let (mut instance, _) = Instance::start(workflow.clone(), at("2021-01-01 08:00"));
+    assert_eq!(
+        workflow.describe_due(workflow.tasks()[1].due),
+        "quarterly: data cut off on day 14, due 5 working days after, until 2021-12-31"
+    );
     let due = |i: &Instance, name: &str| {
         let id = workflow.instance_id(name).unwrap();
         workflow.format_time(i.task_state(id).unwrap().due.unwrap())
