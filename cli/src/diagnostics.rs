@@ -1,6 +1,6 @@
 //! `validate`, and rendering diagnostics with their source snippet.
 
-use crate::{Format, ReadError, Reported, read_source};
+use crate::{Format, ReadError, Reported, WorkflowFile, read_source};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 use directrix_core::{Diagnostic, Scenario, Severity};
 use serde::Serialize;
@@ -152,12 +152,12 @@ fn validate_one(path: &Path) -> Checked {
         .unwrap_or_default();
     if let Some(stem) = file_name.strip_suffix(".scenario.ron") {
         let workflow_path = workflow_of_scenario(path, stem);
-        let workflow = read_source(&workflow_path)
-            .map_err(|error| error.report(&workflow_path))
-            .and_then(|source| {
-                directrix_core::load(&source)
+        let workflow = WorkflowFile::read(&workflow_path)
+            .map_err(|unreadable| unreadable.report())
+            .and_then(|file| {
+                file.load()
                     .map(|loaded| loaded.workflow)
-                    .map_err(|error| print(&workflow_path, &source, &error.diagnostics))
+                    .map_err(|error| file.print(&error.diagnostics))
             });
         let Ok(workflow) = workflow else {
             eprintln!(
@@ -178,9 +178,31 @@ fn validate_one(path: &Path) -> Checked {
         print(path, &source, &diagnostics);
         return Checked::diagnostics(valid, diagnostics);
     }
-    let diagnostics = directrix_core::check(&source);
-    print(path, &source, &diagnostics);
+    if is_calendar(path) {
+        let diagnostics = directrix_core::check_calendar(&source);
+        print(path, &source, &diagnostics);
+        return Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics);
+    }
+    let file = match WorkflowFile::read(path) {
+        Ok(file) => file,
+        Err(unreadable) => {
+            unreadable.report();
+            return Checked::failed(format!(
+                "cannot read the calendar `{}`",
+                unreadable.path.display()
+            ));
+        }
+    };
+    let diagnostics = file.check();
+    file.print(&diagnostics);
     Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
+}
+
+/// A shared calendar: a `.ron` file in a directory named `calendars`.
+fn is_calendar(path: &Path) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "calendars")
 }
 
 /// The workflow beside a scenario `STEM.scenario.ron`: `STEM.ron`, or for a named

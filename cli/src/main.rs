@@ -17,13 +17,22 @@ mod montecarlo;
 mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use directrix_core::{Code, Diagnostic, GraphFormat, GraphView, Location, Severity, Workflow};
+use directrix_core::{
+    Code, Diagnostic, GraphFormat, GraphView, LoadOptions, Location, Severity, Workflow,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Workflow engine for official directives: validate, inspect, draw and simulate them.
 #[derive(Debug, Parser)]
-#[command(name = "directrix", version, about, long_about = None)]
+#[command(
+    name = "directrix",
+    version,
+    about,
+    long_about = None,
+    after_help = "Calendars: a workflow at DIR/x.ron that writes `calendar: (use: [\"NAME\"], ...)` \
+                  gets the holidays of DIR/calendars/NAME.ron; every command reads them from there."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,7 +43,10 @@ enum Command {
     /// Check workflow (and scenario) files and report every problem with its location.
     ///
     /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
-    /// it. Exits 0 when every file is valid (warnings allowed), 1 otherwise.
+    /// it; a file in a directory named `calendars` is checked as a shared calendar. A
+    /// workflow's named calendars (`calendar: (use: ["NAME"])`) are read from
+    /// `calendars/NAME.ron` in its directory. Exits 0 when every file is valid (warnings
+    /// allowed), 1 otherwise.
     #[command(after_help = "Example:\n  directrix validate workflows/*.ron")]
     Validate {
         /// Files to check.
@@ -222,6 +234,7 @@ fn read_source(path: &Path) -> Result<String, ReadError> {
             span: Some(valid_up_to..valid_up_to),
             location: Some(Location { line, column }),
             hint: Some("a workflow is a RON text file; is this the right file?".to_owned()),
+            origin: None,
         })
     })
 }
@@ -234,11 +247,116 @@ fn read_text(path: &Path) -> Result<String, Reported> {
     })
 }
 
-/// Reads, parses and validates a workflow, printing errors in full and warnings as a
-/// count (`validate` shows them).
+/// A shared calendar beside a workflow: `DIR/calendars/NAME.ron`.
+pub(crate) struct CalendarFile {
+    name: String,
+    path: PathBuf,
+    text: String,
+}
+
+/// A file of a workflow (itself or a calendar) that could not be read.
+pub(crate) struct Unreadable {
+    pub(crate) path: PathBuf,
+    pub(crate) error: Box<ReadError>,
+}
+
+impl Unreadable {
+    fn new(path: &Path, error: ReadError) -> Self {
+        Self {
+            path: path.to_owned(),
+            error: Box::new(error),
+        }
+    }
+
+    /// Prints the error to stderr, as [`ReadError::report`].
+    pub(crate) fn report(&self) {
+        self.error.report(&self.path);
+    }
+}
+
+/// A workflow text with the shared calendars it may name. Every command that loads a
+/// workflow goes through [`WorkflowFile::read`] and [`WorkflowFile::load`].
+pub(crate) struct WorkflowFile {
+    path: PathBuf,
+    source: String,
+    calendars: Vec<CalendarFile>,
+}
+
+impl WorkflowFile {
+    /// Reads the workflow at `DIR/x.ron` and every `DIR/calendars/NAME.ron` (all of them,
+    /// so an unknown name gets a suggestion). On failure, the path that failed and why.
+    pub(crate) fn read(path: &Path) -> Result<Self, Unreadable> {
+        let source = read_source(path).map_err(|e| Unreadable::new(path, e))?;
+        let dir = path.parent().unwrap_or(Path::new("")).join("calendars");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "ron") && p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Directory order is the file system's; names are read in one order everywhere.
+        paths.sort();
+        let mut calendars = Vec::with_capacity(paths.len());
+        for path in paths {
+            let Some(name) = path.file_stem().and_then(|n| n.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            let text = read_source(&path).map_err(|e| Unreadable::new(&path, e))?;
+            calendars.push(CalendarFile { name, path, text });
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            source,
+            calendars,
+        })
+    }
+
+    fn options(&self) -> LoadOptions {
+        self.calendars
+            .iter()
+            .fold(LoadOptions::default(), |options, c| {
+                options.with_calendar(c.name.as_str(), c.text.as_str())
+            })
+    }
+
+    /// Parses and validates the workflow with its calendars.
+    pub(crate) fn load(&self) -> Result<directrix_core::Loaded, directrix_core::LoadError> {
+        directrix_core::load_with(&self.source, &self.options())
+    }
+
+    /// Every diagnostic, errors and warnings.
+    pub(crate) fn check(&self) -> Vec<Diagnostic> {
+        directrix_core::check_with(&self.source, &self.options())
+    }
+
+    /// Prints diagnostics, each against the text it points into (the workflow's or a
+    /// calendar's).
+    pub(crate) fn print(&self, diagnostics: &[Diagnostic]) {
+        for diagnostic in diagnostics {
+            let calendar = diagnostic
+                .origin
+                .as_deref()
+                .and_then(|name| self.calendars.iter().find(|c| c.name == name));
+            match calendar {
+                Some(c) => diagnostics::print(&c.path, &c.text, std::slice::from_ref(diagnostic)),
+                None => {
+                    diagnostics::print(&self.path, &self.source, std::slice::from_ref(diagnostic))
+                }
+            }
+        }
+    }
+}
+
+/// Reads, parses and validates a workflow (with the calendars beside it), printing errors
+/// in full and warnings as a count (`validate` shows them).
 fn load_workflow(path: &Path) -> Result<Workflow, Reported> {
-    let source = read_text(path)?;
-    match directrix_core::load(&source) {
+    let file = WorkflowFile::read(path).map_err(|unreadable| {
+        unreadable.report();
+        Reported
+    })?;
+    match file.load() {
         Ok(loaded) => {
             if let n @ 1.. = loaded.warnings.len() {
                 eprintln!(
@@ -251,7 +369,7 @@ fn load_workflow(path: &Path) -> Result<Workflow, Reported> {
             Ok(loaded.workflow)
         }
         Err(error) => {
-            diagnostics::print(path, &source, &error.diagnostics);
+            file.print(&error.diagnostics);
             Err(Reported)
         }
     }

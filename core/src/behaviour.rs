@@ -440,13 +440,11 @@ impl<'s> Agent<'s> {
         let now = instance.now();
         let state = instance.task_state(task);
         let due = state.and_then(|s| s.due);
-        let recurring = matches!(
-            instance
-                .workflow()
-                .task(instance.workflow().instance(task).task)
-                .due,
-            Some(crate::Due::Every { .. })
-        );
+        let recurring = instance
+            .workflow()
+            .task(instance.workflow().instance(task).task)
+            .due
+            .is_some_and(|d| d.is_recurring());
         let work = behaviour.work.sample(&mut self.rng);
         let misses = behaviour.miss > 0.0 && self.rng.random_bool(behaviour.miss.min(1.0));
         let at = match (due, misses) {
@@ -551,13 +549,11 @@ impl<'s> Agent<'s> {
         if let EffectKind::Transitioned { action, .. } = effect.kind {
             let series_over = Some(action) == self.action(Step::Report)
                 && instance.task_state(task).is_some_and(|s| s.due.is_none())
-                && matches!(
-                    instance
-                        .workflow()
-                        .task(instance.workflow().instance(task).task)
-                        .due,
-                    Some(crate::Due::Every { .. })
-                );
+                && instance
+                    .workflow()
+                    .task(instance.workflow().instance(task).task)
+                    .due
+                    .is_some_and(|d| d.is_recurring());
             if series_over {
                 let behaviour = self.behaviour_of(instance, task, Step::Close);
                 let review = behaviour.map_or(Delay::Fixed(Span::from_seconds(2 * HOUR)), |b| {

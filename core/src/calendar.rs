@@ -23,6 +23,8 @@ pub struct Calendar {
     /// Indexed by `Weekday::number_days_from_monday`.
     weekend: [bool; 7],
     holidays: BTreeSet<Date>,
+    /// Weekend dates decreed working days (a Saturday worked in exchange for a bridge day).
+    working: BTreeSet<Date>,
     day_end: Time,
 }
 
@@ -43,6 +45,7 @@ impl Calendar {
             offset,
             weekend,
             holidays: BTreeSet::new(),
+            working: BTreeSet::new(),
             day_end: Time::from_hms(17, 0, 0).unwrap_or(Time::MIDNIGHT),
         }
     }
@@ -51,12 +54,14 @@ impl Calendar {
         offset: UtcOffset,
         weekend: [bool; 7],
         holidays: BTreeSet<Date>,
+        working: BTreeSet<Date>,
         day_end: Time,
     ) -> Self {
         Self {
             offset,
             weekend,
             holidays,
+            working,
             day_end,
         }
     }
@@ -75,6 +80,24 @@ impl Calendar {
         Ok(self)
     }
 
+    /// Adds a working day given as `YYYY-MM-DD`: a weekend date the government decreed a
+    /// working day (làm bù), usually in exchange for a bridge day off. A date that is both a
+    /// holiday and a working day is a holiday.
+    ///
+    /// # Errors
+    /// [`crate::TimeError::Date`] for a malformed date.
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, UtcOffset};
+    /// // Saturday 04/05/2024 was worked in exchange for Monday 29/04.
+    /// let calendar = Calendar::new(UtcOffset::UTC).with_working_day("2024-05-04").unwrap();
+    /// assert!(calendar.is_working_day(time::macros::date!(2024 - 05 - 04)));
+    /// ```
+    pub fn with_working_day(mut self, date: &str) -> Result<Self, crate::TimeError> {
+        self.working.insert(crate::time::parse_date(date)?);
+        Ok(self)
+    }
+
     /// The local UTC offset.
     ///
     /// ```
@@ -85,7 +108,8 @@ impl Calendar {
         self.offset
     }
 
-    /// Whether `date` is a working day (not a weekend day, not a holiday).
+    /// Whether `date` is a working day: not a holiday, and either not a weekend day or a
+    /// weekend date decreed a working day.
     ///
     /// ```
     /// # use directrix_core::{Calendar, UtcOffset};
@@ -94,8 +118,9 @@ impl Calendar {
     /// assert!(!calendar.is_working_day(saturday));
     /// ```
     pub fn is_working_day(&self, date: Date) -> bool {
-        !self.weekend[date.weekday().number_days_from_monday() as usize]
-            && !self.holidays.contains(&date)
+        !self.holidays.contains(&date)
+            && (!self.weekend[date.weekday().number_days_from_monday() as usize]
+                || self.working.contains(&date))
     }
 
     /// Whether any day of the week is a working day; without one no day count can end.

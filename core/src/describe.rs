@@ -1,5 +1,6 @@
 //! Plain-language descriptions of rules, for hosts that show a workflow to people.
 
+use crate::spec::{Period, Within};
 use crate::workflow::{Due, Start, Workflow};
 
 fn clock(time: time::Time) -> String {
@@ -43,6 +44,29 @@ impl Workflow {
                 at.map(|a| format!(" at {}", clock(a))).unwrap_or_default(),
                 self.format_time(until)
             ),
+            Some(Due::Periodic {
+                period,
+                cutoff_day,
+                within,
+                until,
+            }) => {
+                let period = match period {
+                    Period::Monthly => "monthly",
+                    Period::Quarterly => "quarterly",
+                    Period::HalfYearly => "half-yearly",
+                    Period::Yearly => "yearly",
+                };
+                let within = match within {
+                    Within::WorkingDays(n) => format!("{n} working days"),
+                    Within::Days(n) => format!("{n} days"),
+                };
+                format!(
+                    "{period}: data cut off on day {cutoff_day}, due {within} after, until {}-{:02}-{:02}",
+                    until.year(),
+                    u8::from(until.month()),
+                    until.day()
+                )
+            }
         }
     }
 }

@@ -64,6 +64,8 @@ pub enum Code {
     EventBeforeStart,
     InvalidProbability,
     InvalidDistribution,
+    UnknownCalendar,
+    DateOutsideYear,
 }
 
 impl Code {
@@ -116,6 +118,8 @@ impl Code {
             Code::EventBeforeStart => "event-before-start",
             Code::InvalidProbability => "invalid-probability",
             Code::InvalidDistribution => "invalid-distribution",
+            Code::UnknownCalendar => "unknown-calendar",
+            Code::DateOutsideYear => "date-outside-year",
         }
     }
 }
@@ -176,6 +180,11 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// What to do about it, when there is a suggestion.
     pub hint: Option<String>,
+    /// The named calendar (`calendar: (use: [NAME])`) whose text `span` and `location`
+    /// point into; absent for the text being loaded itself. A `Box<str>` keeps a
+    /// diagnostic small enough to return by value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Box<str>>,
 }
 
 impl Diagnostic {
@@ -196,8 +205,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        if let Some(location) = self.location {
-            write!(f, "{location}: ")?;
+        match (&self.origin, self.location) {
+            (Some(origin), Some(location)) => write!(f, "calendar `{origin}` {location}: ")?,
+            (Some(origin), None) => write!(f, "calendar `{origin}`: ")?,
+            (None, Some(location)) => write!(f, "{location}: ")?,
+            (None, None) => {}
         }
         write!(f, "{severity}[{}]: {}", self.code, self.message)?;
         if let Some(hint) = &self.hint {
@@ -397,6 +409,14 @@ impl Locator {
             .take_while(|s| s.span.start < within.end)
             .find(|s| s.field.as_deref() == Some(field))
             .map(|s| s.span.clone())
+    }
+
+    /// Byte offsets of every key `name`, in file order.
+    pub(crate) fn fields_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(field, _)| field == name)
+            .map(|(_, at)| *at)
     }
 
     /// Byte offset of the first key `field` in `within`.

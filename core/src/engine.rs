@@ -1073,9 +1073,9 @@ impl Instance {
             // A report hands in the current period; a recurring task moves to the next one.
             // A late report covers the periods it missed.
             if let (Some(rule), Some(current)) = (due_rule, ts.due)
-                && matches!(rule, Due::Every { .. })
+                && rule.is_recurring()
             {
-                ts.due = rule.next_after_at(current, now);
+                ts.due = rule.next_after_at(&self.workflow.calendar, current, now);
                 ts.due_epoch = ts.due_epoch.wrapping_add(1);
                 ts.overdue = false;
                 if let Some(due) = ts.due {

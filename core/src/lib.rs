@@ -69,7 +69,9 @@ pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
-pub use load::{LoadError, LoadOptions, Loaded, check, check_with, load, load_with};
+pub use load::{
+    LoadError, LoadOptions, Loaded, check, check_calendar, check_with, load, load_with,
+};
 pub use montecarlo::{
     AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
     run_outcome, run_seed,

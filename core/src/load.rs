@@ -10,9 +10,9 @@ use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
 use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
 use crate::workflow::*;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
-use time::{UtcOffset, Weekday};
+use time::{Date, UtcOffset, Weekday};
 
 /// A successfully loaded workflow and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -77,18 +77,62 @@ pub fn load(source: &str) -> Result<Loaded, LoadError> {
 /// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
-pub struct LoadOptions {}
+pub struct LoadOptions {
+    /// Shared calendar texts by name, for `calendar: (use: [NAME])`. A `BTreeMap` so
+    /// suggestions and diagnostics come out in one order.
+    calendars: BTreeMap<String, String>,
+}
+
+impl LoadOptions {
+    /// Supplies the text of the shared calendar `name` (a
+    /// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), for workflows that write
+    /// `calendar: (use: ["name"], ...)`. Only calendars a workflow names are parsed; a
+    /// problem inside one is reported with its `origin` set to `name` and a location in
+    /// `text`. Supplying a name again replaces its text.
+    ///
+    /// ```
+    /// use directrix_core::{LoadOptions, load_with};
+    /// let holidays = r#"(format: 1, years: [(year: 2024, holidays: ["2024-04-18"])])"#;
+    /// let workflow = r#"(
+    ///     format: 1,
+    ///     directive: (number: "1/T", kind: "Test", issuer: "boss", issued_at: "2024-04-17 08:00", subject: "s"),
+    ///     calendar: (use: ["holidays"], utc_offset: "+07:00"),
+    ///     agencies: [(id: "boss", name: "Boss")],
+    ///     tasks: [(id: "t", title: "T", lead: ["boss"], due: WorkingDays(1))],
+    /// )"#;
+    /// let options = LoadOptions::default().with_calendar("holidays", holidays);
+    /// let loaded = load_with(workflow, &options).unwrap();
+    /// // Thursday 18/04/2024 is the Hùng Kings' day: one working day ends on Friday.
+    /// let due = loaded.workflow.plan()[0].due.unwrap();
+    /// assert_eq!(loaded.workflow.format_time(due), "2024-04-19T17:00:00+07:00");
+    /// ```
+    pub fn with_calendar(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.calendars.insert(name.into(), text.into());
+        self
+    }
+
+    /// The names of the supplied calendars, in order.
+    ///
+    /// ```
+    /// let options = directrix_core::LoadOptions::default().with_calendar("vn", "");
+    /// assert_eq!(options.calendar_names().collect::<Vec<_>>(), ["vn"]);
+    /// ```
+    pub fn calendar_names(&self) -> impl Iterator<Item = &str> {
+        self.calendars.keys().map(String::as_str)
+    }
+}
 
 /// [`load`] with [`LoadOptions`].
 ///
 /// # Errors
-/// As [`load`].
+/// As [`load`]; also when the workflow names a calendar the options do not supply
+/// (`unknown-calendar`), or a named calendar's text is invalid (diagnostics whose
+/// `origin` is the calendar's name).
 pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let LoadOptions {} = options;
     let spec = parse_ron::<WorkflowSpec>(source).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
-    compile(&spec, source)
+    compile(&spec, source, options)
 }
 
 /// Every diagnostic of a workflow text, errors and warnings, without keeping the result.
@@ -107,6 +151,23 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
         Ok(loaded) => loaded.warnings,
         Err(error) => error.diagnostics,
     }
+}
+
+/// Every diagnostic of a shared calendar text (a
+/// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), located in that text.
+///
+/// ```
+/// let diagnostics = directrix_core::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
+/// assert_eq!(diagnostics[0].code.as_str(), "date-outside-year");
+/// assert!(directrix_core::check_calendar(r#"(format: 1, years: [])"#).is_empty());
+/// ```
+pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
+    let mut r = Reporter::new(source);
+    match parse_ron::<spec::CalendarFileSpec>(source) {
+        Ok(file) => calendar_file(&mut r, &file, &mut BTreeSet::new(), &mut BTreeSet::new()),
+        Err(diagnostic) => r.diagnostics.push(diagnostic),
+    }
+    r.finish()
 }
 
 /// Parses RON with the extensions directrix files use, mapping errors to a located
@@ -135,6 +196,7 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnost
             span: Some(offset..offset),
             location: Some(location_of(source, offset)),
             hint,
+            origin: None,
         }
     })
 }
@@ -194,6 +256,7 @@ impl<'s> Reporter<'s> {
             span,
             location,
             hint,
+            origin: None,
         });
     }
 
@@ -219,10 +282,13 @@ impl<'s> Reporter<'s> {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// Sorts into file order (unlocated last), keeping discovery order among equals.
+    /// Sorts into file order (unlocated last), the loaded text before each named
+    /// calendar's, keeping discovery order among equals.
     pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
-        self.diagnostics
-            .sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+        self.diagnostics.sort_by(|a, b| {
+            let key = |d: &Diagnostic| d.span.as_ref().map_or(usize::MAX, |s| s.start);
+            a.origin.cmp(&b.origin).then(key(a).cmp(&key(b)))
+        });
         self.diagnostics
     }
 
@@ -410,7 +476,11 @@ fn duplicates<'a, 'b>(
     }
 }
 
-pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadError> {
+pub(crate) fn compile(
+    spec: &WorkflowSpec,
+    source: &str,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
     let mut r = Reporter::new(source);
 
     if spec.format != spec::FORMAT_VERSION {
@@ -425,7 +495,7 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         );
     }
 
-    let calendar = compile_calendar(&mut r, &spec.calendar);
+    let calendar = compile_calendar(&mut r, &spec.calendar, options);
     let offset = calendar.offset();
 
     // Agencies and groups share one namespace: addressees and supporters name either.
@@ -900,9 +970,10 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
             .as_ref()
             .and_then(|due| compile_due(&mut r, due, span, offset));
         let machine_name = task.machine.clone().unwrap_or_else(|| {
-            match due {
-                Some(Due::Every { .. }) => builtin::RECURRING,
-                _ => builtin::DEFAULT,
+            if due.is_some_and(|d| d.is_recurring()) {
+                builtin::RECURRING
+            } else {
+                builtin::DEFAULT
             }
             .to_owned()
         });
@@ -1235,7 +1306,120 @@ fn cycle_text<'a>(cycle: &[usize], name: impl Fn(usize) -> &'a str) -> String {
         .join(" → ")
 }
 
-fn compile_calendar(r: &mut Reporter<'_>, spec: &spec::CalendarSpec) -> Calendar {
+/// The dates of the shared calendars a workflow names, merged; problems inside a calendar
+/// are reported in its own text (`origin`), an unknown name in the workflow's.
+fn named_calendars(
+    r: &mut Reporter<'_>,
+    spec: &spec::CalendarSpec,
+    options: &LoadOptions,
+) -> (BTreeSet<Date>, BTreeSet<Date>) {
+    let mut holidays = BTreeSet::new();
+    let mut working = BTreeSet::new();
+    let section = r.key("calendar").map(|s| s.start..usize::MAX);
+    for name in &spec.uses {
+        let Some(text) = options.calendars.get(name) else {
+            let how = "the directrix CLI reads `calendars/NAME.ron` in the workflow's directory; \
+                       other hosts supply calendars with `LoadOptions::with_calendar`";
+            let hint = match did_you_mean(name, options.calendar_names()) {
+                Some(s) => format!("did you mean `{s}`? ({how})"),
+                None if options.calendars.is_empty() => {
+                    format!("no calendars were supplied; {how}")
+                }
+                None => format!(
+                    "the calendars supplied are {}; {how}",
+                    options
+                        .calendar_names()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            r.error_hint(
+                Code::UnknownCalendar,
+                r.at(&section, name),
+                format!("the calendar `{name}` is unknown"),
+                Some(hint),
+            );
+            continue;
+        };
+        let mut inner = Reporter::new(text);
+        match parse_ron::<spec::CalendarFileSpec>(text) {
+            Ok(file) => calendar_file(&mut inner, &file, &mut holidays, &mut working),
+            Err(diagnostic) => inner.diagnostics.push(diagnostic),
+        }
+        for mut diagnostic in inner.finish() {
+            diagnostic.origin = Some(name.as_str().into());
+            r.diagnostics.push(diagnostic);
+        }
+    }
+    (holidays, working)
+}
+
+/// Checks a shared calendar file and collects its dates.
+fn calendar_file(
+    r: &mut Reporter<'_>,
+    file: &spec::CalendarFileSpec,
+    holidays: &mut BTreeSet<Date>,
+    working: &mut BTreeSet<Date>,
+) {
+    if file.format != spec::FORMAT_VERSION {
+        r.error_hint(
+            Code::UnsupportedFormat,
+            r.key("format"),
+            format!("format version {} is not supported", file.format),
+            Some(format!(
+                "this directrix reads format {}",
+                spec::FORMAT_VERSION
+            )),
+        );
+    }
+    // Years are numbers, which the locator does not index: entry i runs from the i-th
+    // `year:` key to the next.
+    let starts: Vec<usize> = r.locator.fields_named("year").collect();
+    let spans: Vec<Option<Range<usize>>> = (0..file.years.len())
+        .map(|i| {
+            let start = *starts.get(i)?;
+            Some(start..starts.get(i + 1).copied().unwrap_or(usize::MAX))
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (year, span) in file.years.iter().zip(&spans) {
+        if !seen.insert(year.year) {
+            r.error_hint(
+                Code::DuplicateId,
+                span.as_ref().map(|s| s.start..s.start + "year".len()),
+                format!("the year {} is listed twice", year.year),
+                Some("merge the two entries into one".to_owned()),
+            );
+        }
+        for (dates, into) in [
+            (&year.holidays, &mut *holidays),
+            (&year.extra_working_days, &mut *working),
+        ] {
+            for text in dates {
+                let at = r.at(span, text);
+                match parse_date(text) {
+                    Ok(date) if date.year() != year.year => r.error_hint(
+                        Code::DateOutsideYear,
+                        at,
+                        format!("the date {text} is listed under the year {}", year.year),
+                        Some(format!("move it to the entry for {}", date.year())),
+                    ),
+                    Ok(date) => {
+                        into.insert(date);
+                    }
+                    Err(e) => r.error(Code::InvalidDate, at, e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+fn compile_calendar(
+    r: &mut Reporter<'_>,
+    spec: &spec::CalendarSpec,
+    options: &LoadOptions,
+) -> Calendar {
     let calendar_span = r.key("calendar").map(|s| s.start..s.start + 1);
     let offset_span = r
         .locator
@@ -1272,16 +1456,21 @@ fn compile_calendar(r: &mut Reporter<'_>, spec: &spec::CalendarSpec) -> Calendar
         );
         weekend = [false; 7];
     }
-    let holidays_span = r.key("holidays").map(|s| s.start..usize::MAX);
-    let mut holidays = BTreeSet::new();
-    for holiday in &spec.holidays {
-        match parse_date(holiday) {
-            Ok(date) => {
-                holidays.insert(date);
-            }
-            Err(e) => {
-                let at = r.at(&holidays_span, holiday);
-                r.error(Code::InvalidDate, at, e.to_string());
+    let (mut holidays, mut working) = named_calendars(r, spec, options);
+    for (field, dates, into) in [
+        ("holidays", &spec.holidays, &mut holidays),
+        ("extra_working_days", &spec.extra_working_days, &mut working),
+    ] {
+        let span = r.key(field).map(|s| s.start..usize::MAX);
+        for text in dates {
+            match parse_date(text) {
+                Ok(date) => {
+                    into.insert(date);
+                }
+                Err(e) => {
+                    let at = r.at(&span, text);
+                    r.error(Code::InvalidDate, at, e.to_string());
+                }
             }
         }
     }
@@ -1290,7 +1479,7 @@ fn compile_calendar(r: &mut Reporter<'_>, spec: &spec::CalendarSpec) -> Calendar
         r.error(Code::InvalidClockTime, at, e.to_string());
         time::Time::MIDNIGHT
     });
-    Calendar::from_parts(offset, weekend, holidays, day_end)
+    Calendar::from_parts(offset, weekend, holidays, working, day_end)
 }
 
 fn compile_machine(
@@ -1710,6 +1899,36 @@ fn compile_due(
                     (Some(_), Some(c)) => c,
                     (Some(_), None) => return None,
                 },
+                until: until?,
+            }
+        }
+        D::Periodic {
+            period,
+            cutoff_day,
+            submit_within,
+            until,
+        } => {
+            let until_at = r.at(span, until);
+            let until = match parse_date(until) {
+                Ok(date) => Some(date),
+                Err(e) => {
+                    r.error(Code::InvalidDate, until_at, e.to_string());
+                    None
+                }
+            };
+            if !(1..=31).contains(cutoff_day) {
+                r.error_hint(
+                    Code::InvalidDate,
+                    r.field_at(span, "cutoff_day"),
+                    format!("the cut-off day {cutoff_day} is not a day of the month"),
+                    Some("write 1 to 31 (Decree 09/2019/NĐ-CP cuts off on the 14th); a day beyond a month's length means its last day".to_owned()),
+                );
+                return None;
+            }
+            Due::Periodic {
+                period: *period,
+                cutoff_day: *cutoff_day,
+                within: *submit_within,
                 until: until?,
             }
         }

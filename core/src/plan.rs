@@ -2,9 +2,11 @@
 //! finished exactly at its due time. Used for warnings, `inspect` and the critical path.
 
 use crate::calendar::Calendar;
+use crate::spec::Within;
 use crate::time::Timestamp;
 use crate::workflow::{Due, Start, TaskId, Workflow};
 use serde::Serialize;
+use time::{Date, Month, Time};
 
 /// One task's planned start and due time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,25 +53,56 @@ impl Due {
                 };
                 (first <= until).then_some(first)
             }
+            Due::Periodic { .. } => {
+                let periodic = Periodic::of(self, calendar)?;
+                let (day, _) = start.local(calendar.offset())?;
+                periodic.due(periodic.first_on_or_after(day)?)
+            }
         }
     }
 
     /// The occurrence after `current` of a recurring due, or `None` past its end (and for
     /// one-off dues).
-    pub fn next_after(&self, current: Timestamp) -> Option<Timestamp> {
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, Due, Timestamp, UtcOffset};
+    /// # use directrix_core::spec::{Period, Within};
+    /// let calendar = Calendar::new(UtcOffset::UTC);
+    /// let monthly = Due::Periodic {
+    ///     period: Period::Monthly,
+    ///     cutoff_day: 14,
+    ///     within: Within::WorkingDays(2),
+    ///     until: time::macros::date!(2024 - 12 - 31),
+    /// };
+    /// // Cut-off Wednesday 14/02, due two working days later, Friday 16/02 at 17:00;
+    /// // the next cut-off is Thursday 14/03, due Monday 18/03.
+    /// let february = Timestamp::parse("2024-02-16 17:00", UtcOffset::UTC).unwrap();
+    /// let next = monthly.next_after(&calendar, february).unwrap();
+    /// assert_eq!(next.to_short(UtcOffset::UTC), "2024-03-18 17:00");
+    /// ```
+    pub fn next_after(&self, calendar: &Calendar, current: Timestamp) -> Option<Timestamp> {
         match *self {
             Due::Every { every, until, .. } => {
                 let next = current.saturating_add(every);
                 (next <= until && next > current).then_some(next)
             }
+            Due::Periodic { .. } => Periodic::of(self, calendar)?.due_after(current),
             _ => None,
         }
     }
 
     /// The first occurrence after both `current` and `now`: a late report covers every
     /// period it missed. `None` past the series' end (and for one-off dues).
-    pub(crate) fn next_after_at(&self, current: Timestamp, now: Timestamp) -> Option<Timestamp> {
-        let next = self.next_after(current)?;
+    pub(crate) fn next_after_at(
+        &self,
+        calendar: &Calendar,
+        current: Timestamp,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        if let Due::Periodic { .. } = self {
+            return Periodic::of(self, calendar)?.due_after(current.max(now));
+        }
+        let next = self.next_after(calendar, current)?;
         let Due::Every { every, until, .. } = *self else {
             return None;
         };
@@ -96,7 +129,122 @@ impl Due {
                     )),
                 )
             }
+            Due::Periodic { .. } => {
+                let periodic = Periodic::of(self, calendar)?;
+                periodic
+                    .due(periodic.last_cutoff()?)
+                    .filter(|last| *last >= first)
+            }
             _ => Some(first),
+        }
+    }
+}
+
+/// Bounds every walk over periods: a hundred years of months.
+const MAX_PERIODS: u32 = 1200;
+
+/// A [`Due::Periodic`] rule with its calendar. Periods are numbered by the month count
+/// `year * 12 + month0` of their last (cut-off) month.
+struct Periodic<'c> {
+    calendar: &'c Calendar,
+    months: i32,
+    cutoff_day: u8,
+    within: Within,
+    until: Date,
+}
+
+impl<'c> Periodic<'c> {
+    fn of(due: &Due, calendar: &'c Calendar) -> Option<Self> {
+        let Due::Periodic {
+            period,
+            cutoff_day,
+            within,
+            until,
+        } = *due
+        else {
+            return None;
+        };
+        Some(Self {
+            calendar,
+            months: i32::from(period.months()),
+            cutoff_day,
+            within,
+            until,
+        })
+    }
+
+    /// The cut-off date of the period ending in month `m`.
+    fn cutoff(&self, m: i32) -> Option<Date> {
+        let year = m.div_euclid(12);
+        let month = Month::try_from(u8::try_from(m.rem_euclid(12) + 1).ok()?).ok()?;
+        let day = self.cutoff_day.clamp(1, month.length(year));
+        Date::from_calendar_date(year, month, day).ok()
+    }
+
+    /// The last aligned period month at or before month `m` (quarters end in March, ...).
+    fn aligned_at_or_before(&self, m: i32) -> i32 {
+        m - (m + 1).rem_euclid(self.months)
+    }
+
+    fn month_of(date: Date) -> i32 {
+        date.year() * 12 + i32::from(u8::from(date.month())) - 1
+    }
+
+    /// The due time of the period ending in month `m`, if its cut-off is within `until`.
+    fn due(&self, m: i32) -> Option<Timestamp> {
+        self.cutoff(m).filter(|c| *c <= self.until)?;
+        self.due_unbounded(m)
+    }
+
+    /// The first period whose cut-off falls on or after `day`.
+    fn first_on_or_after(&self, day: Date) -> Option<i32> {
+        let m = self.aligned_at_or_before(Self::month_of(day) + self.months - 1);
+        if self.cutoff(m)? >= day {
+            Some(m)
+        } else {
+            Some(m + self.months)
+        }
+    }
+
+    /// The last period whose cut-off falls on or before `until`.
+    fn last_cutoff(&self) -> Option<i32> {
+        let m = self.aligned_at_or_before(Self::month_of(self.until));
+        if self.cutoff(m)? <= self.until {
+            Some(m)
+        } else {
+            Some(m - self.months)
+        }
+    }
+
+    /// The first due time strictly after `after`. Due times rise with the cut-off, so walk
+    /// back to a period due at or before `after`, then forward to the first one after it.
+    fn due_after(&self, after: Timestamp) -> Option<Timestamp> {
+        let (day, _) = after.local(self.calendar.offset())?;
+        let mut m = self.aligned_at_or_before(Self::month_of(day));
+        for _ in 0..MAX_PERIODS {
+            match self.due_unbounded(m) {
+                Some(due) if due > after => m -= self.months,
+                _ => break,
+            }
+        }
+        for _ in 0..MAX_PERIODS {
+            m += self.months;
+            // Past `until`, no later period is due either.
+            self.cutoff(m).filter(|c| *c <= self.until)?;
+            if let Some(due) = self.due(m).filter(|due| *due > after) {
+                return Some(due);
+            }
+        }
+        None
+    }
+
+    /// [`Periodic::due`] ignoring `until` (walking back may cross it).
+    fn due_unbounded(&self, m: i32) -> Option<Timestamp> {
+        let cutoff = self.cutoff(m)?;
+        let from = Timestamp::from_local(cutoff, Time::MIDNIGHT, self.calendar.offset());
+        match self.within {
+            Within::WorkingDays(n) => self.calendar.add_working_days(from, n),
+            Within::Days(n) => self.calendar.add_days(from, n),
         }
     }
 }

@@ -157,6 +157,11 @@ pub struct DocumentSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
+    /// Named shared calendars whose dates are merged with this one's, e.g.
+    /// `use: ["vn-public-holidays"]`. The host supplies their texts
+    /// ([`crate::LoadOptions::with_calendar`]); each is a [`CalendarFileSpec`].
+    #[serde(default, rename = "use")]
+    pub uses: Vec<String>,
     /// Local offset from UTC, e.g. `"+07:00"`.
     pub utc_offset: String,
     /// Non-working days of the week.
@@ -165,9 +170,55 @@ pub struct CalendarSpec {
     /// Non-working dates (public holidays), `"YYYY-MM-DD"`.
     #[serde(default)]
     pub holidays: Vec<String>,
+    /// Weekend dates that are working days (a Saturday worked in exchange for a bridge
+    /// day off), `"YYYY-MM-DD"`. A date that is also a holiday stays a holiday.
+    #[serde(default)]
+    pub extra_working_days: Vec<String>,
     /// Local clock time at which a day-counted deadline falls (end of office hours).
     #[serde(default = "default_day_end")]
     pub day_end: String,
+}
+
+/// A shared calendar file (`calendars/NAME.ron`): the days off a government decreed, year
+/// by year, for workflows to name in `calendar: (use: ["NAME"], ...)`. It holds dates
+/// only; the offset, weekend and day end stay the workflow's.
+///
+/// ```ron
+/// (
+///     format: 1,
+///     name: "Ngày nghỉ lễ, Tết",
+///     years: [
+///         (year: 2024, holidays: ["2024-01-01", "2024-04-29"], extra_working_days: ["2024-05-04"]),
+///     ],
+/// )
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFileSpec {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where the dates come from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// One entry per year; each date must fall in its entry's year.
+    pub years: Vec<CalendarYearSpec>,
+}
+
+/// One year of a shared calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarYearSpec {
+    /// The year, e.g. `2024`.
+    pub year: i32,
+    /// Days off: holidays, the decreed Tết break, compensatory and swapped days.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Weekend dates decreed working days.
+    #[serde(default)]
+    pub extra_working_days: Vec<String>,
 }
 
 fn default_weekend() -> Vec<Day> {
@@ -509,7 +560,10 @@ pub enum DueSpec {
     Days(u32),
     /// N working days after the start day (the start day is not counted), at `day_end`.
     WorkingDays(u32),
-    /// A local clock time, `days` days after the start day (`days: 0` is "today").
+    /// A local clock time, `days` days after the start day (`days: 0` is "today"),
+    /// weekend or holiday alike: an emergency telegram's "before 15:00 today". A task that
+    /// starts after that time (a telegram received at 16:00) is overdue at once; the
+    /// deadline does not move to the next day.
     ClockTime {
         /// Local clock time, `"15:00"`.
         at: String,
@@ -527,6 +581,59 @@ pub enum DueSpec {
         /// Last possible occurrence.
         until: String,
     },
+    /// A periodic report on the calendar: each period's data is cut off on `cutoff_day`
+    /// of its last month (Decree 09/2019/NĐ-CP, Art. 12: the 14th), and the report is due
+    /// `submit_within` after the cut-off day. Cut-offs from the task's start day (one on
+    /// the start day counts) up to the date `until`.
+    ///
+    /// ```ron
+    /// due: Periodic(period: Quarterly, cutoff_day: 14, submit_within: WorkingDays(3), until: "2024-12-31"),
+    /// ```
+    Periodic {
+        /// Monthly, quarterly (cut-offs in March, June, September, December), half-yearly
+        /// (June, December) or yearly (December).
+        period: Period,
+        /// Day of the month of the cut-off, 1 to 31; beyond a month's length, its last day.
+        cutoff_day: u8,
+        /// How long after the cut-off day the report is due.
+        submit_within: Within,
+        /// Last possible cut-off date, `"YYYY-MM-DD"`.
+        until: String,
+    },
+}
+
+/// The length of a reporting period, aligned to the calendar year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    /// Every month.
+    Monthly,
+    /// Cut-offs in March, June, September and December.
+    Quarterly,
+    /// Cut-offs in June and December.
+    HalfYearly,
+    /// Cut-off in December.
+    Yearly,
+}
+
+impl Period {
+    /// Months per period.
+    pub fn months(self) -> u8 {
+        match self {
+            Period::Monthly => 1,
+            Period::Quarterly => 3,
+            Period::HalfYearly => 6,
+            Period::Yearly => 12,
+        }
+    }
+}
+
+/// A submission window counted from a cut-off day (which is not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Within {
+    /// N working days, at the calendar's `day_end`.
+    WorkingDays(u32),
+    /// N calendar days, at `day_end`, moved off a non-working last day.
+    Days(u32),
 }
 
 /// A scenario file: scripted events that drive one instance through time.

@@ -10,7 +10,7 @@ use crate::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
-use time::Time;
+use time::{Date, Time};
 
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -314,6 +314,38 @@ pub enum Due {
         /// Last possible occurrence.
         until: Timestamp,
     },
+    /// Periodic reports by cut-off day (see [`crate::spec::DueSpec::Periodic`]).
+    Periodic {
+        /// Period length.
+        period: crate::spec::Period,
+        /// Day of the month of the cut-off (1 to 31, clamped to the month's length).
+        cutoff_day: u8,
+        /// Submission window after the cut-off day.
+        within: crate::spec::Within,
+        /// Last possible cut-off date.
+        #[serde(serialize_with = "serialize_date")]
+        until: Date,
+    },
+}
+
+impl Due {
+    /// Whether the rule repeats (a report hands in one period and the next falls due).
+    ///
+    /// ```
+    /// assert!(!directrix_core::Due::WorkingDays(2).is_recurring());
+    /// ```
+    pub fn is_recurring(&self) -> bool {
+        matches!(self, Due::Every { .. } | Due::Periodic { .. })
+    }
+}
+
+fn serialize_date<S: serde::Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
 }
 
 fn serialize_time<S: serde::Serializer>(time: &Time, s: S) -> Result<S::Ok, S::Error> {
