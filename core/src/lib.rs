@@ -36,6 +36,7 @@
 mod behaviour;
 mod builtin;
 mod calendar;
+mod cascade;
 mod describe;
 mod diagnostic;
 mod engine;

@@ -264,6 +264,8 @@ pub enum Target {
     SupervisorParent,
     /// The issuer.
     Issuer,
+    /// The issuer of the directive the task's own directive implements.
+    ParentIssuer,
     /// A named agency.
     Agency(AgencyId),
 }
@@ -350,6 +352,9 @@ pub struct Task {
     pub level_states: Vec<Option<StateId>>,
     /// Who accepts reports.
     pub supervisor: AgencyId,
+    /// For a task of an implementing directive expanded from a template: the issuer of the
+    /// directive it implements (the target [`Target::ParentIssuer`]).
+    pub parent_issuer: Option<AgencyId>,
     /// The instances of this task, a contiguous range.
     pub instances: Range<u32>,
 }
