@@ -91,6 +91,8 @@ struct Parent {
     document: String,
     issuer: AgencyId,
     depth: usize,
+    /// Its own due counts back from its parent: if unknown, that was reported already.
+    counts_back: bool,
 }
 
 struct Expander<'a, 'r, 's> {
@@ -150,6 +152,7 @@ pub(crate) fn expand(
             document: cx.number.to_owned(),
             issuer: cx.issuer,
             depth: 1,
+            counts_back: matches!(task.due, Some(DueSpec::BeforeParent(_))),
         };
         let span = task_spans[i].clone();
         let children = x.expand_cascade(&parent, cascade, &span);
@@ -168,6 +171,23 @@ pub(crate) fn expand(
 fn bad(r: &mut Reporter<'_>, span: &Option<Range<usize>>, name: &str, message: String, hint: &str) {
     let at = r.at(span, name);
     r.error_hint(Code::BadPlaceholder, at, message, Some(hint.to_owned()));
+}
+
+/// Where `field: "value"` is written inside `span` (a cascade's `template` or
+/// `for_each`), else the first `"value"` there.
+fn keyed_at(
+    r: &Reporter<'_>,
+    span: &Option<Range<usize>>,
+    field: &str,
+    value: &str,
+) -> Option<Range<usize>> {
+    span.as_ref()
+        .and_then(|s| {
+            r.locator
+                .keyed(field, value, s.start, 0)
+                .filter(|k| k.start < s.end)
+        })
+        .or_else(|| r.at(span, value))
 }
 
 fn first_lead(names: &Names, task: &TaskSpec, member: Option<&str>) -> Option<AgencyId> {
@@ -358,7 +378,7 @@ impl<'a> Expander<'a, '_, '_> {
             let hint = did_you_mean(&cascade.template, self.templates.keys().copied())
                 .map(|s| format!("did you mean `{s}`?"))
                 .or(Some("define it under `templates`".to_owned()));
-            let at = self.r.at(span, &cascade.template);
+            let at = keyed_at(self.r, span, "template", &cascade.template);
             self.r.error_hint(
                 Code::UnknownTemplate,
                 at,
@@ -371,17 +391,19 @@ impl<'a> Expander<'a, '_, '_> {
         }
         match cascade.for_each.as_str() {
             CHILDREN => {}
-            name if is_placeholder(name) => bad(
-                self.r,
-                span,
-                name,
-                format!("the cascade of task `{}` fans out over `{name}`", task.id),
-                "a cascade fans out over a group or `{children}` (the children of the task's lead)",
-            ),
+            name if is_placeholder(name) => {
+                let at = keyed_at(self.r, span, "for_each", name);
+                self.r.error_hint(
+                    Code::BadPlaceholder,
+                    at,
+                    format!("the cascade of task `{}` fans out over `{name}`", task.id),
+                    Some("a cascade fans out over a group or `{children}` (the children of the task's lead)".to_owned()),
+                );
+            }
             group if !names.groups.contains_key(group) => {
                 let hint = did_you_mean(group, names.groups.keys().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"));
-                let at = self.r.at(span, group);
+                let at = keyed_at(self.r, span, "for_each", group);
                 self.r.error_hint(
                     Code::UnknownGroup,
                     at,
@@ -418,7 +440,7 @@ impl<'a> Expander<'a, '_, '_> {
         if !self.usable[t] || self.full {
             return Vec::new();
         }
-        let at = self.r.at(span, &cascade.template);
+        let at = keyed_at(self.r, span, "template", &cascade.template);
         if parent.depth > MAX_DEPTH {
             self.r.error_hint(
                 Code::CascadeTooDeep,
@@ -538,6 +560,7 @@ impl<'a> Expander<'a, '_, '_> {
                 let due = match task.due {
                     Some(DueSpec::BeforeParent(n)) => match parent.due {
                         Some(due) => self.cx.calendar.working_days_before(due, n),
+                        None if parent.counts_back => None,
                         None => {
                             let at = self.r.field_at(&task_span, "due");
                             self.r.error_hint(
@@ -567,6 +590,7 @@ impl<'a> Expander<'a, '_, '_> {
                     document: number.clone(),
                     issuer: member,
                     depth: parent.depth + 1,
+                    counts_back: matches!(task.due, Some(DueSpec::BeforeParent(_))),
                 });
                 self.out.tasks.push(Generated {
                     spec: generated,

@@ -817,7 +817,8 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         .collect();
     for (k, generated) in expansion.tasks.iter().enumerate() {
         let id = &generated.spec.id;
-        if task_index.contains_key(id) {
+        // Two generated tasks clash only when the template repeats an id: reported there.
+        if task_positions.contains_key(id.as_str()) {
             r.error_hint(
                 Code::DuplicateId,
                 generated.span.clone(),
@@ -825,7 +826,9 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
                 Some("rename the task or the template task".to_owned()),
             );
         } else {
-            task_index.insert(id.clone(), TaskId((top_level + k) as u32));
+            task_index
+                .entry(id.clone())
+                .or_insert(TaskId((top_level + k) as u32));
         }
     }
     task_spans.extend(expansion.tasks.iter().map(|g| g.span.clone()));
