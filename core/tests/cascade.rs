@@ -334,7 +334,6 @@ fn escalation_climbs_to_the_parent_issuer_then_the_issuer() {
             }
             _ => None,
         })
-        .map(|(at, who)| (at, who))
         .collect();
     // Due Mon 10 May 17:00: the commune is reminded, then the district that issued the
     // plan it implements hears of it, then the province.
