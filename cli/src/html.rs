@@ -1187,6 +1187,7 @@ fn describe_level(ctx: &Context<'_>, level: &Level) -> String {
         Target::Supervisor => "the supervising body".to_owned(),
         Target::SupervisorParent => "the supervisor's parent body".to_owned(),
         Target::Issuer => "the issuing body".to_owned(),
+        Target::ParentIssuer => "the issuer of the parent directive".to_owned(),
         Target::Agency(a) => ctx.workflow.agency(a).name.clone(),
     };
     let after = level.after.as_seconds();

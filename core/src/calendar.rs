@@ -196,6 +196,37 @@ impl Calendar {
         Some(Timestamp::from_local(date, self.day_end, self.offset))
     }
 
+    /// The same local clock time as `at`, `n` working days before its day: a deadline
+    /// derived from a later one. `n = 0` is `at` itself.
+    ///
+    /// Returns `None` only beyond the supported years or when no weekday is a working day.
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// let calendar = Calendar::new(UtcOffset::UTC);
+    /// let tuesday = Timestamp::parse("2021-05-11 17:00", UtcOffset::UTC).unwrap();
+    /// // Two working days back skips the weekend: Friday 07/05.
+    /// let due = calendar.working_days_before(tuesday, 2).unwrap();
+    /// assert_eq!(due.to_short(UtcOffset::UTC), "2021-05-07 17:00");
+    /// ```
+    pub fn working_days_before(&self, at: Timestamp, n: u32) -> Option<Timestamp> {
+        if n == 0 {
+            return Some(at);
+        }
+        if !self.has_working_weekday() {
+            return None;
+        }
+        let (mut date, time) = at.local(self.offset)?;
+        for _ in 0..n {
+            date = date.previous_day()?;
+            // Terminates: each week has a working weekday and holidays are finitely many.
+            while !self.is_working_day(date) {
+                date = date.previous_day()?;
+            }
+        }
+        Some(Timestamp::from_local(date, time, self.offset))
+    }
+
     /// `n` calendar days after the local day of `start`, at the day's end; a deadline on
     /// a non-working day moves to the next working day.
     ///

@@ -66,6 +66,14 @@ pub enum Code {
     InvalidDistribution,
     UnknownCalendar,
     DateOutsideYear,
+    UnknownTemplate,
+    TemplateCycle,
+    CascadeTooDeep,
+    CascadeTooLarge,
+    CascadeLead,
+    BadPlaceholder,
+    NoParentDue,
+    EmptyCascade,
 }
 
 impl Code {
@@ -120,6 +128,14 @@ impl Code {
             Code::InvalidDistribution => "invalid-distribution",
             Code::UnknownCalendar => "unknown-calendar",
             Code::DateOutsideYear => "date-outside-year",
+            Code::UnknownTemplate => "unknown-template",
+            Code::TemplateCycle => "template-cycle",
+            Code::CascadeTooDeep => "cascade-too-deep",
+            Code::CascadeTooLarge => "cascade-too-large",
+            Code::CascadeLead => "cascade-lead",
+            Code::BadPlaceholder => "bad-placeholder",
+            Code::NoParentDue => "no-parent-due",
+            Code::EmptyCascade => "empty-cascade",
         }
     }
 }
@@ -278,7 +294,8 @@ pub fn did_you_mean<'a>(
 #[derive(Debug)]
 pub(crate) struct Locator {
     strings: Vec<StringToken>,
-    fields: Vec<(String, usize)>,
+    /// Each key with its byte offset and nesting depth (1: a field of the root struct).
+    fields: Vec<(String, usize, u32)>,
 }
 
 #[derive(Debug)]
@@ -295,6 +312,7 @@ impl Locator {
         let mut fields = Vec::new();
         let mut last_ident: Option<(String, usize)> = None;
         let mut pending_field: Option<String> = None;
+        let mut depth: u32 = 0;
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -332,11 +350,15 @@ impl Locator {
                 }
                 b':' => {
                     if let Some((ident, at)) = last_ident.take() {
-                        fields.push((ident.clone(), at));
+                        fields.push((ident.clone(), at, depth));
                         pending_field = Some(ident);
                     }
                 }
+                b')' | b']' => depth = depth.saturating_sub(1),
                 b'[' | b'(' | b',' | b' ' | b'\t' | b'\r' | b'\n' => {
+                    if matches!(bytes[i], b'[' | b'(') {
+                        depth += 1;
+                    }
                     if matches!(bytes[i], b',') {
                         pending_field = None;
                     }
@@ -365,8 +387,17 @@ impl Locator {
     pub(crate) fn field(&self, name: &str) -> Option<usize> {
         self.fields
             .iter()
-            .find(|(field, _)| field == name)
-            .map(|(_, at)| *at)
+            .find(|(field, _, _)| field == name)
+            .map(|(_, at, _)| *at)
+    }
+
+    /// Byte offset of the root struct's field `name`: a nested field of the same name
+    /// (a template's `tasks`) is not it.
+    pub(crate) fn top_field(&self, name: &str) -> Option<usize> {
+        self.fields
+            .iter()
+            .find(|(field, _, depth)| field == name && *depth == 1)
+            .map(|(_, at, _)| *at)
     }
 
     /// The `nth` (0-based) occurrence of `field: "value"` at or after `from`.
@@ -415,17 +446,17 @@ impl Locator {
     pub(crate) fn fields_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
         self.fields
             .iter()
-            .filter(move |(field, _)| field == name)
-            .map(|(_, at)| *at)
+            .filter(move |(field, _, _)| field == name)
+            .map(|(_, at, _)| *at)
     }
 
     /// Byte offset of the first key `field` in `within`.
     pub(crate) fn field_in(&self, field: &str, within: Range<usize>) -> Option<usize> {
-        let first = self.fields.partition_point(|(_, at)| *at < within.start);
+        let first = self.fields.partition_point(|(_, at, _)| *at < within.start);
         self.fields[first..]
             .iter()
-            .take_while(|(_, at)| *at < within.end)
-            .find(|(name, _)| name == field)
-            .map(|(_, at)| *at)
+            .take_while(|(_, at, _)| *at < within.end)
+            .find(|(name, _, _)| name == field)
+            .map(|(_, at, _)| *at)
     }
 }

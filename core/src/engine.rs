@@ -947,6 +947,9 @@ impl Instance {
                     .unwrap_or(def.supervisor),
             ),
             Target::Issuer => targets.push(self.workflow.directive.issuer),
+            Target::ParentIssuer => {
+                targets.push(def.parent_issuer.unwrap_or(self.workflow.directive.issuer))
+            }
             Target::Agency(agency) => targets.push(agency),
         }
         targets.dedup();

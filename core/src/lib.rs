@@ -37,6 +37,7 @@ mod analysis;
 mod behaviour;
 mod builtin;
 mod calendar;
+mod cascade;
 mod describe;
 mod diagnostic;
 mod engine;

@@ -2,6 +2,7 @@
 
 use crate::builtin;
 use crate::calendar::Calendar;
+use crate::cascade::is_placeholder;
 use crate::diagnostic::{
     Code, Diagnostic, Locator, Severity, did_you_mean, location_of, offset_of,
 };
@@ -300,12 +301,12 @@ impl<'s> Reporter<'s> {
         key: &str,
         ids: impl Iterator<Item = &'a str>,
     ) -> Vec<Option<Range<usize>>> {
-        let Some(section_start) = self.locator.field(section) else {
+        let Some(section_start) = self.locator.top_field(section) else {
             return ids.map(|_| None).collect();
         };
         let section_end = TOP_LEVEL
             .iter()
-            .filter_map(|f| self.locator.field(f))
+            .filter_map(|f| self.locator.top_field(f))
             .filter(|&at| at > section_start)
             .min()
             .unwrap_or(self.source.len());
@@ -346,8 +347,41 @@ impl<'s> Reporter<'s> {
             .collect()
     }
 
+    /// The spans of items inside `within` keyed by `key: "id"`, in order: item `i` runs
+    /// to the next item's key or the end of `within`.
+    pub(crate) fn spans_within<'a>(
+        &self,
+        within: &Option<Range<usize>>,
+        key: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Vec<Option<Range<usize>>> {
+        let Some(within) = within else {
+            return ids.map(|_| None).collect();
+        };
+        let mut from = within.start;
+        let starts: Vec<Option<usize>> = ids
+            .map(|id| {
+                let found = self
+                    .locator
+                    .keyed(key, id, from, 0)
+                    .filter(|s| s.start < within.end);
+                if let Some(found) = &found {
+                    from = found.end;
+                }
+                found.map(|s| s.start)
+            })
+            .collect();
+        (0..starts.len())
+            .map(|i| {
+                let start = starts[i]?;
+                let next = starts[i + 1..].iter().flatten().next().copied();
+                Some(start..next.unwrap_or(within.end))
+            })
+            .collect()
+    }
+
     /// The location of `"value"` inside `item`, else the item itself.
-    fn at(&self, item: &Option<Range<usize>>, value: &str) -> Option<Range<usize>> {
+    pub(crate) fn at(&self, item: &Option<Range<usize>>, value: &str) -> Option<Range<usize>> {
         match item {
             Some(range) => self
                 .locator
@@ -358,7 +392,11 @@ impl<'s> Reporter<'s> {
     }
 
     /// The location of field `field`'s value inside `item`, else of the key, else the item.
-    fn field_at(&self, item: &Option<Range<usize>>, field: &str) -> Option<Range<usize>> {
+    pub(crate) fn field_at(
+        &self,
+        item: &Option<Range<usize>>,
+        field: &str,
+    ) -> Option<Range<usize>> {
         let range = item.clone()?;
         self.locator
             .field_string_in(field, range.clone())
@@ -376,7 +414,7 @@ impl<'s> Reporter<'s> {
     }
 }
 
-const TOP_LEVEL: [&str; 9] = [
+const TOP_LEVEL: [&str; 10] = [
     "format",
     "directive",
     "documents",
@@ -386,11 +424,12 @@ const TOP_LEVEL: [&str; 9] = [
     "machines",
     "policies",
     "tasks",
+    "templates",
 ];
 
 /// The item spans of a list section, its duplicate ids reported, and the position of
 /// each id's first item.
-fn section<'a, T>(
+pub(crate) fn section<'a, T>(
     r: &mut Reporter<'_>,
     what: &str,
     name: &str,
@@ -424,9 +463,9 @@ enum Party {
     Group(GroupId),
 }
 
-struct Names {
-    agencies: HashMap<String, AgencyId>,
-    groups: HashMap<String, GroupId>,
+pub(crate) struct Names {
+    pub(crate) agencies: HashMap<String, AgencyId>,
+    pub(crate) groups: HashMap<String, GroupId>,
 }
 
 impl Names {
@@ -746,7 +785,7 @@ pub(crate) fn compile(
             format!("documents implement each other in a cycle: {path}"),
         );
     }
-    let documents = spec
+    let mut documents: Vec<Document> = spec
         .documents
         .iter()
         .map(|d| Document {
@@ -826,19 +865,68 @@ pub(crate) fn compile(
         level_spans.push(spans);
     }
 
-    // Tasks.
-    let (task_spans, task_positions) =
+    // Tasks: the file's, then those its cascades expand to.
+    let (mut task_spans, task_positions) =
         section(&mut r, "task", "tasks", "id", &spec.tasks, |t| &t.id);
-    let task_index: HashMap<String, TaskId> = task_positions
+    let expansion = crate::cascade::expand(
+        &mut r,
+        spec,
+        &task_spans,
+        &crate::cascade::Context {
+            names: &names,
+            agencies: &agencies,
+            groups: &groups,
+            calendar: &calendar,
+            offset,
+            issued_at,
+            issuer,
+            number: &d.number,
+        },
+    );
+    let top_level = spec.tasks.len();
+    let mut task_index: HashMap<String, TaskId> = task_positions
         .iter()
         .map(|(id, &i)| ((*id).to_owned(), TaskId(i as u32)))
         .collect();
-    let mut tasks = Vec::with_capacity(spec.tasks.len());
+    for (k, generated) in expansion.tasks.iter().enumerate() {
+        let id = &generated.spec.id;
+        // Two generated tasks clash only when the template repeats an id: reported there.
+        if task_positions.contains_key(id.as_str()) {
+            r.error_hint(
+                Code::DuplicateId,
+                generated.span.clone(),
+                format!("the cascade generates task id `{id}`, which is already taken"),
+                Some("rename the task or the template task".to_owned()),
+            );
+        } else {
+            task_index
+                .entry(id.clone())
+                .or_insert(TaskId((top_level + k) as u32));
+        }
+    }
+    task_spans.extend(expansion.tasks.iter().map(|g| g.span.clone()));
+    // Diagnostics of a template task are kept for its first expansion only.
+    let mut keys_seen = HashSet::new();
+    let first_of_key: Vec<bool> = (0..top_level)
+        .map(|_| true)
+        .chain(expansion.tasks.iter().map(|g| keys_seen.insert(g.key)))
+        .collect();
+    let mut tasks = Vec::with_capacity(task_spans.len());
     let mut dependency_edges = Vec::new();
     let mut anchors_checked = HashSet::new();
-    for (i, (task, span)) in spec.tasks.iter().zip(&task_spans).enumerate() {
+    for (i, span) in task_spans.iter().enumerate() {
+        let (task, generated, extra_depends) = match i.checked_sub(top_level) {
+            None => (&spec.tasks[i], None, &expansion.top_depends[i]),
+            Some(k) => (
+                &expansion.tasks[k].spec,
+                Some(&expansion.tasks[k]),
+                &Vec::new(),
+            ),
+        };
+        let mark = r.diagnostics.len();
         let mut leads = Vec::new();
-        for lead in &task.lead {
+        // Placeholders left after expansion were reported by `cascade::expand`.
+        for lead in task.lead.iter().filter(|l| !is_placeholder(l)) {
             match names.lookup(lead) {
                 Some(Party::Agency(a)) => {
                     if !leads.contains(&a) {
@@ -868,7 +956,7 @@ pub(crate) fn compile(
             }
         }
         let mut support = Vec::new();
-        for supporter in &task.support {
+        for supporter in task.support.iter().filter(|s| !is_placeholder(s)) {
             match names.lookup(supporter) {
                 Some(p) => expand(p, &mut support),
                 None => {
@@ -888,6 +976,7 @@ pub(crate) fn compile(
         let for_each = task
             .for_each
             .as_ref()
+            .filter(|g| !is_placeholder(g))
             .and_then(|g| match names.groups.get(g) {
                 Some(&group) => Some(group),
                 None => {
@@ -920,7 +1009,7 @@ pub(crate) fn compile(
             );
         }
         let mut depends_on = Vec::new();
-        for dep in &task.depends_on {
+        for dep in task.depends_on.iter().chain(extra_depends) {
             match task_index.get(dep) {
                 Some(&t) => {
                     if !depends_on.contains(&t) {
@@ -965,10 +1054,13 @@ pub(crate) fn compile(
                 }
             }
         };
-        let due = task
-            .due
-            .as_ref()
-            .and_then(|due| compile_due(&mut r, due, span, offset));
+        let due = match generated.and_then(|g| g.due) {
+            Some(at) => Some(Due::At(at)),
+            None => task
+                .due
+                .as_ref()
+                .and_then(|due| compile_due(&mut r, due, span, offset)),
+        };
         let machine_name = task.machine.clone().unwrap_or_else(|| {
             if due.is_some_and(|d| d.is_recurring()) {
                 builtin::RECURRING
@@ -1040,8 +1132,10 @@ pub(crate) fn compile(
             }
             None => Vec::new(),
         };
-        let supervisor = match &task.supervisor {
-            None => issuer,
+        // In a template the member issues the directive, and the report task reports up.
+        let default_supervisor = generated.map_or(issuer, |g| g.reports_to.unwrap_or(g.issuer));
+        let supervisor = match task.supervisor.as_ref().filter(|s| !is_placeholder(s)) {
+            None => default_supervisor,
             Some(s) => match names.agencies.get(s) {
                 Some(&a) => a,
                 None => {
@@ -1052,7 +1146,7 @@ pub(crate) fn compile(
                         format!("task `{}` has unknown supervisor `{s}`", task.id),
                         hint,
                     );
-                    issuer
+                    default_supervisor
                 }
             },
         };
@@ -1073,8 +1167,12 @@ pub(crate) fn compile(
             supervisor,
             expected,
             minimum,
+            parent_issuer: generated.map(|g| g.parent_issuer),
             instances: 0..0,
         });
+        if !first_of_key[i] {
+            r.diagnostics.truncate(mark);
+        }
     }
     let mut dependency_cycle = false;
     for cycle in find_cycles(tasks.len(), &dependency_edges) {
@@ -1143,7 +1241,10 @@ pub(crate) fn compile(
             copies,
             implements: d.implements.clone(),
         },
-        documents,
+        documents: {
+            documents.extend(expansion.documents);
+            documents
+        },
         calendar,
         agency_index: names.agencies,
         agencies,
@@ -1165,6 +1266,12 @@ pub(crate) fn compile(
     let analysis = crate::analysis::analyse(&workflow);
     for finding in crate::analysis::findings(&workflow, &analysis) {
         use crate::analysis::Place;
+        // A task expanded from a template is reported once, at the template.
+        if let Place::TaskDue(t) | Place::InTask(t, _) = &finding.place
+            && !first_of_key[t.index()]
+        {
+            continue;
+        }
         let at = match &finding.place {
             Place::TaskDue(t) => r.field_at(&task_spans[t.index()], "due"),
             Place::InTask(t, value) => r.at(&task_spans[t.index()], value),
@@ -1294,7 +1401,7 @@ fn parse_span_at(r: &mut Reporter<'_>, text: &str, span: Option<Range<usize>>) -
     }
 }
 
-fn cycle_text<'a>(cycle: &[usize], name: impl Fn(usize) -> &'a str) -> String {
+pub(crate) fn cycle_text<'a>(cycle: &[usize], name: impl Fn(usize) -> &'a str) -> String {
     let mut names: Vec<&str> = cycle.iter().map(|&i| name(i)).collect();
     if let Some(&first) = names.first() {
         names.push(first);
@@ -1816,6 +1923,7 @@ fn compile_policy(
             spec::TargetSpec::Supervisor => Target::Supervisor,
             spec::TargetSpec::SupervisorParent => Target::SupervisorParent,
             spec::TargetSpec::Issuer => Target::Issuer,
+            spec::TargetSpec::ParentIssuer => Target::ParentIssuer,
             spec::TargetSpec::Agency(id) => match names.agencies.get(id) {
                 Some(&a) => Target::Agency(a),
                 None => {
@@ -1852,7 +1960,7 @@ fn compile_policy(
     )
 }
 
-fn compile_due(
+pub(crate) fn compile_due(
     r: &mut Reporter<'_>,
     due: &spec::DueSpec,
     span: &Option<Range<usize>>,
@@ -1864,6 +1972,8 @@ fn compile_due(
         D::After(text) => Due::After(parse_span_at(r, text, r.at(span, text))?),
         D::Days(n) => Due::Days(*n),
         D::WorkingDays(n) => Due::WorkingDays(*n),
+        // Resolved by `cascade::expand` in templates, and an error elsewhere.
+        D::BeforeParent(_) => return None,
         D::ClockTime { at, days } => match parse_clock(at) {
             Ok(at) => Due::ClockTime { at, days: *days },
             Err(e) => {

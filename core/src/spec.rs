@@ -44,6 +44,52 @@ pub struct WorkflowSpec {
     pub policies: Vec<PolicySpec>,
     /// The tasks the directive assigns.
     pub tasks: Vec<TaskSpec>,
+    /// Implementing directives that a task's `cascade` makes each member of a group issue.
+    #[serde(default)]
+    pub templates: Vec<TemplateSpec>,
+}
+
+/// The template of an implementing directive (a district's plan carrying out the
+/// province's), issued by every member a task's [`CascadeSpec`] names.
+///
+/// Loading expands it once per member into ordinary tasks named
+/// `parent_task/member/task`. In its tasks, `"{member}"` stands for the member and
+/// `"{parent}"` for the cascading task's lead (in `lead`, `support` and `supervisor`), and
+/// `"{children}"` for the member's children in the agency forest (in `support`, and in a
+/// nested `cascade`'s `for_each`); the due form
+/// [`DueSpec::BeforeParent`] counts back from the parent task's due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    /// Unique id among templates.
+    pub id: String,
+    /// Number of each implementing document: `{member}` becomes the member's id and
+    /// `{index}` its 1-based position, e.g. `"{member}/KH-UBND"`.
+    pub number: String,
+    /// Kind of document, e.g. `Kế hoạch`.
+    pub kind: String,
+    /// Subject line.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// The task whose report goes up: its supervisor is the parent task's lead. Defaults
+    /// to the last task.
+    #[serde(default)]
+    pub reports: Option<String>,
+    /// The tasks every member's directive assigns.
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// Makes each member of a set issue and carry out its own implementing directive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CascadeSpec {
+    /// The [`TemplateSpec`] id.
+    pub template: String,
+    /// A group id, or `"{children}"`: the children of the task's lead in the agency forest.
+    pub for_each: String,
 }
 
 /// Metadata of the directive itself.
@@ -471,6 +517,9 @@ pub enum TargetSpec {
     SupervisorParent,
     /// The directive's issuer.
     Issuer,
+    /// The issuer of the directive that the task's own directive implements: for a task
+    /// of a commune's plan, the district; for a task of the directive itself, its issuer.
+    ParentIssuer,
     /// A named agency.
     Agency(String),
 }
@@ -510,9 +559,13 @@ pub struct TaskSpec {
     /// Escalation policy id.
     #[serde(default)]
     pub policy: Option<String>,
-    /// Who accepts reports; defaults to the issuer.
+    /// Who accepts reports; defaults to the issuer (in a template: the member).
     #[serde(default)]
     pub supervisor: Option<String>,
+    /// Each member of a set issues its own implementing directive from a template; this
+    /// task then depends on every task of those directives.
+    #[serde(default)]
+    pub cascade: Option<CascadeSpec>,
     /// The work it takes at the usual pace, from when it can begin to its report (for a
     /// recurring due, each report). Read only by the static deadline analysis; a task
     /// without it counts as taking no time.
@@ -571,6 +624,9 @@ pub enum DueSpec {
         #[serde(default)]
         days: u32,
     },
+    /// In a template only: N working days before the parent task's (planned) due time, at
+    /// the same clock time; `BeforeParent(0)` is the parent's due time itself.
+    BeforeParent(u32),
     /// A recurring report: every `every` from the first `at` after the start, until `until`.
     Every {
         /// Interval, e.g. `"1d"`.

@@ -270,6 +270,8 @@ pub enum Target {
     SupervisorParent,
     /// The issuer.
     Issuer,
+    /// The issuer of the directive the task's own directive implements.
+    ParentIssuer,
     /// A named agency.
     Agency(AgencyId),
 }
@@ -423,6 +425,9 @@ pub struct Task {
     pub expected: Option<Effort>,
     /// Least effort when pushed (none: as expected).
     pub minimum: Option<Effort>,
+    /// For a task of an implementing directive expanded from a template: the issuer of the
+    /// directive it implements (the target [`Target::ParentIssuer`]).
+    pub parent_issuer: Option<AgencyId>,
     /// The instances of this task, a contiguous range.
     pub instances: Range<u32>,
 }
