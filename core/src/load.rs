@@ -1050,7 +1050,7 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         .enumerate()
         .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
         .collect();
-    let workflow = Workflow {
+    let mut workflow = Workflow {
         directive: Directive {
             number: d.number.clone(),
             kind: d.kind.clone(),
@@ -1080,7 +1080,9 @@ pub(crate) fn compile(spec: &WorkflowSpec, source: &str) -> Result<Loaded, LoadE
         dependents,
         slot_index,
         action_index,
+        content_hash: String::new(),
     };
+    workflow.content_hash = crate::hash::content_hash(&workflow);
 
     // Schedule warnings need the compiled workflow.
     debug_assert!(!dependency_cycle);

@@ -186,6 +186,7 @@ impl Workflow {
                 fields.agency = AgencyField::Agency(target);
             }
             EffectKind::Completed { on_time } => fields.on_time = Some(on_time),
+            EffectKind::Skipped { level } => fields.level = Some(level),
             EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => {}
         }
         fields
