@@ -362,6 +362,37 @@ fn a_state_the_new_machine_lacks_is_refused_with_every_problem_listed() {
 }
 
 #[test]
+fn a_task_whose_pending_dependencies_were_removed_starts() {
+    let old = replace(
+        SEED,
+        "depends_on: [\"health_readiness\"],",
+        "depends_on: [\"health_readiness\"],\n            start: AfterDependencies,",
+    );
+    let new = replace(&old, "depends_on: [\"health_readiness\"],", "");
+    let (old, new) = (load_arc(&old), load_arc(&new));
+    let (instance, _) = Instance::start(old.clone(), old.directive().issued_at);
+    let plan = old.instance_id("contingency_plan").unwrap();
+    assert_eq!(
+        instance.task_state(plan).unwrap().phase,
+        directrix_core::Phase::Blocked
+    );
+    let (mut migrated, report) = Instance::migrate(&old, new.clone(), instance.snapshot()).unwrap();
+    let changed: Vec<_> = report
+        .changed
+        .iter()
+        .map(|c| (c.task.as_str(), c.what))
+        .collect();
+    assert_eq!(changed, [("contingency_plan", "unblocked")]);
+    let effects = migrated.advance(migrated.now()).unwrap();
+    let plan = new.instance_id("contingency_plan").unwrap();
+    assert!(
+        effects
+            .iter()
+            .any(|e| e.task == plan && e.kind == EffectKind::Started)
+    );
+}
+
+#[test]
 fn migrate_checks_the_old_version_and_the_directive() {
     let seed = load_arc(SEED);
     let new = load_arc(&v2());

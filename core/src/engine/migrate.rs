@@ -26,8 +26,9 @@ pub struct MigrationReport {
     pub from: String,
     /// The new workflow's content hash.
     pub to: String,
-    /// When (the instance's time; migrating does not move the clock).
-    pub at: Timestamp,
+    /// When, RFC 3339 in the new workflow's offset (the instance's time; migrating does
+    /// not move the clock).
+    pub at: String,
     /// Task instances mapped by id.
     pub kept: usize,
     /// Task instances of the new version that the old one lacked.
@@ -55,7 +56,7 @@ pub struct Changed {
     /// Its name.
     pub task: String,
     /// What changed: `due_changed`, `reassignment_dropped`, `start_changed`,
-    /// `timers_rebuilt`.
+    /// `unblocked`, `timers_rebuilt`.
     pub what: &'static str,
     /// In words.
     pub detail: String,
@@ -229,7 +230,7 @@ pub(crate) fn map_state(
     let mut report = MigrationReport {
         from: old.content_hash.clone(),
         to: new.content_hash.clone(),
-        at: now,
+        at: new.format_time(now),
         kept: 0,
         added: Vec::new(),
         removed: Vec::new(),
@@ -361,16 +362,25 @@ pub(crate) fn map_state(
             .iter()
             .all(|d| done[d.index()] as usize == new.tasks[d.index()].instances.len())
     };
-    // Tasks not started yet wait by the new rules.
+    // Tasks not started yet wait by the new rules (their timers are rebuilt below).
     for (i, ts) in tasks.iter_mut().enumerate() {
         if ts.phase == Phase::Running {
             continue;
         }
         let def = &new.tasks[new.slots[i].task.index()];
+        let was = ts.phase;
         ts.phase = match def.start {
             Start::AfterDependencies if !dependencies_done(def) => Phase::Blocked,
             _ => Phase::Waiting,
         };
+        if was == Phase::Blocked && ts.phase == Phase::Waiting && origin[i].is_some() {
+            report.changed.push(Changed {
+                task: new.slots[i].name.clone(),
+                what: "unblocked",
+                detail: "nothing it depends on is pending any more: it starts at the next advance"
+                    .to_owned(),
+            });
+        }
     }
     let mut timers = BTreeSet::new();
     let mut old_timers: Vec<Vec<Timer>> = vec![Vec::new(); old.slots.len()];
@@ -380,7 +390,7 @@ pub(crate) fn map_state(
     for (i, ts) in tasks.iter().enumerate() {
         let id = InstanceId(i as u32);
         match origin[i] {
-            Some((old_id, true)) => timers.extend(
+            Some((old_id, true)) if ts.phase == Phase::Running => timers.extend(
                 old_timers[old_id.index()]
                     .iter()
                     .map(|&timer| Timer { task: id, ..timer }),
