@@ -1499,7 +1499,7 @@ impl Instance {
     /// directive, another version of the workflow ([`Instance::migrate`] it), or a
     /// snapshot whose contents do not fit the workflow (tampered).
     pub fn restore(workflow: Arc<Workflow>, snapshot: Snapshot) -> Result<Self, RestoreError> {
-        snapshot.check_identity(&workflow)?;
+        snapshot.check_identity(&workflow, false)?;
         if snapshot.workflow_hash.as_deref() != Some(workflow.content_hash.as_str()) {
             return Err(RestoreError::OtherVersion {
                 found: snapshot.workflow_hash.unwrap_or_default(),
@@ -1621,10 +1621,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The checks shared by restore and migrate: a known format, the same directive.
-    fn check_identity(&self, workflow: &Workflow) -> Result<(), RestoreError> {
+    /// The checks shared by restore and migrate: a known format (format 1 only when
+    /// migrating), the same directive.
+    fn check_identity(&self, workflow: &Workflow, migrating: bool) -> Result<(), RestoreError> {
         match self.format {
             SNAPSHOT_FORMAT => {}
+            1 if migrating => {}
             1 => return Err(RestoreError::NeedsMigration { found: 1 }),
             found => {
                 return Err(RestoreError::Format {

@@ -572,3 +572,34 @@ fn restore_at_refuses_an_earlier_time() {
         "{error:?}"
     );
 }
+
+#[test]
+fn a_reassignment_to_an_agency_that_is_gone_is_dropped_and_reported() {
+    let source = |agencies: &str, action: &str| {
+        format!(
+            r#"(
+    format: 1,
+    directive: (number: "1/T", kind: "Test", issuer: "boss", issued_at: "2021-05-10 08:00", subject: "s"),
+    calendar: (utc_offset: "+07:00"),
+    agencies: [(id: "boss", name: "Boss"), (id: "unit", name: "Unit", parent: "boss"){agencies}],
+    policies: [(id: "p", levels: [(after: "0h", action: {action})])],
+    tasks: [(id: "t", title: "T", lead: ["unit"], due: After("1d"), policy: "p")],
+)"#
+        )
+    };
+    let old = load_arc(&source(
+        r#", (id: "backup", name: "Backup", parent: "boss")"#,
+        r#"Reassign, target: Agency("backup")"#,
+    ));
+    let new = load_arc(&source("", "Remind, target: Lead"));
+    let (mut instance, _) = Instance::start(old.clone(), old.directive().issued_at);
+    instance.advance(at("2021-05-12 08:00")).unwrap();
+    let t = old.instance_id("t").unwrap();
+    assert_eq!(instance.leads(t), [old.agency_id("backup").unwrap()]);
+    let (migrated, report) = Instance::migrate(&old, new.clone(), instance.snapshot()).unwrap();
+    let changed: Vec<_> = report.changed.iter().map(|c| c.what).collect();
+    assert_eq!(changed, ["reassignment_dropped", "timers_rebuilt"]);
+    assert_eq!(migrated.leads(t), [new.agency_id("unit").unwrap()]);
+    // Level 1 was reached before the migration: its new form does not fire again.
+    assert_eq!(migrated.next_timer(), None);
+}

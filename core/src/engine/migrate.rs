@@ -176,15 +176,9 @@ impl Instance {
         snapshot: Snapshot,
     ) -> Result<(Self, MigrationReport), MigrateError> {
         // Format 1 is read here on purpose: its state has the same shape.
-        let identity = match snapshot.format {
-            1 => Snapshot {
-                format: super::SNAPSHOT_FORMAT,
-                ..snapshot.clone()
-            }
-            .check_identity(old),
-            _ => snapshot.check_identity(old),
-        };
-        identity.map_err(MigrateError::Snapshot)?;
+        snapshot
+            .check_identity(old, true)
+            .map_err(MigrateError::Snapshot)?;
         if let Some(found) = &snapshot.workflow_hash
             && found != &old.content_hash
         {
