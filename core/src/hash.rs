@@ -3,11 +3,14 @@
 //!
 //! "The same workflow" means the same compiled model as far as the engine's behaviour
 //! goes: ids, references, calendar, machines, policies, start and due rules. Whitespace,
-//! comments, field order and the order of holidays in the RON file do not reach the
+//! comments, the order of fields and of holidays in the RON file do not reach the
 //! compiled model, so they never change the hash; display text (names, titles, glosses,
 //! subjects, copies, the document chain) is left out on purpose, so fixing a typo in a
 //! gloss does not force every running instance through a migration. Everything else
-//! does change it.
+//! does change it, including the order of agencies, tasks, states or group members: it
+//! fixes the dense indices a snapshot holds.
+//!
+//! Cost: about 6% of `load` (2.3 ms of 41 ms for the 63/700/10,000 cascade, release).
 //!
 //! The hash is FNV-1a (64 bits) over the model's RON serialisation, streamed (no
 //! allocation). Both are defined byte by byte, so the hash is the same natively and in
