@@ -13,6 +13,7 @@ macro_rules! outln {
 mod diagnostics;
 mod html;
 mod inspect;
+mod migrate;
 mod montecarlo;
 mod simulate;
 
@@ -98,6 +99,13 @@ enum Command {
         after_help = "Example:\n  directrix report workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --at \"2021-05-14 12:00\""
     )]
     Report(simulate::ReportArgs),
+    /// Move a snapshot to another version of its workflow: task instances, states and
+    /// agencies are mapped by id. Prints what was added, removed and changed; exits 1,
+    /// changing nothing, when a task is in a state the new version no longer has.
+    #[command(
+        after_help = "Example:\n  directrix simulate old.ron --until \"2021-05-10 12:00\" --snapshot-out run.json\n  directrix migrate --from old.ron --to new.ron run.json --out run-new.json"
+    )]
+    Migrate(migrate::Args),
     /// Generate synthetic workflows for scale tests.
     #[command(subcommand)]
     Generate(Generate),
@@ -175,6 +183,7 @@ fn main() -> ExitCode {
         }),
         Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => simulate::report(&args),
+        Command::Migrate(args) => migrate::run(&args),
         Command::Generate(Generate::Cascade {
             provinces,
             districts,

@@ -33,6 +33,10 @@ pub(crate) struct Args {
     /// Also write a self-contained HTML report of the Monte Carlo study to this file.
     #[arg(long, requires = "runs")]
     report: Option<PathBuf>,
+    /// Also write a snapshot of the instance at the end (JSON), for `directrix migrate`
+    /// or a host's `restore`.
+    #[arg(long, conflicts_with = "runs")]
+    snapshot_out: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -169,8 +173,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
     if let Some(runs) = args.runs {
         return crate::montecarlo::run(&workflow, &scenario, runs, args);
     }
-    let report =
-        directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None).report();
+    let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
+    if let Some(path) = &args.snapshot_out {
+        crate::write_file(path, &format!("{}\n", to_json(&run.instance.snapshot())))?;
+    }
+    let report = run.report();
     match args.format {
         Format::Json => outln!("{}", to_json(&report)),
         Format::Table => print_timeline(&workflow, &report),

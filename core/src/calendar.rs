@@ -66,6 +66,19 @@ impl Calendar {
         }
     }
 
+    /// The calendar as plain numbers (offset seconds, weekend flags, holidays as Julian
+    /// day numbers in order, day end in seconds), for the workflow's content hash.
+    pub(crate) fn canonical(&self) -> (i32, [bool; 7], Vec<i32>, u32, Vec<i32>) {
+        let (h, m, s) = self.day_end.as_hms();
+        (
+            self.offset.whole_seconds(),
+            self.weekend,
+            self.holidays.iter().map(|d| d.to_julian_day()).collect(),
+            u32::from(h) * 3600 + u32::from(m) * 60 + u32::from(s),
+            self.working.iter().map(|d| d.to_julian_day()).collect(),
+        )
+    }
+
     /// Adds a holiday given as `YYYY-MM-DD`.
     ///
     /// # Errors

@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod migrate;
+mod resume;
+
+pub(crate) use migrate::map_state;
+pub use migrate::{Changed, MigrateError, MigrationProblem, MigrationReport, Removed};
+pub use resume::{SkippedTimer, TimerPolicy};
+
 /// Where a task instance is in its life, outside the machine's own states.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +153,29 @@ pub enum Input {
         /// To when.
         to: Timestamp,
     },
+    /// The instance moved to another version of its workflow ([`Instance::migrate`]).
+    /// Inputs before it name task instances, agencies and actions of version `from`,
+    /// inputs after it those of version `to`; [`Instance::replay_versions`] replays
+    /// across it.
+    Migrate {
+        /// When (the instance's time; the clock does not move).
+        at: Timestamp,
+        /// The content hash of the old workflow.
+        from: String,
+        /// The content hash of the new workflow.
+        to: String,
+    },
+    /// The instance was restored at a later time and its clock moved there under a
+    /// [`TimerPolicy`] ([`Instance::restore_at`]). Catching up is journaled as a plain
+    /// `advance`.
+    Resume {
+        /// To when.
+        to: Timestamp,
+        /// The policy.
+        policy: TimerPolicy,
+        /// The escalation timers that did not fire (for [`TimerPolicy::Skip`]).
+        skipped: Vec<SkippedTimer>,
+    },
 }
 
 /// The arguments an action may carry besides who, what and when.
@@ -248,6 +278,12 @@ pub enum EffectKind {
     ExtensionRefused,
     /// Handed-in work was sent back to the lead to redo.
     Returned,
+    /// An escalation level fell due while the instance was stored and was skipped on
+    /// restore ([`TimerPolicy::Skip`]); `at` is when it would have fired.
+    Skipped {
+        /// Level number from 1.
+        level: u8,
+    },
 }
 
 impl EffectKind {
@@ -273,6 +309,7 @@ impl EffectKind {
             EffectKind::ExtensionApproved { .. } => "extension_approved",
             EffectKind::ExtensionRefused => "extension_refused",
             EffectKind::Returned => "returned",
+            EffectKind::Skipped { .. } => "skipped",
         }
     }
 }
@@ -1041,7 +1078,7 @@ impl Instance {
                     ts.overdue = false;
                     // Lateness is now judged against the granted time; `first_due` keeps
                     // the original for reporting. A recurring task's past periods stay late.
-                    if !matches!(due_rule, Some(Due::Every { .. })) {
+                    if !due_rule.is_some_and(|rule| rule.is_recurring()) {
                         ts.ever_overdue = false;
                     }
                     effects.push(Effect {
@@ -1678,27 +1715,26 @@ impl Instance {
         Snapshot {
             format: SNAPSHOT_FORMAT,
             directive: self.workflow.directive.number.clone(),
+            workflow_hash: Some(self.workflow.content_hash.clone()),
             state: self.state.clone(),
         }
     }
 
-    /// Rebuilds an instance from a snapshot of the same workflow. Pending timers come
-    /// back with it; nothing already delivered is emitted again.
+    /// Rebuilds an instance from a snapshot of the same workflow (same directive, same
+    /// [`Workflow::content_hash`]). Pending timers come back with it; nothing already
+    /// delivered is emitted again, and the clock stays at the snapshot's time (see
+    /// [`Instance::restore_at`] to restore at a later time).
     ///
     /// # Errors
-    /// [`RestoreError`] for another format, another directive, or a snapshot whose
-    /// contents do not fit the workflow (tampered or from another version).
+    /// [`RestoreError`] for another format (format 1 must be migrated), another
+    /// directive, another version of the workflow ([`Instance::migrate`] it), or a
+    /// snapshot whose contents do not fit the workflow (tampered).
     pub fn restore(workflow: Arc<Workflow>, snapshot: Snapshot) -> Result<Self, RestoreError> {
-        if snapshot.format != SNAPSHOT_FORMAT {
-            return Err(RestoreError::Format {
-                found: snapshot.format,
-                expected: SNAPSHOT_FORMAT,
-            });
-        }
-        if snapshot.directive != workflow.directive.number {
-            return Err(RestoreError::OtherWorkflow {
-                found: snapshot.directive,
-                expected: workflow.directive.number.clone(),
+        snapshot.check_identity(&workflow, false)?;
+        if snapshot.workflow_hash.as_deref() != Some(workflow.content_hash.as_str()) {
+            return Err(RestoreError::OtherVersion {
+                found: snapshot.workflow_hash.unwrap_or_default(),
+                expected: workflow.content_hash.clone(),
             });
         }
         snapshot.state.fits(&workflow)?;
@@ -1722,17 +1758,34 @@ impl Instance {
     /// assert_eq!(replayed, instance);
     /// ```
     pub fn replay(workflow: Arc<Workflow>, journal: &[Input]) -> Result<Self, ReplayError> {
+        Self::replay_versions(&[workflow], journal)
+    }
+
+    /// [`Instance::replay`] across migrations: `versions` holds every version of the
+    /// workflow the journal went through, the one it started with first. Each `migrate`
+    /// input moves the replay to the version with its `to` hash, mapping the state
+    /// exactly as [`Instance::migrate`] did, so the result equals the live instance.
+    ///
+    /// # Errors
+    /// [`ReplayError`] when the journal does not begin with `start`, an input fails, a
+    /// `migrate` names a version not in `versions`, or a `resume` skips other timers than
+    /// it recorded.
+    pub fn replay_versions(
+        versions: &[Arc<Workflow>],
+        journal: &[Input],
+    ) -> Result<Self, ReplayError> {
         let Some(Input::Start { at }) = journal.first() else {
             return Err(ReplayError::NoStart);
         };
-        let (mut instance, _) = Self::start(workflow, *at);
+        let Some(first) = versions.first() else {
+            return Err(ReplayError::NoVersions);
+        };
+        let (mut instance, _) = Self::start(Arc::clone(first), *at);
         for (index, input) in journal.iter().enumerate().skip(1) {
-            let result = match input {
-                Input::Start { .. } => Err(ReplayError::NoStart),
-                Input::Advance { to } => instance
-                    .advance(*to)
-                    .map(drop)
-                    .map_err(|error| ReplayError::Input { index, error }),
+            let failed = |error| ReplayError::Input { index, error };
+            match input {
+                Input::Start { .. } => return Err(ReplayError::NoStart),
+                Input::Advance { to } => drop(instance.advance(*to).map_err(failed)?),
                 Input::Act {
                     at,
                     actor,
@@ -1745,28 +1798,87 @@ impl Instance {
                         note: note.as_deref(),
                         until: *until,
                     };
-                    instance.act_with(*at, *actor, *task, *action, args, &mut Vec::new())
+                    instance
+                        .act_with(*at, *actor, *task, *action, args, &mut Vec::new())
+                        .map_err(failed)?;
                 }
-                .map_err(|error| ReplayError::Input { index, error }),
-            };
-            result?;
+                Input::Migrate { from, to, .. } => {
+                    let next = versions
+                        .iter()
+                        .find(|w| &w.content_hash == to)
+                        .filter(|_| &instance.workflow.content_hash == from)
+                        .ok_or_else(|| ReplayError::UnknownVersion {
+                            index,
+                            hash: to.clone(),
+                        })?;
+                    let (state, _) = map_state(&instance.workflow, &instance.state, next)
+                        .map_err(|error| ReplayError::Migrate { index, error })?;
+                    instance = Self {
+                        workflow: Arc::clone(next),
+                        state,
+                    };
+                    instance.state.journal.push(input.clone());
+                }
+                Input::Resume { to, policy, .. } => {
+                    drop(instance.resume(*to, *policy).map_err(failed)?);
+                    if instance.state.journal.last() != Some(input) {
+                        return Err(ReplayError::Diverged { index });
+                    }
+                }
+            }
         }
         Ok(instance)
     }
 }
 
 /// The snapshot format version this crate writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+///
+/// Format 2 added `workflow_hash`. A format-1 snapshot records no workflow version, so
+/// [`Instance::restore`] refuses it ([`RestoreError::NeedsMigration`]);
+/// [`Instance::migrate`] reads it, given the workflow it was taken with.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
-/// A persisted instance: its format version, the directive it belongs to, and its state.
+/// A persisted instance: its format version, the workflow it belongs to (directive
+/// number and content hash), and its state. Task instances, states and agencies inside
+/// `state` are dense indices of that workflow: restoring is a check and a copy, and
+/// [`Instance::migrate`] maps them by id to another version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// [`SNAPSHOT_FORMAT`] when written.
     pub format: u32,
     /// The directive number of the workflow.
     pub directive: String,
+    /// The [`Workflow::content_hash`] of the workflow it was taken with (absent in
+    /// format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_hash: Option<String>,
     /// The instance state.
     pub state: InstanceState,
+}
+
+impl Snapshot {
+    /// The checks shared by restore and migrate: a known format (format 1 only when
+    /// migrating), the same directive.
+    fn check_identity(&self, workflow: &Workflow, migrating: bool) -> Result<(), RestoreError> {
+        match self.format {
+            SNAPSHOT_FORMAT => {}
+            1 if migrating => {}
+            1 => return Err(RestoreError::NeedsMigration { found: 1 }),
+            found => {
+                return Err(RestoreError::Format {
+                    found,
+                    expected: SNAPSHOT_FORMAT,
+                });
+            }
+        }
+        if self.directive != workflow.directive.number {
+            return Err(RestoreError::OtherWorkflow {
+                found: self.directive.clone(),
+                expected: workflow.directive.number.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Why a snapshot cannot be restored.
@@ -1780,6 +1892,34 @@ pub enum RestoreError {
         found: u32,
         /// Expected.
         expected: u32,
+    },
+    /// Format 1 records no workflow version: it cannot be restored as is.
+    #[error(
+        "snapshot format {found} records no workflow version (migrate it with the workflow it was taken with: `directrix migrate --from OLD.ron --to NEW.ron`, or `Instance::migrate`)"
+    )]
+    NeedsMigration {
+        /// Found.
+        found: u32,
+    },
+    /// Taken with another version of the workflow.
+    #[error(
+        "snapshot was taken with version {found} of this workflow, not {expected} (migrate it: `directrix migrate --from OLD.ron --to NEW.ron`, or `Instance::migrate`)"
+    )]
+    OtherVersion {
+        /// The snapshot's workflow hash.
+        found: String,
+        /// This workflow's hash.
+        expected: String,
+    },
+    /// `restore_at` was given a time before the snapshot's.
+    #[error(
+        "cannot restore at {at}: the snapshot's clock is already at {now} (restore at or after it)"
+    )]
+    TimeWentBackwards {
+        /// The time given.
+        at: Timestamp,
+        /// The snapshot's time.
+        now: Timestamp,
     },
     /// Belongs to another directive.
     #[error(
@@ -1812,6 +1952,36 @@ pub enum ReplayError {
         index: usize,
         /// The failure.
         error: ActError,
+    },
+    /// No workflow was given.
+    #[error("no workflow to replay with (pass at least the version the journal started with)")]
+    NoVersions,
+    /// A `migrate` input names a version that was not given (or the replay is not at its
+    /// `from` version).
+    #[error(
+        "input {index} migrates the instance to workflow version {hash}, which was not given (pass every version, oldest first, to `replay_versions`)"
+    )]
+    UnknownVersion {
+        /// Its position.
+        index: usize,
+        /// The missing version's hash.
+        hash: String,
+    },
+    /// A `migrate` input no longer maps.
+    #[error("input {index} of the journal (a migration) failed: {error}")]
+    Migrate {
+        /// Its position.
+        index: usize,
+        /// The failure.
+        error: MigrateError,
+    },
+    /// A `resume` input recorded other skipped timers than replaying it skips.
+    #[error(
+        "input {index} of the journal (a resume) skipped other timers when replayed (was the journal edited?)"
+    )]
+    Diverged {
+        /// Its position.
+        index: usize,
     },
 }
 

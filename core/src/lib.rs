@@ -44,6 +44,7 @@ mod engine;
 mod generate;
 mod graph;
 mod grid;
+mod hash;
 mod inspect;
 mod load;
 mod montecarlo;
@@ -61,8 +62,9 @@ pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
-    ActArgs, ActError, Effect, EffectKind, InboxItem, Input, Instance, InstanceState, NextTimer,
-    Phase, ReplayError, RestoreError, SNAPSHOT_FORMAT, Snapshot, TaskState, TaskStatus,
+    ActArgs, ActError, Changed, Effect, EffectKind, InboxItem, Input, Instance, InstanceState,
+    MigrateError, MigrationProblem, MigrationReport, NextTimer, Phase, Removed, ReplayError,
+    RestoreError, SNAPSHOT_FORMAT, SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy,
     TimerReason,
 };
 pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};

@@ -1225,7 +1225,7 @@ pub(crate) fn compile(
         .enumerate()
         .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
         .collect();
-    let workflow = Workflow {
+    let mut workflow = Workflow {
         directive: Directive {
             number: d.number.clone(),
             kind: d.kind.clone(),
@@ -1258,7 +1258,9 @@ pub(crate) fn compile(
         dependents,
         slot_index,
         action_index,
+        content_hash: String::new(),
     };
+    workflow.content_hash = crate::hash::content_hash(&workflow);
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
     // compiled workflow; only their locations are found here.

@@ -198,6 +198,7 @@ impl Workflow {
             | EffectKind::Cancelled
             | EffectKind::ExtensionRefused
             | EffectKind::Returned => {}
+            EffectKind::Skipped { level } => fields.level = Some(level),
         }
         fields
     }

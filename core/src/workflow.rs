@@ -469,6 +469,8 @@ pub struct Workflow {
     pub(crate) task_index: HashMap<String, TaskId>,
     pub(crate) slot_index: HashMap<String, InstanceId>,
     pub(crate) action_index: HashMap<String, ActionId>,
+    /// Set once by `load` (see `hash.rs`).
+    pub(crate) content_hash: String,
 }
 
 impl Workflow {
@@ -480,6 +482,20 @@ impl Workflow {
     /// ```
     pub fn directive(&self) -> &Directive {
         &self.directive
+    }
+
+    /// The content hash of the compiled model: 16 hex digits, the same natively and in
+    /// WebAssembly. Equal for two files that differ only in whitespace, comments or
+    /// display text (names, titles, glosses); different when anything the engine acts on
+    /// changes (a task, a rule, an agency, the calendar). Snapshots record it, and
+    /// [`crate::Instance::restore`] refuses a snapshot taken with another version.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.content_hash().len(), 16);
+    /// ```
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
     }
 
     /// The documents of the chain.

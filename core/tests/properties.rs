@@ -307,6 +307,40 @@ proptest! {
         prop_assert_eq!(json(&resumed), json(&whole));
         prop_assert_eq!(resumed_effects, whole_effects);
     }
+
+    /// (c) Migrating onto the same version, or resuming later under any timer policy,
+    /// changes no behaviour that follows, and replay still equals state.
+    #[test]
+    fn migration_and_resume_replay_identically(
+        steps in prop::collection::vec(step(), 0..30),
+        cut in any::<prop::sample::Index>(),
+        pause in 0i64..20_000,
+        policy in prop::sample::select(vec![
+            directrix_core::TimerPolicy::CatchUp,
+            directrix_core::TimerPolicy::Skip,
+            directrix_core::TimerPolicy::CollapseRecurring,
+        ]),
+    ) {
+        let cut = if steps.is_empty() { 0 } else { cut.index(steps.len() + 1) };
+        let mut whole = fresh();
+        for &s in &steps[..cut] {
+            apply(&mut whole, s);
+        }
+        let (mut migrated, report) =
+            Instance::migrate(&WORKFLOW, WORKFLOW.clone(), whole.snapshot()).unwrap();
+        prop_assert!(report.changed.is_empty() && report.added.is_empty());
+        prop_assert_eq!(migrated.next_timer(), whole.next_timer());
+        let later = plus_minutes(&whole, pause);
+        prop_assert_eq!(migrated.advance(later).unwrap(), whole.advance(later).unwrap());
+        prop_assert_eq!(migrated.status(), whole.status());
+        let at = plus_minutes(&migrated, pause);
+        migrated.resume(at, policy).unwrap();
+        for &s in &steps[cut..] {
+            apply(&mut migrated, s);
+        }
+        let replayed = Instance::replay_versions(std::slice::from_ref(&WORKFLOW), migrated.journal()).unwrap();
+        prop_assert_eq!(&replayed, &migrated);
+    }
 }
 
 /// The generator reaches successful actions and escalations often enough to matter.
