@@ -126,6 +126,24 @@ fn parse_time(workflow: &CoreWorkflow, text: &str, what: &str) -> Result<Timesta
         .map_err(|e| simple_error("invalid_time", format!("{what}: {e}")))
 }
 
+/// Named calendar texts (`{ "vn-public-holidays": "(format: 1, ...)" }`) for workflows
+/// that `use` them; `undefined` or `null` for none.
+fn load_options(calendars: JsValue) -> Result<directrix_core::LoadOptions, JsValue> {
+    let mut options = directrix_core::LoadOptions::default();
+    if calendars.is_undefined() || calendars.is_null() {
+        return Ok(options);
+    }
+    let texts: std::collections::BTreeMap<String, String> = from_js(
+        calendars,
+        "calendars must map names to RON texts",
+        "invalid_argument",
+    )?;
+    for (name, text) in texts {
+        options = options.with_calendar(name, text);
+    }
+    Ok(options)
+}
+
 /// A validated workflow.
 #[wasm_bindgen]
 pub struct Workflow {
@@ -212,9 +230,15 @@ pub struct NextTimer {
 #[wasm_bindgen]
 impl Workflow {
     /// Parses and validates RON text. Throws a `DirectrixError` whose `diagnostics` lists
-    /// every problem, and whose `line`/`column` locate the first.
-    pub fn parse(source: &str) -> Result<Workflow, JsValue> {
-        let loaded = directrix_core::load(source).map_err(load_error)?;
+    /// every problem, and whose `line`/`column` locate the first. `calendars` supplies the
+    /// shared calendars the workflow names (`{ name: ronText }`).
+    pub fn parse(
+        source: &str,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")]
+        calendars: JsValue,
+    ) -> Result<Workflow, JsValue> {
+        let options = load_options(calendars)?;
+        let loaded = directrix_core::load_with(source, &options).map_err(load_error)?;
         Ok(Workflow {
             inner: Arc::new(loaded.workflow),
             warnings: loaded.warnings,
@@ -222,8 +246,13 @@ impl Workflow {
     }
 
     /// Every diagnostic of a RON text, errors and warnings, without throwing.
-    pub fn check(source: &str) -> Result<Ts<Diagnostics>, JsValue> {
-        ts(&Diagnostics(directrix_core::check(source)))
+    pub fn check(
+        source: &str,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")]
+        calendars: JsValue,
+    ) -> Result<Ts<Diagnostics>, JsValue> {
+        let options = load_options(calendars)?;
+        ts(&Diagnostics(directrix_core::check_with(source, &options)))
     }
 
     /// The warnings found while loading.
@@ -569,6 +598,7 @@ fn run_simulation(
     scenario_source: Option<String>,
     seed: f64,
     until: Option<String>,
+    calendars: JsValue,
 ) -> Result<SimulationReport, JsValue> {
     // Seeds cross as JS numbers: only whole numbers a double holds exactly are accepted.
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
@@ -578,8 +608,9 @@ fn run_simulation(
             format!("seed must be a whole number from 0 to 2^53 - 1, not {seed}"),
         ));
     }
+    let options = load_options(calendars)?;
     let workflow = Arc::new(
-        directrix_core::load(workflow_source)
+        directrix_core::load_with(workflow_source, &options)
             .map_err(load_error)?
             .workflow,
     );
@@ -601,8 +632,9 @@ pub fn simulate(
     scenario: Option<String>,
     seed: f64,
     until: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")] calendars: JsValue,
 ) -> Result<Ts<SimulationReport>, JsValue> {
-    ts(&run_simulation(workflow, scenario, seed, until)?)
+    ts(&run_simulation(workflow, scenario, seed, until, calendars)?)
 }
 
 /// Like `simulate`, as the exact JSON text `directrix simulate --format json` prints
@@ -613,7 +645,8 @@ pub fn simulate_json(
     scenario: Option<String>,
     seed: f64,
     until: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")] calendars: JsValue,
 ) -> Result<String, JsValue> {
-    let report = run_simulation(workflow, scenario, seed, until)?;
+    let report = run_simulation(workflow, scenario, seed, until, calendars)?;
     serde_json::to_string_pretty(&report).map_err(|e| simple_error("serialization", e.to_string()))
 }

@@ -175,11 +175,16 @@ test("portal: seed workflow, inbox, clock, overdue tasks, escalations, diagnosti
     throw new Error("loading broken RON should list the diagnostics");
   });
   const diagText = await page.textContent("#diagnostics");
+  // Where the misspelt id is, counted the way editors do (1-based line and column).
+  const at = broken.indexOf('"heath"');
+  const line = broken.slice(0, at).split("\n").length;
+  const column = at - broken.lastIndexOf("\n", at - 1);
+  const where = `${line}:${column}`;
   assert.match(await page.textContent("#diagnostics .diag.error .diag-loc"), /^\d+:\d+$/, "diagnostics should show line:column");
-  assert.ok(diagText.includes("281:20"), `the misspelt lead is at 281:20; diagnostics: ${diagText}`);
+  assert.ok(diagText.includes(where), `the misspelt lead is at ${where}; diagnostics: ${diagText}`);
   assert.ok(diagText.includes("unknown-agency"), "diagnostics should show the code `unknown-agency`");
   assert.ok(diagText.includes("health"), "diagnostics should carry the hint (did you mean `health`?)");
-  assert.equal(await page.locator("#gutter .gl.err").first().textContent(), "281", "the gutter marks line 281");
+  assert.equal(await page.locator("#gutter .gl.err").first().textContent(), String(line), `the gutter marks line ${line}`);
 
   // Truncated text: a syntax error with its position.
   await page.fill("#ron-input", SEED.slice(0, 5000));

@@ -43,7 +43,7 @@ fn directrix_error(error: JsValue, code: &str) -> JsValue {
 }
 
 fn started() -> (Workflow, Instance) {
-    let workflow = Workflow::parse(SEED).expect("the seed loads");
+    let workflow = Workflow::parse(SEED, JsValue::UNDEFINED).expect("the seed loads");
     let mut started = workflow.start(None).expect("it starts");
     let instance = started.instance().expect("an instance");
     (workflow, instance)
@@ -51,7 +51,7 @@ fn started() -> (Workflow, Instance) {
 
 #[wasm_bindgen_test]
 fn a_syntax_error_carries_code_line_column_and_every_diagnostic() {
-    let error = Workflow::parse("(format: 1,\n  directive: 5")
+    let error = Workflow::parse("(format: 1,\n  directive: 5", JsValue::UNDEFINED)
         .err()
         .unwrap_or_else(|| panic!("expected an error"));
     let error = directrix_error(error, "syntax");
@@ -67,7 +67,7 @@ fn two_unrelated_mistakes_are_both_listed() {
         .replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1)
         .replacen("utc_offset: \"+07:00\"", "utc_offset: \"+7\"", 1);
     let error = directrix_error(
-        Workflow::parse(&broken)
+        Workflow::parse(&broken, JsValue::UNDEFINED)
             .err()
             .unwrap_or_else(|| panic!("expected an error")),
         "invalid-offset",
@@ -83,7 +83,7 @@ fn two_unrelated_mistakes_are_both_listed() {
 #[wasm_bindgen_test]
 fn the_module_keeps_working_after_errors() {
     for bad in ["", "\u{0}\u{1}binary", "(format: 1", "[1, 2,"] {
-        assert!(Workflow::parse(bad).is_err());
+        assert!(Workflow::parse(bad, JsValue::UNDEFINED).is_err());
     }
     let (_, instance) = started();
     assert!(instance.now().starts_with("2021-05-07T08:00:00"));
@@ -91,7 +91,8 @@ fn the_module_keeps_working_after_errors() {
 
 #[wasm_bindgen_test]
 fn check_lists_warnings_without_throwing() {
-    let diagnostics = Workflow::check(SEED).expect("check never throws for text");
+    let diagnostics =
+        Workflow::check(SEED, JsValue::UNDEFINED).expect("check never throws for text");
     assert!(json(&diagnostics.js_value()).contains("starts-before-issue"));
 }
 
@@ -185,6 +186,9 @@ fn an_extension_is_asked_with_a_date_and_a_reason_and_granted() {
         effects.contains("\"kind\":\"extension_requested\""),
         "{effects}"
     );
+    instance
+        .advance("2021-05-07T10:00:00+07:00")
+        .expect("advance");
     let approve = r#"{"at": "2021-05-07T10:00:00+07:00", "actor": "district_standing", "task": "health_readiness", "action": "approve_extension"}"#;
     let effects = act(&mut instance, approve).expect("approved");
     assert!(
@@ -226,13 +230,13 @@ fn wrong_types_and_values_throw_coded_errors() {
         "invalid_argument",
     );
     directrix_error(
-        simulate_json(SEED, None, f64::NAN, None)
+        simulate_json(SEED, None, f64::NAN, None, JsValue::UNDEFINED)
             .err()
             .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
     directrix_error(
-        simulate_json(SEED, None, -1.0, None)
+        simulate_json(SEED, None, -1.0, None, JsValue::UNDEFINED)
             .err()
             .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
@@ -263,8 +267,22 @@ fn snapshot_and_restore_round_trip() {
 
 #[wasm_bindgen_test]
 fn simulation_json_is_deterministic_and_shows_escalation() {
-    let a = simulate_json(SEED, Some(SCENARIO.to_owned()), 7.0, None).expect("runs");
-    let b = simulate_json(SEED, Some(SCENARIO.to_owned()), 7.0, None).expect("runs");
+    let a = simulate_json(
+        SEED,
+        Some(SCENARIO.to_owned()),
+        7.0,
+        None,
+        JsValue::UNDEFINED,
+    )
+    .expect("runs");
+    let b = simulate_json(
+        SEED,
+        Some(SCENARIO.to_owned()),
+        7.0,
+        None,
+        JsValue::UNDEFINED,
+    )
+    .expect("runs");
     assert_eq!(a, b);
     assert!(
         a.contains("\"kind\": \"escalated\"") && a.contains("\"agency\": \"province_standing\"")
@@ -378,4 +396,27 @@ fn a_batch_acts_in_order_and_names_the_refused_event() {
             .unwrap_or_else(|| panic!("expected an error")),
         "invalid_argument",
     );
+}
+
+#[wasm_bindgen_test]
+fn named_calendars_come_from_the_caller() {
+    const WORKFLOW: &str = include_str!("../../workflows/quang-tri-41-2019-qd-ubnd.ron");
+    const CALENDAR: &str = include_str!("../../workflows/calendars/vn-public-holidays.ron");
+    let error = Workflow::parse(WORKFLOW, JsValue::UNDEFINED)
+        .err()
+        .unwrap_or_else(|| panic!("a named calendar must be supplied"));
+    directrix_error(error, "unknown-calendar");
+    let calendars = js_sys::Object::new();
+    Reflect::set(&calendars, &"vn-public-holidays".into(), &CALENDAR.into()).expect("set");
+    assert!(Workflow::parse(WORKFLOW, calendars.clone().into()).is_ok());
+    let report = simulate_json(WORKFLOW, None, 1.0, None, calendars.into()).expect("runs");
+    assert!(report.contains("\"directive\""), "{report}");
+    // Not a map of texts: a coded error, and the module goes on working.
+    directrix_error(
+        Workflow::parse(WORKFLOW, JsValue::from(3))
+            .err()
+            .expect("refused"),
+        "invalid_argument",
+    );
+    assert!(Workflow::parse(SEED, JsValue::NULL).is_ok());
 }

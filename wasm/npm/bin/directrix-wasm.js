@@ -2,7 +2,8 @@
 // `directrix-wasm simulate WORKFLOW [--scenario S] [--seed N] [--until T] --format json`:
 // the native CLI's `simulate --format json`, run through the WebAssembly build, so anyone
 // can check that both agree byte for byte.
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { initSync, simulateJson } from "../directrix.js";
 
 const usage = "usage: directrix-wasm simulate WORKFLOW [--scenario FILE] [--seed N] [--until TIME] [--format json]";
@@ -41,9 +42,26 @@ function read(path) {
   }
 }
 
+// As the native CLI: the calendars a workflow names are the files DIR/calendars/NAME.ron.
+function calendarsBeside(path) {
+  const dir = join(dirname(path), "calendars");
+  if (!existsSync(dir)) return undefined;
+  const calendars = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ron")).sort()) {
+    calendars[basename(file, ".ron")] = read(join(dir, file));
+  }
+  return calendars;
+}
+
 initSync({ module: readFileSync(new URL("../directrix_bg.wasm", import.meta.url)) });
 try {
-  const json = simulateJson(read(workflowPath), options.scenario && read(options.scenario), seed, options.until);
+  const json = simulateJson(
+    read(workflowPath),
+    options.scenario && read(options.scenario),
+    seed,
+    options.until,
+    calendarsBeside(workflowPath),
+  );
   process.stdout.write(json + "\n");
 } catch (error) {
   const where = error.line ? `:${error.line}:${error.column}` : "";
