@@ -12,24 +12,30 @@
 //!
 //! Cost: about 6% of `load` (2.3 ms of 41 ms for the 63/700/10,000 cascade, release).
 //!
-//! The hash is FNV-1a (64 bits) over the model's RON serialisation, streamed (no
-//! allocation). Both are defined byte by byte, so the hash is the same natively and in
-//! WebAssembly and across runs (unlike `std`'s `DefaultHasher`). It identifies a
-//! version; it is not a defence against a forged workflow.
+//! The hash is FNV-1a (64 bits) over the model's postcard serialisation, streamed (no
+//! allocation). Both are defined byte by byte (postcard is a specified, platform-free
+//! format: integers as varints, so `usize` is the same on 32 and 64 bits), so the hash is
+//! the same natively and in WebAssembly and across runs (unlike `std`'s `DefaultHasher`).
+//! postcard rather than RON because its serializer is tiny: this code ships to browsers.
+//! It identifies a version; it is not a defence against a forged workflow.
 
 use crate::workflow::{Agency, Directive, Group, Task, Workflow};
 use serde::Serialize;
 
-/// FNV-1a, 64 bits, fed through `fmt::Write` so `ron` can stream into it.
+/// FNV-1a, 64 bits, as a postcard output so the serialisation streams into it.
 struct Fnv(u64);
 
-impl std::fmt::Write for Fnv {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for byte in s.bytes() {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+impl postcard::ser_flavors::Flavor for Fnv {
+    type Output = u64;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<u64> {
+        Ok(self.0)
     }
 }
 
@@ -161,9 +167,10 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         policies,
         tasks,
     );
-    let mut fnv = Fnv(0xcbf2_9ce4_8422_2325);
-    // Writing into `Fnv` cannot fail, and every part serialises (no maps with non-string
-    // keys, no floats); an error would only shorten the input, never panic.
-    let _ = ron::ser::to_writer(&mut fnv, &model);
-    format!("{:016x}", fnv.0)
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    // Writing into `Fnv` cannot fail and every part serialises (postcard refuses only
+    // unknown-length sequences, which derived impls never produce); an error would give
+    // the offset basis, never panic.
+    let hash = postcard::serialize_with_flavor(&model, Fnv(FNV_OFFSET)).unwrap_or(FNV_OFFSET);
+    format!("{hash:016x}")
 }
