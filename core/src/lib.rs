@@ -43,6 +43,7 @@ mod generate;
 mod graph;
 mod grid;
 mod inspect;
+mod limits;
 mod load;
 mod montecarlo;
 mod plan;
@@ -66,6 +67,7 @@ pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
+pub use limits::{Limits, UnknownLimit};
 pub use load::{LoadError, LoadOptions, Loaded, check, check_with, load, load_with};
 pub use montecarlo::{
     AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,

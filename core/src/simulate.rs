@@ -81,7 +81,7 @@ impl Scenario {
     /// assert!(scenario.until > scenario.start);
     /// ```
     pub fn load(source: &str, workflow: &Workflow) -> Result<(Self, Vec<Diagnostic>), LoadError> {
-        let spec: ScenarioSpec = parse_ron(source).map_err(|d| LoadError {
+        let spec: ScenarioSpec = parse_ron(source, &workflow.limits).map_err(|d| LoadError {
             diagnostics: vec![d],
         })?;
         let mut r = Reporter::new(source);
