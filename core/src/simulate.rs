@@ -228,7 +228,8 @@ pub struct Simulation {
     pub seed: u64,
     /// The scenario's name.
     pub scenario: String,
-    /// Where it stopped.
+    /// Where it stopped: the horizon, or earlier when one instant held more timers than
+    /// the workflow's `timers-per-advance` limit.
     pub until: Timestamp,
 }
 
@@ -291,8 +292,11 @@ pub fn simulate(
         if at > horizon {
             break;
         }
-        if let Ok(effects) = instance.advance(at) {
-            record(&instance, &mut agent, effects, &mut timeline);
+        match instance.advance(at) {
+            Ok(effects) => record(&instance, &mut agent, effects, &mut timeline),
+            // More timers at one instant than the `timers-per-advance` limit: nothing
+            // can move past them, so the run stops here (`until` says where).
+            Err(_) => break,
         }
         if next_event == Some(at) {
             let Some(event) = events.next() else { break };
@@ -317,15 +321,19 @@ pub fn simulate(
             record(&instance, &mut agent, effects, &mut timeline);
         }
     }
-    if let Ok(effects) = instance.advance(horizon.max(instance.now())) {
-        record(&instance, &mut agent, effects, &mut timeline);
-    }
+    let until = match instance.advance(horizon.max(instance.now())) {
+        Ok(effects) => {
+            record(&instance, &mut agent, effects, &mut timeline);
+            horizon
+        }
+        Err(_) => instance.now(),
+    };
     Simulation {
         instance,
         timeline,
         seed,
         scenario: scenario.name.clone(),
-        until: horizon,
+        until,
     }
 }
 

@@ -356,3 +356,26 @@ fn short_intervals_warn() {
     assert!(warned(&every("30s")));
     assert!(!warned(&every("1h")));
 }
+
+#[test]
+fn a_simulation_stops_at_an_instant_over_the_limit() {
+    // Ten instances due at the same instant: ten timers in one advance.
+    let source = fan_out(10, 1).replace(
+        r#"for_each: "all")"#,
+        r#"for_each: "all", due: After("1h"))"#,
+    );
+    let run = |limit: u64| {
+        let options = with("timers-per-advance", limit);
+        let workflow = Arc::new(load_with(&source, &options).unwrap().workflow);
+        let scenario = directrix_core::Scenario::silent(&workflow);
+        let horizon = scenario.until;
+        (
+            directrix_core::simulate(workflow, &scenario, 0, None).until,
+            horizon,
+        )
+    };
+    let (until, horizon) = run(10);
+    assert_eq!(until, horizon);
+    let (until, horizon) = run(9);
+    assert!(until < horizon);
+}
