@@ -11,6 +11,9 @@ use serde::Serialize;
 /// raise it. The loaded [`Workflow`] keeps them: [`crate::Instance::advance`] refuses to
 /// fire more than `timers_per_advance` timers in one call ([`crate::ActError::TooManyTimers`]).
 ///
+/// Replaying a journal or restoring a snapshot runs under the workflow's limits: load it
+/// with the limits the instance ran under.
+///
 /// The defaults leave ample room for the national cascade (`directrix generate cascade
 /// --provinces 63 --districts 700 --communes 10000`: 1.3 MB, 10,769 agencies, 21,528
 /// task instances, strings up to 112 bytes, nesting depth 6).
