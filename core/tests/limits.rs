@@ -219,6 +219,9 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .expect("no stack overflow")
 }
 
+/// No type of the format is recursive, so the parser stops at the first bracket it does
+/// not expect (`syntax`); the `depth` limit (the parser's recursion limit, see `depth`)
+/// guards the parser regardless. On a small stack, so an unbounded recursion would show.
 #[test]
 fn bomb_a_hundred_thousand_nested_brackets() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
