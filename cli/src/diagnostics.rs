@@ -2,7 +2,7 @@
 
 use crate::{Format, ReadError, Reported, WorkflowFile, read_source};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
-use directrix_core::{Diagnostic, Scenario, Severity};
+use directrix_core::{Diagnostic, LoadOptions, Scenario, Severity};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -83,14 +83,18 @@ impl Checked {
 }
 
 /// Checks each file; `NAME.scenario.ron` against `NAME.ron`.
-pub(crate) fn validate(files: &[PathBuf], format: Format) -> Result<(), Reported> {
+pub(crate) fn validate(
+    files: &[PathBuf],
+    format: Format,
+    options: &LoadOptions,
+) -> Result<(), Reported> {
     let mut reports = Vec::new();
     for path in files {
         let Checked {
             valid,
             diagnostics,
             error,
-        } = validate_one(path);
+        } = validate_one(path, options);
         if format == Format::Table {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
@@ -135,7 +139,7 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-fn validate_one(path: &Path) -> Checked {
+fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
     let source = match read_source(path) {
         Ok(source) => source,
         Err(error) => {
@@ -155,7 +159,7 @@ fn validate_one(path: &Path) -> Checked {
         let workflow = WorkflowFile::read(&workflow_path)
             .map_err(|unreadable| unreadable.report())
             .and_then(|file| {
-                file.load()
+                file.load(options)
                     .map(|loaded| loaded.workflow)
                     .map_err(|error| file.print(&error.diagnostics))
             });
@@ -193,7 +197,7 @@ fn validate_one(path: &Path) -> Checked {
             ));
         }
     };
-    let diagnostics = file.check();
+    let diagnostics = file.check(options);
     file.print(&diagnostics);
     Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
 }

@@ -19,7 +19,7 @@ mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use directrix_core::{
-    Code, Diagnostic, GraphFormat, GraphView, LoadOptions, Location, Severity, Workflow,
+    Code, Diagnostic, GraphFormat, GraphView, Limits, LoadOptions, Location, Severity, Workflow,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,6 +56,8 @@ enum Command {
         /// Output format of the diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Show a workflow: directive metadata, agency tree, tasks with their planned due
     /// times (in the workflow's UTC offset) and the critical path.
@@ -68,6 +70,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Draw a graph of a workflow as Graphviz DOT or Mermaid text.
     #[command(
@@ -82,6 +86,8 @@ enum Command {
         /// Which graph.
         #[arg(long, value_enum, default_value_t = ViewArg::Tasks)]
         view: ViewArg,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Run a scenario through virtual time and print the timeline of effects, or, with
     /// `--runs`, run it many times and print distributions (Monte Carlo).
@@ -159,17 +165,83 @@ enum ViewArg {
     Documents,
 }
 
+/// `--limit NAME=VALUE`, on every command that loads a workflow.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct LimitArgs {
+    #[arg(
+        long = "limit",
+        value_name = "NAME=VALUE",
+        value_parser = parse_limit,
+        help = "Raise (or lower) a resource limit, e.g. `--limit instances=5000000`; repeatable",
+        long_help = limit_help()
+    )]
+    limits: Vec<(String, u64)>,
+}
+
+impl LimitArgs {
+    /// The load options these flags ask for.
+    pub(crate) fn options(&self) -> LoadOptions {
+        let mut limits = Limits::default();
+        for (name, value) in &self.limits {
+            // `parse_limit` accepted only known names.
+            let _ = limits.set(name, *value);
+        }
+        LoadOptions::default().with_limits(limits)
+    }
+}
+
+fn limit_help() -> String {
+    let defaults = Limits::default();
+    let mut help = "Raise (or lower) a resource limit; repeatable. Exceeding one is a \
+        `limit-exceeded` error (or, for timers, a refused advance), never a crash.\n\
+        Limits and their defaults:"
+        .to_owned();
+    for name in Limits::NAMES {
+        let value = defaults.get(name).unwrap_or_default();
+        help.push_str(&format!("\n  {name}={value}"));
+    }
+    help.push_str("\nExample: --limit instances=5000000 --limit input-bytes=67108864");
+    help
+}
+
+fn parse_limit(text: &str) -> Result<(String, u64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, e.g. instances=5000000 (got `{text}`)"))?;
+    let value: u64 = value
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|e| format!("the value of `{name}` must be a whole number ({e})"))?;
+    Limits::default()
+        .set(name.trim(), value)
+        .map_err(|e| e.to_string())?;
+    Ok((name.trim().to_owned(), value))
+}
+
 /// A failure already reported to the user; the process exits 1.
 struct Reported;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { files, format } => diagnostics::validate(&files, format),
-        Command::Inspect { file, format } => {
-            load_workflow(&file).and_then(|workflow| inspect::inspect(&workflow, format))
-        }
-        Command::Graph { file, format, view } => load_workflow(&file).map(|workflow| {
+        Command::Validate {
+            files,
+            format,
+            limits,
+        } => diagnostics::validate(&files, format, &limits.options()),
+        Command::Inspect {
+            file,
+            format,
+            limits,
+        } => load_workflow(&file, &limits.options())
+            .and_then(|workflow| inspect::inspect(&workflow, format)),
+        Command::Graph {
+            file,
+            format,
+            view,
+            limits,
+        } => load_workflow(&file, &limits.options()).map(|workflow| {
             let format = match format {
                 GraphFormatArg::Dot => GraphFormat::Dot,
                 GraphFormatArg::Mermaid => GraphFormat::Mermaid,
@@ -322,22 +394,24 @@ impl WorkflowFile {
         })
     }
 
-    fn options(&self) -> LoadOptions {
-        self.calendars
-            .iter()
-            .fold(LoadOptions::default(), |options, c| {
-                options.with_calendar(c.name.as_str(), c.text.as_str())
-            })
+    /// `base` (the limits asked for) with this workflow's calendars.
+    fn options(&self, base: &LoadOptions) -> LoadOptions {
+        self.calendars.iter().fold(base.clone(), |options, c| {
+            options.with_calendar(c.name.as_str(), c.text.as_str())
+        })
     }
 
     /// Parses and validates the workflow with its calendars.
-    pub(crate) fn load(&self) -> Result<directrix_core::Loaded, directrix_core::LoadError> {
-        directrix_core::load_with(&self.source, &self.options())
+    pub(crate) fn load(
+        &self,
+        base: &LoadOptions,
+    ) -> Result<directrix_core::Loaded, directrix_core::LoadError> {
+        directrix_core::load_with(&self.source, &self.options(base))
     }
 
     /// Every diagnostic, errors and warnings.
-    pub(crate) fn check(&self) -> Vec<Diagnostic> {
-        directrix_core::check_with(&self.source, &self.options())
+    pub(crate) fn check(&self, base: &LoadOptions) -> Vec<Diagnostic> {
+        directrix_core::check_with(&self.source, &self.options(base))
     }
 
     /// Prints diagnostics, each against the text it points into (the workflow's or a
@@ -360,12 +434,12 @@ impl WorkflowFile {
 
 /// Reads, parses and validates a workflow (with the calendars beside it), printing errors
 /// in full and warnings as a count (`validate` shows them).
-fn load_workflow(path: &Path) -> Result<Workflow, Reported> {
+fn load_workflow(path: &Path, options: &LoadOptions) -> Result<Workflow, Reported> {
     let file = WorkflowFile::read(path).map_err(|unreadable| {
         unreadable.report();
         Reported
     })?;
-    match file.load() {
+    match file.load(options) {
         Ok(loaded) => {
             if let n @ 1.. = loaded.warnings.len() {
                 eprintln!(

@@ -1,7 +1,7 @@
 //! `migrate`: move a snapshot to another version of its workflow and print what changed.
 
 use crate::diagnostics::to_json;
-use crate::{Format, Reported, load_workflow, read_text, write_file};
+use crate::{Format, LimitArgs, Reported, load_workflow, read_text, write_file};
 use directrix_core::{Instance, MigrateError, MigrationReport, Snapshot};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,11 +23,14 @@ pub(crate) struct Args {
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Reported> {
-    let old = load_workflow(&args.from)?;
-    let new = Arc::new(load_workflow(&args.to)?);
+    let options = args.limits.options();
+    let old = load_workflow(&args.from, &options)?;
+    let new = Arc::new(load_workflow(&args.to, &options)?);
     let text = read_text(&args.snapshot)?;
     let snapshot: Snapshot = serde_json::from_str(&text).map_err(|error| {
         eprintln!(

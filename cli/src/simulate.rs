@@ -1,8 +1,8 @@
 //! `simulate`: run a scenario and print its timeline.
 
 use crate::diagnostics::{print, to_json};
-use crate::{Format, Reported, load_workflow, read_text};
-use directrix_core::{EffectRecord, Scenario, SimulationReport, Timestamp, Workflow};
+use crate::{Format, LimitArgs, Reported, load_workflow, read_text};
+use directrix_core::{EffectRecord, LoadOptions, Scenario, SimulationReport, Timestamp, Workflow};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,6 +40,8 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Arguments of `directrix report`.
@@ -59,6 +61,8 @@ pub(crate) struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
@@ -67,6 +71,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
         args.scenario.as_deref(),
         args.at.as_deref(),
         "--at",
+        &args.limits.options(),
     )?;
     let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
     let grid = run.instance.grid();
@@ -136,8 +141,9 @@ fn load_scenario(
     scenario_path: Option<&Path>,
     until: Option<&str>,
     flag: &str,
+    options: &LoadOptions,
 ) -> Result<(Arc<Workflow>, Scenario), Reported> {
-    let workflow = Arc::new(load_workflow(workflow_path)?);
+    let workflow = Arc::new(load_workflow(workflow_path, options)?);
     let mut scenario = match scenario_path {
         Some(path) => {
             let source = read_text(path)?;
@@ -169,6 +175,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
         args.scenario.as_deref(),
         args.until.as_deref(),
         "--until",
+        &args.limits.options(),
     )?;
     if let Some(runs) = args.runs {
         return crate::montecarlo::run(&workflow, &scenario, runs, args);

@@ -816,3 +816,31 @@ fn closed_stdout_does_not_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn limits_are_raised_with_limit_flags() {
+    // 26 agencies: a limit of 25 fails with a located diagnostic saying how to raise it.
+    let over = run(&["validate", SEED, "--limit", "agencies=25"]);
+    assert_eq!(code(&over), 1);
+    let text = strip_ansi(&stderr(&over));
+    assert!(text.contains("limit-exceeded"), "{text}");
+    assert!(text.contains("--limit agencies=26"), "{text}");
+    assert!(has_line_column(&text), "{text}");
+    assert_eq!(code(&run(&["validate", SEED, "--limit", "agencies=26"])), 0);
+    // Every loading command takes it.
+    for command in ["inspect", "graph", "simulate", "report"] {
+        let output = run(&[command, SEED, "--limit", "instances=1"]);
+        assert_eq!(code(&output), 1, "{command}: {}", stderr(&output));
+        assert!(stderr(&output).contains("limit-exceeded"), "{command}");
+    }
+    // Unknown names and bad values are usage errors.
+    let typo = run(&["validate", SEED, "--limit", "agency=3"]);
+    assert_eq!(code(&typo), 2);
+    assert!(stderr(&typo).contains("did you mean `agencies`?"));
+    assert_eq!(code(&run(&["validate", SEED, "--limit", "agencies"])), 2);
+    assert_eq!(code(&run(&["validate", SEED, "--limit", "agencies=-1"])), 2);
+    // `--help` lists the limits with their defaults and an example.
+    let help = stdout(&run(&["validate", "--help"]));
+    assert!(help.contains("timers-per-advance=1000000"), "{help}");
+    assert!(help.contains("Example: --limit instances="), "{help}");
+}

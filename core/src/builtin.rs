@@ -9,7 +9,8 @@ pub(crate) const RECURRING: &str = "recurring";
 /// The built-in machine specs. The text is a compile-time constant covered by tests, so
 /// a failure here is a bug in this crate; it degrades to "no built-ins" rather than panic.
 pub(crate) fn machines() -> Vec<MachineSpec> {
-    crate::load::parse_ron(include_str!("builtin.ron")).unwrap_or_default()
+    crate::load::parse_ron(include_str!("builtin.ron"), &crate::Limits::default())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

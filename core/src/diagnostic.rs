@@ -74,6 +74,8 @@ pub enum Code {
     BadPlaceholder,
     NoParentDue,
     EmptyCascade,
+    LimitExceeded,
+    ShortInterval,
 }
 
 impl Code {
@@ -136,6 +138,8 @@ impl Code {
             Code::BadPlaceholder => "bad-placeholder",
             Code::NoParentDue => "no-parent-due",
             Code::EmptyCascade => "empty-cascade",
+            Code::LimitExceeded => "limit-exceeded",
+            Code::ShortInterval => "short-interval",
         }
     }
 }
@@ -262,12 +266,29 @@ pub(crate) fn offset_of(source: &str, location: Location) -> usize {
     source.len()
 }
 
-fn floor_char_boundary(source: &str, offset: usize) -> usize {
+pub(crate) fn floor_char_boundary(source: &str, offset: usize) -> usize {
     let mut offset = offset.min(source.len());
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }
     offset
+}
+
+/// A raw string literal (`r"..."`, `r#"..."#`) whose prefix is the identifier at
+/// `start..ident_end`: its value and the end of the literal.
+fn raw_string(source: &str, start: usize, ident_end: usize) -> Option<(String, usize)> {
+    if !matches!(&source[start..ident_end], "r" | "br") {
+        return None;
+    }
+    let rest = &source[ident_end..];
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    let body = rest[hashes..].strip_prefix('"')?;
+    let close = format!("\"{}", "#".repeat(hashes));
+    let (value, end) = match body.find(&close) {
+        Some(at) => (&body[..at], at + close.len()),
+        None => (body, body.len()),
+    };
+    Some((value.to_owned(), ident_end + hashes + 1 + end))
 }
 
 /// Suggests the closest candidate to a misspelt id, if one is close enough.
@@ -373,6 +394,16 @@ impl Locator {
                     {
                         i += 1;
                     }
+                    if let Some((value, end)) = raw_string(source, start, i) {
+                        strings.push(StringToken {
+                            field: pending_field.clone(),
+                            value,
+                            span: start..end,
+                        });
+                        last_ident = None;
+                        i = end;
+                        continue;
+                    }
                     last_ident = Some((source[start..i].to_owned(), start));
                     continue;
                 }
@@ -381,6 +412,15 @@ impl Locator {
             i += 1;
         }
         Self { strings, fields }
+    }
+
+    /// The spans of string literals (quotes included) whose text between the quotes is
+    /// longer than `max` bytes.
+    pub(crate) fn long_strings(&self, max: u64) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.strings
+            .iter()
+            .filter(move |s| s.span.len().saturating_sub(2) as u64 > max)
+            .map(|s| s.span.clone())
     }
 
     /// Byte offset where the field `name` first appears as a key.

@@ -420,6 +420,18 @@ pub enum ActError {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// `advance` would fire more timers than the workflow's `timers-per-advance` limit.
+    #[error(
+        "advancing to {to} would fire more than {limit} timers (the `timers-per-advance` limit); the next one due is at {at} (advance in smaller steps, following next_timer(), or raise the limit)"
+    )]
+    TooManyTimers {
+        /// The time asked for.
+        to: Timestamp,
+        /// The limit ([`crate::Limits::timers_per_advance`]).
+        limit: u64,
+        /// When the first timer over the limit is due.
+        at: Timestamp,
+    },
     /// A `BeforeDue` guard failed.
     #[error("`{action}` on task `{task}` had to come before its due time {due}")]
     PastDue {
@@ -480,6 +492,7 @@ impl ActError {
             ActError::PastDue { .. } => "past_due",
             ActError::NoteRequired { .. } => "note_required",
             ActError::InvalidExtension { .. } => "invalid_extension",
+            ActError::TooManyTimers { .. } => "too_many_timers",
         }
     }
 }
@@ -869,7 +882,10 @@ impl Instance {
     /// instance, then kind). Calling it early is harmless: it only moves the clock.
     ///
     /// # Errors
-    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`].
+    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`];
+    /// [`ActError::TooManyTimers`] when more than the workflow's
+    /// [`crate::Limits::timers_per_advance`] timers would fire (a repeating escalation
+    /// every second, advanced a year at once). Either way the instance is unchanged.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -890,20 +906,59 @@ impl Instance {
             });
         }
         let mut effects = Vec::new();
-        while let Some(timer) = self.state.timers.first().copied() {
-            if timer.at > to {
-                break;
-            }
-            self.state.timers.pop_first();
-            if self.is_live(&timer) {
-                self.state.now = timer.at;
-                self.fire(timer, &mut effects);
+        let limit = self.workflow.limits.timers_per_advance;
+        // `to >= now` here, so the window is not negative.
+        let window = to.as_seconds().saturating_sub(self.state.now.as_seconds()) as u64;
+        let bound = self.workflow.timer_bound.timers(window);
+        if bound <= limit {
+            // The common case: the limit cannot be reached, so nothing to keep.
+            let fired = self.fire_until(to, u64::MAX, &mut effects);
+            debug_assert!(fired.is_ok_and(|n| n <= bound), "{fired:?} > {bound}");
+        } else {
+            // It might be: keep a copy (without the journal, which firing does not touch)
+            // to restore if it is. Costs O(instance), only when the bound is that large.
+            let journal = std::mem::take(&mut self.state.journal);
+            let before = self.state.clone();
+            self.state.journal = journal;
+            if let Err(at) = self.fire_until(to, limit, &mut effects) {
+                let journal = std::mem::take(&mut self.state.journal);
+                self.state = before;
+                self.state.journal = journal;
+                return Err(ActError::TooManyTimers { to, limit, at });
             }
         }
         self.state.now = to;
         self.prune_stale_front();
         self.state.journal.push(Input::Advance { to });
         Ok(effects)
+    }
+
+    /// Fires the live timers due by `to`, in order; returns how many, or, before firing
+    /// one more than `limit`, the time it is due (the instance is then half advanced).
+    fn fire_until(
+        &mut self,
+        to: Timestamp,
+        limit: u64,
+        effects: &mut Vec<Effect>,
+    ) -> Result<u64, Timestamp> {
+        let mut fired = 0u64;
+        while let Some(timer) = self.state.timers.first().copied() {
+            if timer.at > to {
+                break;
+            }
+            if self.is_live(&timer) {
+                if fired == limit {
+                    return Err(timer.at);
+                }
+                fired += 1;
+                self.state.timers.pop_first();
+                self.state.now = timer.at;
+                self.fire(timer, effects);
+            } else {
+                self.state.timers.pop_first();
+            }
+        }
+        Ok(fired)
     }
 
     fn fire(&mut self, timer: Timer, effects: &mut Vec<Effect>) {
@@ -1641,6 +1696,8 @@ impl Instance {
                         task: id,
                         action: transition.action,
                         to: transition.to,
+                        needs_note: transition.guards.contains(&Guard::WithNote),
+                        needs_until: transition.extension == Some(ExtensionStep::Request),
                     });
                 }
             }
@@ -2094,6 +2151,10 @@ pub struct InboxItem {
     pub action: ActionId,
     /// The state it leads to.
     pub to: StateId,
+    /// The action needs a note ([`ActArgs::note`]): a reason, what to redo.
+    pub needs_note: bool,
+    /// The action needs a due time ([`ActArgs::until`]): an extension request.
+    pub needs_until: bool,
 }
 
 impl Workflow {

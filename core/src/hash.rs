@@ -77,6 +77,9 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         slot_index: _,
         action_index: _,
         content_hash: _,
+        // Host settings, not the workflow's content; the bound derives from the model.
+        limits: _,
+        timer_bound: _,
     } = workflow;
     let Directive {
         number,

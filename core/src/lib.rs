@@ -46,6 +46,7 @@ mod graph;
 mod grid;
 mod hash;
 mod inspect;
+mod limits;
 mod load;
 mod montecarlo;
 mod plan;
@@ -72,6 +73,7 @@ pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
+pub use limits::{Limits, UnknownLimit};
 pub use load::{
     LoadError, LoadOptions, Loaded, check, check_calendar, check_with, load, load_with,
 };

@@ -4,9 +4,10 @@ use crate::builtin;
 use crate::calendar::Calendar;
 use crate::cascade::is_placeholder;
 use crate::diagnostic::{
-    Code, Diagnostic, Locator, Severity, did_you_mean, location_of, offset_of,
+    Code, Diagnostic, Locator, Severity, did_you_mean, floor_char_boundary, location_of, offset_of,
 };
 use crate::graph::find_cycles;
+use crate::limits::{Limits, TimerBound, raise_hint};
 use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
 use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
 use crate::workflow::*;
@@ -82,6 +83,8 @@ pub struct LoadOptions {
     /// Shared calendar texts by name, for `calendar: (use: [NAME])`. A `BTreeMap` so
     /// suggestions and diagnostics come out in one order.
     calendars: BTreeMap<String, String>,
+    /// Resource limits (defaults: [`Limits::default`]); the workflow keeps them.
+    pub limits: Limits,
 }
 
 impl LoadOptions {
@@ -121,6 +124,21 @@ impl LoadOptions {
     pub fn calendar_names(&self) -> impl Iterator<Item = &str> {
         self.calendars.keys().map(String::as_str)
     }
+
+    /// These options with other [`Limits`].
+    ///
+    /// ```
+    /// use directrix_core::{Limits, LoadOptions, load_with};
+    /// let mut limits = Limits::default();
+    /// limits.agencies = 3;
+    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+    /// let error = load_with(source, &LoadOptions::default().with_limits(limits)).unwrap_err();
+    /// assert_eq!(error.diagnostics[0].code.as_str(), "limit-exceeded");
+    /// ```
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
 }
 
 /// [`load`] with [`LoadOptions`].
@@ -130,7 +148,7 @@ impl LoadOptions {
 /// (`unknown-calendar`), or a named calendar's text is invalid (diagnostics whose
 /// `origin` is the calendar's name).
 pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let spec = parse_ron::<WorkflowSpec>(source).map_err(|d| LoadError {
+    let spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
     compile(&spec, source, options)
@@ -164,7 +182,7 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
 /// ```
 pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
     let mut r = Reporter::new(source);
-    match parse_ron::<spec::CalendarFileSpec>(source) {
+    match parse_ron::<spec::CalendarFileSpec>(source, &Limits::default()) {
         Ok(file) => calendar_file(&mut r, &file, &mut BTreeSet::new(), &mut BTreeSet::new()),
         Err(diagnostic) => r.diagnostics.push(diagnostic),
     }
@@ -172,10 +190,32 @@ pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
 }
 
 /// Parses RON with the extensions directrix files use, mapping errors to a located
-/// `syntax` diagnostic.
-pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnostic> {
-    let options =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+/// `syntax` diagnostic. The `input-bytes` limit is checked before parsing; the `depth`
+/// limit is the parser's recursion limit, so deep nesting is an error, not a stack
+/// overflow.
+pub(crate) fn parse_ron<T: DeserializeOwned>(
+    source: &str,
+    limits: &Limits,
+) -> Result<T, Diagnostic> {
+    let size = source.len() as u64;
+    if size > limits.input_bytes {
+        let at = floor_char_boundary(source, usize::try_from(limits.input_bytes).unwrap_or(0));
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: Code::LimitExceeded,
+            message: format!(
+                "the text is {size} bytes, more than the `input-bytes` limit of {} (it is crossed here)",
+                limits.input_bytes
+            ),
+            span: Some(at..at),
+            location: Some(location_of(source, at)),
+            origin: None,
+            hint: Some(raise_hint("input-bytes", size)),
+        });
+    }
+    let options = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(usize::try_from(limits.depth).unwrap_or(usize::MAX));
     options.from_str::<T>(source).map_err(|error| {
         let start = crate::diagnostic::Location {
             line: error.span.start.line.max(1),
@@ -188,6 +228,20 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(source: &str) -> Result<T, Diagnost
         let blank = rest.len() - rest.trim_start().len();
         if blank < rest.len() {
             offset += blank;
+        }
+        if error.code == ron::Error::ExceededRecursionLimit {
+            return Diagnostic {
+                severity: Severity::Error,
+                code: Code::LimitExceeded,
+                message: format!(
+                    "the text nests `(`, `[` or `{{` deeper than the `depth` limit of {}",
+                    limits.depth
+                ),
+                span: Some(offset..offset),
+                location: Some(location_of(source, offset)),
+                origin: None,
+                hint: Some(raise_hint("depth", limits.depth.saturating_mul(2))),
+            };
         }
         let hint = syntax_hint(&error.code, source);
         Diagnostic {
@@ -520,7 +574,15 @@ pub(crate) fn compile(
     source: &str,
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let limits = &options.limits;
     let mut r = Reporter::new(source);
+    // Size limits first: past them, the rest of validation is not worth its cost.
+    check_shape_limits(&mut r, spec, limits);
+    if r.has_errors() {
+        return Err(LoadError {
+            diagnostics: r.finish(),
+        });
+    }
 
     if spec.format != spec::FORMAT_VERSION {
         r.error_hint(
@@ -1186,6 +1248,26 @@ pub(crate) fn compile(
         );
     }
 
+    // Count the task instances before allocating them: a `for_each` over a large group,
+    // repeated over many tasks, must fail here, not in the allocator.
+    let fan_out = |task: &Task| {
+        task.for_each
+            .map_or(1, |g| groups[g.index()].members.len() as u64)
+    };
+    let instances: u64 = tasks.iter().map(fan_out).sum();
+    if instances > limits.instances {
+        let widest = (0..tasks.len()).max_by_key(|&i| (fan_out(&tasks[i]), usize::MAX - i));
+        r.error_hint(
+            Code::LimitExceeded,
+            widest.and_then(|i| task_spans[i].clone()),
+            format!(
+                "the tasks fan out to {instances} task instances, more than the `instances` limit of {}",
+                limits.instances
+            ),
+            Some(raise_hint("instances", instances)),
+        );
+    }
+
     if r.has_errors() {
         return Err(LoadError {
             diagnostics: r.finish(),
@@ -1259,7 +1341,10 @@ pub(crate) fn compile(
         slot_index,
         action_index,
         content_hash: String::new(),
+        limits: *limits,
+        timer_bound: TimerBound::default(),
     };
+    workflow.timer_bound = TimerBound::of(&workflow);
     workflow.content_hash = crate::hash::content_hash(&workflow);
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
@@ -1378,6 +1463,50 @@ fn compile_efforts(
     (expected, minimum)
 }
 
+/// The limits that the parsed text alone shows: agencies and string lengths.
+fn check_shape_limits(r: &mut Reporter<'_>, spec: &WorkflowSpec, limits: &Limits) {
+    let agencies = spec.agencies.len() as u64;
+    if agencies > limits.agencies {
+        r.error_hint(
+            Code::LimitExceeded,
+            r.key("agencies"),
+            format!(
+                "the file lists {agencies} agencies, more than the `agencies` limit of {}",
+                limits.agencies
+            ),
+            Some(raise_hint("agencies", agencies)),
+        );
+    }
+    let long: Vec<Range<usize>> = r.locator.long_strings(limits.string_bytes).collect();
+    for span in long {
+        // The span includes the quotes.
+        let bytes = span.len().saturating_sub(2) as u64;
+        r.error_hint(
+            Code::LimitExceeded,
+            Some(span),
+            format!(
+                "a string of {bytes} bytes is longer than the `string-bytes` limit of {}",
+                limits.string_bytes
+            ),
+            Some(raise_hint("string-bytes", bytes)),
+        );
+    }
+}
+
+/// Warns about an interval under a minute: directives count in hours and days, and such
+/// a timer fires tens of thousands of times a day.
+fn check_interval(r: &mut Reporter<'_>, interval: Span, span: Option<Range<usize>>, what: String) {
+    if (1..60).contains(&interval.as_seconds()) {
+        r.push(
+            Severity::Warning,
+            Code::ShortInterval,
+            span,
+            format!("{what} every {interval}, more often than once a minute"),
+            Some("directives count in hours and days; write e.g. `1h` or `1d`".to_owned()),
+        );
+    }
+}
+
 pub(crate) fn parse_time_at(
     r: &mut Reporter<'_>,
     text: &str,
@@ -1452,7 +1581,7 @@ fn named_calendars(
             continue;
         };
         let mut inner = Reporter::new(text);
-        match parse_ron::<spec::CalendarFileSpec>(text) {
+        match parse_ron::<spec::CalendarFileSpec>(text, &options.limits) {
             Ok(file) => calendar_file(&mut inner, &file, &mut holidays, &mut working),
             Err(diagnostic) => inner.diagnostics.push(diagnostic),
         }
@@ -1753,6 +1882,18 @@ fn compile_machine(
                 Some("a timed transition has both `after: \"...\"` and `by: [System]`".to_owned()),
             );
         }
+        if let Some(after) = after {
+            let at = r.at(span, &transition.on);
+            check_interval(
+                r,
+                after,
+                at,
+                format!(
+                    "timed transition `{}` of machine `{}` fires",
+                    transition.on, spec.id
+                ),
+            );
+        }
         if let Some(after) = after
             && after.as_seconds() <= 0
         {
@@ -1909,6 +2050,12 @@ fn compile_policy(
                 .and_then(|l| r.locator.keyed("repeat", text, l.start, 0))
                 .or_else(|| r.at(span, text));
             let repeat = parse_span_at(r, text, at.clone())?;
+            check_interval(
+                r,
+                repeat,
+                at.clone(),
+                format!("level {} of policy `{}` repeats", n + 1, spec.id),
+            );
             if repeat.as_seconds() <= 0 {
                 r.error(
                     Code::ZeroInterval,
@@ -1995,6 +2142,12 @@ pub(crate) fn compile_due(
             });
             let until = parse_time_at(r, until, offset, r.at(span, until));
             let interval = interval?;
+            check_interval(
+                r,
+                interval,
+                every_span.clone(),
+                "a recurring due time falls".to_owned(),
+            );
             if interval.as_seconds() <= 0 {
                 r.error_hint(
                     Code::ZeroInterval,

@@ -83,7 +83,7 @@ impl Scenario {
     /// assert!(scenario.until > scenario.start);
     /// ```
     pub fn load(source: &str, workflow: &Workflow) -> Result<(Self, Vec<Diagnostic>), LoadError> {
-        let spec: ScenarioSpec = parse_ron(source).map_err(|d| LoadError {
+        let spec: ScenarioSpec = parse_ron(source, &workflow.limits).map_err(|d| LoadError {
             diagnostics: vec![d],
         })?;
         let mut r = Reporter::new(source);
@@ -235,7 +235,8 @@ pub struct Simulation {
     pub seed: u64,
     /// The scenario's name.
     pub scenario: String,
-    /// Where it stopped.
+    /// Where it stopped: the horizon, or earlier when one instant held more timers than
+    /// the workflow's `timers-per-advance` limit.
     pub until: Timestamp,
 }
 
@@ -298,8 +299,11 @@ pub fn simulate(
         if at > horizon {
             break;
         }
-        if let Ok(effects) = instance.advance(at) {
-            record(&instance, &mut agent, effects, &mut timeline);
+        match instance.advance(at) {
+            Ok(effects) => record(&instance, &mut agent, effects, &mut timeline),
+            // More timers at one instant than the `timers-per-advance` limit: nothing
+            // can move past them, so the run stops here (`until` says where).
+            Err(_) => break,
         }
         if next_event == Some(at) {
             let Some(event) = events.next() else { break };
@@ -330,15 +334,19 @@ pub fn simulate(
             record(&instance, &mut agent, effects, &mut timeline);
         }
     }
-    if let Ok(effects) = instance.advance(horizon.max(instance.now())) {
-        record(&instance, &mut agent, effects, &mut timeline);
-    }
+    let until = match instance.advance(horizon.max(instance.now())) {
+        Ok(effects) => {
+            record(&instance, &mut agent, effects, &mut timeline);
+            horizon
+        }
+        Err(_) => instance.now(),
+    };
     Simulation {
         instance,
         timeline,
         seed,
         scenario: scenario.name.clone(),
-        until: horizon,
+        until,
     }
 }
 

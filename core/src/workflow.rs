@@ -471,6 +471,9 @@ pub struct Workflow {
     pub(crate) action_index: HashMap<String, ActionId>,
     /// Set once by `load` (see `hash.rs`).
     pub(crate) content_hash: String,
+    /// The limits it was loaded with; `advance` keeps to `timers_per_advance`.
+    pub(crate) limits: crate::limits::Limits,
+    pub(crate) timer_bound: crate::limits::TimerBound,
 }
 
 impl Workflow {
@@ -637,6 +640,16 @@ impl Workflow {
     /// ```
     pub fn action_id(&self, name: &str) -> Option<ActionId> {
         self.action_index.get(name).copied()
+    }
+
+    /// The limits the workflow was loaded with ([`crate::LoadOptions::with_limits`]).
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.limits(), &directrix_core::Limits::default());
+    /// ```
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
     }
 
     /// An action's name.

@@ -756,6 +756,16 @@ fn repeat_zero_interval() {
 }
 
 #[test]
+fn short_interval() {
+    // Under a minute warns; a minute does not (MINIMAL itself has none).
+    let source = edit(MINIMAL, "repeat: \"1d\"", "repeat: \"30s\"");
+    check_warnings(&source, &[("short-interval", at(&source, "\"30s\""))]);
+    let source = edit(MINIMAL, "every: \"1d\"", "every: \"59s\"");
+    check_warnings(&source, &[("short-interval", at(&source, "\"59s\""))]);
+    check_warnings(&edit(MINIMAL, "every: \"1d\"", "every: \"1m\""), &[]);
+}
+
+#[test]
 fn lead_with_for_each() {
     let source = edit(
         MINIMAL,

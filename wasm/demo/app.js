@@ -10,7 +10,7 @@ const ESCALATION_KINDS = new Set([
   "overdue", "reminded", "warned", "escalated", "reassigned",
   "extension_requested", "extension_approved", "extension_refused", "returned",
 ]);
-// Actions that must say why (the engine's `WithNote` guard) and the one that names a date.
+// What to ask for the note of actions that must say why (inbox entries' `needs_note`).
 const NOTE_PROMPTS = {
   return: "Lý do trả lại / nội dung cần làm lại:",
   request_extension: "Lý do xin gia hạn:",
@@ -473,7 +473,7 @@ function renderInbox() {
           class: `btn btn-small ${["cancel", "return"].includes(e.action) ? "btn-danger" : "btn-action"}`,
           dataset: { action: e.action, task: e.task },
           title: `${e.action} → ${stateLabel(e.to)}`,
-          onclick: () => act(e.task, e.action),
+          onclick: () => act(e),
         }, actionLabel(e.action))))));
   }
 }
@@ -542,14 +542,14 @@ function run(fn) {
   }
 }
 
-function act(task, action) {
+function act({ task, action, needs_note, needs_until }) {
   const request = { at: state.instance.now(), actor: state.agency, task, action };
-  if (NOTE_PROMPTS[action]) {
-    const note = window.prompt(NOTE_PROMPTS[action]);
+  if (needs_note) {
+    const note = window.prompt(NOTE_PROMPTS[action] ?? "Ghi chú / lý do:");
     if (note === null) return;
     request.note = note;
   }
-  if (action === "request_extension") {
+  if (needs_until) {
     const due = state.instance.status().find((s) => s.task === task)?.due;
     const proposed = toIso(Date.parse(due ?? state.instance.now()) + 3 * 86_400_000);
     const until = window.prompt("Đề nghị hạn mới (ISO 8601):", proposed);

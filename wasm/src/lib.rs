@@ -206,6 +206,10 @@ pub struct InboxEntry {
     pub action: String,
     /// The state it leads to.
     pub to: String,
+    /// The action needs a `note` (a reason, what to redo).
+    pub needs_note: bool,
+    /// The action needs `until` (an extension request's due time).
+    pub needs_until: bool,
 }
 
 /// What an agency may do now.
@@ -551,6 +555,8 @@ impl WorkflowInstance {
                     to: workflow.machine_of(item.task).states[item.to.index()]
                         .id
                         .clone(),
+                    needs_note: item.needs_note,
+                    needs_until: item.needs_until,
                 }
             })
             .collect();
