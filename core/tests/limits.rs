@@ -382,3 +382,32 @@ fn a_simulation_stops_at_an_instant_over_the_limit() {
     let (until, horizon) = run(9);
     assert!(until < horizon);
 }
+
+#[test]
+fn resuming_keeps_to_the_timer_limit_too() {
+    let source = reminder("1m");
+    let mut instance = start(&source, &with("timers-per-advance", 1));
+    let day = instance.now().saturating_add(Span::from_seconds(86_400));
+    let before = instance.clone();
+    // The due time and the first reminder: two timers to handle, one allowed.
+    for policy in [
+        directrix_core::TimerPolicy::Skip,
+        directrix_core::TimerPolicy::CollapseRecurring,
+    ] {
+        let error = instance.resume(day, policy).unwrap_err();
+        assert_eq!(error.code(), "too_many_timers", "{policy:?}");
+        assert_eq!(
+            instance, before,
+            "{policy:?}: a refused resume changes nothing"
+        );
+    }
+    // Within the limit it goes through.
+    let mut roomy = start(&source, &LoadOptions::default());
+    let effects = roomy
+        .resume(day, directrix_core::TimerPolicy::Skip)
+        .unwrap();
+    assert!(
+        effects.iter().any(|e| e.kind.name() == "skipped"),
+        "{effects:?}"
+    );
+}

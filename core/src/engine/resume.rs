@@ -110,8 +110,9 @@ impl Instance {
     /// journaled as a `resume` input, so replay reproduces the same state.
     ///
     /// # Errors
-    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`]; nothing
-    /// changes then.
+    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`], and
+    /// [`ActError::TooManyTimers`] past the `timers-per-advance` limit; nothing changes
+    /// then.
     pub fn resume(&mut self, to: Timestamp, policy: TimerPolicy) -> Result<Vec<Effect>, ActError> {
         if policy == TimerPolicy::CatchUp {
             return self.advance(to);
@@ -124,6 +125,11 @@ impl Instance {
         }
         let mut effects = Vec::new();
         let mut skipped = Vec::new();
+        // The same `timers-per-advance` limit as `advance` (timed transitions can still
+        // loop); a resume is rare, so it simply keeps a copy to undo a refusal.
+        let limit = self.workflow.limits.timers_per_advance;
+        let before = self.state.clone();
+        let mut handled = 0u64;
         // The order of `advance` (time, task instance, kind), with the policy deciding
         // about each live escalation timer before it fires.
         while let Some(timer) = self.state.timers.first().copied() {
@@ -134,6 +140,15 @@ impl Instance {
             if !self.is_live(&timer) {
                 continue;
             }
+            if handled == limit {
+                self.state = before;
+                return Err(ActError::TooManyTimers {
+                    to,
+                    limit,
+                    at: timer.at,
+                });
+            }
+            handled += 1;
             self.state.now = timer.at;
             if let TimerKind::Level { level, .. } = timer.kind {
                 let repeat = self.level_repeat(timer.task, level as usize);
