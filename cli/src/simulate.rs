@@ -245,6 +245,19 @@ fn detail(workflow: &Workflow, event: &EffectRecord) -> String {
             _ => "late".to_owned(),
         },
         "rejected" => event.error.clone().unwrap_or_default(),
+        "extension_requested" => format!(
+            "asks until {}; {} decides (lead {})",
+            short(workflow, event.due.as_deref()),
+            name(&event.agency),
+            event.lead.as_deref().unwrap_or_default()
+        ),
+        "extension_approved" => format!("due now {}", short(workflow, event.due.as_deref())),
+        "extension_refused" => "due time unchanged".to_owned(),
+        "returned" => "sent back to redo".to_owned(),
+        "skipped" => format!(
+            "level {} not fired on restore",
+            event.level.unwrap_or_default()
+        ),
         _ => String::new(),
     }
 }
@@ -277,6 +290,7 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
         .map(|e| e.agency.chars().count())
         .max()
         .unwrap_or(6);
+    let kind_width = events.iter().map(|e| e.kind.len()).max().unwrap_or(12);
     let mut i = 0;
     while i < events.len() {
         let event = &events[i];
@@ -309,7 +323,7 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
             )
         };
         let line = format!(
-            "{}  {:12}  {task:task_width$}  {agency:agency_width$}  {}",
+            "{}  {:kind_width$}  {task:task_width$}  {agency:agency_width$}  {}",
             short(workflow, Some(&event.at)),
             event.kind,
             detail

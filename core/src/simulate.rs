@@ -215,6 +215,14 @@ impl Scenario {
 pub enum TimelineEntry {
     /// An effect of the engine.
     Effect(Effect),
+    /// The transition of a scripted action, with the note it gave (a reason, what to
+    /// redo), which the report shows.
+    Acted {
+        /// The `transitioned` effect.
+        effect: Effect,
+        /// The event's note.
+        note: String,
+    },
     /// A scripted action that the engine refused, and why.
     Rejected {
         /// The scripted event.
@@ -320,7 +328,16 @@ pub fn simulate(
                 args,
                 &mut effects,
             ) {
-                Ok(()) => record(&instance, &mut agent, effects, &mut timeline),
+                Ok(()) => {
+                    let first = timeline.len();
+                    record(&instance, &mut agent, effects, &mut timeline);
+                    if let (Some(note), Some(&TimelineEntry::Effect(effect))) =
+                        (&event.note, timeline.get(first))
+                    {
+                        let note = note.clone();
+                        timeline[first] = TimelineEntry::Acted { effect, note };
+                    }
+                }
                 Err(error) => timeline.push(TimelineEntry::Rejected {
                     event: event.clone(),
                     error,
@@ -405,6 +422,10 @@ impl Simulation {
             .iter()
             .map(|entry| match entry {
                 TimelineEntry::Effect(effect) => workflow.effect_record(effect),
+                TimelineEntry::Acted { effect, note } => EffectRecord {
+                    note: Some(note.clone()),
+                    ..workflow.effect_record(effect)
+                },
                 TimelineEntry::Rejected { event, error } => {
                     let mut record = workflow.effect_record(&Effect {
                         at: event.at,
