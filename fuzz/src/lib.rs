@@ -5,7 +5,8 @@
 pub mod mutate;
 
 use directrix_core::{
-    Diagnostic, GraphFormat, GraphView, Instance, Span, Workflow, check, load, render_graph,
+    Diagnostic, Effect, GraphFormat, GraphView, Instance, Span, Timestamp, Workflow, check, load,
+    render_graph,
 };
 use std::sync::Arc;
 
@@ -66,17 +67,30 @@ pub fn exercise_workflow(workflow: Arc<Workflow>) {
         };
         let before = instance.clone();
         match instance.advance(next.at) {
-            Ok(effects) => {
-                for effect in &effects {
-                    let _ = workflow.effect_record(effect);
-                }
-            }
+            Ok(effects) => check_effects(before.now(), &instance, &effects),
             Err(_) => assert!(instance == before, "a failed advance changed the instance"),
         }
         check_step(&before, &instance);
     }
     check_views(&instance);
     check_round_trips(&instance);
+}
+
+/// The effects of one successful input: in time order between the time before it and
+/// the time after it, on existing task instances, and each renders as a record.
+pub fn check_effects(before: Timestamp, after: &Instance, effects: &[Effect]) {
+    let workflow = after.workflow();
+    let mut last = before;
+    for effect in effects {
+        assert!(
+            last <= effect.at && effect.at <= after.now(),
+            "effect {effect:?} outside [{last:?}, {:?}] or out of order",
+            after.now()
+        );
+        last = effect.at;
+        assert!(effect.task.index() < workflow.instances().len());
+        let _ = workflow.effect_record(effect);
+    }
 }
 
 /// The invariants that hold between any two consecutive states of an instance.

@@ -186,16 +186,25 @@ const STRING_PIECES: &[&str] = &[
     "🦀",
 ];
 
-/// Applies one to four random token-level mutations to `text`. Returns `None` when the
-/// text has nothing to mutate.
+/// Applies one or two (now and then up to four) random token-level mutations to `text`.
+/// Returns `None` when the text has nothing to mutate.
 pub fn mutate(text: &str, rng: &mut Rng) -> Option<String> {
+    let count = if rng.below(8) == 0 {
+        1 + rng.below(4)
+    } else {
+        1 + rng.below(2)
+    };
     let mut text = text.to_owned();
-    for _ in 0..=rng.below(4) {
+    for _ in 0..count {
         text = mutate_once(&text, rng)?;
     }
     Some(text)
 }
 
+/// One mutation. Weighted towards the ones that keep the text parseable (swapping
+/// strings, value identifiers and numbers, editing inside strings, duplicating or dropping
+/// list entries), since those reach the validator; token insertion and deletion keep
+/// some pressure on the parser.
 fn mutate_once(text: &str, rng: &mut Rng) -> Option<String> {
     let tokens = tokenize(text);
     let solid: Vec<usize> = (0..tokens.len())
@@ -204,14 +213,25 @@ fn mutate_once(text: &str, rng: &mut Rng) -> Option<String> {
     if solid.is_empty() {
         return None;
     }
-    let of_kind = |kind: Kind| -> Vec<usize> {
-        solid
-            .iter()
-            .copied()
-            .filter(|&i| tokens[i].kind == kind)
-            .collect()
-    };
-    let slice = |t: &Token| &text[t.start..t.end];
+    let slice = |i: usize| &text[tokens[i].start..tokens[i].end];
+    // The solid token after solid position `k`, if any.
+    let next_solid = |k: usize| solid.get(k + 1).map(|&i| slice(i));
+    let strings: Vec<usize> = solid
+        .iter()
+        .copied()
+        .filter(|&i| tokens[i].kind == Kind::Str)
+        .collect();
+    let numbers: Vec<usize> = solid
+        .iter()
+        .copied()
+        .filter(|&i| tokens[i].kind == Kind::Num)
+        .collect();
+    // Identifiers in value position (enum variants such as `Lead` or `Escalate`), not
+    // field names: a renamed field is only ever a syntax error.
+    let values: Vec<usize> = (0..solid.len())
+        .filter(|&k| tokens[solid[k]].kind == Kind::Ident && next_solid(k) != Some(":"))
+        .map(|k| solid[k])
+        .collect();
     let splice = |start: usize, end: usize, with: &str| {
         let mut out = String::with_capacity(text.len() + with.len());
         out.push_str(&text[..start]);
@@ -220,64 +240,44 @@ fn mutate_once(text: &str, rng: &mut Rng) -> Option<String> {
         out
     };
     for _ in 0..8 {
-        match rng.below(10) {
-            // Replace a token with another of the same kind: swaps ids and references.
-            0 | 1 => {
-                let kind = *rng.pick(&[Kind::Str, Kind::Str, Kind::Ident, Kind::Num]);
-                let same = of_kind(kind);
-                if same.len() < 2 {
-                    continue;
-                }
-                let (a, b) = (tokens[*rng.pick(&same)], tokens[*rng.pick(&same)]);
-                return Some(splice(a.start, a.end, slice(&b)));
+        match rng.below(16) {
+            // Another string in place of a string: swaps ids and references.
+            0..=3 if strings.len() >= 2 => {
+                let (a, b) = (*rng.pick(&strings), *rng.pick(&strings));
+                return Some(splice(tokens[a].start, tokens[a].end, slice(b)));
             }
-            // Delete a token.
-            2 => {
-                let t = tokens[*rng.pick(&solid)];
-                return Some(splice(t.start, t.end, ""));
-            }
-            // Insert a copy of a token before another.
-            3 => {
-                let (at, what) = (tokens[*rng.pick(&solid)], tokens[*rng.pick(&solid)]);
-                return Some(splice(at.start, at.start, &format!("{} ", slice(&what))));
+            // Another value identifier: another role, action, target or variant.
+            4 if values.len() >= 2 => {
+                let (a, b) = (*rng.pick(&values), *rng.pick(&values));
+                return Some(splice(tokens[a].start, tokens[a].end, slice(b)));
             }
             // An edge number.
-            4 => {
-                let numbers = of_kind(Kind::Num);
-                if numbers.is_empty() {
-                    continue;
-                }
+            5 if !numbers.is_empty() => {
                 let t = tokens[*rng.pick(&numbers)];
                 let number = NUMBERS[rng.below(NUMBERS.len())];
                 return Some(splice(t.start, t.end, number));
             }
             // Inside a string: change a digit run (dates, times, durations) or splice in
             // a piece.
-            5 | 6 => {
-                let strings = of_kind(Kind::Str);
-                if strings.is_empty() {
-                    continue;
-                }
+            6..=8 if !strings.is_empty() => {
                 let t = tokens[*rng.pick(&strings)];
-                let inner = &text[t.start..t.end];
-                if inner.len() < 2 {
+                let literal = &text[t.start..t.end];
+                if literal.len() < 2 {
                     continue;
                 }
-                let inner = &inner[1..inner.len() - 1];
-                let mutated = mutate_string(inner, rng);
+                let mutated = mutate_string(&literal[1..literal.len() - 1], rng);
                 return Some(splice(t.start, t.end, &format!("\"{mutated}\"")));
             }
-            // Duplicate a bracketed group with its comma: a second entry with the same id.
-            7 => {
-                let Some((start, end)) = group(text, &tokens, rng) else {
+            // Duplicate a list entry: a second entry with the same id.
+            9 | 10 => {
+                let Some((start, end)) = entry(text, &tokens, &solid, rng) else {
                     continue;
                 };
-                let copy = format!("{}, ", &text[start..end]);
-                return Some(splice(start, start, &copy));
+                return Some(splice(start, start, &format!("{}, ", &text[start..end])));
             }
-            // Delete a bracketed group (and the comma after it).
-            8 => {
-                let Some((start, mut end)) = group(text, &tokens, rng) else {
+            // Drop a list entry (and the comma after it).
+            11 | 12 => {
+                let Some((start, mut end)) = entry(text, &tokens, &solid, rng) else {
                     continue;
                 };
                 if text[end..].starts_with(',') {
@@ -285,50 +285,79 @@ fn mutate_once(text: &str, rng: &mut Rng) -> Option<String> {
                 }
                 return Some(splice(start, end, ""));
             }
-            // Copy a group into another place that takes a list entry.
-            _ => {
-                let Some((start, end)) = group(text, &tokens, rng) else {
+            // Delete a token.
+            13 => {
+                let t = tokens[*rng.pick(&solid)];
+                return Some(splice(t.start, t.end, ""));
+            }
+            // Insert a copy of a token before another.
+            14 => {
+                let (at, what) = (tokens[*rng.pick(&solid)], *rng.pick(&solid));
+                return Some(splice(at.start, at.start, &format!("{} ", slice(what))));
+            }
+            // Copy a list entry to the front of a list (often another kind of list).
+            15 => {
+                let Some((start, end)) = entry(text, &tokens, &solid, rng) else {
                     continue;
                 };
-                let openers: Vec<usize> = solid
-                    .iter()
-                    .copied()
-                    .filter(|&i| matches!(slice(&tokens[i]), "[" | "("))
-                    .collect();
-                if openers.is_empty() {
+                let lists: Vec<usize> =
+                    solid.iter().copied().filter(|&i| slice(i) == "[").collect();
+                if lists.is_empty() {
                     continue;
                 }
-                let at = tokens[*rng.pick(&openers)].end;
-                let copy = format!("{}, ", &text[start..end]);
-                return Some(splice(at, at, &copy));
+                let at = tokens[*rng.pick(&lists)].end;
+                return Some(splice(at, at, &format!("{}, ", &text[start..end])));
             }
+            _ => {}
         }
     }
     None
 }
 
-/// A random bracketed group: a `(`, `[` or `{` token (with the identifier naming a
-/// struct before it, if any) up to its matching closer. Returns its byte range.
-fn group(text: &str, tokens: &[Token], rng: &mut Rng) -> Option<(usize, usize)> {
-    let openers: Vec<usize> = (0..tokens.len())
-        .filter(|&i| matches!(&text[tokens[i].start..tokens[i].end], "(" | "[" | "{"))
-        .collect();
-    if openers.is_empty() {
+/// A random list entry: a bracketed group (with the identifier naming it, as in
+/// `Every(...)`) or a single token, right after a `[` or a `,` inside a `[...]` list.
+/// Returns its byte range.
+fn entry(text: &str, tokens: &[Token], solid: &[usize], rng: &mut Rng) -> Option<(usize, usize)> {
+    let slice = |i: usize| &text[tokens[i].start..tokens[i].end];
+    // For each solid token, the innermost open bracket around it.
+    let mut stack: Vec<&str> = Vec::new();
+    let mut starts = Vec::new();
+    for (k, &i) in solid.iter().enumerate() {
+        let token = slice(i);
+        let after_separator = k > 0 && matches!(slice(solid[k - 1]), "[" | ",");
+        if after_separator && stack.last() == Some(&"[") && !matches!(token, "]" | ")" | "}") {
+            starts.push(k);
+        }
+        match token {
+            "(" | "[" | "{" => stack.push(token),
+            ")" | "]" | "}" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    if starts.is_empty() {
         return None;
     }
-    let open = *rng.pick(&openers);
+    let k = *rng.pick(&starts);
+    let first = solid[k];
+    // A named group (`Every(`) or a bare group starts a bracketed entry.
+    let open = match (slice(first), solid.get(k + 1)) {
+        ("(" | "[" | "{", _) => Some(k),
+        (_, Some(&next)) if tokens[first].kind == Kind::Ident && slice(next) == "(" => Some(k + 1),
+        _ => None,
+    };
+    let Some(open) = open else {
+        return Some((tokens[first].start, tokens[first].end));
+    };
     let mut depth = 0usize;
-    for t in &tokens[open..] {
-        match &text[t.start..t.end] {
+    for &i in &solid[open..] {
+        match slice(i) {
             "(" | "[" | "{" => depth += 1,
             ")" | "]" | "}" => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    let start = match open.checked_sub(1).map(|i| tokens[i]) {
-                        Some(name) if name.kind == Kind::Ident => name.start,
-                        _ => tokens[open].start,
-                    };
-                    return Some((start, t.end));
+                    return Some((tokens[first].start, tokens[i].end));
                 }
             }
             _ => {}
