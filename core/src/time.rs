@@ -139,10 +139,12 @@ impl Timestamp {
             .unwrap_or_else(|| format!("@{}", self.0))
     }
 
+    /// `None` beyond the supported years, in UTC or at `offset` (`to_offset` would panic
+    /// on an instant whose local date crosses year 9999; found by fuzzing).
     pub(crate) fn to_offset_date_time(self, offset: UtcOffset) -> Option<OffsetDateTime> {
         OffsetDateTime::from_unix_timestamp(self.0)
             .ok()
-            .map(|t| t.to_offset(offset))
+            .and_then(|t| t.checked_to_offset(offset))
     }
 
     /// The local date and clock time at `offset`.

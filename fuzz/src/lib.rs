@@ -1,0 +1,172 @@
+//! Shared code of the fuzz targets: what every loaded workflow must survive, the
+//! invariants checked after every engine step, and the token-level RON mutator of
+//! `load_mutated`.
+
+pub mod mutate;
+
+use directrix_core::{
+    Diagnostic, Effect, GraphFormat, GraphView, Instance, Span, Timestamp, Workflow, check, load,
+    render_graph,
+};
+use std::sync::Arc;
+
+/// How many timers `exercise_workflow` fires at most, so a workflow with a timer every
+/// second cannot turn one input into a timeout.
+const MAX_TIMERS: usize = 200;
+
+/// Loads `source` and, when it loads, runs the workflow. Panics (the fuzzer's finding)
+/// when loading panics, when `check` and `load` disagree, when a diagnostic points
+/// outside the text, or when anything `exercise_workflow` checks fails.
+pub fn exercise_source(source: &str) {
+    let diagnostics = check(source);
+    for diagnostic in &diagnostics {
+        check_diagnostic(source, diagnostic);
+    }
+    match load(source) {
+        Ok(loaded) => {
+            assert!(!diagnostics.iter().any(Diagnostic::is_error));
+            assert_eq!(diagnostics, loaded.warnings, "check and load disagree");
+            exercise_workflow(Arc::new(loaded.workflow));
+        }
+        Err(error) => {
+            assert!(error.diagnostics.iter().any(Diagnostic::is_error));
+            assert_eq!(diagnostics, error.diagnostics, "check and load disagree");
+            let _ = error.to_string();
+        }
+    }
+}
+
+/// A diagnostic's span lies inside the text on character boundaries (the CLI slices the
+/// text with it), and it renders.
+fn check_diagnostic(source: &str, diagnostic: &Diagnostic) {
+    if let Some(span) = &diagnostic.span {
+        assert!(span.start <= span.end, "span {span:?} is reversed");
+        assert!(span.end <= source.len(), "span {span:?} past the end");
+        assert!(source.is_char_boundary(span.start) && source.is_char_boundary(span.end));
+    }
+    let _ = diagnostic.to_string();
+}
+
+/// Everything a host does with a freshly loaded workflow: inspect, render, start, fire a
+/// bounded number of timers, read every view, snapshot and restore.
+pub fn exercise_workflow(workflow: Arc<Workflow>) {
+    let _ = workflow.inspection();
+    for view in [GraphView::Tasks, GraphView::Agencies, GraphView::Documents] {
+        for format in [GraphFormat::Dot, GraphFormat::Mermaid] {
+            let _ = render_graph(&workflow, view, format);
+        }
+    }
+    let (mut instance, effects) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    for effect in &effects {
+        let _ = workflow.effect_record(effect);
+    }
+    check_instance(&instance);
+    for _ in 0..MAX_TIMERS {
+        let Some(next) = instance.next_timer() else {
+            break;
+        };
+        let before = instance.clone();
+        match instance.advance(next.at) {
+            Ok(effects) => check_effects(before.now(), &instance, &effects),
+            Err(_) => assert!(instance == before, "a failed advance changed the instance"),
+        }
+        check_step(&before, &instance);
+    }
+    check_views(&instance);
+    check_round_trips(&instance);
+}
+
+/// The effects of one successful input: in time order between the time before it and
+/// the time after it, on existing task instances, and each renders as a record.
+pub fn check_effects(before: Timestamp, after: &Instance, effects: &[Effect]) {
+    let workflow = after.workflow();
+    let mut last = before;
+    for effect in effects {
+        assert!(
+            last <= effect.at && effect.at <= after.now(),
+            "effect {effect:?} outside [{last:?}, {:?}] or out of order",
+            after.now()
+        );
+        last = effect.at;
+        assert!(effect.task.index() < workflow.instances().len());
+        let _ = workflow.effect_record(effect);
+    }
+}
+
+/// The invariants that hold between any two consecutive states of an instance.
+pub fn check_step(before: &Instance, after: &Instance) {
+    assert!(after.now() >= before.now(), "time went backwards");
+    let workflow = after.workflow();
+    for (index, slot) in workflow.instances().iter().enumerate() {
+        let id = directrix_core::InstanceId::from_index(index as u32);
+        let (Some(old), Some(new)) = (before.task_state(id), after.task_state(id)) else {
+            panic!("task instance {} has no state", slot.name);
+        };
+        let terminal = workflow.machine_of(id).states[old.state.index()].is_terminal();
+        if !terminal {
+            assert!(
+                new.level >= old.level,
+                "escalation level of {} went from {} to {}",
+                slot.name,
+                old.level,
+                new.level
+            );
+        }
+    }
+    check_instance(after);
+}
+
+/// The invariants of one instance state.
+pub fn check_instance(instance: &Instance) {
+    let grid = instance.grid();
+    let instances = instance.workflow().instances().len() as u32;
+    assert_eq!(
+        grid.total.tracked() + grid.total.cancelled,
+        instances,
+        "grid counts do not add up to the task instances"
+    );
+    assert!(grid.total.due_soon <= grid.total.open_in_time);
+    for row in &grid.agencies {
+        assert!(row.counts.due_soon <= row.counts.open_in_time);
+    }
+    if let Some(next) = instance.next_timer() {
+        // A live timer before `now` would fire in the past.
+        assert!(
+            next.at >= instance.now(),
+            "a pending timer lies in the past"
+        );
+    }
+}
+
+/// Every read-only view runs on the instance without panicking.
+pub fn check_views(instance: &Instance) {
+    let workflow = instance.workflow();
+    let _ = instance.status_records();
+    let _ = instance.overdue();
+    let _ = instance.critical_path();
+    for (index, _) in workflow.agencies().iter().enumerate().take(64) {
+        let _ = instance.inbox(directrix_core::AgencyId::from_index(index as u32));
+    }
+    let _ = instance
+        .now()
+        .saturating_add(Span::from_seconds(1))
+        .to_rfc3339(workflow.calendar().offset());
+}
+
+/// A snapshot survives JSON and restores to an equal instance; the journal replays to an
+/// equal instance.
+pub fn check_round_trips(instance: &Instance) {
+    let workflow = instance.workflow().clone();
+    let json = serde_json::to_string(&instance.snapshot()).expect("a snapshot serialises");
+    let snapshot = serde_json::from_str(&json).expect("a snapshot deserialises");
+    let restored = Instance::restore(workflow.clone(), snapshot).expect("own snapshot restores");
+    assert!(
+        restored == *instance,
+        "restore(snapshot) differs from the instance"
+    );
+    let replayed = Instance::replay(workflow, instance.journal()).expect("own journal replays");
+    assert!(
+        replayed == *instance,
+        "replay(journal) differs from the instance"
+    );
+}
