@@ -83,6 +83,7 @@ pub enum Code {
     FollowUpBeforeIssue,
     IncompleteEvent,
     UnknownFollowUp,
+    FollowUpWithBehaviours,
 }
 
 impl Code {
@@ -154,6 +155,7 @@ impl Code {
             Code::FollowUpBeforeIssue => "follow-up-before-issue",
             Code::IncompleteEvent => "incomplete-event",
             Code::UnknownFollowUp => "unknown-follow-up",
+            Code::FollowUpWithBehaviours => "follow-up-with-behaviours",
         }
     }
 }

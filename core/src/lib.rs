@@ -84,7 +84,8 @@ pub use montecarlo::{
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{
-    Scenario, ScriptedEvent, Simulation, SimulationReport, Summary, TimelineEntry, simulate,
+    Scenario, ScriptedEvent, ScriptedFollowUp, Simulation, SimulationReport, Summary,
+    TimelineEntry, simulate,
 };
 pub use time::{Span, TimeError, Timestamp};
 pub use view::{AgencyField, EffectFields, EffectRecord, StatusRecord};

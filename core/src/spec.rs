@@ -811,19 +811,29 @@ fn one() -> f64 {
     1.0
 }
 
-/// One scripted action.
+/// One scripted action, or a follow-up document applied (`(at: ..., follow_up: "NAME")`,
+/// with no `actor`, `task` or `action`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
     /// When.
     pub at: String,
     /// The acting agency's id.
+    #[serde(default)]
     pub actor: String,
     /// Task id; for a `for_each` task, `task[member]`, or the bare id when the actor is
     /// the member.
+    #[serde(default)]
     pub task: String,
     /// Action name.
+    #[serde(default)]
     pub action: String,
+    /// The name of a follow-up document ([`FollowUpSpec`]) to apply at `at`; the host
+    /// supplies its text (the CLI reads the file of that name beside the scenario). At
+    /// one instant, follow-ups come before scripted actions; actions after it may name
+    /// the tasks it adds.
+    #[serde(default)]
+    pub follow_up: Option<String>,
     /// Free text kept in the journal: a reason, what to redo.
     #[serde(default)]
     pub note: Option<String>,

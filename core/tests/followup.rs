@@ -4,8 +4,9 @@
 
 use directrix_core::{
     EffectKind, FollowUpError, GraphFormat, GraphView, Input, Instance, Phase, ReplayError,
-    RestoreError, Timestamp, Workflow, load, render_graph,
+    RestoreError, Scenario, Timestamp, Workflow, load, render_graph, simulate,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const SEED: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
@@ -540,4 +541,167 @@ fn the_seed_letter_raises_no_warnings() {
     let amended = seed().amend(LETTER).unwrap();
     assert!(amended.warnings.is_empty(), "{:?}", amended.warnings);
     assert_eq!(amended.spec.number, "120-CV/HU");
+}
+
+// ------------------------------------------------------------------------- scenarios
+
+const SCENARIO: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.followup.scenario.ron");
+const NAME: &str = "kien-xuong-114-cv-hu.120.followup.ron";
+
+fn texts() -> BTreeMap<String, String> {
+    BTreeMap::from([(NAME.to_owned(), LETTER.to_owned())])
+}
+
+fn scenario_codes(source: &str, texts: &BTreeMap<String, String>) -> Vec<(String, usize)> {
+    let error = Scenario::load_with(source, &seed(), texts).unwrap_err();
+    error
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.code.as_str().to_owned(), d.location.unwrap().line))
+        .collect()
+}
+
+#[test]
+fn the_follow_up_scenario_runs_and_replays() {
+    let workflow = seed();
+    let (scenario, _) = Scenario::load_with(SCENARIO, &workflow, &texts()).unwrap();
+    assert_eq!(scenario.follow_ups[0].at, at("2021-05-12 08:00"));
+    let run = simulate(workflow.clone(), &scenario, 0, None);
+    let report = run.report();
+    assert_eq!(report.summary.rejected, 0);
+    let kinds = |task: &str| -> Vec<&str> {
+        report
+            .events
+            .iter()
+            .filter(|e| e.task == task)
+            .map(|e| e.kind)
+            .collect()
+    };
+    assert!(report.events.iter().any(|e| e.kind == "follow_up"
+        && e.note.as_deref() == Some("120-CV/HU (kien-xuong-114-cv-hu.120.followup.ron)")));
+    assert!(kinds("contingency_plan").contains(&"cancelled"));
+    assert!(!kinds("contingency_plan").contains(&"overdue"));
+    assert!(kinds("vaccination").contains(&"due_changed"));
+    assert_eq!(kinds("checkpoints").last(), Some(&"completed"));
+    // Effects before the follow-up are named by the workflow then in force.
+    assert_eq!(report.events[0].at, "2021-05-07T08:00:00+07:00");
+    assert_eq!(run.versions.len(), 2);
+    let mobilise = report.status.iter().find(|s| s.task == "mobilise").unwrap();
+    assert_eq!(mobilise.state, "accepted");
+    assert_eq!(
+        Instance::replay(workflow, run.instance.journal()).unwrap(),
+        run.instance
+    );
+}
+
+#[test]
+fn a_scenario_names_follow_ups_it_is_given() {
+    let (line, _) = position(SCENARIO, "follow_up: \"kien");
+    assert_eq!(
+        scenario_codes(SCENARIO, &BTreeMap::new()),
+        // The actions on the tasks it would add are unknown too.
+        [
+            ("unknown-follow-up".to_owned(), line),
+            ("unknown-task".to_owned(), line + 1),
+            ("unknown-task".to_owned(), line + 2),
+            ("unknown-task".to_owned(), line + 3),
+            ("unknown-task".to_owned(), line + 4),
+            (
+                "unknown-task".to_owned(),
+                position(
+                    SCENARIO,
+                    "task: \"district_response_plan\", action: \"report\""
+                )
+                .0
+            ),
+            (
+                "unknown-task".to_owned(),
+                position(
+                    SCENARIO,
+                    "task: \"district_response_plan\", action: \"accept\""
+                )
+                .0
+            ),
+            (
+                "unknown-task".to_owned(),
+                position(SCENARIO, "task: \"checkpoints\", action: \"report\"").0
+            ),
+            (
+                "unknown-task".to_owned(),
+                position(SCENARIO, "task: \"checkpoints\", action: \"accept\"").0
+            ),
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+    // A broken follow-up is reported at its event, with its own code.
+    let broken = BTreeMap::from([(
+        NAME.to_owned(),
+        LETTER.replace("\"114-CV/HU\",\n", "\"113-CV/HU\",\n"),
+    )]);
+    assert_eq!(
+        scenario_codes(SCENARIO, &broken)[0],
+        ("further-to-mismatch".to_owned(), line)
+    );
+}
+
+#[test]
+fn an_event_is_an_action_or_a_follow_up() {
+    let events = |events: &str| {
+        format!("(format: 1, name: \"x\", until: \"2021-05-13 08:00\", events: [\n{events}\n])")
+    };
+    let both = events(&format!(
+        "(at: \"2021-05-12 08:00\", actor: \"police\", task: \"tracing\", action: \"report\", follow_up: \"{NAME}\"),"
+    ));
+    assert_eq!(
+        scenario_codes(&both, &texts()),
+        [("incomplete-event".to_owned(), 2)]
+    );
+    let neither = events("(at: \"2021-05-12 08:00\", actor: \"police\"),");
+    assert_eq!(
+        scenario_codes(&neither, &texts()),
+        [("incomplete-event".to_owned(), 2)]
+    );
+    let fine = events(&format!(
+        "(at: \"2021-05-12 08:00\", follow_up: \"{NAME}\"),"
+    ));
+    Scenario::load_with(&fine, &seed(), &texts()).unwrap();
+    let with_behaviours = fine.replace("events:", "behaviours: [(who: [\"all\"])], events:");
+    assert_eq!(
+        scenario_codes(&with_behaviours, &texts()),
+        [("follow-up-with-behaviours".to_owned(), 2)]
+    );
+}
+
+#[test]
+fn a_follow_up_refused_at_run_time_stops_the_run() {
+    // `force_alert` is done by 12 May: cancelling it then is refused when the run reaches
+    // it (loading cannot know), and the run stops there.
+    let source = "(format: 1, name: \"x\", until: \"2021-05-14 08:00\", events: [\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"acknowledge\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"start\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"report\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"district_standing\", task: \"force_alert\", action: \"accept\"),\n\
+         (at: \"2021-05-12 08:00\", follow_up: \"late\"),\n])";
+
+    let late = BTreeMap::from([(
+        "late".to_owned(),
+        doc("    cancel: [(task: \"force_alert\")],"),
+    )]);
+    let (scenario, _) = Scenario::load_with(source, &seed(), &late).unwrap();
+    let run = simulate(seed(), &scenario, 0, None);
+    assert_eq!(run.until, at("2021-05-12 08:00"));
+    let report = run.report();
+    let last = report.events.last().unwrap();
+    assert_eq!(
+        (last.kind, last.code),
+        ("rejected", Some("invalid_follow_up"))
+    );
+    assert!(
+        last.error.as_deref().unwrap().contains("task-finished"),
+        "{last:?}"
+    );
 }
