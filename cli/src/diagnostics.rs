@@ -82,7 +82,8 @@ impl Checked {
     }
 }
 
-/// Checks each file; `NAME.scenario.ron` against `NAME.ron`.
+/// Checks each file; `NAME.scenario.ron` and `NAME.<label>.followup.ron` against
+/// `NAME.ron`.
 pub(crate) fn validate(
     files: &[PathBuf],
     format: Format,
@@ -154,7 +155,15 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    if let Some(stem) = file_name.strip_suffix(".scenario.ron") {
+    let pair = file_name
+        .strip_suffix(".scenario.ron")
+        .map(|stem| (stem, "scenario"))
+        .or_else(|| {
+            file_name
+                .strip_suffix(".followup.ron")
+                .map(|stem| (stem, "follow-up"))
+        });
+    if let Some((stem, what)) = pair {
         let workflow_path = workflow_of_scenario(path, stem);
         let workflow = WorkflowFile::read(&workflow_path)
             .map_err(|unreadable| unreadable.report())
@@ -165,17 +174,27 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
             });
         let Ok(workflow) = workflow else {
             eprintln!(
-                "error: cannot check scenario `{}` without a valid workflow `{}`",
+                "error: cannot check {what} `{}` without a valid workflow `{}`",
                 path.display(),
                 workflow_path.display()
             );
             return Checked::failed(format!(
-                "cannot check the scenario without a valid workflow `{}`",
+                "cannot check the {what} without a valid workflow `{}`",
                 workflow_path.display()
             ));
         };
+        if what == "follow-up" {
+            // Checked against the workflow as loaded: what it names, what it adds.
+            let (valid, diagnostics) = match workflow.amend(&source) {
+                Ok(amended) => (true, amended.warnings),
+                Err(error) => (false, error.diagnostics().to_vec()),
+            };
+            print(path, &source, &diagnostics);
+            return Checked::diagnostics(valid, diagnostics);
+        }
         let workflow = Arc::new(workflow);
-        let (valid, diagnostics) = match Scenario::load(&source, &workflow) {
+        let follow_ups = crate::follow_up_texts(path);
+        let (valid, diagnostics) = match Scenario::load_with(&source, &workflow, &follow_ups) {
             Ok((_, warnings)) => (true, warnings),
             Err(error) => (false, error.diagnostics),
         };
@@ -209,7 +228,8 @@ fn is_calendar(path: &Path) -> bool {
         .is_some_and(|dir| dir == "calendars")
 }
 
-/// The workflow beside a scenario `STEM.scenario.ron`: `STEM.ron`, or for a named
+/// The workflow beside a scenario `STEM.scenario.ron` (or a follow-up
+/// `STEM.followup.ron`): `STEM.ron`, or for a named
 /// variant such as `letter.behaviour.scenario.ron`, the longest prefix that exists
 /// (`letter.ron`).
 fn workflow_of_scenario(path: &Path, stem: &str) -> PathBuf {

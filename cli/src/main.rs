@@ -44,7 +44,9 @@ enum Command {
     /// Check workflow (and scenario) files and report every problem with its location.
     ///
     /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
-    /// it; a file in a directory named `calendars` is checked as a shared calendar. A
+    /// it, and `NAME.<label>.followup.ron` as a follow-up document of `NAME.ron` (a
+    /// scenario's `follow_up:` events name the `*.followup.ron` files beside it); a file
+    /// in a directory named `calendars` is checked as a shared calendar. A
     /// workflow's named calendars (`calendar: (use: ["NAME"])`) are read from
     /// `calendars/NAME.ron` in its directory. Exits 0 when every file is valid (warnings
     /// allowed), 1 otherwise.
@@ -326,6 +328,37 @@ fn read_text(path: &Path) -> Result<String, Reported> {
         error.report(path);
         Reported
     })
+}
+
+/// The follow-up documents beside a scenario (`DIR/*.followup.ron`), by file name: the
+/// names a scenario's `follow_up:` events use. Unreadable ones are reported and left out
+/// (an event naming one is then an `unknown-follow-up`).
+pub(crate) fn follow_up_texts(scenario: &Path) -> std::collections::BTreeMap<String, String> {
+    let dir = scenario.parent().unwrap_or(Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut texts = std::collections::BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return texts;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if name.ends_with(".followup.ron") {
+            match read_source(&path) {
+                Ok(text) => {
+                    texts.insert(name, text);
+                }
+                Err(error) => error.report(&path),
+            }
+        }
+    }
+    texts
 }
 
 /// A shared calendar beside a workflow: `DIR/calendars/NAME.ron`.

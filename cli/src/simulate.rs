@@ -147,7 +147,8 @@ fn load_scenario(
     let mut scenario = match scenario_path {
         Some(path) => {
             let source = read_text(path)?;
-            match Scenario::load(&source, &workflow) {
+            let follow_ups = crate::follow_up_texts(path);
+            match Scenario::load_with(&source, &workflow, &follow_ups) {
                 Ok((scenario, warnings)) => {
                     print(path, &source, &warnings);
                     scenario
@@ -234,6 +235,8 @@ fn detail(workflow: &Workflow, event: &EffectRecord) -> String {
         ),
         "overdue" => format!("missed due {}", short(workflow, event.due.as_deref())),
         "rescheduled" => format!("next due {}", short(workflow, event.due.as_deref())),
+        "due_changed" => format!("now due {}", short(workflow, event.due.as_deref())),
+        "follow_up" => format!("applied {}", event.note.as_deref().unwrap_or_default()),
         "reminded" | "warned" | "escalated" | "reassigned" => format!(
             "level {} → {} (lead {})",
             event.level.unwrap_or_default(),

@@ -76,6 +76,14 @@ pub enum Code {
     EmptyCascade,
     LimitExceeded,
     ShortInterval,
+    FurtherToMismatch,
+    TaskFinished,
+    DueBeforeFollowUp,
+    NoCancelledState,
+    FollowUpBeforeIssue,
+    IncompleteEvent,
+    UnknownFollowUp,
+    FollowUpWithBehaviours,
 }
 
 impl Code {
@@ -140,6 +148,14 @@ impl Code {
             Code::EmptyCascade => "empty-cascade",
             Code::LimitExceeded => "limit-exceeded",
             Code::ShortInterval => "short-interval",
+            Code::FurtherToMismatch => "further-to-mismatch",
+            Code::TaskFinished => "task-finished",
+            Code::DueBeforeFollowUp => "due-before-follow-up",
+            Code::NoCancelledState => "no-cancelled-state",
+            Code::FollowUpBeforeIssue => "follow-up-before-issue",
+            Code::IncompleteEvent => "incomplete-event",
+            Code::UnknownFollowUp => "unknown-follow-up",
+            Code::FollowUpWithBehaviours => "follow-up-with-behaviours",
         }
     }
 }

@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod followup;
 mod migrate;
 mod resume;
 
+pub use followup::{Amended, DueChange, FollowUpError, FollowUpReport};
 pub(crate) use migrate::map_state;
 pub use migrate::{Changed, MigrateError, MigrationProblem, MigrationReport, Removed};
 pub use resume::{SkippedTimer, TimerPolicy};
@@ -165,6 +167,16 @@ pub enum Input {
         /// The content hash of the new workflow.
         to: String,
     },
+    /// A follow-up document amended the running directive
+    /// ([`Instance::apply_follow_up`]). The text itself is kept, so the journal is
+    /// self-contained: replay applies it again. Inputs after it name task instances and
+    /// actions of the amended workflow.
+    FollowUp {
+        /// When it was applied.
+        at: Timestamp,
+        /// The follow-up document's RON text.
+        text: String,
+    },
     /// The instance was restored at a later time and its clock moved there under a
     /// [`TimerPolicy`] ([`Instance::restore_at`]). Catching up is journaled as a plain
     /// `advance`.
@@ -278,6 +290,12 @@ pub enum EffectKind {
     ExtensionRefused,
     /// Handed-in work was sent back to the lead to redo.
     Returned,
+    /// A follow-up document changed the due time ([`Instance::apply_follow_up`]); the
+    /// original stays in `first_due`.
+    DueChanged {
+        /// The new due time.
+        due: Timestamp,
+    },
     /// An escalation level fell due while the instance was stored and was skipped on
     /// restore ([`TimerPolicy::Skip`]); `at` is when it would have fired.
     Skipped {
@@ -310,6 +328,7 @@ impl EffectKind {
             EffectKind::ExtensionRefused => "extension_refused",
             EffectKind::Returned => "returned",
             EffectKind::Skipped { .. } => "skipped",
+            EffectKind::DueChanged { .. } => "due_changed",
         }
     }
 }
@@ -1876,6 +1895,11 @@ impl Instance {
                     };
                     instance.state.journal.push(input.clone());
                 }
+                Input::FollowUp { at, text } => {
+                    instance
+                        .apply_follow_up(*at, text)
+                        .map_err(|error| ReplayError::FollowUp { index, error })?;
+                }
                 Input::Resume { to, policy, .. } => {
                     drop(instance.resume(*to, *policy).map_err(failed)?);
                     if instance.state.journal.last() != Some(input) {
@@ -2031,6 +2055,14 @@ pub enum ReplayError {
         index: usize,
         /// The failure.
         error: MigrateError,
+    },
+    /// A `follow_up` input no longer applies.
+    #[error("input {index} of the journal (a follow-up document) failed: {error}")]
+    FollowUp {
+        /// Its position.
+        index: usize,
+        /// The failure.
+        error: FollowUpError,
     },
     /// A `resume` input recorded other skipped timers than replaying it skips.
     #[error(

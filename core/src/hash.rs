@@ -80,6 +80,8 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         // Host settings, not the workflow's content; the bound derives from the model.
         limits: _,
         timer_bound: _,
+        // The spec it came from: the compiled fields above are what it means.
+        origin: _,
     } = workflow;
     let Directive {
         number,

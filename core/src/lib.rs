@@ -63,10 +63,10 @@ pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
-    ActArgs, ActError, Changed, Effect, EffectKind, InboxItem, Input, Instance, InstanceState,
-    MigrateError, MigrationProblem, MigrationReport, NextTimer, Phase, Removed, ReplayError,
-    RestoreError, SNAPSHOT_FORMAT, SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy,
-    TimerReason,
+    ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
+    FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
+    MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
+    SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
 };
 pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};
 pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
@@ -84,7 +84,8 @@ pub use montecarlo::{
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{
-    Scenario, ScriptedEvent, Simulation, SimulationReport, Summary, TimelineEntry, simulate,
+    Scenario, ScriptedEvent, ScriptedFollowUp, Simulation, SimulationReport, Summary,
+    TimelineEntry, simulate,
 };
 pub use time::{Span, TimeError, Timestamp};
 pub use view::{AgencyField, EffectFields, EffectRecord, StatusRecord};

@@ -33,7 +33,7 @@ pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-fn summary(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     match diagnostics.iter().find(|d| d.is_error()) {
         Some(first) if errors == 1 => first.to_string(),
@@ -77,7 +77,7 @@ pub fn load(source: &str) -> Result<Loaded, LoadError> {
 /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
 /// assert!(directrix_core::load_with(source, &options).is_ok());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct LoadOptions {
     /// Shared calendar texts by name, for `calendar: (use: [NAME])`. A `BTreeMap` so
@@ -151,7 +151,13 @@ pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadErro
     let spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
-    compile(&spec, source, options)
+    let mut loaded = compile(&spec, source, options)?;
+    loaded.workflow.origin = Some(std::sync::Arc::new(Origin {
+        spec,
+        options: options.clone(),
+        follow_ups: Vec::new(),
+    }));
+    Ok(loaded)
 }
 
 /// Every diagnostic of a workflow text, errors and warnings, without keeping the result.
@@ -1343,6 +1349,7 @@ pub(crate) fn compile(
         content_hash: String::new(),
         limits: *limits,
         timer_bound: TimerBound::default(),
+        origin: None,
     };
     workflow.timer_bound = TimerBound::of(&workflow);
     workflow.content_hash = crate::hash::content_hash(&workflow);

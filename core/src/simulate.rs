@@ -2,13 +2,15 @@
 
 use crate::behaviour::{Agent, Behaviours};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::engine::{ActArgs, ActError, Effect, EffectKind, Instance};
+use crate::engine::{ActArgs, ActError, Effect, EffectKind, FollowUpError, Instance};
 use crate::load::{LoadError, Reporter, parse_ron, parse_time_at};
 use crate::spec::{FORMAT_VERSION, ScenarioSpec};
 use crate::time::Timestamp;
 use crate::view::{EffectRecord, StatusRecord};
 use crate::workflow::{ActionId, AgencyId, InstanceId, Workflow};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// A validated scenario for one workflow.
@@ -24,6 +26,8 @@ pub struct Scenario {
     pub until: Timestamp,
     /// Scripted actions in run order (time, then file order).
     pub events: Vec<ScriptedEvent>,
+    /// Follow-up documents applied, in run order; at one instant, before the actions.
+    pub follow_ups: Vec<ScriptedFollowUp>,
     /// Modelled agencies: they act on their own, drawing delays from the run's seed.
     pub behaviours: Behaviours,
 }
@@ -43,6 +47,17 @@ pub struct ScriptedEvent {
     pub note: Option<String>,
     /// For an extension request: the due time asked for.
     pub until: Option<Timestamp>,
+}
+
+/// A follow-up document a scenario applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptedFollowUp {
+    /// When.
+    pub at: Timestamp,
+    /// Its name in the scenario.
+    pub name: String,
+    /// Its text.
+    pub text: String,
 }
 
 /// How long a run without a scenario lasts.
@@ -66,6 +81,7 @@ impl Scenario {
             start,
             until: start.saturating_add(crate::Span::from_seconds(SILENT_HORIZON_DAYS * 86_400)),
             events: Vec::new(),
+            follow_ups: Vec::new(),
             behaviours: Behaviours::default(),
         }
     }
@@ -83,6 +99,36 @@ impl Scenario {
     /// assert!(scenario.until > scenario.start);
     /// ```
     pub fn load(source: &str, workflow: &Workflow) -> Result<(Self, Vec<Diagnostic>), LoadError> {
+        Self::load_with(source, workflow, &BTreeMap::new())
+    }
+
+    /// [`Scenario::load`] with the texts of the follow-up documents its events apply
+    /// (`follow_up: "NAME"`), by name; the core reads no files, so the host supplies them
+    /// (the CLI reads each from the file of that name beside the scenario). Each text is
+    /// checked against the workflow as amended by the follow-ups before it, and the
+    /// actions after it are resolved against the amended workflow.
+    ///
+    /// # Errors
+    /// As [`Scenario::load`]; also `unknown-follow-up` for a name not supplied, and a
+    /// follow-up's own first error, reported at its event.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.followup.scenario.ron");
+    /// let texts = BTreeMap::from([(
+    ///     "kien-xuong-114-cv-hu.120.followup.ron".to_owned(),
+    ///     include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron").to_owned(),
+    /// )]);
+    /// let (scenario, _) = directrix_core::Scenario::load_with(source, &workflow, &texts).unwrap();
+    /// assert_eq!(scenario.follow_ups.len(), 1);
+    /// assert!(directrix_core::Scenario::load(source, &workflow).is_err());
+    /// ```
+    pub fn load_with(
+        source: &str,
+        workflow: &Workflow,
+        texts: &BTreeMap<String, String>,
+    ) -> Result<(Self, Vec<Diagnostic>), LoadError> {
         let spec: ScenarioSpec = parse_ron(source, &workflow.limits).map_err(|d| LoadError {
             diagnostics: vec![d],
         })?;
@@ -116,7 +162,14 @@ impl Scenario {
                 ),
             );
         }
-        let mut events = Vec::new();
+        // First every event's time and the spans of its fields, in file order ...
+        struct Located<'e> {
+            event: &'e crate::spec::EventSpec,
+            at: Timestamp,
+            until: Option<Timestamp>,
+            fields: [Option<Range<usize>>; 4],
+        }
+        let mut located = Vec::new();
         let mut from = r.locator.field("events").unwrap_or(0);
         for event in &spec.events {
             let span = r.locator.keyed("at", &event.at, from, 0);
@@ -145,23 +198,125 @@ impl Scenario {
                 let span = locate(&r, "until");
                 parse_time_at(&mut r, until, offset, span)
             });
-            let resolved = workflow.resolve_act(&event.actor, &event.task, &event.action);
-            match (at, resolved) {
-                (Some(at), Ok((actor, task, action))) => events.push(ScriptedEvent {
+            let fields = ["actor", "task", "action", "follow_up"].map(|f| locate(&r, f));
+            let act = [&event.actor, &event.task, &event.action];
+            match &event.follow_up {
+                Some(_) if act.iter().any(|f| !f.is_empty()) => r.error_hint(
+                    Code::IncompleteEvent,
+                    fields[3].clone(),
+                    "an event applies a follow-up document or scripts an action, not both"
+                        .to_owned(),
+                    Some("split it into two events".to_owned()),
+                ),
+                None if act.iter().any(|f| f.is_empty()) => r.error_hint(
+                    Code::IncompleteEvent,
+                    span.clone(),
+                    "the event names no follow-up and not all of `actor`, `task` and `action`"
+                        .to_owned(),
+                    Some("add the missing fields, or `follow_up: \"NAME\"`".to_owned()),
+                ),
+                _ => {}
+            }
+            if let Some(at) = at {
+                located.push(Located {
+                    event,
                     at,
-                    actor,
-                    task,
-                    action,
-                    note: event.note.clone(),
                     until,
-                }),
-                (_, Err(error)) => {
+                    fields,
+                });
+            }
+        }
+        // ... then resolved in run order (time; at one instant follow-ups first, then file
+        // order), each against the workflow as amended by the follow-ups before it.
+        let mut order: Vec<usize> = (0..located.len()).collect();
+        order.sort_by_key(|&i| (located[i].at, located[i].event.follow_up.is_none(), i));
+        let mut amended: Option<Workflow> = None;
+        let mut events = Vec::new();
+        let mut follow_ups = Vec::new();
+        for i in order {
+            let Located {
+                event,
+                at,
+                until,
+                fields,
+            } = &located[i];
+            let current = amended.as_ref().unwrap_or(workflow);
+            if let Some(name) = &event.follow_up {
+                let span = fields[3].clone();
+                if !spec.behaviours.is_empty() {
+                    r.error_hint(
+                        Code::FollowUpWithBehaviours,
+                        span.clone(),
+                        "a scenario with `behaviours` cannot apply follow-up documents yet"
+                            .to_owned(),
+                        Some(
+                            "script the agencies' actions as events, or drop the follow-up"
+                                .to_owned(),
+                        ),
+                    );
+                }
+                let Some(text) = texts.get(name) else {
+                    let hint = crate::diagnostic::did_you_mean(name, texts.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
+                    r.error_hint(
+                        Code::UnknownFollowUp,
+                        span,
+                        format!("unknown follow-up document `{name}`"),
+                        hint,
+                    );
+                    continue;
+                };
+                match current.amend(text) {
+                    Ok(next) => {
+                        follow_ups.push(ScriptedFollowUp {
+                            at: *at,
+                            name: name.clone(),
+                            text: text.clone(),
+                        });
+                        amended = Some(next.workflow);
+                    }
+                    Err(error) => {
+                        let first = error.diagnostics().iter().find(|d| d.is_error());
+                        r.error_hint(
+                            first.map_or(Code::UnknownFollowUp, |d| d.code),
+                            span,
+                            format!(
+                                "follow-up `{name}` does not apply: {}",
+                                first.map_or_else(|| error.to_string(), ToString::to_string)
+                            ),
+                            Some(format!("run `directrix validate` on `{name}`")),
+                        );
+                    }
+                }
+                continue;
+            }
+            let resolved = current.resolve_act(&event.actor, &event.task, &event.action);
+            match resolved {
+                Ok((actor, task, action)) => events.push((
+                    i,
+                    ScriptedEvent {
+                        at: *at,
+                        actor,
+                        task,
+                        action,
+                        note: event.note.clone(),
+                        until: *until,
+                    },
+                )),
+                Err(error) => {
                     let (code, field) = match &error {
-                        ActError::UnknownAgency { .. } => (Code::UnknownAgency, "actor"),
-                        ActError::UnknownAction { .. } => (Code::UnknownAction, "action"),
-                        _ => (Code::UnknownTask, "task"),
+                        ActError::UnknownAgency { .. } => (Code::UnknownAgency, 0),
+                        ActError::UnknownAction { .. } => (Code::UnknownAction, 2),
+                        _ => (Code::UnknownTask, 1),
                     };
-                    let at = locate(&r, field);
+                    if [&event.actor, &event.task, &event.action]
+                        .iter()
+                        .any(|f| f.is_empty())
+                    {
+                        // Already reported as an incomplete event.
+                        continue;
+                    }
                     // The suggestion goes in the hint; the message states the fact.
                     let message = error.to_string();
                     let message = match error.hint() {
@@ -171,12 +326,11 @@ impl Scenario {
                     r.push(
                         Severity::Error,
                         code,
-                        at,
+                        fields[field].clone(),
                         message,
                         error.hint().map(str::to_owned),
                     );
                 }
-                (None, Ok(_)) => {}
             }
         }
         let behaviours =
@@ -194,8 +348,9 @@ impl Scenario {
                 diagnostics: r.finish(),
             });
         }
-        // Stable: ties keep file order.
-        events.sort_by_key(|e| e.at);
+        // Run order: time, ties in file order.
+        events.sort_by_key(|(i, e)| (e.at, *i));
+        let events = events.into_iter().map(|(_, e)| e).collect();
         Ok((
             Self {
                 name: spec.name,
@@ -203,6 +358,7 @@ impl Scenario {
                 start,
                 until,
                 events,
+                follow_ups,
                 behaviours,
             },
             r.finish(),
@@ -230,6 +386,26 @@ pub enum TimelineEntry {
         /// The refusal.
         error: ActError,
     },
+    /// A follow-up document was applied: from here on, effects name task instances of
+    /// the next of [`Simulation::versions`].
+    FollowUp {
+        /// When.
+        at: Timestamp,
+        /// Its name in the scenario.
+        name: String,
+        /// Its number.
+        number: String,
+    },
+    /// The running instance refused a follow-up document (a task it cancels was already
+    /// finished, a due time it sets has passed): the run stops there.
+    FollowUpRefused {
+        /// When.
+        at: Timestamp,
+        /// Its name in the scenario.
+        name: String,
+        /// Why.
+        error: FollowUpError,
+    },
 }
 
 /// The result of running a scenario.
@@ -244,8 +420,11 @@ pub struct Simulation {
     /// The scenario's name.
     pub scenario: String,
     /// Where it stopped: the horizon, or earlier when one instant held more timers than
-    /// the workflow's `timers-per-advance` limit.
+    /// the workflow's `timers-per-advance` limit, or a follow-up was refused.
     pub until: Timestamp,
+    /// The workflow versions the run went through: the one it started with, then one per
+    /// follow-up applied ([`TimelineEntry::FollowUp`]).
+    pub versions: Vec<Arc<Workflow>>,
 }
 
 /// Runs a scenario: starts an instance, then for each scripted event advances to its
@@ -287,6 +466,13 @@ pub fn simulate(
         }
     };
     record(&instance, &mut agent, effects, &mut timeline);
+    let mut versions = vec![Arc::clone(&workflow)];
+    let mut follow_ups = scenario
+        .follow_ups
+        .iter()
+        .filter(|f| f.at <= horizon)
+        .peekable();
+    let mut stopped = None;
     let mut events = scenario
         .events
         .iter()
@@ -294,10 +480,11 @@ pub fn simulate(
         .peekable();
     // At one instant: timers first, then scripted events, then modelled agencies.
     loop {
+        let next_follow_up = follow_ups.peek().map(|f| f.at.max(instance.now()));
         let next_event = events.peek().map(|e| e.at.max(instance.now()));
         let next_agent = agent.as_ref().and_then(Agent::next);
         let next_timer = instance.next_timer().map(|t| t.at);
-        let Some(at) = [next_event, next_agent, next_timer]
+        let Some(at) = [next_follow_up, next_event, next_agent, next_timer]
             .into_iter()
             .flatten()
             .min()
@@ -312,6 +499,34 @@ pub fn simulate(
             // More timers at one instant than the `timers-per-advance` limit: nothing
             // can move past them, so the run stops here (`until` says where).
             Err(_) => break,
+        }
+        if next_follow_up == Some(at) {
+            let Some(follow_up) = follow_ups.next() else {
+                break;
+            };
+            match instance.apply_follow_up(at, &follow_up.text) {
+                Ok((effects, report)) => {
+                    versions.push(Arc::clone(instance.workflow()));
+                    timeline.push(TimelineEntry::FollowUp {
+                        at,
+                        name: follow_up.name.clone(),
+                        number: report.number,
+                    });
+                    record(&instance, &mut agent, effects, &mut timeline);
+                }
+                Err(error) => {
+                    // The scripted actions after it were resolved against the amended
+                    // workflow: none can run on this one.
+                    timeline.push(TimelineEntry::FollowUpRefused {
+                        at,
+                        name: follow_up.name.clone(),
+                        error,
+                    });
+                    stopped = Some(at);
+                    break;
+                }
+            }
+            continue;
         }
         if next_event == Some(at) {
             let Some(event) = events.next() else { break };
@@ -351,12 +566,15 @@ pub fn simulate(
             record(&instance, &mut agent, effects, &mut timeline);
         }
     }
-    let until = match instance.advance(horizon.max(instance.now())) {
-        Ok(effects) => {
-            record(&instance, &mut agent, effects, &mut timeline);
-            horizon
-        }
-        Err(_) => instance.now(),
+    let until = match stopped {
+        Some(at) => at,
+        None => match instance.advance(horizon.max(instance.now())) {
+            Ok(effects) => {
+                record(&instance, &mut agent, effects, &mut timeline);
+                horizon
+            }
+            Err(_) => instance.now(),
+        },
     };
     Simulation {
         instance,
@@ -364,6 +582,42 @@ pub fn simulate(
         seed,
         scenario: scenario.name.clone(),
         until,
+        versions,
+    }
+}
+
+/// The timeline record of a follow-up document: kind `follow_up` (or `rejected`), no task,
+/// the issuer as agency, `note` naming the document.
+fn follow_up_record(
+    workflow: &Workflow,
+    at: Timestamp,
+    name: &str,
+    number: &str,
+    error: Option<&FollowUpError>,
+) -> EffectRecord {
+    let note = match number {
+        "" => name.to_owned(),
+        number => format!("{number} ({name})"),
+    };
+    EffectRecord {
+        at: workflow.format_time(at),
+        kind: if error.is_some() {
+            "rejected"
+        } else {
+            "follow_up"
+        },
+        task: String::new(),
+        agency: workflow.agency(workflow.directive.issuer).id.clone(),
+        action: None,
+        from: None,
+        to: None,
+        level: None,
+        lead: None,
+        due: None,
+        on_time: None,
+        note: Some(note),
+        code: error.map(FollowUpError::code),
+        error: error.map(ToString::to_string),
     }
 }
 
@@ -417,16 +671,36 @@ impl Simulation {
     /// The named, serialisable report.
     pub fn report(&self) -> SimulationReport {
         let workflow = self.instance.workflow();
+        // Each entry is named by the workflow version in force when it happened.
+        let mut version = 0;
         let events: Vec<EffectRecord> = self
             .timeline
             .iter()
             .map(|entry| match entry {
-                TimelineEntry::Effect(effect) => workflow.effect_record(effect),
+                TimelineEntry::Effect(effect) => self
+                    .versions
+                    .get(version)
+                    .unwrap_or(workflow)
+                    .effect_record(effect),
                 TimelineEntry::Acted { effect, note } => EffectRecord {
                     note: Some(note.clone()),
-                    ..workflow.effect_record(effect)
+                    ..self
+                        .versions
+                        .get(version)
+                        .unwrap_or(workflow)
+                        .effect_record(effect)
                 },
+                TimelineEntry::FollowUp { at, name, number } => {
+                    version += 1;
+                    let current = self.versions.get(version).unwrap_or(workflow);
+                    follow_up_record(current, *at, name, number, None)
+                }
+                TimelineEntry::FollowUpRefused { at, name, error } => {
+                    let current = self.versions.get(version).unwrap_or(workflow);
+                    follow_up_record(current, *at, name, "", Some(error))
+                }
                 TimelineEntry::Rejected { event, error } => {
+                    let workflow = self.versions.get(version).unwrap_or(workflow);
                     let mut record = workflow.effect_record(&Effect {
                         at: event.at,
                         task: event.task,

@@ -811,23 +811,129 @@ fn one() -> f64 {
     1.0
 }
 
-/// One scripted action.
+/// One scripted action, or a follow-up document applied (`(at: ..., follow_up: "NAME")`,
+/// with no `actor`, `task` or `action`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
     /// When.
     pub at: String,
     /// The acting agency's id.
+    #[serde(default)]
     pub actor: String,
     /// Task id; for a `for_each` task, `task[member]`, or the bare id when the actor is
     /// the member.
+    #[serde(default)]
     pub task: String,
     /// Action name.
+    #[serde(default)]
     pub action: String,
+    /// The name of a follow-up document ([`FollowUpSpec`]) to apply at `at`; the host
+    /// supplies its text (the CLI reads the file of that name beside the scenario). At
+    /// one instant, follow-ups come before scripted actions; actions after it may name
+    /// the tasks it adds.
+    #[serde(default)]
+    pub follow_up: Option<String>,
     /// Free text kept in the journal: a reason, what to redo.
     #[serde(default)]
     pub note: Option<String>,
     /// For an extension request: the due time asked for.
     #[serde(default)]
     pub until: Option<String>,
+}
+
+/// A follow-up document (văn bản "tiếp theo Công văn số …"): a later letter of the issuer
+/// that amends a running directive. Its own small file, `NAME.<label>.followup.ron`;
+/// applied to a running instance with [`crate::Instance::apply_follow_up`].
+///
+/// Every list is optional; what it names must exist in the running workflow (an added
+/// task may use the policies it adds).
+///
+/// ```ron
+/// (
+///     format: 1,
+///     number: "120-CV/HU",
+///     kind: "Công văn",
+///     issuer: "district_standing",
+///     issued_at: "2021-05-12 08:00",
+///     further_to: "114-CV/HU",
+///     subject: "V/v tăng cường các biện pháp phòng, chống dịch Covid-19",
+///     add_tasks: [(id: "checkpoints", title: "Lập chốt kiểm soát", lead: ["police"], due: After("24h"))],
+///     change_due: [(task: "vaccination", due: At("2021-05-18 17:00"))],
+///     cancel: [(task: "contingency_plan", reason: "replaced by the district plan")],
+///     tighten: [(task: "vaccination", policy: "urgent")],
+/// )
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpSpec {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Number and symbol of the follow-up itself, e.g. `120-CV/HU`.
+    pub number: String,
+    /// Kind of document, e.g. `Công văn`.
+    pub kind: String,
+    /// English gloss of the kind.
+    #[serde(default)]
+    pub kind_gloss: Option<String>,
+    /// The issuing agency's id.
+    pub issuer: String,
+    /// Time of issue.
+    pub issued_at: String,
+    /// The number of the document it follows: the running directive's, or a follow-up
+    /// already applied to it.
+    pub further_to: String,
+    /// Subject line.
+    pub subject: String,
+    /// English gloss of the subject.
+    #[serde(default)]
+    pub subject_gloss: Option<String>,
+    /// New tasks, written as in a workflow; they start by their start rule, counted from
+    /// the follow-up.
+    #[serde(default)]
+    pub add_tasks: Vec<TaskSpec>,
+    /// New escalation policies, for added tasks or `tighten`.
+    #[serde(default)]
+    pub add_policies: Vec<PolicySpec>,
+    /// New due rules for existing tasks.
+    #[serde(default)]
+    pub change_due: Vec<ChangeDueSpec>,
+    /// Tasks withdrawn: their unfinished instances are cancelled, and nothing waits for
+    /// them any more.
+    #[serde(default)]
+    pub cancel: Vec<CancelSpec>,
+    /// Existing tasks put under another (stricter) escalation policy.
+    #[serde(default)]
+    pub tighten: Vec<TightenSpec>,
+}
+
+/// A new due rule for a task of the running directive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeDueSpec {
+    /// The task's id.
+    pub task: String,
+    /// Its new due rule; running instances recompute their due time from their start.
+    pub due: DueSpec,
+}
+
+/// A task withdrawn by a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelSpec {
+    /// The task's id.
+    pub task: String,
+    /// Why, as the letter says.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A task put under another escalation policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TightenSpec {
+    /// The task's id.
+    pub task: String,
+    /// The policy id (the workflow's, or one the follow-up adds).
+    pub policy: String,
 }

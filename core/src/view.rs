@@ -192,7 +192,9 @@ impl Workflow {
                 fields.lead = Some(fields.agency);
                 fields.agency = AgencyField::Agency(supervisor);
             }
-            EffectKind::ExtensionApproved { due } => fields.due = Some(due),
+            EffectKind::ExtensionApproved { due } | EffectKind::DueChanged { due } => {
+                fields.due = Some(due)
+            }
             EffectKind::Started
             | EffectKind::Unblocked
             | EffectKind::Cancelled

@@ -474,6 +474,20 @@ pub struct Workflow {
     /// The limits it was loaded with; `advance` keeps to `timers_per_advance`.
     pub(crate) limits: crate::limits::Limits,
     pub(crate) timer_bound: crate::limits::TimerBound,
+    /// What it was compiled from, shared between versions: a follow-up document
+    /// ([`crate::Instance::apply_follow_up`]) recompiles it amended. `None` only while
+    /// `load.rs` builds it.
+    pub(crate) origin: Option<std::sync::Arc<Origin>>,
+}
+
+/// The text-level inputs of a compiled workflow: its spec, the options it was loaded with,
+/// and the follow-up documents applied so far (added to `documents` after each compile,
+/// so that the chain shows them without their own validation).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Origin {
+    pub(crate) spec: crate::spec::WorkflowSpec,
+    pub(crate) options: crate::load::LoadOptions,
+    pub(crate) follow_ups: Vec<Document>,
 }
 
 impl Workflow {
