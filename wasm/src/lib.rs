@@ -4,8 +4,9 @@
 //! its own. Plain JS objects go in and out; times cross as ISO 8601 / RFC 3339 strings;
 //! every failure is a thrown `DirectrixError` (a JS `Error` subclass) carrying `code` and
 //! `message`, and for RON problems `line`, `column` and the full `diagnostics` list. No
-//! panic crosses the boundary: every input is checked by the core, which never panics on
-//! user input, and the module keeps working after any error.
+//! panic crosses the boundary: every argument crosses as a `JsValue` or `f64` and is
+//! checked here (types, whole numbers, sizes) before the core, which never panics on user
+//! input, sees it; the module keeps working after any error.
 //!
 //! ```js
 //! import init, { Workflow, simulateJson } from "directrix";
