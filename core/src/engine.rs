@@ -2017,6 +2017,32 @@ pub enum RestoreError {
         "snapshot does not fit this workflow: {0} (was it edited, or taken from another version of the workflow?)"
     )]
     Mismatch(String),
+    /// [`Instance::restore_at`] could not move the clock to the time given.
+    #[error("cannot catch up to the restore time: {0}")]
+    CatchUp(ActError),
+}
+
+impl RestoreError {
+    /// A stable snake_case code for hosts, as [`ActError::code`]: `invalid_snapshot`
+    /// for a snapshot that is damaged or does not fit, `snapshot_format`,
+    /// `needs_migration`, `other_version`, `other_workflow`, `time_went_backwards`, and
+    /// for [`RestoreError::CatchUp`] the refusal's own code.
+    ///
+    /// ```
+    /// let e = directrix_core::RestoreError::Mismatch("edited".into());
+    /// assert_eq!(e.code(), "invalid_snapshot");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            RestoreError::Format { .. } => "snapshot_format",
+            RestoreError::NeedsMigration { .. } => "needs_migration",
+            RestoreError::OtherVersion { .. } => "other_version",
+            RestoreError::TimeWentBackwards { .. } => "time_went_backwards",
+            RestoreError::OtherWorkflow { .. } => "other_workflow",
+            RestoreError::Mismatch(_) => "invalid_snapshot",
+            RestoreError::CatchUp(error) => error.code(),
+        }
+    }
 }
 
 /// Why a journal cannot be replayed.

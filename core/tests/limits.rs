@@ -3,8 +3,8 @@
 //! typed error, never an out-of-memory or a stack overflow.
 
 use directrix_core::{
-    ActError, CascadeParams, Diagnostic, Instance, Limits, LoadOptions, Span, Workflow,
-    generate_cascade, load, load_with,
+    ActError, CascadeParams, Diagnostic, Instance, Limits, LoadOptions, RestoreError, Span,
+    TimerPolicy, Workflow, generate_cascade, load, load_with,
 };
 use std::fmt::Write;
 use std::sync::Arc;
@@ -318,6 +318,46 @@ fn timers_per_advance() {
     instance.advance(day).unwrap();
     assert_eq!(over.status(), instance.status());
     assert_eq!(over.next_timer(), instance.next_timer());
+}
+
+#[test]
+fn restore_at_reports_the_timer_limit_not_a_backwards_clock() {
+    let source = reminder("1m");
+    let day = |i: &Instance| i.now().saturating_add(Span::from_seconds(86_400));
+    let fine = start(&source, &LoadOptions::default());
+    let (restored, _) = Instance::restore_at(
+        fine.workflow().clone(),
+        fine.snapshot(),
+        day(&fine),
+        TimerPolicy::CatchUp,
+    )
+    .unwrap();
+    assert_eq!(restored.now(), day(&fine));
+
+    let over = start(&source, &with("timers-per-advance", 10));
+    let error = Instance::restore_at(
+        over.workflow().clone(),
+        over.snapshot(),
+        day(&over),
+        TimerPolicy::CatchUp,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            RestoreError::CatchUp(ActError::TooManyTimers { limit: 10, .. })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "too_many_timers");
+    let backwards = Instance::restore_at(
+        over.workflow().clone(),
+        over.snapshot(),
+        over.now().saturating_add(Span::from_seconds(-1)),
+        TimerPolicy::CatchUp,
+    )
+    .unwrap_err();
+    assert_eq!(backwards.code(), "time_went_backwards");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 export * from "./directrix.js";
 export { default } from "./directrix.js";
-import type { Diagnostic } from "./directrix.js";
+import type { Diagnostic, MigrationProblem } from "./directrix.js";
 
 /** Every error directrix throws. `code` is stable (`syntax`, `unknown-agency`, `not_allowed`, ...). */
 export declare class DirectrixError extends Error {
@@ -11,4 +11,6 @@ export declare class DirectrixError extends Error {
   readonly column?: number;
   /** For RON problems: every diagnostic, errors and warnings. */
   readonly diagnostics?: Diagnostic[];
+  /** For `migration_refused`: every task instance that cannot be mapped. */
+  readonly problems?: MigrationProblem[];
 }

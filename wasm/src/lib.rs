@@ -4,8 +4,9 @@
 //! its own. Plain JS objects go in and out; times cross as ISO 8601 / RFC 3339 strings;
 //! every failure is a thrown `DirectrixError` (a JS `Error` subclass) carrying `code` and
 //! `message`, and for RON problems `line`, `column` and the full `diagnostics` list. No
-//! panic crosses the boundary: every input is checked by the core, which never panics on
-//! user input, and the module keeps working after any error.
+//! panic crosses the boundary: every argument crosses as a `JsValue` or `f64` and is
+//! checked here (types, whole numbers, sizes) before the core, which never panics on user
+//! input, sees it; the module keeps working after any error.
 //!
 //! ```js
 //! import init, { Workflow, simulateJson } from "directrix";
@@ -18,10 +19,12 @@
 //! ```
 
 use directrix_core::{
-    ActError, Diagnostic, EffectRecord, GraphFormat, GraphView, Inspection, Instance, LoadError,
-    Scenario, SimulationReport, Snapshot, StatusRecord, Timestamp, Workflow as CoreWorkflow,
+    ActError, Diagnostic, EffectRecord, GraphFormat, GraphView, Inspection, Instance, Limits,
+    LoadError, MigrateError, MigrationProblem, MigrationReport, RestoreError, Scenario,
+    SimulationReport, Snapshot, StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -63,6 +66,9 @@ struct ErrorDetails {
     column: Option<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     diagnostics: Vec<Diagnostic>,
+    /// For `migration_refused`: every task instance that cannot be mapped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    problems: Vec<MigrationProblem>,
 }
 
 fn throw(code: &str, message: &str, details: ErrorDetails) -> JsValue {
@@ -81,12 +87,152 @@ fn load_error(error: LoadError) -> JsValue {
         line: first.and_then(|d| d.location).map(|l| l.line),
         column: first.and_then(|d| d.location).map(|l| l.column),
         diagnostics: error.diagnostics.clone(),
+        problems: Vec::new(),
     };
     throw(code, &error.to_string(), details)
 }
 
 fn act_error(error: ActError) -> JsValue {
     simple_error(error.code(), error.to_string())
+}
+
+fn restore_error(error: RestoreError) -> JsValue {
+    simple_error(error.code(), error.to_string())
+}
+
+fn migrate_error(error: MigrateError) -> JsValue {
+    let problems = match &error {
+        MigrateError::Refused(problems) => problems.clone(),
+        _ => Vec::new(),
+    };
+    let details = ErrorDetails {
+        problems,
+        ..ErrorDetails::default()
+    };
+    throw(error.code(), &error.to_string(), details)
+}
+
+fn invalid_argument(message: impl AsRef<str>) -> JsValue {
+    simple_error("invalid_argument", message)
+}
+
+/// How an unexpected JS value reads in an error message (never its whole text).
+fn describe(value: &JsValue) -> String {
+    if value.is_undefined() {
+        "undefined".to_owned()
+    } else if value.is_null() {
+        "null".to_owned()
+    } else if js_sys::Array::is_array(value) {
+        "an array".to_owned()
+    } else if value.is_string() {
+        "a string".to_owned()
+    } else if let Some(number) = value.as_f64() {
+        format!("the number {number}")
+    } else {
+        format!(
+            "a value of type {}",
+            value.js_typeof().as_string().unwrap_or_default()
+        )
+    }
+}
+
+/// Refuses keys of a plain object that `known` does not list: serde-wasm-bindgen reads
+/// only the fields a struct declares, so `deny_unknown_fields` alone would let a
+/// misspelt option or request field pass unnoticed.
+fn known_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsValue> {
+    let Some(object) = value.dyn_ref::<js_sys::Object>() else {
+        return Ok(());
+    };
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            let hint = directrix_core::did_you_mean(&key, known.iter().copied()).map_or_else(
+                || format!("known: {}", known.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            return Err(invalid_argument(format!(
+                "unknown field `{key}` in {what} ({hint})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A string argument. Every string crosses as a `JsValue` and is checked here, so that a
+/// wrong type is a `DirectrixError`, not a `TypeError` of the generated glue.
+fn string_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| {
+        invalid_argument(format!("{what} must be a string, not {}", describe(value)))
+    })
+}
+
+/// An optional string argument: `undefined` and `null` are none.
+fn optional_string_arg(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        string_arg(value, what).map(Some)
+    }
+}
+
+/// A RON text argument. `Err(diagnostic)` when it is over the `input-bytes` limit in
+/// UTF-16 units already (each is at least one UTF-8 byte): then it is never copied into
+/// the module, so a text of any size is `limit-exceeded`, not an out-of-memory abort.
+/// Texts under that bound are checked exactly by the core.
+fn source_arg(
+    value: &JsValue,
+    what: &str,
+    limits: &Limits,
+) -> Result<Result<String, Diagnostic>, JsValue> {
+    let Some(text) = value.dyn_ref::<js_sys::JsString>() else {
+        return Err(invalid_argument(format!(
+            "{what} must be a string of RON, not {}",
+            describe(value)
+        )));
+    };
+    let units = u64::from(text.length());
+    if units > limits.input_bytes {
+        return Ok(Err(Diagnostic {
+            severity: directrix_core::Severity::Error,
+            code: directrix_core::Code::LimitExceeded,
+            message: format!(
+                "the {what} is at least {units} bytes, more than the `input-bytes` limit of {}",
+                limits.input_bytes
+            ),
+            span: None,
+            location: None,
+            hint: Some(format!(
+                "raise the `input-bytes` limit if this is intended (`{{ limits: {{ \"input-bytes\": {units} }} }}`)"
+            )),
+            origin: None,
+        }));
+    }
+    Ok(Ok(String::from(text)))
+}
+
+/// A source text, or the `limit-exceeded` error thrown.
+fn source_or_throw(value: &JsValue, what: &str, limits: &Limits) -> Result<String, JsValue> {
+    source_arg(value, what, limits)?.map_err(|diagnostic| {
+        load_error(LoadError {
+            diagnostics: vec![diagnostic],
+        })
+    })
+}
+
+/// The largest whole number a JS number holds exactly.
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A dense index of the index path. Numbers cross as wasm `f64`, which JS converts with
+/// `Number()` first; anything not a whole number in `u32` range is refused here rather
+/// than wrapped or truncated.
+fn index_arg(value: f64, what: &str) -> Result<u32, JsValue> {
+    if value.is_finite() && value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(invalid_argument(format!(
+            "{what} must be a whole number from 0 to 2^32 - 1, not {value}"
+        )))
+    }
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
@@ -126,22 +272,82 @@ fn parse_time(workflow: &CoreWorkflow, text: &str, what: &str) -> Result<Timesta
         .map_err(|e| simple_error("invalid_time", format!("{what}: {e}")))
 }
 
-/// Named calendar texts (`{ "vn-public-holidays": "(format: 1, ...)" }`) for workflows
-/// that `use` them; `undefined` or `null` for none.
-fn load_options(calendars: JsValue) -> Result<directrix_core::LoadOptions, JsValue> {
-    let mut options = directrix_core::LoadOptions::default();
-    if calendars.is_undefined() || calendars.is_null() {
-        return Ok(options);
+/// The TypeScript type of a limit's name; a test keeps it equal to `Limits::NAMES`.
+// Natively, outside tests, nothing uses it: only wasm32 builds emit custom sections.
+#[allow(unused_macros)]
+macro_rules! limit_name_ts {
+    () => {
+        r#"/** A resource limit's name (`Limits::NAMES` of directrix-core). */
+export type LimitName = "input-bytes" | "agencies" | "instances" | "depth" | "string-bytes" | "timers-per-advance";"#
+    };
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const LIMIT_NAME_TS: &str = limit_name_ts!();
+
+/// The options of `Workflow.parse`, `Workflow.check`, `simulate` and `simulateJson`.
+#[derive(Deserialize, Tsify, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParseOptions {
+    /// The shared calendars the workflow names (`calendar: (use: [NAME])`), as
+    /// `{ name: ronText }`.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub calendars: Option<BTreeMap<String, String>>,
+    /// Resource limits to change, by name (`{ "input-bytes": 33554432 }`); the others keep
+    /// their defaults (README, "Resource limits").
+    #[serde(default)]
+    #[tsify(optional, type = "Partial<Record<LimitName, number>>")]
+    pub limits: Option<BTreeMap<String, f64>>,
+}
+
+/// `ParseOptions` from JS (`undefined` or `null` for the defaults) as the core's.
+fn load_options(options: JsValue) -> Result<directrix_core::LoadOptions, JsValue> {
+    let mut out = directrix_core::LoadOptions::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(out);
     }
-    let texts: std::collections::BTreeMap<String, String> = from_js(
-        calendars,
-        "calendars must map names to RON texts",
-        "invalid_argument",
-    )?;
-    for (name, text) in texts {
-        options = options.with_calendar(name, text);
+    // serde reads an array as a struct's fields in order: refuse it first.
+    if !options.is_object() || js_sys::Array::is_array(&options) {
+        return Err(invalid_argument(format!(
+            "options must be an object `{{ calendars?, limits? }}`, not {}",
+            describe(&options)
+        )));
     }
-    Ok(options)
+    known_keys(&options, &["calendars", "limits"], "options")?;
+    let options: ParseOptions = from_js(options, "options", "invalid_argument")?;
+    for (name, text) in options.calendars.unwrap_or_default() {
+        out = out.with_calendar(name, text);
+    }
+    for (name, value) in options.limits.unwrap_or_default() {
+        if !(value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&value)) {
+            return Err(invalid_argument(format!(
+                "limit `{name}` must be a whole number from 0 to 2^53 - 1, not {value}"
+            )));
+        }
+        out.limits
+            .set(&name, value as u64)
+            .map_err(|e| invalid_argument(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// A `TimerPolicy` by its JS name.
+fn timer_policy(value: &JsValue) -> Result<TimerPolicy, JsValue> {
+    const NAMES: [&str; 3] = ["catch_up", "skip", "collapse_recurring"];
+    let name = string_arg(value, "policy")?;
+    match name.as_str() {
+        "catch_up" => Ok(TimerPolicy::CatchUp),
+        "skip" => Ok(TimerPolicy::Skip),
+        "collapse_recurring" => Ok(TimerPolicy::CollapseRecurring),
+        _ => Err(invalid_argument(format!(
+            "unknown timer policy `{name}` ({})",
+            directrix_core::did_you_mean(&name, NAMES).map_or_else(
+                || "use `catch_up`, `skip` or `collapse_recurring`".to_owned(),
+                |s| format!("did you mean `{s}`?")
+            )
+        ))),
+    }
 }
 
 /// A validated workflow.
@@ -234,29 +440,41 @@ pub struct NextTimer {
 #[wasm_bindgen]
 impl Workflow {
     /// Parses and validates RON text. Throws a `DirectrixError` whose `diagnostics` lists
-    /// every problem, and whose `line`/`column` locate the first. `calendars` supplies the
-    /// shared calendars the workflow names (`{ name: ronText }`).
+    /// every problem, and whose `line`/`column` locate the first. `options.calendars`
+    /// supplies the shared calendars the workflow names (`{ name: ronText }`),
+    /// `options.limits` changes resource limits by name.
     pub fn parse(
-        source: &str,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")]
-        calendars: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
     ) -> Result<Workflow, JsValue> {
-        let options = load_options(calendars)?;
-        let loaded = directrix_core::load_with(source, &options).map_err(load_error)?;
+        let options = load_options(options)?;
+        let source = source_or_throw(&source, "workflow text", &options.limits)?;
+        let loaded = directrix_core::load_with(&source, &options).map_err(load_error)?;
         Ok(Workflow {
             inner: Arc::new(loaded.workflow),
             warnings: loaded.warnings,
         })
     }
 
-    /// Every diagnostic of a RON text, errors and warnings, without throwing.
+    /// Every diagnostic of a RON text, errors and warnings. Throws only for arguments
+    /// that are not a string and `ParseOptions`.
     pub fn check(
-        source: &str,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")]
-        calendars: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
     ) -> Result<Ts<Diagnostics>, JsValue> {
-        let options = load_options(calendars)?;
-        ts(&Diagnostics(directrix_core::check_with(source, &options)))
+        let options = load_options(options)?;
+        let diagnostics = match source_arg(&source, "workflow text", &options.limits)? {
+            Ok(source) => directrix_core::check_with(&source, &options),
+            Err(diagnostic) => vec![diagnostic],
+        };
+        ts(&Diagnostics(diagnostics))
+    }
+
+    /// The workflow's content hash: the version a snapshot records and a migration
+    /// reports (`from`, `to`).
+    #[wasm_bindgen(getter, js_name = contentHash)]
+    pub fn content_hash(&self) -> String {
+        self.inner.content_hash().to_owned()
     }
 
     /// The warnings found while loading.
@@ -265,15 +483,24 @@ impl Workflow {
         ts(&Diagnostics(self.warnings.clone()))
     }
 
-    /// Metadata, agencies, groups, tasks with planned times, critical path.
+    /// Metadata, agencies, groups, tasks with planned times and the deadline analysis
+    /// (`earliest_start`, `earliest_completion`, each task's `critical_path`), and the
+    /// planned critical path.
     pub fn inspect(&self) -> Result<Ts<Inspection>, JsValue> {
         ts(&self.inner.inspection())
     }
 
     /// A graph as text: `format` is `dot` or `mermaid`; `view` is `tasks`, `agencies` or
     /// `documents`.
-    pub fn graph(&self, format: &str, view: &str) -> Result<String, JsValue> {
-        let format = match format {
+    pub fn graph(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"dot\" | \"mermaid\"")] format: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"tasks\" | \"agencies\" | \"documents\"")]
+        view: JsValue,
+    ) -> Result<String, JsValue> {
+        let format = string_arg(&format, "graph format")?;
+        let view = string_arg(&view, "graph view")?;
+        let format = match format.as_str() {
             "dot" => GraphFormat::Dot,
             "mermaid" => GraphFormat::Mermaid,
             other => {
@@ -283,7 +510,7 @@ impl Workflow {
                 ));
             }
         };
-        let view = match view {
+        let view = match view.as_str() {
             "tasks" => GraphView::Tasks,
             "agencies" => GraphView::Agencies,
             "documents" => GraphView::Documents,
@@ -301,9 +528,13 @@ impl Workflow {
 
     /// The dense index of an agency, for `Instance.actByIndex`.
     #[wasm_bindgen(js_name = agencyIndex)]
-    pub fn agency_index(&self, id: &str) -> Result<u32, JsValue> {
+    pub fn agency_index(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<u32, JsValue> {
+        let id = string_arg(&id, "agency id")?;
         self.inner
-            .agency_id(id)
+            .agency_id(&id)
             .map(|a| a.index() as u32)
             .ok_or_else(|| simple_error("unknown_agency", format!("unknown agency `{id}`")))
     }
@@ -311,31 +542,46 @@ impl Workflow {
     /// The dense index of a task instance (`task` or `task[member]`), for
     /// `Instance.actByIndex`.
     #[wasm_bindgen(js_name = taskIndex)]
-    pub fn task_index(&self, name: &str) -> Result<u32, JsValue> {
+    pub fn task_index(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<u32, JsValue> {
+        let name = string_arg(&name, "task name")?;
         self.inner
-            .instance_id(name)
+            .instance_id(&name)
             .map(|t| t.index() as u32)
             .ok_or_else(|| simple_error("unknown_task", format!("unknown task `{name}`")))
     }
 
     /// The dense index of an action name, for `Instance.actByIndex`.
     #[wasm_bindgen(js_name = actionIndex)]
-    pub fn action_index(&self, name: &str) -> Result<u32, JsValue> {
+    pub fn action_index(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<u32, JsValue> {
+        let name = string_arg(&name, "action name")?;
         self.inner
-            .action_id(name)
+            .action_id(&name)
             .map(|a| a.index() as u32)
             .ok_or_else(|| simple_error("unknown_action", format!("unknown action `{name}`")))
     }
 
     /// A time (ISO 8601) as seconds since the Unix epoch, for `Instance.actByIndex`.
     #[wasm_bindgen(js_name = timeSeconds)]
-    pub fn time_seconds(&self, at: &str) -> Result<f64, JsValue> {
-        Ok(parse_time(&self.inner, at, "time")?.as_seconds() as f64)
+    pub fn time_seconds(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] at: JsValue,
+    ) -> Result<f64, JsValue> {
+        let at = string_arg(&at, "time")?;
+        Ok(parse_time(&self.inner, &at, "time")?.as_seconds() as f64)
     }
 
     /// Starts an instance at `at` (ISO 8601); omitted, at the directive's issue time.
-    pub fn start(&self, at: Option<String>) -> Result<StartedInstance, JsValue> {
-        let at = match at {
+    pub fn start(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] at: JsValue,
+    ) -> Result<StartedInstance, JsValue> {
+        let at = match optional_string_arg(&at, "start time")? {
             Some(text) => parse_time(&self.inner, &text, "start")?,
             None => self.inner.directive().issued_at,
         };
@@ -355,7 +601,8 @@ fn records(workflow: &CoreWorkflow, effects: &[directrix_core::Effect]) -> Vec<E
     effects.iter().map(|e| workflow.effect_record(e)).collect()
 }
 
-/// The result of `Workflow.start`: the instance and the effects of starting.
+/// The result of `Workflow.start` and `Instance.restoreAt`: the instance and the effects
+/// of starting (or of catching up).
 #[wasm_bindgen]
 pub struct StartedInstance {
     instance: Option<WorkflowInstance>,
@@ -372,7 +619,7 @@ impl StartedInstance {
             .ok_or_else(|| simple_error("taken", "the instance was already taken"))
     }
 
-    /// The effects of starting (can be taken once).
+    /// The effects of starting or catching up (can be taken once).
     #[wasm_bindgen(getter)]
     pub fn effects(&mut self) -> Result<Ts<Effects>, JsValue> {
         ts(&Effects(self.effects.take().unwrap_or_default()))
@@ -392,7 +639,19 @@ impl WorkflowInstance {
     /// `actor` performs `action` on `task` at `at`. Call `advance(at)` first when timers
     /// may be due. Returns the effects; throws (and changes nothing) when refused.
     pub fn act(&mut self, request: Ts<ActRequest>) -> Result<Ts<Effects>, JsValue> {
-        let request: ActRequest = from_js(request.into(), "act request", "invalid_argument")?;
+        let request: JsValue = request.into();
+        if !request.is_object() || js_sys::Array::is_array(&request) {
+            return Err(invalid_argument(format!(
+                "an act request is an object `{{ at, actor, task, action, note?, until? }}`, not {}",
+                describe(&request)
+            )));
+        }
+        known_keys(
+            &request,
+            &["at", "actor", "task", "action", "note", "until"],
+            "the act request",
+        )?;
+        let request: ActRequest = from_js(request, "act request", "invalid_argument")?;
         let workflow = Arc::clone(self.inner.workflow());
         let at = parse_time(&workflow, &request.at, "at")?;
         let until = request
@@ -423,15 +682,15 @@ impl WorkflowInstance {
     pub fn act_by_index(
         &mut self,
         at_seconds: f64,
-        actor: u32,
-        task: u32,
-        action: u32,
+        actor: f64,
+        task: f64,
+        action: f64,
     ) -> Result<u32, JsValue> {
         let at = epoch_seconds(at_seconds)?;
         let (actor, task, action) = (
-            directrix_core::AgencyId::from_index(actor),
-            directrix_core::InstanceId::from_index(task),
-            directrix_core::ActionId::from_index(action),
+            directrix_core::AgencyId::from_index(index_arg(actor, "actor index")?),
+            directrix_core::InstanceId::from_index(index_arg(task, "task index")?),
+            directrix_core::ActionId::from_index(index_arg(action, "action index")?),
         );
         self.last.clear();
         self.inner
@@ -445,8 +704,13 @@ impl WorkflowInstance {
     /// `lastEffects()` gives as records. On a refusal it throws with the event's position
     /// in `message`; the events before it stay applied, as with separate calls.
     #[wasm_bindgen(js_name = actBatch)]
-    pub fn act_batch(&mut self, at_seconds: f64, events: &[u32]) -> Result<u32, JsValue> {
+    pub fn act_batch(
+        &mut self,
+        at_seconds: f64,
+        #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] events: JsValue,
+    ) -> Result<u32, JsValue> {
         let at = epoch_seconds(at_seconds)?;
+        let events = index_triples(&events)?;
         if !events.len().is_multiple_of(3) {
             return Err(simple_error(
                 "invalid_argument",
@@ -478,9 +742,13 @@ impl WorkflowInstance {
     }
 
     /// Moves time to `to`, firing every timer due until then; returns the effects.
-    pub fn advance(&mut self, to: &str) -> Result<Ts<Effects>, JsValue> {
+    pub fn advance(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+    ) -> Result<Ts<Effects>, JsValue> {
         let workflow = Arc::clone(self.inner.workflow());
-        let to = parse_time(&workflow, to, "advance")?;
+        let to = string_arg(&to, "advance time")?;
+        let to = parse_time(&workflow, &to, "advance")?;
         let effects = self.inner.advance(to).map_err(act_error)?;
         ts(&Effects(records(&workflow, &effects)))
     }
@@ -530,13 +798,17 @@ impl WorkflowInstance {
     }
 
     /// What `agency` may do now.
-    pub fn inbox(&self, agency: &str) -> Result<Ts<Inbox>, JsValue> {
+    pub fn inbox(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] agency: JsValue,
+    ) -> Result<Ts<Inbox>, JsValue> {
         let workflow = self.inner.workflow();
-        let id = workflow.agency_id(agency).ok_or_else(|| {
+        let agency = string_arg(&agency, "agency id")?;
+        let id = workflow.agency_id(&agency).ok_or_else(|| {
             act_error(ActError::UnknownAgency {
-                name: agency.to_owned(),
+                name: agency.clone(),
                 hint: directrix_core::did_you_mean(
-                    agency,
+                    &agency,
                     workflow.agencies().iter().map(|a| a.id.as_str()),
                 )
                 .map(|s| format!("did you mean `{s}`?")),
@@ -587,36 +859,169 @@ impl WorkflowInstance {
         to_js(&self.inner.snapshot())
     }
 
-    /// Rebuilds an instance of `workflow` from a snapshot.
+    /// Rebuilds an instance of `workflow` from a snapshot, at the snapshot's time.
     pub fn restore(workflow: &Workflow, snapshot: JsValue) -> Result<WorkflowInstance, JsValue> {
-        let snapshot: Snapshot = from_js(snapshot, "not a directrix snapshot", "invalid_snapshot")?;
-        let inner = Instance::restore(Arc::clone(&workflow.inner), snapshot)
-            .map_err(|e| simple_error("invalid_snapshot", e.to_string()))?;
+        let inner = Instance::restore(Arc::clone(&workflow.inner), snapshot_arg(snapshot)?)
+            .map_err(restore_error)?;
         Ok(WorkflowInstance {
             inner,
             last: Vec::new(),
         })
     }
+
+    /// Rebuilds an instance from a snapshot and moves its clock to `now` (ISO 8601),
+    /// handling the timers that fell due meanwhile as `policy` says: `catch_up` fires
+    /// them all in order (as `advance`), `skip` drops missed escalation levels with a
+    /// `skipped` effect each, `collapse_recurring` fires a repeating level once. Returns
+    /// the instance and the effects of catching up.
+    #[wasm_bindgen(js_name = restoreAt)]
+    pub fn restore_at(
+        workflow: &Workflow,
+        snapshot: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] now: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TimerPolicy")] policy: JsValue,
+    ) -> Result<StartedInstance, JsValue> {
+        let snapshot = snapshot_arg(snapshot)?;
+        let now = string_arg(&now, "restore time")?;
+        let now = parse_time(&workflow.inner, &now, "restore time")?;
+        let policy = timer_policy(&policy)?;
+        let (inner, effects) =
+            Instance::restore_at(Arc::clone(&workflow.inner), snapshot, now, policy)
+                .map_err(restore_error)?;
+        Ok(StartedInstance {
+            effects: Some(records(&workflow.inner, &effects)),
+            instance: Some(WorkflowInstance {
+                inner,
+                last: Vec::new(),
+            }),
+        })
+    }
+
+    /// Moves a snapshot taken with `oldWorkflow` onto `newWorkflow`, another version of
+    /// the same directive, mapping task instances, states and agencies by id. Returns the
+    /// instance and the `MigrationReport`. Refused (`migration_refused`, every problem
+    /// in the error's `problems`) when a running task is in a state the new version
+    /// cannot hold; nothing changes then.
+    pub fn migrate(
+        old_workflow: &Workflow,
+        new_workflow: &Workflow,
+        snapshot: JsValue,
+    ) -> Result<MigratedInstance, JsValue> {
+        let snapshot = snapshot_arg(snapshot)?;
+        let (inner, report) = Instance::migrate(
+            &old_workflow.inner,
+            Arc::clone(&new_workflow.inner),
+            snapshot,
+        )
+        .map_err(migrate_error)?;
+        Ok(MigratedInstance {
+            instance: Some(WorkflowInstance {
+                inner,
+                last: Vec::new(),
+            }),
+            report,
+        })
+    }
+}
+
+/// A snapshot from JS: a plain object as `snapshot()` gave it.
+fn snapshot_arg(snapshot: JsValue) -> Result<Snapshot, JsValue> {
+    if !snapshot.is_object() || js_sys::Array::is_array(&snapshot) {
+        return Err(simple_error(
+            "invalid_snapshot",
+            format!(
+                "a snapshot is the object `instance.snapshot()` returned, not {}",
+                describe(&snapshot)
+            ),
+        ));
+    }
+    from_js(snapshot, "not a directrix snapshot", "invalid_snapshot")
+}
+
+/// The index triples of `actBatch`: a `Uint32Array`, or an array of whole numbers
+/// (checked one by one, not wrapped as a typed-array copy would).
+fn index_triples(events: &JsValue) -> Result<Vec<u32>, JsValue> {
+    if let Some(typed) = events.dyn_ref::<js_sys::Uint32Array>() {
+        return Ok(typed.to_vec());
+    }
+    let Some(array) = events.dyn_ref::<js_sys::Array>() else {
+        return Err(invalid_argument(format!(
+            "events must be a Uint32Array or an array of indices, not {}",
+            describe(events)
+        )));
+    };
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, value)| match value.as_f64() {
+            Some(number) => index_arg(number, &format!("events[{i}]")),
+            None => Err(invalid_argument(format!(
+                "events[{i}] must be a number, not {}",
+                describe(&value)
+            ))),
+        })
+        .collect()
+}
+
+/// The result of `Instance.migrate`: the instance and what the migration did.
+#[wasm_bindgen]
+pub struct MigratedInstance {
+    instance: Option<WorkflowInstance>,
+    report: MigrationReport,
+}
+
+#[wasm_bindgen]
+impl MigratedInstance {
+    /// The instance (can be taken once).
+    #[wasm_bindgen(getter)]
+    pub fn instance(&mut self) -> Result<WorkflowInstance, JsValue> {
+        self.instance
+            .take()
+            .ok_or_else(|| simple_error("taken", "the instance was already taken"))
+    }
+
+    /// What the migration did: versions, kept, added, removed and changed task instances.
+    #[wasm_bindgen(getter)]
+    pub fn report(&self) -> Result<Ts<MigrationReport>, JsValue> {
+        ts(&self.report)
+    }
 }
 
 fn run_simulation(
-    workflow_source: &str,
-    scenario_source: Option<String>,
-    seed: f64,
-    until: Option<String>,
-    calendars: JsValue,
+    workflow_source: &JsValue,
+    scenario_source: &JsValue,
+    seed: &JsValue,
+    until: &JsValue,
+    options: JsValue,
 ) -> Result<SimulationReport, JsValue> {
     // Seeds cross as JS numbers: only whole numbers a double holds exactly are accepted.
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if !(seed.is_finite() && seed.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&seed)) {
-        return Err(simple_error(
-            "invalid_argument",
-            format!("seed must be a whole number from 0 to 2^53 - 1, not {seed}"),
-        ));
-    }
-    let options = load_options(calendars)?;
+    let seed = match seed.as_f64() {
+        Some(seed)
+            if seed.is_finite() && seed.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&seed) =>
+        {
+            seed as u64
+        }
+        _ => {
+            return Err(invalid_argument(format!(
+                "seed must be a whole number from 0 to 2^53 - 1, not {}",
+                describe(seed)
+            )));
+        }
+    };
+    let options = load_options(options)?;
+    let workflow_source = source_or_throw(workflow_source, "workflow text", &options.limits)?;
+    let scenario_source = if scenario_source.is_undefined() || scenario_source.is_null() {
+        None
+    } else {
+        Some(source_or_throw(
+            scenario_source,
+            "scenario text",
+            &options.limits,
+        )?)
+    };
+    let until = optional_string_arg(until, "until")?;
     let workflow = Arc::new(
-        directrix_core::load_with(workflow_source, &options)
+        directrix_core::load_with(&workflow_source, &options)
             .map_err(load_error)?
             .workflow,
     );
@@ -627,32 +1032,52 @@ fn run_simulation(
     let until = until
         .map(|t| parse_time(&workflow, &t, "until"))
         .transpose()?;
-    Ok(directrix_core::simulate(workflow, &scenario, seed as u64, until).report())
+    Ok(directrix_core::simulate(workflow, &scenario, seed, until).report())
 }
 
 #[wasm_bindgen]
 /// Runs a scenario (RON text; omitted, nobody acts for 14 days) and returns the report
 /// as a plain object, the same data as `directrix simulate --format json`.
 pub fn simulate(
-    workflow: &str,
-    scenario: Option<String>,
-    seed: f64,
-    until: Option<String>,
-    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")] calendars: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] workflow: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] scenario: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] seed: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] until: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
 ) -> Result<Ts<SimulationReport>, JsValue> {
-    ts(&run_simulation(workflow, scenario, seed, until, calendars)?)
+    ts(&run_simulation(
+        &workflow, &scenario, &seed, &until, options,
+    )?)
 }
 
 /// Like `simulate`, as the exact JSON text `directrix simulate --format json` prints
 /// (without the final newline).
 #[wasm_bindgen(js_name = simulateJson)]
 pub fn simulate_json(
-    workflow: &str,
-    scenario: Option<String>,
-    seed: f64,
-    until: Option<String>,
-    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | undefined")] calendars: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] workflow: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] scenario: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] seed: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] until: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
 ) -> Result<String, JsValue> {
-    let report = run_simulation(workflow, scenario, seed, until, calendars)?;
+    let report = run_simulation(&workflow, &scenario, &seed, &until, options)?;
     serde_json::to_string_pretty(&report).map_err(|e| simple_error("serialization", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The hand-kept `LimitName` type lists exactly the core's limit names, in order.
+    #[test]
+    fn the_limit_name_type_matches_the_core() {
+        let names = directrix_core::Limits::NAMES
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        assert!(
+            limit_name_ts!().ends_with(&format!("export type LimitName = {names};")),
+            "{}",
+            limit_name_ts!()
+        );
+    }
 }

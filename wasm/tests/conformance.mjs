@@ -1,16 +1,18 @@
 // Native == WebAssembly, byte for byte: every bundled scenario (and the scenario-less
 // run of every workflow) through the native CLI and through the `directrix-wasm` bin
 // of the built package. Run: node --test wasm/tests/conformance.mjs (after wasm/build
-// and `cargo build -p directrix-cli`; DIRECTRIX_BIN overrides the native binary).
+// and `cargo build -p directrix-cli`; the native binary is looked for in CARGO_TARGET_DIR,
+// else target/, and DIRECTRIX_BIN overrides it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, existsSync } from "node:fs";
+import { readdirSync, existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const native = process.env.DIRECTRIX_BIN ?? join(root, "target/debug/directrix");
+const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const native = process.env.DIRECTRIX_BIN ?? join(target, "debug/directrix");
 const wasmBin = join(root, "wasm/pkg/bin/directrix-wasm.js");
 const workflows = join(root, "workflows");
 
@@ -61,7 +63,8 @@ for (const workflow of readdirSync(workflows).filter((f) => f.endsWith(".ron") &
 }
 
 test("both refuse a broken workflow with exit 1", () => {
-  const broken = join(root, "target", "conformance-broken.ron");
+  mkdirSync(target, { recursive: true });
+  const broken = join(target, "conformance-broken.ron");
   execFileSync("sh", ["-c", `printf '(format: 1,' > '${broken}'`]);
   const a = spawnSync(native, ["simulate", broken, "--format", "json"]);
   const b = spawnSync(process.execPath, [wasmBin, "simulate", broken, "--format", "json"]);

@@ -20,6 +20,7 @@ use std::sync::Arc;
 /// Added task instances wait for their start rule, counted from the migration: one
 /// that starts at issue (or whose start time has passed, or whose dependencies are
 /// done) starts at the next [`Instance::advance`], with due times counted from then.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MigrationReport {
     /// The old workflow's content hash.
@@ -40,6 +41,7 @@ pub struct MigrationReport {
 }
 
 /// A task instance the new version dropped.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Removed {
     /// Its name.
@@ -51,6 +53,7 @@ pub struct Removed {
 }
 
 /// A mapped task instance whose data no longer held under the new version.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Changed {
     /// Its name.
@@ -63,6 +66,7 @@ pub struct Changed {
 }
 
 /// Something in the state that cannot be carried to the new version.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "problem")]
 #[non_exhaustive]
@@ -138,6 +142,25 @@ pub enum MigrateError {
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Refused(Vec<MigrationProblem>),
+}
+
+impl MigrateError {
+    /// A stable snake_case code for hosts: `migration_refused` (every problem is in
+    /// [`MigrateError::Refused`]), `other_version` when the snapshot is not of the old
+    /// workflow, `other_workflow` when the new one is another directive, and
+    /// [`RestoreError::code`] for a snapshot that cannot be read.
+    ///
+    /// ```
+    /// assert_eq!(directrix_core::MigrateError::Refused(Vec::new()).code(), "migration_refused");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            MigrateError::Snapshot(error) => error.code(),
+            MigrateError::NotTheOldVersion { .. } => "other_version",
+            MigrateError::OtherDirective { .. } => "other_workflow",
+            MigrateError::Refused(_) => "migration_refused",
+        }
+    }
 }
 
 impl Instance {

@@ -72,8 +72,9 @@ impl Instance {
     /// time instead.
     ///
     /// # Errors
-    /// Anything [`Instance::restore`] returns, and [`RestoreError::TimeWentBackwards`]
-    /// when `now` is before the snapshot's time.
+    /// Anything [`Instance::restore`] returns, [`RestoreError::TimeWentBackwards`] when
+    /// `now` is before the snapshot's time, and [`RestoreError::CatchUp`] when catching
+    /// up is refused (more timers than the `timers-per-advance` limit).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -94,13 +95,15 @@ impl Instance {
         policy: TimerPolicy,
     ) -> Result<(Self, Vec<Effect>), RestoreError> {
         let mut instance = Self::restore(workflow, snapshot)?;
-        let effects =
-            instance
-                .resume(now, policy)
-                .map_err(|_| RestoreError::TimeWentBackwards {
-                    at: now,
-                    now: instance.now(),
-                })?;
+        let effects = instance.resume(now, policy).map_err(|error| match error {
+            ActError::TimeWentBackwards { .. } => RestoreError::TimeWentBackwards {
+                at: now,
+                now: instance.now(),
+            },
+            // Catching up under `CatchUp` is an `advance`, bounded by the workflow's
+            // `timers-per-advance` limit.
+            other => RestoreError::CatchUp(other),
+        })?;
         Ok((instance, effects))
     }
 

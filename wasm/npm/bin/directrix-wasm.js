@@ -60,7 +60,7 @@ try {
     options.scenario && read(options.scenario),
     seed,
     options.until,
-    calendarsBeside(workflowPath),
+    { calendars: calendarsBeside(workflowPath) },
   );
   process.stdout.write(json + "\n");
 } catch (error) {
