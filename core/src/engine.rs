@@ -590,24 +590,7 @@ impl Instance {
             .iter()
             .map(|slot| {
                 let machine = &workflow.machines[workflow.tasks[slot.task.index()].machine.index()];
-                TaskState {
-                    phase: Phase::Waiting,
-                    state: machine.initial,
-                    reassigned_to: None,
-                    started_at: None,
-                    entered_at: at,
-                    due: None,
-                    first_due: None,
-                    overdue: false,
-                    ever_overdue: false,
-                    level: 0,
-                    finished_at: None,
-                    extension_requested: None,
-                    extensions: 0,
-                    returns: 0,
-                    state_epoch: 0,
-                    due_epoch: 0,
-                }
+                TaskState::waiting(machine.initial, at)
             })
             .collect();
         let mut instance = Self {

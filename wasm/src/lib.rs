@@ -299,13 +299,26 @@ pub struct ParseOptions {
     #[serde(default)]
     #[tsify(optional, type = "Partial<Record<LimitName, number>>")]
     pub limits: Option<BTreeMap<String, f64>>,
+    /// `simulate` and `simulateJson` only: the follow-up documents a scenario applies
+    /// (`follow_up: "NAME"` events), as `{ NAME: ronText }`.
+    #[serde(default, rename = "followUps")]
+    #[tsify(optional)]
+    pub follow_ups: Option<BTreeMap<String, String>>,
 }
 
 /// `ParseOptions` from JS (`undefined` or `null` for the defaults) as the core's.
 fn load_options(options: JsValue) -> Result<directrix_core::LoadOptions, JsValue> {
+    Ok(simulation_options(options, false)?.0)
+}
+
+/// `ParseOptions` as the core's load options and, for a simulation, the follow-up texts.
+fn simulation_options(
+    options: JsValue,
+    simulation: bool,
+) -> Result<(directrix_core::LoadOptions, BTreeMap<String, String>), JsValue> {
     let mut out = directrix_core::LoadOptions::default();
     if options.is_undefined() || options.is_null() {
-        return Ok(out);
+        return Ok((out, BTreeMap::new()));
     }
     // serde reads an array as a struct's fields in order: refuse it first.
     if !options.is_object() || js_sys::Array::is_array(&options) {
@@ -314,7 +327,12 @@ fn load_options(options: JsValue) -> Result<directrix_core::LoadOptions, JsValue
             describe(&options)
         )));
     }
-    known_keys(&options, &["calendars", "limits"], "options")?;
+    let keys: &[&str] = if simulation {
+        &["calendars", "limits", "followUps"]
+    } else {
+        &["calendars", "limits"]
+    };
+    known_keys(&options, keys, "options")?;
     let options: ParseOptions = from_js(options, "options", "invalid_argument")?;
     for (name, text) in options.calendars.unwrap_or_default() {
         out = out.with_calendar(name, text);
@@ -329,7 +347,7 @@ fn load_options(options: JsValue) -> Result<directrix_core::LoadOptions, JsValue
             .set(&name, value as u64)
             .map_err(|e| invalid_argument(e.to_string()))?;
     }
-    Ok(out)
+    Ok((out, options.follow_ups.unwrap_or_default()))
 }
 
 /// A `TimerPolicy` by its JS name.
@@ -1008,7 +1026,7 @@ fn run_simulation(
             )));
         }
     };
-    let options = load_options(options)?;
+    let (options, follow_ups) = simulation_options(options, true)?;
     let workflow_source = source_or_throw(workflow_source, "workflow text", &options.limits)?;
     let scenario_source = if scenario_source.is_undefined() || scenario_source.is_null() {
         None
@@ -1026,7 +1044,11 @@ fn run_simulation(
             .workflow,
     );
     let scenario = match scenario_source {
-        Some(source) => Scenario::load(&source, &workflow).map_err(load_error)?.0,
+        Some(source) => {
+            Scenario::load_with(&source, &workflow, &follow_ups)
+                .map_err(load_error)?
+                .0
+        }
         None => Scenario::silent(&workflow),
     };
     let until = until

@@ -446,7 +446,7 @@ impl StateKind {
 
 impl TaskState {
     /// A task instance not started yet, in `initial`.
-    fn waiting(initial: StateId, at: Timestamp) -> Self {
+    pub(super) fn waiting(initial: StateId, at: Timestamp) -> Self {
         TaskState {
             phase: Phase::Waiting,
             state: initial,

@@ -53,6 +53,18 @@ function calendarsBeside(path) {
   return calendars;
 }
 
+// As the native CLI: the follow-up documents a scenario applies are the `*.followup.ron`
+// files beside it, by file name.
+function followUpsBeside(path) {
+  if (!path) return undefined;
+  const dir = dirname(path);
+  const texts = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".followup.ron")).sort()) {
+    texts[file] = read(join(dir, file));
+  }
+  return texts;
+}
+
 initSync({ module: readFileSync(new URL("../directrix_bg.wasm", import.meta.url)) });
 try {
   const json = simulateJson(
@@ -60,7 +72,7 @@ try {
     options.scenario && read(options.scenario),
     seed,
     options.until,
-    { calendars: calendarsBeside(workflowPath) },
+    { calendars: calendarsBeside(workflowPath), followUps: followUpsBeside(options.scenario) },
   );
   process.stdout.write(json + "\n");
 } catch (error) {
