@@ -141,6 +141,96 @@ impl Calendar {
         self.weekend.iter().any(|weekend| !weekend)
     }
 
+    fn is_weekend(&self, date: Date) -> bool {
+        self.weekend[date.weekday().number_days_from_monday() as usize]
+    }
+
+    /// Working days in `from..=to`: whole weeks by the weekly pattern, the rest day by day,
+    /// then the exceptions in the range. O(exceptions in the range), not O(days).
+    fn working_days_in(&self, from: Date, to: Date) -> i64 {
+        if to < from {
+            return 0;
+        }
+        let days = (to - from).whole_days() + 1;
+        let per_week = self.weekend.iter().filter(|weekend| !**weekend).count() as i64;
+        let mut count = days / 7 * per_week;
+        // The last `days % 7` days of the range, which do not make a whole week.
+        let mut day = to;
+        for _ in 0..days % 7 {
+            count += i64::from(!self.is_weekend(day));
+            day = day.previous_day().unwrap_or(day);
+        }
+        let off = self
+            .holidays
+            .range(from..=to)
+            .filter(|h| !self.is_weekend(**h))
+            .count() as i64;
+        let on = self
+            .working
+            .range(from..=to)
+            .filter(|w| self.is_weekend(**w) && !self.holidays.contains(w))
+            .count() as i64;
+        count - off + on
+    }
+
+    /// The `n`th working day after `date` (not counted). Jumps whole weeks while far from
+    /// the end, so a huge `n` costs like a small one: it reaches the supported years' end
+    /// (`None`) at once instead of walking millions of days.
+    fn nth_working_day_after(&self, mut date: Date, n: u32) -> Option<Date> {
+        if !self.has_working_weekday() {
+            return None;
+        }
+        let per_week = self.weekend.iter().filter(|weekend| !**weekend).count() as i64;
+        let mut remaining = i64::from(n);
+        let mut weeks = remaining / per_week - 1;
+        while weeks >= 1 {
+            let target = date.checked_add(Duration::weeks(weeks))?;
+            let count = self.working_days_in(date.next_day()?, target);
+            if count >= remaining {
+                // Decreed working days overshot: land shorter.
+                weeks /= 2;
+                continue;
+            }
+            date = target;
+            remaining -= count;
+            weeks = remaining / per_week - 1;
+        }
+        for _ in 0..remaining {
+            date = self.next_working_day_from(date.next_day()?)?;
+        }
+        Some(date)
+    }
+
+    /// The `n`th working day before `date` (not counted); the mirror of
+    /// [`Calendar::nth_working_day_after`].
+    fn nth_working_day_before(&self, mut date: Date, n: u32) -> Option<Date> {
+        if !self.has_working_weekday() {
+            return None;
+        }
+        let per_week = self.weekend.iter().filter(|weekend| !**weekend).count() as i64;
+        let mut remaining = i64::from(n);
+        let mut weeks = remaining / per_week - 1;
+        while weeks >= 1 {
+            let target = date.checked_sub(Duration::weeks(weeks))?;
+            let count = self.working_days_in(target, date.previous_day()?);
+            if count >= remaining {
+                weeks /= 2;
+                continue;
+            }
+            date = target;
+            remaining -= count;
+            weeks = remaining / per_week - 1;
+        }
+        for _ in 0..remaining {
+            date = date.previous_day()?;
+            // Terminates: each week has a working weekday and holidays are finitely many.
+            while !self.is_working_day(date) {
+                date = date.previous_day()?;
+            }
+        }
+        Some(date)
+    }
+
     fn next_working_day_from(&self, mut date: Date) -> Option<Date> {
         if !self.has_working_weekday() {
             return None;
@@ -164,14 +254,13 @@ impl Calendar {
     /// assert_eq!(due.to_short(UtcOffset::UTC), "2021-05-11 17:00");
     /// ```
     pub fn add_working_days(&self, start: Timestamp, n: u32) -> Option<Timestamp> {
-        let (mut date, _) = start.local(self.offset)?;
-        if n == 0 {
+        let (date, _) = start.local(self.offset)?;
+        let date = if n == 0 {
             // "Within the day": the start day itself, or the next working day.
-            date = self.next_working_day_from(date)?;
-        }
-        for _ in 0..n {
-            date = self.next_working_day_from(date.next_day()?)?;
-        }
+            self.next_working_day_from(date)?
+        } else {
+            self.nth_working_day_after(date, n)?
+        };
         Some(Timestamp::from_local(date, self.day_end, self.offset))
     }
 
@@ -202,10 +291,8 @@ impl Calendar {
         } else {
             date.next_day()?
         };
-        let mut date = self.next_working_day_from(first)?;
-        for _ in 1..n {
-            date = self.next_working_day_from(date.next_day()?)?;
-        }
+        let date = self.next_working_day_from(first)?;
+        let date = self.nth_working_day_after(date, n - 1)?;
         Some(Timestamp::from_local(date, self.day_end, self.offset))
     }
 
@@ -226,17 +313,8 @@ impl Calendar {
         if n == 0 {
             return Some(at);
         }
-        if !self.has_working_weekday() {
-            return None;
-        }
-        let (mut date, time) = at.local(self.offset)?;
-        for _ in 0..n {
-            date = date.previous_day()?;
-            // Terminates: each week has a working weekday and holidays are finitely many.
-            while !self.is_working_day(date) {
-                date = date.previous_day()?;
-            }
-        }
+        let (date, time) = at.local(self.offset)?;
+        let date = self.nth_working_day_before(date, n)?;
         Some(Timestamp::from_local(date, time, self.offset))
     }
 
@@ -298,5 +376,73 @@ impl Calendar {
             date.next_day().and_then(|d| self.next_working_day_from(d))
         };
         first_day.map_or(at, |d| Timestamp::from_local(d, opens, self.offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The day-by-day walk the week jumps must agree with.
+    fn walk_after(calendar: &Calendar, mut date: Date, n: u32) -> Option<Date> {
+        for _ in 0..n {
+            date = calendar.next_working_day_from(date.next_day()?)?;
+        }
+        Some(date)
+    }
+
+    fn walk_before(calendar: &Calendar, mut date: Date, n: u32) -> Option<Date> {
+        for _ in 0..n {
+            date = date.previous_day()?;
+            while !calendar.is_working_day(date) {
+                date = date.previous_day()?;
+            }
+        }
+        Some(date)
+    }
+
+    fn calendar(weekend: [bool; 7], holidays: &[i64], working: &[i64]) -> Calendar {
+        let base = time::macros::date!(2024 - 01 - 01);
+        let day = |offset: &i64| base + Duration::days(*offset);
+        Calendar::from_parts(
+            UtcOffset::UTC,
+            weekend,
+            holidays.iter().map(day).collect(),
+            working.iter().map(day).collect(),
+            Time::MIDNIGHT,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn week_jumps_agree_with_walking_day_by_day(
+            weekend in prop::array::uniform7(prop::bool::weighted(0.3)),
+            holidays in prop::collection::vec(0i64..900, 0..120),
+            working in prop::collection::vec(0i64..900, 0..40),
+            start in 0i64..700,
+            n in 0u32..400,
+        ) {
+            let calendar = calendar(weekend, &holidays, &working);
+            let date = time::macros::date!(2024 - 01 - 01) + Duration::days(start);
+            prop_assert_eq!(
+                calendar.nth_working_day_after(date, n),
+                if calendar.has_working_weekday() { walk_after(&calendar, date, n) } else { None }
+            );
+            prop_assert_eq!(
+                calendar.nth_working_day_before(date, n),
+                if calendar.has_working_weekday() { walk_before(&calendar, date, n) } else { None }
+            );
+        }
+    }
+
+    #[test]
+    fn a_count_past_the_supported_years_ends_at_once() {
+        let calendar = calendar([false, false, false, false, false, true, true], &[], &[]);
+        let date = time::macros::date!(2024 - 01 - 01);
+        // Four billion working days: past year 9999, found without walking them.
+        assert_eq!(calendar.nth_working_day_after(date, 4_000_000_000), None);
+        assert_eq!(calendar.nth_working_day_before(date, 4_000_000_000), None);
+        assert!(calendar.nth_working_day_after(date, 2_000_000).is_some());
     }
 }
