@@ -3,30 +3,13 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_directrix");
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+mod common;
+use common::*;
+
 const WORKFLOW: &str = "workflows/quang-tri-41-2019-qd-ubnd.ron";
 const CALENDAR: &str = "workflows/calendars/vn-public-holidays.ron";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(ROOT)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("failed to run directrix")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(Path::new(ROOT).join(path)).expect("read a shipped file")
-}
 
 /// A fresh directory holding the Quảng Trị workflow as `x.ron`, and, when given, a
 /// `calendars/vn-public-holidays.ron` with `calendar` as its text.

@@ -1,0 +1,28 @@
+//! What the CLI test files share: running the real binary from the repository root.
+#![allow(dead_code)] // Each test file uses its own subset.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_directrix");
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Runs `directrix ARGS` from the repository root.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(ROOT)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("failed to run directrix")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// A file shipped in the repository.
+pub fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(ROOT).join(path)).expect("read a shipped file")
+}
