@@ -114,6 +114,22 @@ enum Command {
         after_help = "Example:\n  directrix simulate old.ron --until \"2021-05-10 12:00\" --snapshot-out run.json\n  directrix migrate --from old.ron --to new.ron run.json --out run-new.json"
     )]
     Migrate(migrate::Args),
+    /// Compile a workflow for the WebAssembly runtime: check it as `validate` does, then
+    /// write the validated model as bytes (`.dxw`), which the runtime module loads
+    /// without the RON parser and validator. Same content hash as the RON file, so
+    /// snapshots move between the two.
+    #[command(
+        after_help = "Example:\n  directrix compile workflows/kien-xuong-114-cv-hu.ron --out seed.dxw"
+    )]
+    Compile {
+        /// The workflow file.
+        file: PathBuf,
+        /// Where to write the compiled bytes [default: the workflow's path with `.dxw`].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Generate synthetic workflows for scale tests.
     #[command(subcommand)]
     Generate(Generate),
@@ -258,6 +274,21 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => simulate::report(&args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Compile { file, out, limits } => {
+            load_workflow(&file, &limits.options()).and_then(|workflow| {
+                let out = out.unwrap_or_else(|| file.with_extension("dxw"));
+                let bytes = workflow.to_compiled();
+                write_file(&out, &bytes)?;
+                eprintln!(
+                    "compiled {} to {} ({} bytes, content hash {})",
+                    file.display(),
+                    out.display(),
+                    bytes.len(),
+                    workflow.content_hash()
+                );
+                Ok(())
+            })
+        }
         Command::Generate(Generate::Cascade {
             provinces,
             districts,
@@ -497,7 +528,7 @@ fn write_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Reported> {
+fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<(), Reported> {
     std::fs::write(path, text).map_err(|error| {
         eprintln!("error: cannot write `{}`: {error}", path.display());
         Reported

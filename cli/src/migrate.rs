@@ -42,7 +42,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
     match Instance::migrate(&old, new, snapshot) {
         Ok((instance, report)) => {
             if let Some(out) = &args.out {
-                write_file(out, &format!("{}\n", to_json(&instance.snapshot())))?;
+                write_file(out, format!("{}\n", to_json(&instance.snapshot())))?;
             }
             match args.format {
                 Format::Json => outln!("{}", to_json(&report)),

@@ -183,7 +183,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
     }
     let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
     if let Some(path) = &args.snapshot_out {
-        crate::write_file(path, &format!("{}\n", to_json(&run.instance.snapshot())))?;
+        crate::write_file(path, format!("{}\n", to_json(&run.instance.snapshot())))?;
     }
     let report = run.report();
     match args.format {

@@ -38,6 +38,7 @@ mod behaviour;
 mod builtin;
 mod calendar;
 mod cascade;
+mod compiled;
 mod describe;
 mod diagnostic;
 mod engine;
@@ -61,6 +62,7 @@ pub use ::time::UtcOffset;
 pub use analysis::{Analysis, TaskAnalysis};
 pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
+pub use compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
 pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
 pub use engine::{
     ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,

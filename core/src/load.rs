@@ -7,7 +7,7 @@ use crate::diagnostic::{
     Code, Diagnostic, Locator, Severity, did_you_mean, floor_char_boundary, location_of, offset_of,
 };
 use crate::graph::find_cycles;
-use crate::limits::{Limits, TimerBound, raise_hint};
+use crate::limits::{Limits, raise_hint};
 use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
 use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
 use crate::workflow::*;
@@ -1280,79 +1280,37 @@ pub(crate) fn compile(
         });
     }
 
-    // Fan-out and indices.
-    let mut slots = Vec::new();
-    for (i, task) in tasks.iter_mut().enumerate() {
-        let first = slots.len() as u32;
-        match task.for_each {
-            Some(group) => {
-                for &member in &groups[group.index()].members {
-                    slots.push(Slot {
-                        task: TaskId(i as u32),
-                        member: Some(member),
-                        name: format!("{}[{}]", task.id, agencies[member.index()].id),
-                    });
-                }
-            }
-            None => slots.push(Slot {
-                task: TaskId(i as u32),
-                member: None,
-                name: task.id.clone(),
-            }),
-        }
-        task.instances = first..slots.len() as u32;
-    }
-    let mut dependents = vec![Vec::new(); tasks.len()];
-    for (i, task) in tasks.iter().enumerate() {
-        for dep in &task.depends_on {
-            dependents[dep.index()].push(TaskId(i as u32));
-        }
-    }
-    let slot_index = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
-        .collect();
-    let mut workflow = Workflow {
-        directive: Directive {
-            number: d.number.clone(),
-            kind: d.kind.clone(),
-            kind_gloss: d.kind_gloss.clone(),
-            urgency: d.urgency,
-            issuer,
-            signer: d.signer.clone(),
-            place: d.place.clone(),
-            issued_at,
-            subject: d.subject.clone(),
-            subject_gloss: d.subject_gloss.clone(),
-            addressees,
-            copies,
-            implements: d.implements.clone(),
+    let workflow = Workflow::assemble(
+        Parts {
+            directive: Directive {
+                number: d.number.clone(),
+                kind: d.kind.clone(),
+                kind_gloss: d.kind_gloss.clone(),
+                urgency: d.urgency,
+                issuer,
+                signer: d.signer.clone(),
+                place: d.place.clone(),
+                issued_at,
+                subject: d.subject.clone(),
+                subject_gloss: d.subject_gloss.clone(),
+                addressees,
+                copies,
+                implements: d.implements.clone(),
+            },
+            documents: {
+                documents.extend(expansion.documents);
+                documents
+            },
+            calendar,
+            agencies,
+            groups,
+            machines,
+            actions,
+            policies,
+            tasks,
         },
-        documents: {
-            documents.extend(expansion.documents);
-            documents
-        },
-        calendar,
-        agency_index: names.agencies,
-        agencies,
-        groups,
-        machines,
-        actions,
-        policies,
-        task_index,
-        tasks,
-        slots,
-        dependents,
-        slot_index,
-        action_index,
-        content_hash: String::new(),
-        limits: *limits,
-        timer_bound: TimerBound::default(),
-        origin: None,
-    };
-    workflow.timer_bound = TimerBound::of(&workflow);
-    workflow.content_hash = crate::hash::content_hash(&workflow);
+        limits,
+    );
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
     // compiled workflow; only their locations are found here.

@@ -64,7 +64,7 @@ index_type!(
 );
 
 /// Directive metadata, resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Directive {
     /// Number and symbol, e.g. `114-CV/HU`.
     pub number: String,
@@ -95,7 +95,7 @@ pub struct Directive {
 }
 
 /// One line of the copies list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Copy {
     /// The recipient, or `None` for "as above".
     pub to: Option<AgencyId>,
@@ -107,7 +107,7 @@ pub struct Copy {
 
 /// A document of the chain.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     /// Number and symbol.
     pub number: String,
@@ -126,7 +126,7 @@ pub struct Document {
 }
 
 /// An agency.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agency {
     /// Id from the file.
     pub id: String,
@@ -141,7 +141,7 @@ pub struct Agency {
 }
 
 /// A group of agencies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     /// Id from the file.
     pub id: String,
@@ -154,7 +154,7 @@ pub struct Group {
 }
 
 /// A lifecycle machine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
     /// Id (`default` and `recurring` are built in).
     pub id: String,
@@ -167,7 +167,7 @@ pub struct Machine {
 }
 
 /// A machine state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     /// Id from the file.
     pub id: String,
@@ -192,7 +192,7 @@ impl State {
 }
 
 /// A transition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
     /// The action.
     pub action: ActionId,
@@ -217,7 +217,7 @@ pub struct Transition {
 }
 
 /// A role, resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     /// The instance's lead.
     Lead,
@@ -234,7 +234,7 @@ pub enum Role {
 }
 
 /// An escalation policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     /// Id from the file.
     pub id: String,
@@ -243,7 +243,7 @@ pub struct Policy {
 }
 
 /// An escalation level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Level {
     /// Offset from the anchor.
     pub after: Span,
@@ -258,7 +258,7 @@ pub struct Level {
 }
 
 /// An escalation target, resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// The lead.
     Lead,
@@ -277,7 +277,7 @@ pub enum Target {
 }
 
 /// When a task starts, resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Start {
     /// At instance start.
     AtIssue,
@@ -288,7 +288,7 @@ pub enum Start {
 }
 
 /// When a task is due, resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Due {
     /// Absolute.
     At(Timestamp),
@@ -301,7 +301,10 @@ pub enum Due {
     /// Local clock time `days` after the start day.
     ClockTime {
         /// Clock time.
-        #[serde(serialize_with = "serialize_time")]
+        #[serde(
+            serialize_with = "serialize_time",
+            deserialize_with = "deserialize_time"
+        )]
         at: Time,
         /// Days after the start day.
         days: u32,
@@ -311,7 +314,10 @@ pub enum Due {
         /// Interval (positive).
         every: Span,
         /// Clock time of the first occurrence.
-        #[serde(serialize_with = "serialize_opt_time")]
+        #[serde(
+            serialize_with = "serialize_opt_time",
+            deserialize_with = "deserialize_opt_time"
+        )]
         at: Option<Time>,
         /// Last possible occurrence.
         until: Timestamp,
@@ -325,7 +331,10 @@ pub enum Due {
         /// Submission window after the cut-off day.
         within: crate::spec::Within,
         /// Last possible cut-off date.
-        #[serde(serialize_with = "serialize_date")]
+        #[serde(
+            serialize_with = "serialize_date",
+            deserialize_with = "deserialize_date"
+        )]
         until: Date,
     },
 }
@@ -350,6 +359,27 @@ fn serialize_date<S: serde::Serializer>(date: &Date, s: S) -> Result<S::Ok, S::E
     ))
 }
 
+// The compiled form (`compiled.rs`) reads back what the views write.
+fn deserialize_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::time::parse_date(&text).map_err(serde::de::Error::custom)
+}
+
+fn deserialize_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::time::parse_clock(&text).map_err(serde::de::Error::custom)
+}
+
+fn deserialize_opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+    let text = if d.is_human_readable() {
+        Option::<String>::deserialize(d)?
+    } else {
+        Some(String::deserialize(d)?).filter(|text| !text.is_empty())
+    };
+    text.map(|text| crate::time::parse_clock(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
 fn serialize_time<S: serde::Serializer>(time: &Time, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&format_args!("{:02}:{:02}", time.hour(), time.minute()))
 }
@@ -357,12 +387,16 @@ fn serialize_time<S: serde::Serializer>(time: &Time, s: S) -> Result<S::Ok, S::E
 fn serialize_opt_time<S: serde::Serializer>(time: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
     match time {
         Some(time) => serialize_time(time, s),
+        // A binary format (postcard: the compiled form and the content hash) gets a plain
+        // string either way, empty for none, so it reads back without a tag and the hash
+        // stays what it was; JSON views keep `null`.
+        None if !s.is_human_readable() => s.serialize_str(""),
         None => s.serialize_none(),
     }
 }
 
 /// How much work a task takes, resolved (see [`crate::spec::EffortSpec`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effort {
     /// Whole working days on the calendar.
     WorkingDays(u32),
@@ -393,7 +427,7 @@ impl Effort {
 }
 
 /// A task definition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
     /// Id from the file.
     pub id: String,
@@ -478,6 +512,109 @@ pub struct Workflow {
     /// ([`crate::Instance::apply_follow_up`]) recompiles it amended. `None` only while
     /// `load.rs` builds it.
     pub(crate) origin: Option<std::sync::Arc<Origin>>,
+}
+
+/// The defining tables of a workflow, from which [`Workflow::assemble`] derives the rest.
+/// Built by `load` from text and by `compiled` from bytes, each after its own checks.
+pub(crate) struct Parts {
+    pub(crate) directive: Directive,
+    pub(crate) documents: Vec<Document>,
+    pub(crate) calendar: Calendar,
+    pub(crate) agencies: Vec<Agency>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) actions: Vec<String>,
+    pub(crate) policies: Vec<Policy>,
+    pub(crate) tasks: Vec<Task>,
+}
+
+impl Workflow {
+    /// Derives the fan-out, reverse edges, name indices, timer bound and content hash.
+    /// Every index in `parts` must be in range (checked by the caller).
+    pub(crate) fn assemble(parts: Parts, limits: &crate::limits::Limits) -> Workflow {
+        let Parts {
+            directive,
+            documents,
+            calendar,
+            agencies,
+            groups,
+            machines,
+            actions,
+            policies,
+            mut tasks,
+        } = parts;
+        let mut slots = Vec::new();
+        for (i, task) in tasks.iter_mut().enumerate() {
+            let first = slots.len() as u32;
+            match task.for_each {
+                Some(group) => {
+                    for &member in &groups[group.index()].members {
+                        slots.push(Slot {
+                            task: TaskId(i as u32),
+                            member: Some(member),
+                            name: format!("{}[{}]", task.id, agencies[member.index()].id),
+                        });
+                    }
+                }
+                None => slots.push(Slot {
+                    task: TaskId(i as u32),
+                    member: None,
+                    name: task.id.clone(),
+                }),
+            }
+            task.instances = first..slots.len() as u32;
+        }
+        let mut dependents = vec![Vec::new(); tasks.len()];
+        for (i, task) in tasks.iter().enumerate() {
+            for dep in &task.depends_on {
+                dependents[dep.index()].push(TaskId(i as u32));
+            }
+        }
+        let slot_index = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
+            .collect();
+        let agency_index = agencies
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), AgencyId(i as u32)))
+            .collect();
+        let task_index = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), TaskId(i as u32)))
+            .collect();
+        let action_index = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.clone(), ActionId(i as u32)))
+            .collect();
+        let mut workflow = Workflow {
+            directive,
+            documents,
+            calendar,
+            agencies,
+            groups,
+            machines,
+            actions,
+            policies,
+            tasks,
+            slots,
+            dependents,
+            agency_index,
+            task_index,
+            slot_index,
+            action_index,
+            content_hash: String::new(),
+            limits: *limits,
+            timer_bound: crate::limits::TimerBound::default(),
+            origin: None,
+        };
+        workflow.timer_bound = crate::limits::TimerBound::of(&workflow);
+        workflow.content_hash = crate::hash::content_hash(&workflow);
+        workflow
+    }
 }
 
 /// The text-level inputs of a compiled workflow: its spec, the options it was loaded with,
