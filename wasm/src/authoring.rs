@@ -204,6 +204,12 @@ impl Workflow {
         ts(&Diagnostics(self.warnings.clone()))
     }
 
+    /// The compiled form, for `Workflow.fromCompiled` (of the runtime module above all):
+    /// versioned bytes, the same as `directrix compile` writes.
+    pub fn compile(&self) -> Vec<u8> {
+        self.inner.to_compiled()
+    }
+
     /// Metadata, agencies, groups, tasks with planned times and the deadline analysis
     /// (`earliest_start`, `earliest_completion`, each task's `critical_path`), and the
     /// planned critical path.

@@ -248,7 +248,6 @@ pub struct CompiledOptions {
 }
 
 /// `CompiledOptions` from JS (`undefined` or `null` for the defaults) as the limits.
-#[allow(dead_code)] // TEMPORARY until fromCompiled lands
 fn compiled_limits(options: JsValue) -> Result<Limits, JsValue> {
     let mut limits = Limits::default();
     if options.is_undefined() || options.is_null() {
@@ -371,6 +370,47 @@ pub struct NextTimer {
 
 #[wasm_bindgen]
 impl Workflow {
+    /// Loads a compiled workflow: the bytes of `directrix compile` or `workflow.compile()`,
+    /// as a `Uint8Array` or `ArrayBuffer`. Every index is checked, so any bytes are safe:
+    /// others throw `not-compiled`, `compiled-format` (another format number: recompile),
+    /// `damaged-compiled`, `inconsistent-compiled` or `limit-exceeded`. `options.limits`
+    /// changes resource limits by name, as for `Workflow.parse`.
+    #[wasm_bindgen(js_name = fromCompiled)]
+    pub fn from_compiled(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CompiledOptions")] options: JsValue,
+    ) -> Result<Workflow, JsValue> {
+        let bytes = if let Some(buffer) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(buffer)
+        } else {
+            bytes.dyn_into::<js_sys::Uint8Array>().map_err(|value| {
+                invalid_argument(format!(
+                    "compiled bytes must be a Uint8Array or an ArrayBuffer, not {}",
+                    describe(&value)
+                ))
+            })?
+        };
+        let limits = compiled_limits(options)?;
+        // Checked before the copy into the module, so any size is an error, not an abort.
+        let length = u64::from(bytes.length());
+        if length > limits.input_bytes {
+            return Err(simple_error(
+                "limit-exceeded",
+                format!(
+                    "the compiled workflow is {length} bytes, more than the `input-bytes` limit of {} (raise it if this is intended)",
+                    limits.input_bytes
+                ),
+            ));
+        }
+        let workflow = CoreWorkflow::from_compiled(&bytes.to_vec(), &limits)
+            .map_err(|error| simple_error(error.code(), error.to_string()))?;
+        Ok(Workflow {
+            inner: Arc::new(workflow),
+            #[cfg(feature = "authoring")]
+            warnings: Vec::new(),
+        })
+    }
+
     /// The workflow's content hash: the version a snapshot records and a migration
     /// reports (`from`, `to`).
     #[wasm_bindgen(getter, js_name = contentHash)]

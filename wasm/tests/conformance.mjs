@@ -98,7 +98,7 @@ for (const scenario of scenarios.filter((s) => !s.includes(".followup."))) {
     mkdirSync(join(target, "conformance"), { recursive: true });
     const compiled = join(target, "conformance", `${workflow}.dxw`);
     const snapshot = join(target, "conformance", `${scenario}.snapshot.json`);
-    run(native, ["compile", join("workflows", workflow), "-o", compiled]);
+    run(native, ["compile", join("workflows", workflow), "--out", compiled]);
     const fromNative = new Uint8Array(readFileSync(compiled));
     const source = readFileSync(join(workflows, workflow), "utf8");
     const fromWasm = full.Workflow.parse(source, { calendars: calendars() }).compile();

@@ -92,7 +92,7 @@ test("bad bytes throw a coded DirectrixError and the module keeps working", () =
   const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
   for (let round = 0; round < 200; round++) {
     const bytes = Uint8Array.from({ length: 1 + (round * 37) % 700 }, random);
-    if (round % 2) bytes.set(SEED_BYTES.subarray(0, 5));
+    if (round % 2 && bytes.length >= 6) bytes.set(SEED_BYTES.subarray(0, 6));
     throwsCoded(() => runtime.Workflow.fromCompiled(bytes));
   }
   // Every prefix at a stride, and single-byte damage throughout: either it loads (and
@@ -146,7 +146,8 @@ function drive(module, workflow) {
   };
   look("started");
   seen("advance", instance.advance("2021-05-08T09:00:00+07:00"));
-  for (const entry of instance.inbox("health").slice(0, 3)) {
+  const plain = () => instance.inbox("health").filter((entry) => !entry.needs_note && !entry.needs_until);
+  for (const entry of plain().slice(0, 3)) {
     seen("act", instance.act({ at: "2021-05-08T09:00:00+07:00", actor: "health", task: entry.task, action: entry.action }));
   }
   look("acted");
@@ -159,7 +160,7 @@ function drive(module, workflow) {
   look("overdue");
   const at = workflow.timeSeconds("2021-05-14T08:00:00+07:00");
   const health = workflow.agencyIndex("health");
-  for (const entry of instance.inbox("health").slice(0, 2)) {
+  for (const entry of plain().slice(0, 2)) {
     seen("by index", instance.actByIndex(at, health, workflow.taskIndex(entry.task), workflow.actionIndex(entry.action)));
     seen("last", instance.lastEffects());
   }
