@@ -1,7 +1,12 @@
 // Demo portal of the directrix WebAssembly package. Framework-free.
-import init, { Workflow, DirectrixError } from "../pkg/index.js";
+// It starts as a portal does: the small runtime module runs the seed directive, compiled
+// ahead of time (by wasm/build), with its display data (`inspect()`) shipped beside it.
+// The full module (RON parsing and diagnostics) is imported only when someone loads RON.
+import init, { Workflow, DirectrixError } from "../pkg/runtime/index.js";
 
 const SEED_URL = "../../workflows/kien-xuong-114-cv-hu.ron";
+const SEED_COMPILED_URL = "../pkg/demo/kien-xuong-114-cv-hu.dxw";
+const SEED_INSPECTION_URL = "../pkg/demo/kien-xuong-114-cv-hu.inspect.json";
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const DUE_SOON = 3 * DAY;
@@ -279,12 +284,23 @@ function renderDiagnostics(diags, failed) {
 }
 
 // ------------------------------------------------------------------ loading
-function loadText(text) {
+let fullModule;
+/** The full (authoring) module, imported and initialised on first use. */
+function authoring() {
+  fullModule ??= import("../pkg/index.js").then(async (module) => {
+    await module.default();
+    return module;
+  });
+  return fullModule;
+}
+
+async function loadText(text) {
   clearError();
   editor.area().value = text;
   let workflow;
   try {
-    workflow = Workflow.parse(text);
+    const { Workflow: FullWorkflow } = await authoring();
+    workflow = FullWorkflow.parse(text);
   } catch (err) {
     if (err instanceof DirectrixError && err.diagnostics) {
       showEditor(true);
@@ -297,29 +313,59 @@ function loadText(text) {
     }
     return false;
   }
+  adopt(workflow, workflow.inspect(), workflow.warnings);
+  return true;
+}
+
+/** Starts tracking `workflow` (of either module), described by `info` (`inspect()`). */
+function adopt(workflow, info, warnings) {
   state.instance?.free();
   state.workflow?.free();
   state.workflow = workflow;
-  state.info = workflow.inspect();
+  state.info = info;
   state.offsetMin = parseOffset(state.info.calendar.utc_offset);
   state.agencies = new Map(state.info.agencies.map((a) => [a.id, a]));
   state.tasks = new Map(state.info.tasks.map((t) => [t.id, t]));
   const started = workflow.start();
   state.journal = [...started.effects];
   state.instance = started.instance;
-  renderDiagnostics(workflow.warnings, false);
+  renderDiagnostics(warnings, false);
   setupWorkspace();
   notice(`Đã nạp ${state.info.directive.kind} số ${state.info.directive.number}; bắt đầu theo dõi từ ${fmtLong(state.instance.now())}.`);
-  return true;
 }
 
+async function fetchOk(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`không tải được văn bản mẫu (HTTP ${res.status})`);
+  return res;
+}
+
+/** The fast path: the compiled seed in the runtime module; no RON is parsed. */
 async function loadSeed() {
   try {
-    const res = await fetch(SEED_URL);
-    if (!res.ok) throw new Error(`không tải được văn bản mẫu (HTTP ${res.status})`);
-    loadText(await res.text());
+    clearError();
+    const [bytes, info] = await Promise.all([
+      fetchOk(SEED_COMPILED_URL).then((res) => res.arrayBuffer()),
+      fetchOk(SEED_INSPECTION_URL).then((res) => res.json()),
+    ]);
+    adopt(Workflow.fromCompiled(bytes), info, []);
   } catch (err) {
     showError(err);
+  }
+}
+
+/** Opens the editor; empty, it starts from the seed's RON text. */
+async function openEditor() {
+  const open = $("editor-panel").hidden;
+  showEditor(open);
+  if (open && !editor.area().value) {
+    try {
+      const text = await (await fetchOk(SEED_URL)).text();
+      if (!editor.area().value) editor.area().value = text; // unless typed meanwhile
+      renderGutter();
+    } catch (err) {
+      showError(err);
+    }
   }
 }
 
@@ -656,7 +702,7 @@ async function main() {
   });
 
   $("load-seed").addEventListener("click", loadSeed);
-  $("toggle-editor").addEventListener("click", () => showEditor($("editor-panel").hidden));
+  $("toggle-editor").addEventListener("click", openEditor);
   $("load-ron").addEventListener("click", () => loadText(editor.area().value));
   $("file-input").addEventListener("change", async (ev) => {
     const file = ev.target.files?.[0];

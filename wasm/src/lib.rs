@@ -8,20 +8,32 @@
 //! checked here (types, whole numbers, sizes) before the core, which never panics on user
 //! input, sees it; the module keeps working after any error.
 //!
+//! Two modules come from this crate. The runtime (`--no-default-features`, what a portal
+//! loads) runs instances of a *compiled* workflow (`Workflow.fromCompiled`); it has no
+//! RON front end, so it is a fraction of the size. The full module (the default
+//! `authoring` feature, [`authoring`]) adds parsing, diagnostics, inspection, simulation,
+//! migration and `workflow.compile()`, which makes the bytes the runtime loads.
+//!
 //! ```js
-//! import init, { Workflow, simulateJson } from "directrix";
+//! import init, { Workflow } from "directrix/runtime";
 //! await init();
-//! const workflow = Workflow.parse(ronText);           // throws DirectrixError with line/column
-//! const instance = workflow.start("2021-05-07T08:00:00+07:00");
+//! const workflow = Workflow.fromCompiled(compiledBytes); // from `directrix compile`
+//! const instance = workflow.start("2021-05-07T08:00:00+07:00").instance;
 //! instance.advance("2021-05-12T17:00:00+07:00");       // → effects: [{at, kind, task, agency, ...}]
 //! instance.act({ at: "2021-05-12T17:00:00+07:00", actor: "health", task: "contingency_plan", action: "start" });
 //! console.log(instance.status(), instance.inbox("health"), instance.nextTimer());
 //! ```
 
+#[cfg(feature = "authoring")]
+pub mod authoring;
+#[cfg(feature = "authoring")]
+pub use authoring::*;
+
+#[cfg(feature = "authoring")]
+use directrix_core::Diagnostic;
 use directrix_core::{
-    ActError, Diagnostic, EffectRecord, GraphFormat, GraphView, Inspection, Instance, Limits,
-    LoadError, MigrateError, MigrationProblem, MigrationReport, RestoreError, Scenario,
-    SimulationReport, Snapshot, StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
+    ActError, EffectRecord, GraphFormat, GraphView, Instance, Limits, RestoreError, Snapshot,
+    StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +48,11 @@ export class DirectrixError extends Error {
         this.name = "DirectrixError";
         this.code = code;
         if (details) Object.assign(this, details);
+    }
+    // The runtime and the full module each define this class: `instanceof` recognises
+    // the errors of both, so a page that loads both needs one check.
+    static [Symbol.hasInstance](value) {
+        return value instanceof Error && value.name === "DirectrixError";
     }
 }
 export function directrixErrorClass() { return DirectrixError; }
@@ -57,39 +74,13 @@ pub fn error_class() -> JsValue {
     directrix_error_class()
 }
 
-/// Extra fields of a thrown error.
-#[derive(Serialize, Default)]
-struct ErrorDetails {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    column: Option<usize>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    diagnostics: Vec<Diagnostic>,
-    /// For `migration_refused`: every task instance that cannot be mapped.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    problems: Vec<MigrationProblem>,
-}
-
-fn throw(code: &str, message: &str, details: ErrorDetails) -> JsValue {
-    let details = to_js(&details).unwrap_or(JsValue::UNDEFINED);
+/// A `DirectrixError`; `details` (an object or `undefined`) adds fields such as `line`.
+fn throw(code: &str, message: &str, details: JsValue) -> JsValue {
     JsDirectrixError::new(code, message, details).into()
 }
 
 fn simple_error(code: &str, message: impl AsRef<str>) -> JsValue {
-    throw(code, message.as_ref(), ErrorDetails::default())
-}
-
-fn load_error(error: LoadError) -> JsValue {
-    let first = error.diagnostics.iter().find(|d| d.is_error());
-    let code = first.map_or("invalid", |d| d.code.as_str());
-    let details = ErrorDetails {
-        line: first.and_then(|d| d.location).map(|l| l.line),
-        column: first.and_then(|d| d.location).map(|l| l.column),
-        diagnostics: error.diagnostics.clone(),
-        problems: Vec::new(),
-    };
-    throw(code, &error.to_string(), details)
+    throw(code, message.as_ref(), JsValue::UNDEFINED)
 }
 
 fn act_error(error: ActError) -> JsValue {
@@ -98,18 +89,6 @@ fn act_error(error: ActError) -> JsValue {
 
 fn restore_error(error: RestoreError) -> JsValue {
     simple_error(error.code(), error.to_string())
-}
-
-fn migrate_error(error: MigrateError) -> JsValue {
-    let problems = match &error {
-        MigrateError::Refused(problems) => problems.clone(),
-        _ => Vec::new(),
-    };
-    let details = ErrorDetails {
-        problems,
-        ..ErrorDetails::default()
-    };
-    throw(error.code(), &error.to_string(), details)
 }
 
 fn invalid_argument(message: impl AsRef<str>) -> JsValue {
@@ -173,50 +152,6 @@ fn optional_string_arg(value: &JsValue, what: &str) -> Result<Option<String>, Js
     } else {
         string_arg(value, what).map(Some)
     }
-}
-
-/// A RON text argument. `Err(diagnostic)` when it is over the `input-bytes` limit in
-/// UTF-16 units already (each is at least one UTF-8 byte): then it is never copied into
-/// the module, so a text of any size is `limit-exceeded`, not an out-of-memory abort.
-/// Texts under that bound are checked exactly by the core.
-fn source_arg(
-    value: &JsValue,
-    what: &str,
-    limits: &Limits,
-) -> Result<Result<String, Diagnostic>, JsValue> {
-    let Some(text) = value.dyn_ref::<js_sys::JsString>() else {
-        return Err(invalid_argument(format!(
-            "{what} must be a string of RON, not {}",
-            describe(value)
-        )));
-    };
-    let units = u64::from(text.length());
-    if units > limits.input_bytes {
-        return Ok(Err(Diagnostic {
-            severity: directrix_core::Severity::Error,
-            code: directrix_core::Code::LimitExceeded,
-            message: format!(
-                "the {what} is at least {units} bytes, more than the `input-bytes` limit of {}",
-                limits.input_bytes
-            ),
-            span: None,
-            location: None,
-            hint: Some(format!(
-                "raise the `input-bytes` limit if this is intended (`{{ limits: {{ \"input-bytes\": {units} }} }}`)"
-            )),
-            origin: None,
-        }));
-    }
-    Ok(Ok(String::from(text)))
-}
-
-/// A source text, or the `limit-exceeded` error thrown.
-fn source_or_throw(value: &JsValue, what: &str, limits: &Limits) -> Result<String, JsValue> {
-    source_arg(value, what, limits)?.map_err(|diagnostic| {
-        load_error(LoadError {
-            diagnostics: vec![diagnostic],
-        })
-    })
 }
 
 /// The largest whole number a JS number holds exactly.
@@ -285,69 +220,50 @@ export type LimitName = "input-bytes" | "agencies" | "instances" | "depth" | "st
 #[wasm_bindgen(typescript_custom_section)]
 const LIMIT_NAME_TS: &str = limit_name_ts!();
 
-/// The options of `Workflow.parse`, `Workflow.check`, `simulate` and `simulateJson`.
-#[derive(Deserialize, Tsify, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ParseOptions {
-    /// The shared calendars the workflow names (`calendar: (use: [NAME])`), as
-    /// `{ name: ronText }`.
-    #[serde(default)]
-    #[tsify(optional)]
-    pub calendars: Option<BTreeMap<String, String>>,
-    /// Resource limits to change, by name (`{ "input-bytes": 33554432 }`); the others keep
-    /// their defaults (README, "Resource limits").
-    #[serde(default)]
-    #[tsify(optional, type = "Partial<Record<LimitName, number>>")]
-    pub limits: Option<BTreeMap<String, f64>>,
-    /// `simulate` and `simulateJson` only: the follow-up documents a scenario applies
-    /// (`follow_up: "NAME"` events), as `{ NAME: ronText }`.
-    #[serde(default, rename = "followUps")]
-    #[tsify(optional)]
-    pub follow_ups: Option<BTreeMap<String, String>>,
-}
-
-/// `ParseOptions` from JS (`undefined` or `null` for the defaults) as the core's.
-fn load_options(options: JsValue) -> Result<directrix_core::LoadOptions, JsValue> {
-    Ok(simulation_options(options, false)?.0)
-}
-
-/// `ParseOptions` as the core's load options and, for a simulation, the follow-up texts.
-fn simulation_options(
-    options: JsValue,
-    simulation: bool,
-) -> Result<(directrix_core::LoadOptions, BTreeMap<String, String>), JsValue> {
-    let mut out = directrix_core::LoadOptions::default();
-    if options.is_undefined() || options.is_null() {
-        return Ok((out, BTreeMap::new()));
-    }
-    // serde reads an array as a struct's fields in order: refuse it first.
-    if !options.is_object() || js_sys::Array::is_array(&options) {
-        return Err(invalid_argument(format!(
-            "options must be an object `{{ calendars?, limits? }}`, not {}",
-            describe(&options)
-        )));
-    }
-    let keys: &[&str] = if simulation {
-        &["calendars", "limits", "followUps"]
-    } else {
-        &["calendars", "limits"]
-    };
-    known_keys(&options, keys, "options")?;
-    let options: ParseOptions = from_js(options, "options", "invalid_argument")?;
-    for (name, text) in options.calendars.unwrap_or_default() {
-        out = out.with_calendar(name, text);
-    }
-    for (name, value) in options.limits.unwrap_or_default() {
+/// Sets resource limits by name (`{ "input-bytes": 33554432 }`), refusing a value that is
+/// not a whole number a JS number holds exactly, and an unknown name with a suggestion.
+fn apply_limits(limits: &mut Limits, values: BTreeMap<String, f64>) -> Result<(), JsValue> {
+    for (name, value) in values {
         if !(value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&value)) {
             return Err(invalid_argument(format!(
                 "limit `{name}` must be a whole number from 0 to 2^53 - 1, not {value}"
             )));
         }
-        out.limits
+        limits
             .set(&name, value as u64)
             .map_err(|e| invalid_argument(e.to_string()))?;
     }
-    Ok((out, options.follow_ups.unwrap_or_default()))
+    Ok(())
+}
+
+/// The options of `Workflow.fromCompiled`.
+#[derive(Deserialize, Tsify, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CompiledOptions {
+    /// Resource limits to change, by name (`{ "instances": 20000 }`); the others keep
+    /// their defaults (README, "Resource limits").
+    #[serde(default)]
+    #[tsify(optional, type = "Partial<Record<LimitName, number>>")]
+    pub limits: Option<BTreeMap<String, f64>>,
+}
+
+/// `CompiledOptions` from JS (`undefined` or `null` for the defaults) as the limits.
+fn compiled_limits(options: JsValue) -> Result<Limits, JsValue> {
+    let mut limits = Limits::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(limits);
+    }
+    // serde reads an array as a struct's fields in order: refuse it first.
+    if !options.is_object() || js_sys::Array::is_array(&options) {
+        return Err(invalid_argument(format!(
+            "options must be an object `{{ limits? }}`, not {}",
+            describe(&options)
+        )));
+    }
+    known_keys(&options, &["limits"], "options")?;
+    let options: CompiledOptions = from_js(options, "options", "invalid_argument")?;
+    apply_limits(&mut limits, options.limits.unwrap_or_default())?;
+    Ok(limits)
 }
 
 /// A `TimerPolicy` by its JS name.
@@ -372,6 +288,8 @@ fn timer_policy(value: &JsValue) -> Result<TimerPolicy, JsValue> {
 #[wasm_bindgen]
 pub struct Workflow {
     inner: Arc<CoreWorkflow>,
+    /// The warnings of loading RON; none for a compiled workflow.
+    #[cfg(feature = "authoring")]
     warnings: Vec<Diagnostic>,
 }
 
@@ -379,11 +297,6 @@ pub struct Workflow {
 #[derive(Serialize, Tsify)]
 #[serde(transparent)]
 pub struct Effects(Vec<EffectRecord>);
-
-/// Every diagnostic of a file.
-#[derive(Serialize, Tsify)]
-#[serde(transparent)]
-pub struct Diagnostics(Vec<Diagnostic>);
 
 /// Status of every task instance.
 #[derive(Serialize, Tsify)]
@@ -457,35 +370,45 @@ pub struct NextTimer {
 
 #[wasm_bindgen]
 impl Workflow {
-    /// Parses and validates RON text. Throws a `DirectrixError` whose `diagnostics` lists
-    /// every problem, and whose `line`/`column` locate the first. `options.calendars`
-    /// supplies the shared calendars the workflow names (`{ name: ronText }`),
-    /// `options.limits` changes resource limits by name.
-    pub fn parse(
-        #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
+    /// Loads a compiled workflow: the bytes of `directrix compile` or `workflow.compile()`,
+    /// as a `Uint8Array` or `ArrayBuffer`. Every index is checked, so any bytes are safe:
+    /// others throw `not-compiled`, `compiled-format` (another format number: recompile),
+    /// `damaged-compiled`, `inconsistent-compiled` or `limit-exceeded`. `options.limits`
+    /// changes resource limits by name, as for `Workflow.parse`.
+    #[wasm_bindgen(js_name = fromCompiled)]
+    pub fn from_compiled(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CompiledOptions")] options: JsValue,
     ) -> Result<Workflow, JsValue> {
-        let options = load_options(options)?;
-        let source = source_or_throw(&source, "workflow text", &options.limits)?;
-        let loaded = directrix_core::load_with(&source, &options).map_err(load_error)?;
-        Ok(Workflow {
-            inner: Arc::new(loaded.workflow),
-            warnings: loaded.warnings,
-        })
-    }
-
-    /// Every diagnostic of a RON text, errors and warnings. Throws only for arguments
-    /// that are not a string and `ParseOptions`.
-    pub fn check(
-        #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
-    ) -> Result<Ts<Diagnostics>, JsValue> {
-        let options = load_options(options)?;
-        let diagnostics = match source_arg(&source, "workflow text", &options.limits)? {
-            Ok(source) => directrix_core::check_with(&source, &options),
-            Err(diagnostic) => vec![diagnostic],
+        let bytes = if let Some(buffer) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(buffer)
+        } else {
+            bytes.dyn_into::<js_sys::Uint8Array>().map_err(|value| {
+                invalid_argument(format!(
+                    "compiled bytes must be a Uint8Array or an ArrayBuffer, not {}",
+                    describe(&value)
+                ))
+            })?
         };
-        ts(&Diagnostics(diagnostics))
+        let limits = compiled_limits(options)?;
+        // Checked before the copy into the module, so any size is an error, not an abort.
+        let length = u64::from(bytes.length());
+        if length > limits.input_bytes {
+            return Err(simple_error(
+                "limit-exceeded",
+                format!(
+                    "the compiled workflow is {length} bytes, more than the `input-bytes` limit of {} (raise it if this is intended)",
+                    limits.input_bytes
+                ),
+            ));
+        }
+        let workflow = CoreWorkflow::from_compiled(&bytes.to_vec(), &limits)
+            .map_err(|error| simple_error(error.code(), error.to_string()))?;
+        Ok(Workflow {
+            inner: Arc::new(workflow),
+            #[cfg(feature = "authoring")]
+            warnings: Vec::new(),
+        })
     }
 
     /// The workflow's content hash: the version a snapshot records and a migration
@@ -493,19 +416,6 @@ impl Workflow {
     #[wasm_bindgen(getter, js_name = contentHash)]
     pub fn content_hash(&self) -> String {
         self.inner.content_hash().to_owned()
-    }
-
-    /// The warnings found while loading.
-    #[wasm_bindgen(getter)]
-    pub fn warnings(&self) -> Result<Ts<Diagnostics>, JsValue> {
-        ts(&Diagnostics(self.warnings.clone()))
-    }
-
-    /// Metadata, agencies, groups, tasks with planned times and the deadline analysis
-    /// (`earliest_start`, `earliest_completion`, each task's `critical_path`), and the
-    /// planned critical path.
-    pub fn inspect(&self) -> Result<Ts<Inspection>, JsValue> {
-        ts(&self.inner.inspection())
     }
 
     /// A graph as text: `format` is `dot` or `mermaid`; `view` is `tasks`, `agencies` or
@@ -914,32 +824,6 @@ impl WorkflowInstance {
             }),
         })
     }
-
-    /// Moves a snapshot taken with `oldWorkflow` onto `newWorkflow`, another version of
-    /// the same directive, mapping task instances, states and agencies by id. Returns the
-    /// instance and the `MigrationReport`. Refused (`migration_refused`, every problem
-    /// in the error's `problems`) when a running task is in a state the new version
-    /// cannot hold; nothing changes then.
-    pub fn migrate(
-        old_workflow: &Workflow,
-        new_workflow: &Workflow,
-        snapshot: JsValue,
-    ) -> Result<MigratedInstance, JsValue> {
-        let snapshot = snapshot_arg(snapshot)?;
-        let (inner, report) = Instance::migrate(
-            &old_workflow.inner,
-            Arc::clone(&new_workflow.inner),
-            snapshot,
-        )
-        .map_err(migrate_error)?;
-        Ok(MigratedInstance {
-            instance: Some(WorkflowInstance {
-                inner,
-                last: Vec::new(),
-            }),
-            report,
-        })
-    }
 }
 
 /// A snapshot from JS: a plain object as `snapshot()` gave it.
@@ -979,111 +863,6 @@ fn index_triples(events: &JsValue) -> Result<Vec<u32>, JsValue> {
             ))),
         })
         .collect()
-}
-
-/// The result of `Instance.migrate`: the instance and what the migration did.
-#[wasm_bindgen]
-pub struct MigratedInstance {
-    instance: Option<WorkflowInstance>,
-    report: MigrationReport,
-}
-
-#[wasm_bindgen]
-impl MigratedInstance {
-    /// The instance (can be taken once).
-    #[wasm_bindgen(getter)]
-    pub fn instance(&mut self) -> Result<WorkflowInstance, JsValue> {
-        self.instance
-            .take()
-            .ok_or_else(|| simple_error("taken", "the instance was already taken"))
-    }
-
-    /// What the migration did: versions, kept, added, removed and changed task instances.
-    #[wasm_bindgen(getter)]
-    pub fn report(&self) -> Result<Ts<MigrationReport>, JsValue> {
-        ts(&self.report)
-    }
-}
-
-fn run_simulation(
-    workflow_source: &JsValue,
-    scenario_source: &JsValue,
-    seed: &JsValue,
-    until: &JsValue,
-    options: JsValue,
-) -> Result<SimulationReport, JsValue> {
-    // Seeds cross as JS numbers: only whole numbers a double holds exactly are accepted.
-    let seed = match seed.as_f64() {
-        Some(seed)
-            if seed.is_finite() && seed.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&seed) =>
-        {
-            seed as u64
-        }
-        _ => {
-            return Err(invalid_argument(format!(
-                "seed must be a whole number from 0 to 2^53 - 1, not {}",
-                describe(seed)
-            )));
-        }
-    };
-    let (options, follow_ups) = simulation_options(options, true)?;
-    let workflow_source = source_or_throw(workflow_source, "workflow text", &options.limits)?;
-    let scenario_source = if scenario_source.is_undefined() || scenario_source.is_null() {
-        None
-    } else {
-        Some(source_or_throw(
-            scenario_source,
-            "scenario text",
-            &options.limits,
-        )?)
-    };
-    let until = optional_string_arg(until, "until")?;
-    let workflow = Arc::new(
-        directrix_core::load_with(&workflow_source, &options)
-            .map_err(load_error)?
-            .workflow,
-    );
-    let scenario = match scenario_source {
-        Some(source) => {
-            Scenario::load_with(&source, &workflow, &follow_ups)
-                .map_err(load_error)?
-                .0
-        }
-        None => Scenario::silent(&workflow),
-    };
-    let until = until
-        .map(|t| parse_time(&workflow, &t, "until"))
-        .transpose()?;
-    Ok(directrix_core::simulate(workflow, &scenario, seed, until).report())
-}
-
-#[wasm_bindgen]
-/// Runs a scenario (RON text; omitted, nobody acts for 14 days) and returns the report
-/// as a plain object, the same data as `directrix simulate --format json`.
-pub fn simulate(
-    #[wasm_bindgen(unchecked_param_type = "string")] workflow: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] scenario: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] seed: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] until: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
-) -> Result<Ts<SimulationReport>, JsValue> {
-    ts(&run_simulation(
-        &workflow, &scenario, &seed, &until, options,
-    )?)
-}
-
-/// Like `simulate`, as the exact JSON text `directrix simulate --format json` prints
-/// (without the final newline).
-#[wasm_bindgen(js_name = simulateJson)]
-pub fn simulate_json(
-    #[wasm_bindgen(unchecked_param_type = "string")] workflow: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] scenario: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] seed: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] until: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "ParseOptions")] options: JsValue,
-) -> Result<String, JsValue> {
-    let report = run_simulation(&workflow, &scenario, &seed, &until, options)?;
-    serde_json::to_string_pretty(&report).map_err(|e| simple_error("serialization", e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 // Native == WebAssembly, byte for byte: every bundled scenario (and the scenario-less
 // run of every workflow) through the native CLI and through the `directrix-wasm` bin
-// of the built package. Run: node --test wasm/tests/conformance.mjs (after wasm/build
+// of the built package; every workflow compiled natively and by the full module; native
+// snapshots restored in the runtime module. Run: node --test wasm/tests/conformance.mjs (after wasm/build
 // and `cargo build -p directrix-cli`; the native binary is looked for in CARGO_TARGET_DIR,
 // else target/, and DIRECTRIX_BIN overrides it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, existsSync, mkdirSync } from "node:fs";
+import { readdirSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
@@ -72,3 +73,41 @@ test("both refuse a broken workflow with exit 1", () => {
   assert.equal(b.status, 1);
   assert.match(b.stderr.toString(), /syntax:\d+:\d+/);
 });
+
+// Compiled workflows: `directrix compile` and the full module's `workflow.compile()` make
+// the same bytes, and the runtime module restores a native snapshot to the same JSON.
+const pkg = join(root, "wasm/pkg");
+const full = await import(join(pkg, "index.js"));
+const runtime = await import(join(pkg, "runtime/index.js"));
+full.initSync({ module: readFileSync(join(pkg, "directrix_bg.wasm")) });
+runtime.initSync({ module: readFileSync(join(pkg, "runtime/runtime_bg.wasm")) });
+
+/** The shared calendars a workflow may name, as the CLI finds them (workflows/calendars). */
+function calendars() {
+  const dir = join(workflows, "calendars");
+  const texts = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ron"))) {
+    texts[file.replace(/\.ron$/, "")] = readFileSync(join(dir, file), "utf8");
+  }
+  return texts;
+}
+
+for (const scenario of scenarios.filter((s) => !s.includes(".followup."))) {
+  const workflow = workflowOf(scenario);
+  test(`${scenario}: native compile == workflow.compile(); a native snapshot restores in the runtime`, () => {
+    mkdirSync(join(target, "conformance"), { recursive: true });
+    const compiled = join(target, "conformance", `${workflow}.dxw`);
+    const snapshot = join(target, "conformance", `${scenario}.snapshot.json`);
+    run(native, ["compile", join("workflows", workflow), "--out", compiled]);
+    const fromNative = new Uint8Array(readFileSync(compiled));
+    const source = readFileSync(join(workflows, workflow), "utf8");
+    const fromWasm = full.Workflow.parse(source, { calendars: calendars() }).compile();
+    assert.ok(fromNative.length > 100, "the native compile wrote bytes");
+    assert.ok(Buffer.from(fromNative).equals(Buffer.from(fromWasm)), "native and WASM compiled bytes differ");
+
+    run(native, ["simulate", join("workflows", workflow), "--scenario", join("workflows", scenario), "--snapshot-out", snapshot]);
+    const saved = JSON.parse(readFileSync(snapshot, "utf8"));
+    const instance = runtime.Instance.restore(runtime.Workflow.fromCompiled(fromNative), saved);
+    assert.equal(JSON.stringify(instance.snapshot()), JSON.stringify(saved));
+  });
+}

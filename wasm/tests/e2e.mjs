@@ -87,9 +87,12 @@ test("portal: seed workflow, inbox, clock, overdue tasks, escalations, diagnosti
     throw new Error(`the page did not initialise (wasm load failed?): ${pageErrors.join("; ") || e.message}`);
   });
 
-  // Load the seed.
+  // Load the seed: compiled, in the runtime module; the full module is not fetched.
   await page.click("#load-seed");
   await page.waitForSelector("#workspace:not([hidden])");
+  const fetched = () => page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+  assert.ok((await fetched()).some((p) => p.endsWith("/wasm/pkg/runtime/runtime_bg.wasm")), "the seed runs in the runtime module");
+  assert.ok(!(await fetched()).some((p) => p.endsWith("/wasm/pkg/directrix_bg.wasm")), "the full module is fetched only for RON");
   await assert.doesNotReject(
     page.waitForFunction(() => document.querySelector("#band-title")?.textContent.includes("114-CV/HU")),
     "the header band should show the directive number 114-CV/HU",
@@ -185,6 +188,7 @@ test("portal: seed workflow, inbox, clock, overdue tasks, escalations, diagnosti
   assert.ok(diagText.includes("unknown-agency"), "diagnostics should show the code `unknown-agency`");
   assert.ok(diagText.includes("health"), "diagnostics should carry the hint (did you mean `health`?)");
   assert.equal(await page.locator("#gutter .gl.err").first().textContent(), String(line), `the gutter marks line ${line}`);
+  assert.ok((await fetched()).some((p) => p.endsWith("/wasm/pkg/directrix_bg.wasm")), "loading RON fetched the full module");
 
   // Truncated text: a syntax error with its position.
   await page.fill("#ron-input", SEED.slice(0, 5000));

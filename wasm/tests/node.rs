@@ -1,6 +1,7 @@
 //! The bindings as JavaScript sees them, run in Node by wasm-bindgen-test:
-//! `cargo test -p directrix-wasm --target wasm32-unknown-unknown`.
-#![cfg(target_arch = "wasm32")]
+//! `cargo test -p directrix-wasm --target wasm32-unknown-unknown`. They need the full
+//! module (the default `authoring` feature); `wasm/tests/runtime.mjs` tests the runtime.
+#![cfg(all(target_arch = "wasm32", feature = "authoring"))]
 
 use directrix_wasm::{Workflow, WorkflowInstance as Instance, simulate, simulate_json};
 use js_sys::{JSON, Reflect};

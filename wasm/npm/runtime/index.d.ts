@@ -1,0 +1,12 @@
+export * from "./runtime.js";
+export { default } from "./runtime.js";
+
+/**
+ * Every error the runtime module throws. `code` is stable (`not-compiled`,
+ * `damaged-compiled`, `not_allowed`, ...). The full module has its own class of the same
+ * name; `instanceof` recognises the errors of both.
+ */
+export declare class DirectrixError extends Error {
+  readonly name: "DirectrixError";
+  readonly code: string;
+}
