@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// An instant: seconds since 1970-01-01T00:00:00Z.
@@ -103,13 +102,21 @@ impl Timestamp {
         if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
             return Ok(Self(t.unix_timestamp()));
         }
-        let normalised = text.replacen('T', " ", 1);
-        let with_seconds = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-        let without_seconds = format_description!("[year]-[month]-[day] [hour]:[minute]");
-        PrimitiveDateTime::parse(&normalised, with_seconds)
-            .or_else(|_| PrimitiveDateTime::parse(&normalised, without_seconds))
-            .map(|t| Self(t.assume_offset(local).unix_timestamp()))
-            .map_err(|_| TimeError::Time(text.to_owned()))
+        let err = || TimeError::Time(text.to_owned());
+        // `YYYY-MM-DD HH:MM[:SS]`: completed to RFC 3339 in UTC, then moved by the offset.
+        let (date, clock) = text
+            .split_once([' ', 'T'])
+            .filter(|(date, _)| date.len() == 10)
+            .ok_or_else(err)?;
+        let seconds = match clock.len() {
+            5 => ":00",
+            8 => "",
+            _ => return Err(err()),
+        };
+        let utc = rfc3339(&format!("{date}T{clock}{seconds}Z")).ok_or_else(err)?;
+        Ok(Self(
+            utc.unix_timestamp() - i64::from(local.whole_seconds()),
+        ))
     }
 
     /// Formats as RFC 3339 at the given offset, e.g. `2021-05-07T08:00:00+07:00`.
@@ -133,10 +140,10 @@ impl Timestamp {
     /// assert_eq!(Timestamp::from_seconds(0).to_short(UtcOffset::UTC), "1970-01-01 00:00");
     /// ```
     pub fn to_short(self, offset: UtcOffset) -> String {
-        let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
-        self.to_offset_date_time(offset)
-            .and_then(|t| t.format(format).ok())
-            .unwrap_or_else(|| format!("@{}", self.0))
+        match self.to_offset_date_time(offset) {
+            Some(t) => format!("{} {:02}:{:02}", date_text(t.date()), t.hour(), t.minute()),
+            None => format!("@{}", self.0),
+        }
     }
 
     /// `None` beyond the supported years, in UTC or at `offset` (`to_offset` would panic
@@ -270,32 +277,127 @@ impl fmt::Display for Span {
     }
 }
 
+// The parsers below complete their text to RFC 3339 and use `time`'s RFC 3339 parser
+// rather than format descriptions: its code is a fraction of the size of the generic
+// format-description parser, and this code ships to browsers. RFC 3339 is as strict
+// (two-digit fields, four-digit years, real days of the month); whatever follows the
+// expected text makes the completed text invalid.
+
+fn rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// `YYYY-MM-DD`, as the views print dates (four-digit years, `-` before negative ones).
+pub(crate) fn date_text(date: Date) -> String {
+    let year = date.year();
+    let sign = if year < 0 { "-" } else { "" };
+    format!(
+        "{sign}{:04}-{:02}-{:02}",
+        year.unsigned_abs(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
 /// Parses a `+07:00` UTC offset.
 pub(crate) fn parse_offset(text: &str) -> Result<UtcOffset, TimeError> {
-    let format = format_description!("[offset_hour sign:mandatory]:[offset_minute]");
-    // Real offsets run from -12:00 to +14:00; `time` accepts up to ±25:59.
+    // Real offsets run from -12:00 to +14:00; `time` accepts up to ±23:59.
     const REAL: std::ops::RangeInclusive<i32> = -12 * 3600..=14 * 3600;
-    UtcOffset::parse(text.trim(), format)
-        .ok()
+    Some(text.trim())
+        // RFC 3339 would also take `Z`; an offset here always has its sign.
+        .filter(|t| t.starts_with(['+', '-']) && t.len() == 6)
+        .and_then(|t| rfc3339(&format!("2000-01-01T00:00:00{t}")))
+        .map(|t| t.offset())
         .filter(|offset| REAL.contains(&offset.whole_seconds()))
         .ok_or_else(|| TimeError::Offset(text.to_owned()))
 }
 
 /// Parses a `YYYY-MM-DD` date.
 pub(crate) fn parse_date(text: &str) -> Result<Date, TimeError> {
-    Date::parse(text.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| TimeError::Date(text.to_owned()))
+    Some(text.trim())
+        .filter(|t| t.len() == 10)
+        .and_then(|t| rfc3339(&format!("{t}T00:00:00Z")))
+        .map(|t| t.date())
+        .ok_or_else(|| TimeError::Date(text.to_owned()))
 }
 
 /// Parses an `HH:MM` clock time.
 pub(crate) fn parse_clock(text: &str) -> Result<Time, TimeError> {
-    Time::parse(text.trim(), format_description!("[hour]:[minute]"))
-        .map_err(|_| TimeError::ClockTime(text.to_owned()))
+    Some(text.trim())
+        .filter(|t| t.len() == 5)
+        .and_then(|t| rfc3339(&format!("2000-01-01T{t}:00Z")))
+        .map(|t| t.time())
+        .ok_or_else(|| TimeError::ClockTime(text.to_owned()))
 }
 
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC; format with [`Timestamp::to_rfc3339`] for a local offset.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339(UtcOffset::UTC))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_forms_parse_strictly() {
+        let hanoi = UtcOffset::from_hms(7, 0, 0).expect("a real offset");
+        assert_eq!(
+            parse_date(" 2024-02-29 ").map(date_text).as_deref(),
+            Ok("2024-02-29")
+        );
+        for bad in [
+            "2023-02-29",
+            "2021-5-07",
+            "2021-05-7",
+            "21-05-07",
+            "2021-05-07x",
+            "2021/05/07",
+            "",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(TimeError::Date(bad.to_owned())),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_clock("15:00").map(|t| t.hour()), Ok(15));
+        for bad in ["24:00", "8:00", "08:00:30", "08:60", "08h00", "Z"] {
+            assert!(parse_clock(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_offset("+07:00"), Ok(hanoi));
+        assert_eq!(
+            parse_offset("-03:30").map(|o| o.whole_seconds()),
+            Ok(-12_600)
+        );
+        for bad in ["Z", "07:00", "+7:00", "+15:00", "+07:00x", "+0700"] {
+            assert!(parse_offset(bad).is_err(), "{bad}");
+        }
+        let local = Timestamp::parse("2021-05-07 08:00", hanoi).expect("local form");
+        assert_eq!(local.to_rfc3339(hanoi), "2021-05-07T08:00:00+07:00");
+        assert_eq!(
+            Timestamp::parse("2021-05-07T08:00:30", hanoi),
+            Ok(local.saturating_add(Span(30)))
+        );
+        for bad in [
+            "2021-05-07 08:00:00.5",
+            "2021-05-07 8:00",
+            "2021-05-07",
+            "2021-05-07 08:00 +07:00",
+        ] {
+            assert!(Timestamp::parse(bad, hanoi).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn short_form_pads_every_field() {
+        let early = Timestamp::parse("0042-01-02T03:04:00Z", UtcOffset::UTC).expect("year 42");
+        assert_eq!(early.to_short(UtcOffset::UTC), "0042-01-02 03:04");
+        assert_eq!(
+            Timestamp(i64::MAX).to_short(UtcOffset::UTC),
+            format!("@{}", i64::MAX)
+        );
     }
 }

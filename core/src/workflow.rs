@@ -351,12 +351,7 @@ impl Due {
 }
 
 fn serialize_date<S: serde::Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    ))
+    s.serialize_str(&crate::time::date_text(*date))
 }
 
 // The compiled form (`compiled.rs`) reads back what the views write.
