@@ -5,7 +5,10 @@
 //! and cascade expander that turn RON into a model (most of the WebAssembly module's
 //! size). `directrix compile` (or [`Workflow::to_compiled`]) writes the model once;
 //! [`Workflow::from_compiled`] reads it back into the same [`Workflow`], with the same
-//! [`Workflow::content_hash`], so snapshots move freely between the two.
+//! [`Workflow::content_hash`], so snapshots move freely between the two. The hash
+//! travels in the bytes rather than being recomputed: recomputing needs a serialiser
+//! for the whole model, which the runtime module would otherwise not carry. Like the
+//! hash itself it identifies a version; it is not a defence against crafted bytes.
 //!
 //! Layout: the magic `DRXW`, the format number (u16, little-endian), then the postcard
 //! serialisation of [`Model`]. Postcard because its deserializer is small and its format
@@ -111,6 +114,7 @@ impl CompiledError {
 /// never disagree with the tables.
 #[derive(Serialize, Deserialize)]
 struct Model {
+    content_hash: String,
     directive: Directive,
     documents: Vec<Document>,
     calendar: CalendarModel,
@@ -151,6 +155,7 @@ impl Workflow {
     pub fn to_compiled(&self) -> Vec<u8> {
         let (offset, weekend, holidays, day_end, working) = self.calendar.canonical();
         let model = Model {
+            content_hash: self.content_hash.clone(),
             directive: self.directive.clone(),
             documents: self.documents.clone(),
             calendar: CalendarModel {
@@ -222,8 +227,8 @@ impl Workflow {
                 reason: format!("{} bytes follow the workflow", rest.len()),
             });
         }
-        let parts = check(model, limits)?;
-        Ok(Workflow::assemble(parts, limits))
+        let (parts, content_hash) = check(model, limits)?;
+        Ok(Workflow::assemble(parts, Some(content_hash), limits))
     }
 }
 
@@ -415,8 +420,9 @@ fn calendar(model: CalendarModel) -> Result<Calendar, CompiledError> {
 }
 
 /// Checks a decoded model against everything `load` guarantees of the tables.
-fn check(model: Model, limits: &Limits) -> Result<Parts, CompiledError> {
+fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError> {
     let Model {
+        content_hash,
         directive,
         documents,
         calendar: calendar_model,
@@ -549,7 +555,14 @@ fn check(model: Model, limits: &Limits) -> Result<Parts, CompiledError> {
             "the task dependencies have a cycle".to_owned(),
         ));
     }
-    Ok(Parts {
+    let is_hash =
+        |h: &str| h.len() == 16 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !is_hash(&content_hash) {
+        return Err(inconsistent(format!(
+            "the content hash `{content_hash}` is not 16 lower-case hex digits"
+        )));
+    }
+    let parts = Parts {
         directive,
         documents,
         calendar: calendar(calendar_model)?,
@@ -559,7 +572,8 @@ fn check(model: Model, limits: &Limits) -> Result<Parts, CompiledError> {
         actions,
         policies,
         tasks,
-    })
+    };
+    Ok((parts, content_hash))
 }
 
 #[cfg(test)]
@@ -589,7 +603,11 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 12] = [
+        let cases: [(Edit, &str); 13] = [
+            (
+                |m| m.content_hash = "not a hash".to_owned(),
+                "is not 16 lower-case hex",
+            ),
             (
                 |m| m.tasks[0].leads.push(AgencyId(999)),
                 "refers to agency 999",

@@ -1309,6 +1309,7 @@ pub(crate) fn compile(
             policies,
             tasks,
         },
+        None,
         limits,
     );
 

@@ -524,9 +524,14 @@ pub(crate) struct Parts {
 }
 
 impl Workflow {
-    /// Derives the fan-out, reverse edges, name indices, timer bound and content hash.
-    /// Every index in `parts` must be in range (checked by the caller).
-    pub(crate) fn assemble(parts: Parts, limits: &crate::limits::Limits) -> Workflow {
+    /// Derives the fan-out, reverse edges, name indices, timer bound and, unless given
+    /// (`compiled.rs` reads it from the bytes), the content hash. Every index in `parts`
+    /// must be in range (checked by the caller).
+    pub(crate) fn assemble(
+        parts: Parts,
+        content_hash: Option<String>,
+        limits: &crate::limits::Limits,
+    ) -> Workflow {
         let Parts {
             directive,
             documents,
@@ -607,7 +612,8 @@ impl Workflow {
             origin: None,
         };
         workflow.timer_bound = crate::limits::TimerBound::of(&workflow);
-        workflow.content_hash = crate::hash::content_hash(&workflow);
+        workflow.content_hash =
+            content_hash.unwrap_or_else(|| crate::hash::content_hash(&workflow));
         workflow
     }
 }
