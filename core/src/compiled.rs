@@ -228,7 +228,7 @@ impl Workflow {
             });
         }
         let (parts, content_hash) = check(model, limits)?;
-        Ok(Workflow::assemble(parts, Some(content_hash), limits))
+        Ok(Workflow::assemble(parts, content_hash, limits))
     }
 }
 

@@ -1280,7 +1280,7 @@ pub(crate) fn compile(
         });
     }
 
-    let workflow = Workflow::assemble(
+    let mut workflow = Workflow::assemble(
         Parts {
             directive: Directive {
                 number: d.number.clone(),
@@ -1309,9 +1309,10 @@ pub(crate) fn compile(
             policies,
             tasks,
         },
-        None,
+        String::new(),
         limits,
     );
+    workflow.content_hash = crate::hash::content_hash(&workflow);
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
     // compiled workflow; only their locations are found here.

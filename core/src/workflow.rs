@@ -524,12 +524,13 @@ pub(crate) struct Parts {
 }
 
 impl Workflow {
-    /// Derives the fan-out, reverse edges, name indices, timer bound and, unless given
-    /// (`compiled.rs` reads it from the bytes), the content hash. Every index in `parts`
-    /// must be in range (checked by the caller).
+    /// Derives the fan-out, reverse edges, name indices and timer bound. Every index in
+    /// `parts` must be in range (checked by the caller). The content hash is the caller's:
+    /// `load` computes it from the result, `compiled.rs` reads it from the bytes (so the
+    /// runtime module carries no serialiser for the model).
     pub(crate) fn assemble(
         parts: Parts,
-        content_hash: Option<String>,
+        content_hash: String,
         limits: &crate::limits::Limits,
     ) -> Workflow {
         let Parts {
@@ -606,14 +607,12 @@ impl Workflow {
             task_index,
             slot_index,
             action_index,
-            content_hash: String::new(),
+            content_hash,
             limits: *limits,
             timer_bound: crate::limits::TimerBound::default(),
             origin: None,
         };
         workflow.timer_bound = crate::limits::TimerBound::of(&workflow);
-        workflow.content_hash =
-            content_hash.unwrap_or_else(|| crate::hash::content_hash(&workflow));
         workflow
     }
 }
