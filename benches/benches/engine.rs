@@ -12,7 +12,9 @@ use directrix_benches::{
     ENGINE_CASCADES, SEED_SCRIPTED_SCENARIO, SEED_WORKFLOW, act_script, independent_tasks_text,
     load_arc, many_timers_text, run_acts,
 };
-use directrix_core::{Instance, Scenario, Span, generate_cascade, load, simulate};
+use directrix_core::{
+    Instance, Limits, Scenario, Span, Workflow, generate_cascade, load, simulate,
+};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +57,35 @@ fn parse_validate(c: &mut Criterion) {
         );
         group.bench_function(format!("cascade_{instances}"), |b| {
             b.iter(|| load(black_box(&text)).expect("cascade loads"));
+        });
+    }
+    group.finish();
+}
+
+/// `Workflow::from_compiled`, what the WebAssembly runtime does instead of
+/// `parse_validate`: the same workflows from their compiled bytes.
+fn from_compiled(c: &mut Criterion) {
+    let mut group = c.benchmark_group("from_compiled");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let seed = load_arc(SEED_WORKFLOW).to_compiled();
+    group.bench_function("seed", |b| {
+        b.iter(|| Workflow::from_compiled(black_box(&seed), &Limits::default()).expect("loads"));
+    });
+    heavy(&mut group);
+    for params in ENGINE_CASCADES {
+        let workflow = load_arc(&generate_cascade(params).workflow);
+        let bytes = workflow.to_compiled();
+        eprintln!(
+            "from_compiled/cascade_{}: {} compiled bytes",
+            workflow.instances().len(),
+            bytes.len()
+        );
+        group.bench_function(format!("cascade_{}", workflow.instances().len()), |b| {
+            b.iter(|| {
+                Workflow::from_compiled(black_box(&bytes), &Limits::default()).expect("loads")
+            });
         });
     }
     group.finish();
@@ -191,6 +222,7 @@ fn simulate_seed(c: &mut Criterion) {
 criterion_group!(
     benches,
     parse_validate,
+    from_compiled,
     start,
     act,
     advance,
