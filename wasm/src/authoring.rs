@@ -5,7 +5,8 @@
 
 use super::{
     MAX_SAFE, Workflow, WorkflowInstance, apply_limits, describe, from_js, invalid_argument,
-    known_keys, optional_string_arg, parse_time, simple_error, snapshot_arg, throw, to_js, ts,
+    known_keys, optional_string_arg, parse_time, simple_error, snapshot_arg, take_instance, throw,
+    to_js, ts,
 };
 use directrix_core::{
     Diagnostic, Inspection, Instance, Limits, LoadError, MigrateError, MigrationProblem,
@@ -259,9 +260,7 @@ impl MigratedInstance {
     /// The instance (can be taken once).
     #[wasm_bindgen(getter)]
     pub fn instance(&mut self) -> Result<WorkflowInstance, JsValue> {
-        self.instance
-            .take()
-            .ok_or_else(|| simple_error("taken", "the instance was already taken"))
+        take_instance(&mut self.instance)
     }
 
     /// What the migration did: versions, kept, added, removed and changed task instances.

@@ -537,14 +537,18 @@ pub struct StartedInstance {
     effects: Option<Vec<EffectRecord>>,
 }
 
+/// Hands out an instance held by a result object, once.
+fn take_instance(slot: &mut Option<WorkflowInstance>) -> Result<WorkflowInstance, JsValue> {
+    slot.take()
+        .ok_or_else(|| simple_error("taken", "the instance was already taken"))
+}
+
 #[wasm_bindgen]
 impl StartedInstance {
     /// The instance (can be taken once).
     #[wasm_bindgen(getter)]
     pub fn instance(&mut self) -> Result<WorkflowInstance, JsValue> {
-        self.instance
-            .take()
-            .ok_or_else(|| simple_error("taken", "the instance was already taken"))
+        take_instance(&mut self.instance)
     }
 
     /// The effects of starting or catching up (can be taken once).
