@@ -31,9 +31,9 @@ use time::{Date, Time, UtcOffset};
 /// The first bytes of every compiled workflow.
 pub const COMPILED_MAGIC: &[u8; 4] = b"DRXW";
 
-/// The format this build writes and reads. Raised whenever [`Model`] or any type in it
-/// changes shape: old bytes are then refused with [`CompiledError::Format`] rather than
-/// misread.
+/// The format this build writes and reads. Raised whenever the serialised tables or any
+/// type in them change shape: old bytes are then refused with [`CompiledError::Format`]
+/// rather than misread.
 pub const COMPILED_FORMAT: u16 = 1;
 
 /// Why compiled bytes were refused.
