@@ -217,3 +217,31 @@ test("errors of either module are instances of either DirectrixError", () => {
   assert.ok(fromRuntime instanceof full.DirectrixError);
   assert.ok(!(new Error("x") instanceof runtime.DirectrixError));
 });
+
+test("misusing the classes (wrong class, freed object) is a coded DirectrixError too", () => {
+  for (const module of [runtime, full]) {
+    const workflow = module.Workflow.fromCompiled(SEED_BYTES);
+    const started = workflow.start("2021-05-07T08:00:00+07:00");
+    const { instance } = started;
+    throwsCoded(() => started.instance, "taken");
+    const snapshot = instance.snapshot();
+    const other = (module === runtime ? full : runtime).Workflow.fromCompiled(SEED_BYTES);
+    for (const wrong of ["114-CV/HU", {}, null, other]) {
+      const error = throwsCoded(() => module.Instance.restore(wrong, snapshot), "invalid_argument");
+      assert.match(error.message, /expected a Workflow/);
+    }
+    instance.free();
+    instance.free(); // a second free does nothing
+    throwsCoded(() => instance.status(), "freed");
+    throwsCoded(() => instance.advance("2021-05-08T08:00:00+07:00"), "freed");
+    const restored = module.Instance.restore(workflow, snapshot);
+    workflow.free();
+    throwsCoded(() => workflow.contentHash, "freed");
+    throwsCoded(() => module.Instance.restore(workflow, snapshot), "freed");
+    // What was built before keeps working, and so does the module.
+    assert.ok(restored.status().length > 0);
+    restored.free();
+    other.free();
+  }
+  stillWorks();
+});

@@ -1,5 +1,12 @@
 // The runtime module of directrix: loads compiled workflows and runs instances, without
-// the RON front end. The generated bindings plus the error class they throw.
+// the RON front end. The generated bindings plus the error class they throw, with the
+// glue's own misuse errors (wrong class, freed object) turned into it (../guard.js).
+import { DirectrixError } from "__ERROR_SNIPPET__";
+import { Instance, StartedInstance, Workflow } from "./runtime.js";
+import { guard } from "../guard.js";
+
+guard(DirectrixError, Instance, StartedInstance, Workflow);
+
 export * from "./runtime.js";
 export { default } from "./runtime.js";
-export { DirectrixError } from "__ERROR_SNIPPET__";
+export { DirectrixError };
