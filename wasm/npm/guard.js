@@ -28,9 +28,10 @@ function translate(DirectrixError, error, className) {
 }
 
 function wrap(DirectrixError, fn, className) {
-  return function (...args) {
+  // `arguments` rather than a rest parameter: no array per call on the index path.
+  return function () {
     try {
-      return fn.apply(this, args);
+      return fn.apply(this, arguments);
     } catch (error) {
       throw translate(DirectrixError, error, className);
     }
