@@ -201,3 +201,26 @@ proptest! {
         }
     }
 }
+
+/// FNV-1a, 64 bits: a fingerprint of the bytes for the pin below.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[test]
+fn the_compiled_form_of_the_seed_is_pinned() {
+    // A change here means the bytes changed. If a serialised type changed shape, raise
+    // COMPILED_FORMAT (older bytes must then be refused, not misread) before updating the
+    // pin; if only the seed's content changed, update the pin.
+    let bytes = load(SEED).unwrap().workflow.to_compiled();
+    assert_eq!(
+        (
+            COMPILED_FORMAT,
+            bytes.len(),
+            format!("{:016x}", fingerprint(&bytes))
+        ),
+        (1, 8980, "1ead9c38416ca67e".to_owned())
+    );
+}
