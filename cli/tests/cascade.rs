@@ -1,19 +1,16 @@
 //! The three-level cascade workflow (Thái Bình's new-rural-development plan) on the real
 //! binary: validate, simulate, report and the documents graph.
 
+mod common;
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const WORKFLOW: &str = "workflows/thai-binh-ntm-2022.ron";
 const SCENARIO: &str = "workflows/thai-binh-ntm-2022.scenario.ron";
 
+/// Runs `directrix ARGS`, which must succeed.
 fn run(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_directrix"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("runs");
+    let output = common::run(args);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -24,7 +21,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn text(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8")
+    common::text(&output.stdout)
 }
 
 #[test]

@@ -3,12 +3,9 @@
 mod common;
 use common::{run, text};
 use directrix_core::{Limits, LoadOptions, Workflow};
-use std::path::Path;
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(name)
+    common::scratch("compile", name)
 }
 
 #[test]

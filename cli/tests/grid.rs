@@ -1,9 +1,7 @@
 //! `directrix report`: the tracking grid on the real binary.
 
+mod common;
 use serde_json::Value;
-use std::process::Command;
-
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 fn report(args: &[&str]) -> std::process::Output {
     let mut all = vec![
@@ -13,11 +11,7 @@ fn report(args: &[&str]) -> std::process::Output {
         "workflows/kien-xuong-114-cv-hu.scenario.ron",
     ];
     all.extend_from_slice(args);
-    Command::new(env!("CARGO_BIN_EXE_directrix"))
-        .args(all)
-        .current_dir(ROOT)
-        .output()
-        .expect("runs")
+    common::run(&all)
 }
 
 #[test]

@@ -1,26 +1,16 @@
 //! `simulate --runs` and `generate cascade` on the real binary.
 
+mod common;
+use common::run;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_directrix");
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const SEED: &str = "workflows/kien-xuong-114-cv-hu.ron";
 const BEHAVIOUR: &str = "workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron";
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("the binary runs")
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("montecarlo-tests");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(name)
+    common::scratch("montecarlo-tests", name)
 }
 
 fn monte_carlo(extra: &[&str]) -> Output {

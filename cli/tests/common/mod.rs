@@ -1,7 +1,7 @@
 //! What the CLI test files share: running the real binary from the repository root.
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_directrix");
@@ -25,4 +25,11 @@ pub fn text(bytes: &[u8]) -> String {
 /// A file shipped in the repository.
 pub fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(ROOT).join(path)).expect("read a shipped file")
+}
+
+/// A fresh path `name` in this test group's scratch directory under the target dir.
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(group);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join(name)
 }
