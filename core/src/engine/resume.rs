@@ -42,9 +42,11 @@ pub enum TimerPolicy {
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedTimer {
-    /// When it would have fired.
+    /// When it would have fired (epoch seconds).
+    #[cfg_attr(feature = "typescript", tsify(type = "number"))]
     pub at: Timestamp,
-    /// The task instance.
+    /// The task instance (its dense index).
+    #[cfg_attr(feature = "typescript", tsify(type = "number"))]
     pub task: InstanceId,
     /// Level number from 1.
     pub level: u8,
