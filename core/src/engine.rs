@@ -84,6 +84,13 @@ struct Timer {
     kind: TimerKind,
 }
 
+/// Adds the timers that can fire: one after [`Timestamp::MAX`] never does (no input
+/// moves the clock past it), and keeping it would put an unrepresentable time into
+/// `next_timer` and snapshots.
+fn add_timers(set: &mut BTreeSet<Timer>, timers: impl IntoIterator<Item = Timer>) {
+    set.extend(timers.into_iter().filter(|t| t.at <= Timestamp::MAX));
+}
+
 /// Timers carry the epoch they were set in; a change of state or due time makes older
 /// timers stale, and stale timers are skipped rather than searched for and removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -614,6 +621,15 @@ pub enum ActError {
         /// When the first timer over the limit is due.
         at: Timestamp,
     },
+    /// The input's time (or an extension's `until`) lies outside the representable
+    /// range, [`Timestamp::MIN`] to [`Timestamp::MAX`].
+    #[error(
+        "time {at} is out of range (give a time from 0000-01-01T12:00:00Z to 9999-12-31T09:59:59Z)"
+    )]
+    TimeOutOfRange {
+        /// The time given.
+        at: Timestamp,
+    },
     /// A `BeforeDue` guard failed.
     #[error("`{action}` on task `{task}` had to come before its due time {due}")]
     PastDue {
@@ -675,7 +691,17 @@ impl ActError {
             ActError::NoteRequired { .. } => "note_required",
             ActError::InvalidExtension { .. } => "invalid_extension",
             ActError::TooManyTimers { .. } => "too_many_timers",
+            ActError::TimeOutOfRange { .. } => "invalid_time",
         }
+    }
+}
+
+/// Refuses a time outside [`Timestamp::MIN`] to [`Timestamp::MAX`].
+fn in_range(at: Timestamp) -> Result<Timestamp, ActError> {
+    if at.in_range() {
+        Ok(at)
+    } else {
+        Err(ActError::TimeOutOfRange { at })
     }
 }
 
@@ -747,7 +773,12 @@ impl Instance {
     /// assert_eq!(instance.now(), at);
     /// assert!(!effects.is_empty());
     /// ```
+    ///
+    /// `at` outside [`Timestamp::MIN`] to [`Timestamp::MAX`] is moved to the nearer end
+    /// (a time parsed or built by this crate is always inside);
+    /// [`Instance::try_start`] refuses it instead.
     pub fn start(workflow: Arc<Workflow>, at: Timestamp) -> (Self, Vec<Effect>) {
+        let at = at.clamp(Timestamp::MIN, Timestamp::MAX);
         let tasks = workflow
             .slots
             .iter()
@@ -774,13 +805,14 @@ impl Instance {
             match task.start {
                 Start::AtIssue => instance.begin(id, at, &mut effects),
                 Start::At(t) if t <= at => instance.begin(id, t, &mut effects),
-                Start::At(t) => {
-                    instance.state.timers.insert(Timer {
+                Start::At(t) => add_timers(
+                    &mut instance.state.timers,
+                    [Timer {
                         at: t,
                         task: id,
                         kind: TimerKind::Start,
-                    });
-                }
+                    }],
+                ),
                 Start::AfterDependencies if task.depends_on.is_empty() => {
                     instance.begin(id, at, &mut effects)
                 }
@@ -789,6 +821,27 @@ impl Instance {
         }
         instance.prune_stale_front();
         (instance, effects)
+    }
+
+    /// [`Instance::start`] for a time from outside (a host's number, a journal):
+    /// refuses a time it cannot represent.
+    ///
+    /// # Errors
+    /// [`ActError::TimeOutOfRange`] when `at` lies outside [`Timestamp::MIN`] to
+    /// [`Timestamp::MAX`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{Instance, Timestamp};
+    /// let error = Instance::try_start(workflow, Timestamp::from_seconds(i64::MAX)).unwrap_err();
+    /// assert_eq!(error.code(), "invalid_time");
+    /// ```
+    pub fn try_start(
+        workflow: Arc<Workflow>,
+        at: Timestamp,
+    ) -> Result<(Self, Vec<Effect>), ActError> {
+        Ok(Self::start(workflow, in_range(at)?))
     }
 
     /// The workflow this instance runs.
@@ -941,7 +994,7 @@ impl Instance {
                 }
             }
         }
-        self.state.timers.extend(timers);
+        add_timers(&mut self.state.timers, timers);
     }
 
     /// Sets the timers that hang on being in the current state.
@@ -979,7 +1032,7 @@ impl Instance {
                 });
             }
         }
-        self.state.timers.extend(timers);
+        add_timers(&mut self.state.timers, timers);
     }
 
     /// Drops stale timers from the front of the queue, so the first timer is live and
@@ -1048,6 +1101,7 @@ impl Instance {
     ///
     /// # Errors
     /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`];
+    /// [`ActError::TimeOutOfRange`] when it is after [`Timestamp::MAX`];
     /// [`ActError::TooManyTimers`] when more than the workflow's
     /// [`crate::Limits::timers_per_advance`] timers would fire (a repeating escalation
     /// every second, advanced a year at once). Either way the instance is unchanged.
@@ -1064,6 +1118,7 @@ impl Instance {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn advance(&mut self, to: Timestamp) -> Result<Vec<Effect>, ActError> {
+        in_range(to)?;
         if to < self.state.now {
             return Err(ActError::TimeWentBackwards {
                 at: to,
@@ -1162,11 +1217,14 @@ impl Instance {
                     .and_then(|p| self.workflow.policies[p].levels.get(level as usize))
                     .and_then(|l| l.repeat);
                 if let Some(repeat) = repeat {
-                    self.state.timers.insert(Timer {
-                        at: timer.at.saturating_add(repeat),
-                        task,
-                        kind: TimerKind::Level { level, epoch },
-                    });
+                    add_timers(
+                        &mut self.state.timers,
+                        [Timer {
+                            at: timer.at.saturating_add(repeat),
+                            task,
+                            kind: TimerKind::Level { level, epoch },
+                        }],
+                    );
                 }
             }
             TimerKind::Timed { transition, .. } => {
@@ -1553,6 +1611,9 @@ impl Instance {
             action: action(),
             reason,
         };
+        if let Some(until) = args.until {
+            in_range(until)?;
+        }
         if transition.guards.contains(&Guard::WithNote)
             && args.note.is_none_or(|note| note.trim().is_empty())
         {
@@ -1591,6 +1652,7 @@ impl Instance {
         action: ActionId,
     ) -> Result<usize, ActError> {
         let workflow = &self.workflow;
+        in_range(at)?;
         if at < self.state.now {
             return Err(ActError::TimeWentBackwards {
                 at,
@@ -2002,7 +2064,8 @@ impl Instance {
         let Some(first) = versions.first() else {
             return Err(ReplayError::NoVersions);
         };
-        let (mut instance, _) = Self::start(Arc::clone(first), *at);
+        let (mut instance, _) = Self::try_start(Arc::clone(first), *at)
+            .map_err(|error| ReplayError::Input { index: 0, error })?;
         for (index, input) in journal.iter().enumerate().skip(1) {
             let failed = |error| ReplayError::Input { index, error };
             match input {

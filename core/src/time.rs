@@ -57,12 +57,72 @@ pub enum TimeError {
         "`{0}` is not a valid UTC offset (write one from `-12:00` to `+14:00`, such as `+07:00`)"
     )]
     Offset(String),
-    /// The result falls outside the supported years.
-    #[error("time out of range (years -9999 to 9999 are supported)")]
+    /// The result falls outside the representable range, [`Timestamp::MIN`] to
+    /// [`Timestamp::MAX`].
+    #[error(
+        "time out of range (from 0000-01-01 to 9999-12-31 in every UTC offset, that is from 0000-01-01T12:00:00Z to 9999-12-31T09:59:59Z, are supported)"
+    )]
     OutOfRange,
 }
 
 impl Timestamp {
+    /// The earliest representable instant, `0000-01-01T00:00:00-12:00`
+    /// (`0000-01-01T12:00:00Z`).
+    ///
+    /// Every time that enters directrix (a file, a scenario, an act, an advance, a
+    /// restore, a snapshot, a JS number) lies from [`Timestamp::MIN`] to
+    /// [`Timestamp::MAX`]: the instants whose local date is in years 0 to 9999 (what RFC 3339 writes) at
+    /// every real UTC offset (-12:00 to +14:00), so each formats as RFC 3339 in any
+    /// calendar and a JS number holds it exactly. Outside it is
+    /// [`TimeError::OutOfRange`], or the engine's `invalid_time`.
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// let west = UtcOffset::from_hms(-12, 0, 0).unwrap();
+    /// assert_eq!(Timestamp::MIN.to_rfc3339(west), "0000-01-01T00:00:00-12:00");
+    /// ```
+    pub const MIN: Self = Self(-62_167_219_200 + 12 * 3600);
+
+    /// The latest representable instant, `9999-12-31T23:59:59+14:00`
+    /// (`9999-12-31T09:59:59Z`); see [`Timestamp::MIN`].
+    ///
+    /// ```
+    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// let east = UtcOffset::from_hms(14, 0, 0).unwrap();
+    /// assert_eq!(Timestamp::MAX.to_rfc3339(east), "9999-12-31T23:59:59+14:00");
+    /// ```
+    pub const MAX: Self = Self(253_402_300_799 - 14 * 3600);
+
+    /// The instant `seconds` after the Unix epoch, if it is in the representable range.
+    ///
+    /// # Errors
+    /// [`TimeError::OutOfRange`] before [`Timestamp::MIN`] or after [`Timestamp::MAX`].
+    ///
+    /// ```
+    /// # use directrix_core::Timestamp;
+    /// assert_eq!(Timestamp::checked(60).unwrap().as_seconds(), 60);
+    /// assert!(Timestamp::checked(i64::MAX).is_err());
+    /// ```
+    pub const fn checked(seconds: i64) -> Result<Self, TimeError> {
+        let t = Self(seconds);
+        if t.in_range() {
+            Ok(t)
+        } else {
+            Err(TimeError::OutOfRange)
+        }
+    }
+
+    /// Whether the instant lies from [`Timestamp::MIN`] to [`Timestamp::MAX`].
+    ///
+    /// ```
+    /// # use directrix_core::Timestamp;
+    /// assert!(Timestamp::MAX.in_range());
+    /// assert!(!Timestamp::from_seconds(Timestamp::MAX.as_seconds() + 1).in_range());
+    /// ```
+    pub const fn in_range(self) -> bool {
+        Self::MIN.0 <= self.0 && self.0 <= Self::MAX.0
+    }
+
     /// The instant `seconds` after the Unix epoch.
     ///
     /// ```
@@ -87,7 +147,8 @@ impl Timestamp {
     /// read at `local` offset.
     ///
     /// # Errors
-    /// [`TimeError::Time`] when the text is neither form.
+    /// [`TimeError::Time`] when the text is neither form, [`TimeError::OutOfRange`] when
+    /// the instant lies outside [`Timestamp::MIN`] to [`Timestamp::MAX`].
     ///
     /// ```
     /// # use directrix_core::{Timestamp, UtcOffset};
@@ -100,7 +161,7 @@ impl Timestamp {
     pub fn parse(text: &str, local: UtcOffset) -> Result<Self, TimeError> {
         let text = text.trim();
         if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
-            return Ok(Self(t.unix_timestamp()));
+            return Self::checked(t.unix_timestamp());
         }
         let err = || TimeError::Time(text.to_owned());
         // `YYYY-MM-DD HH:MM[:SS]`: completed to RFC 3339 in UTC, then moved by the offset.
@@ -114,14 +175,13 @@ impl Timestamp {
             _ => return Err(err()),
         };
         let utc = rfc3339(&format!("{date}T{clock}{seconds}Z")).ok_or_else(err)?;
-        Ok(Self(
-            utc.unix_timestamp() - i64::from(local.whole_seconds()),
-        ))
+        Self::checked(utc.unix_timestamp() - i64::from(local.whole_seconds()))
     }
 
     /// Formats as RFC 3339 at the given offset, e.g. `2021-05-07T08:00:00+07:00`.
     ///
-    /// Out-of-range instants (beyond year 9999) print as raw seconds rather than fail.
+    /// Instants whose local date is outside years 0 to 9999 print as raw seconds rather
+    /// than fail.
     ///
     /// ```
     /// # use directrix_core::{Timestamp, UtcOffset};
@@ -389,6 +449,33 @@ mod tests {
         ] {
             assert!(Timestamp::parse(bad, hanoi).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_range_is_exactly_what_formats_in_every_real_offset() {
+        let west = UtcOffset::from_hms(-12, 0, 0).expect("a real offset");
+        let east = UtcOffset::from_hms(14, 0, 0).expect("a real offset");
+        for offset in [west, UtcOffset::UTC, east] {
+            for t in [Timestamp::MIN, Timestamp::MAX] {
+                let text = t.to_rfc3339(offset);
+                assert_eq!(Timestamp::parse(&text, offset), Ok(t), "{text}");
+            }
+        }
+        let before = Timestamp(Timestamp::MIN.0 - 1);
+        let after = Timestamp(Timestamp::MAX.0 + 1);
+        assert!(before.to_rfc3339(west).starts_with('@'));
+        assert!(after.to_rfc3339(east).starts_with('@'));
+        assert_eq!(Timestamp::checked(after.0), Err(TimeError::OutOfRange));
+        assert_eq!(Timestamp::checked(before.0), Err(TimeError::OutOfRange));
+        // Text just outside, in an offset where it is still a valid RFC 3339 date.
+        assert_eq!(
+            Timestamp::parse("0000-01-01T11:59:59Z", west),
+            Err(TimeError::OutOfRange)
+        );
+        assert_eq!(
+            Timestamp::parse("9999-12-31 10:00", UtcOffset::UTC),
+            Err(TimeError::OutOfRange)
+        );
     }
 
     #[test]

@@ -1176,3 +1176,105 @@ fn a_return_needs_a_note_is_counted_and_replays() {
         "{json}"
     );
 }
+
+// ---------------------------------------------------------------- the time range
+
+/// Issue "Robustness", item 4: a time past `Timestamp::MAX` or before `Timestamp::MIN`
+/// is `invalid_time` at every entry point, and nothing changes; the instance stays
+/// savable. Before, `act` at 2^53 moved the clock there and the snapshot no longer fit
+/// a JS number.
+#[test]
+fn times_outside_the_representable_range_are_refused() {
+    use directrix_core::{ActArgs, TimerPolicy};
+    let wf = tasks(r#"(id: "task", title: "T", lead: ["unit"], due: At("2021-06-11 17:00"))"#);
+    let (unit, task_id) = (agency(&wf, "unit"), task(&wf, "task"));
+    let acknowledge = wf.action_id("acknowledge").unwrap();
+    let outside = [
+        Timestamp::from_seconds(9_007_199_254_740_992),
+        Timestamp::from_seconds(i64::MAX),
+        Timestamp::from_seconds(i64::MIN),
+        Timestamp::from_seconds(Timestamp::MAX.as_seconds() + 1),
+    ];
+    for bad in outside {
+        let mut i = start(&wf);
+        let state = i.state().clone();
+        let code = |e: ActError| e.code();
+        assert_eq!(
+            i.act(bad, unit, task_id, acknowledge, None).map_err(code),
+            Err("invalid_time")
+        );
+        assert_eq!(i.advance(bad).map_err(code), Err("invalid_time"));
+        assert_eq!(
+            i.resume(bad, TimerPolicy::Skip).map_err(code),
+            Err("invalid_time")
+        );
+        assert_eq!(
+            i.resume(bad, TimerPolicy::CatchUp).map_err(code),
+            Err("invalid_time")
+        );
+        assert_eq!(
+            Instance::restore_at(wf.clone(), i.snapshot(), bad, TimerPolicy::Skip)
+                .map(drop)
+                .map_err(|e| e.code()),
+            Err("invalid_time")
+        );
+        assert_eq!(
+            Instance::try_start(wf.clone(), bad).map(drop).map_err(code),
+            Err("invalid_time")
+        );
+        assert_eq!(i.state(), &state, "{bad:?} changed the instance");
+    }
+    // The ends themselves are fine, and an extension may not ask for a time past them.
+    let mut i = start(&wf);
+    let args = ActArgs {
+        note: Some("x"),
+        until: Some(outside[0]),
+    };
+    let request = wf.action_id("request_extension").unwrap();
+    act(&mut i, "2021-05-10 09:00", "unit", "task", "acknowledge");
+    assert_eq!(
+        i.act_with(
+            at("2021-05-10 09:00"),
+            unit,
+            task_id,
+            request,
+            args,
+            &mut Vec::new()
+        )
+        .map_err(|e| e.code()),
+        Err("invalid_time")
+    );
+    run_until(&mut i, "2021-06-12 08:00");
+    i.advance(Timestamp::MAX).unwrap();
+    assert_eq!(i.now(), Timestamp::MAX);
+    let snapshot = serde_json::to_value(i.snapshot()).unwrap();
+    assert!(Instance::restore(wf.clone(), serde_json::from_value(snapshot).unwrap()).is_ok());
+    // Text past the range is refused by the parser the RON front end uses.
+    let west = UtcOffset::from_hms(-12, 0, 0).unwrap();
+    assert_eq!(
+        Timestamp::parse("9999-12-31T23:59:59-12:00", west),
+        Err(directrix_core::TimeError::OutOfRange)
+    );
+    assert_eq!(
+        Timestamp::parse("9999-12-31T23:59:59+14:00", west),
+        Ok(Timestamp::MAX)
+    );
+    // A journal that starts outside the range does not replay.
+    let journal = [directrix_core::Input::Start { at: outside[1] }];
+    assert!(Instance::replay(wf.clone(), &journal).is_err());
+}
+
+/// Escalation timers that would fall after `Timestamp::MAX` are never set: they could
+/// never fire, and would put an unrepresentable time into `next_timer` and snapshots.
+#[test]
+fn timers_past_the_end_of_time_are_not_set() {
+    let wf = workflow(
+        "",
+        r#"(id: "slow", levels: [(after: "100000000000d", action: Remind, target: Lead)])"#,
+        r#"(id: "task", title: "T", lead: ["unit"], due: At("2021-05-11 17:00"), policy: "slow")"#,
+    );
+    let mut i = start(&wf);
+    i.advance(at("2021-05-12 08:00")).unwrap();
+    assert_eq!(i.next_timer(), None);
+    assert!(serde_json::to_string(&i.snapshot()).unwrap().len() > 10);
+}

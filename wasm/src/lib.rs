@@ -190,14 +190,20 @@ fn ts<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, JsValue> {
     Ok(Ts::new_unchecked(to_js(value)?))
 }
 
-/// A time given as epoch seconds by the index path: whole, finite numbers only.
+/// A time given as epoch seconds by the index path: whole numbers from
+/// `Timestamp::MIN` to `Timestamp::MAX` only (the range every RFC 3339 text parses into).
 fn epoch_seconds(seconds: f64) -> Result<Timestamp, JsValue> {
-    if seconds.is_finite() && seconds.fract() == 0.0 {
+    let (min, max) = (Timestamp::MIN.as_seconds(), Timestamp::MAX.as_seconds());
+    // Both ends are far below 2^53, so they and every whole number between are exact.
+    if seconds.is_finite() && seconds.fract() == 0.0 && (min as f64..=max as f64).contains(&seconds)
+    {
         Ok(Timestamp::from_seconds(seconds as i64))
     } else {
         Err(simple_error(
             "invalid_time",
-            format!("time must be whole epoch seconds, not {seconds}"),
+            format!(
+                "time must be whole epoch seconds from {min} to {max} (0000-01-01T12:00:00Z to 9999-12-31T09:59:59Z), not {seconds}"
+            ),
         ))
     }
 }

@@ -891,6 +891,75 @@ const CASES: &[Case] = &[
                 .map(drop)
         },
     },
+    // Times outside the representable range (issue "Robustness", item 4): a number or a
+    // text past `Timestamp::MAX` (9999-12-31T09:59:59Z) or before `Timestamp::MIN` is
+    // `invalid_time`, whatever it names, and nothing changes.
+    Case {
+        what: "actByIndex(at 2^53)",
+        code: "invalid_time",
+        call: |_, i| {
+            i.act_by_index(9_007_199_254_740_992.0, 0.0, 0.0, 0.0)
+                .map(drop)
+        },
+    },
+    Case {
+        what: "actByIndex(at 1e300)",
+        code: "invalid_time",
+        call: |_, i| i.act_by_index(1e300, 0.0, 0.0, 0.0).map(drop),
+    },
+    Case {
+        what: "actByIndex(at -1e300)",
+        code: "invalid_time",
+        call: |_, i| i.act_by_index(-1e300, 0.0, 0.0, 0.0).map(drop),
+    },
+    Case {
+        what: "actByIndex(at MAX + 1)",
+        code: "invalid_time",
+        call: |_, i| i.act_by_index(253_402_250_400.0, 0.0, 0.0, 0.0).map(drop),
+    },
+    Case {
+        what: "actBatch(at 2^53)",
+        code: "invalid_time",
+        call: |_, i| {
+            i.act_batch(9_007_199_254_740_992.0, triples(&[0, 0, 0]))
+                .map(drop)
+        },
+    },
+    Case {
+        what: "actBatch(at 2^53, no events)",
+        code: "invalid_time",
+        call: |_, i| i.act_batch(9_007_199_254_740_992.0, triples(&[])).map(drop),
+    },
+    Case {
+        what: "start(past year 9999 in UTC)",
+        code: "invalid_time",
+        call: |w, _| w.start(s("9999-12-31T23:59:59-12:00")).map(drop),
+    },
+    Case {
+        what: "advance(past year 9999 in UTC)",
+        code: "invalid_time",
+        call: |_, i| i.advance(s("9999-12-31T23:59:59-12:00")).map(drop),
+    },
+    Case {
+        what: "timeSeconds(past year 9999 in UTC)",
+        code: "invalid_time",
+        call: |w, _| w.time_seconds(s("9999-12-31T23:59:59-12:00")).map(drop),
+    },
+    Case {
+        what: "act(until past year 9999 in UTC)",
+        code: "invalid_time",
+        call: |_, i| {
+            i.act(request(r#"{"at": "2021-05-07T08:00:00+07:00", "actor": "health", "task": "health_readiness", "action": "request_extension", "note": "x", "until": "9999-12-31T23:59:59-12:00"}"#)).map(drop)
+        },
+    },
+    Case {
+        what: "restoreAt(past year 9999 in UTC)",
+        code: "invalid_time",
+        call: |w, i| {
+            Instance::restore_at(w, i.snapshot()?, s("9999-12-31T23:59:59-12:00"), s("skip"))
+                .map(drop)
+        },
+    },
     // Simulation: texts, seeds, until.
     Case {
         what: "simulate(number)",

@@ -488,6 +488,7 @@ impl Instance {
         at: Timestamp,
         text: &str,
     ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
+        super::in_range(at).map_err(FollowUpError::Time)?;
         if at < self.state.now {
             return Err(FollowUpError::Time(ActError::TimeWentBackwards {
                 at,

@@ -7,6 +7,7 @@
 
 use super::{
     Input, Instance, InstanceState, Phase, RestoreError, Snapshot, TaskState, Timer, TimerKind,
+    add_timers,
 };
 use crate::spec::StateKind;
 use crate::time::{Span, Timestamp};
@@ -487,11 +488,14 @@ fn rebuild_timers(
                 Start::At(t) => t.max(now),
                 Start::AtIssue | Start::AfterDependencies => now,
             };
-            out.insert(Timer {
-                at,
-                task,
-                kind: TimerKind::Start,
-            });
+            add_timers(
+                out,
+                [Timer {
+                    at,
+                    task,
+                    kind: TimerKind::Start,
+                }],
+            );
             return;
         }
         Phase::Running => {}
@@ -502,13 +506,16 @@ fn rebuild_timers(
     }
     let outstanding = !state.submitted;
     if let (Some(due), true, false) = (ts.due, outstanding, ts.overdue) {
-        out.insert(Timer {
-            at: due.max(now),
-            task,
-            kind: TimerKind::Due {
-                epoch: ts.due_epoch,
-            },
-        });
+        add_timers(
+            out,
+            [Timer {
+                at: due.max(now),
+                task,
+                kind: TimerKind::Due {
+                    epoch: ts.due_epoch,
+                },
+            }],
+        );
     }
     if let Some(policy) = def.policy {
         for (n, level) in new.policies[policy].levels.iter().enumerate() {
@@ -533,28 +540,34 @@ fn rebuild_timers(
                     None => continue,
                 }
             }
-            out.insert(Timer {
-                at: at.max(now),
-                task,
-                kind: TimerKind::Level {
-                    level: n as u16,
-                    epoch,
-                },
-            });
+            add_timers(
+                out,
+                [Timer {
+                    at: at.max(now),
+                    task,
+                    kind: TimerKind::Level {
+                        level: n as u16,
+                        epoch,
+                    },
+                }],
+            );
         }
     }
     for (n, transition) in machine.transitions.iter().enumerate() {
         if let Some(after) = transition.after
             && transition.from.contains(&ts.state)
         {
-            out.insert(Timer {
-                at: ts.entered_at.saturating_add(after).max(now),
-                task,
-                kind: TimerKind::Timed {
-                    transition: n as u16,
-                    epoch: ts.state_epoch,
-                },
-            });
+            add_timers(
+                out,
+                [Timer {
+                    at: ts.entered_at.saturating_add(after).max(now),
+                    task,
+                    kind: TimerKind::Timed {
+                        transition: n as u16,
+                        epoch: ts.state_epoch,
+                    },
+                }],
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{
     ActError, Effect, EffectKind, Input, Instance, RestoreError, Snapshot, Timer, TimerKind,
+    add_timers,
 };
 use crate::time::{Span, Timestamp};
 use crate::workflow::{InstanceId, Workflow};
@@ -115,13 +116,15 @@ impl Instance {
     /// journaled as a `resume` input, so replay reproduces the same state.
     ///
     /// # Errors
-    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`], and
+    /// [`ActError::TimeWentBackwards`] when `to` is before [`Instance::now`],
+    /// [`ActError::TimeOutOfRange`] when it is after [`Timestamp::MAX`], and
     /// [`ActError::TooManyTimers`] past the `timers-per-advance` limit; nothing changes
     /// then.
     pub fn resume(&mut self, to: Timestamp, policy: TimerPolicy) -> Result<Vec<Effect>, ActError> {
         if policy == TimerPolicy::CatchUp {
             return self.advance(to);
         }
+        super::in_range(to)?;
         if to < self.state.now {
             return Err(ActError::TimeWentBackwards {
                 at: to,
@@ -171,10 +174,13 @@ impl Instance {
                             kind: EffectKind::Skipped { level: number },
                         });
                         if let Some(repeat) = repeat {
-                            self.state.timers.insert(Timer {
-                                at: occurrence(timer.at, repeat, to, true),
-                                ..timer
-                            });
+                            add_timers(
+                                &mut self.state.timers,
+                                [Timer {
+                                    at: occurrence(timer.at, repeat, to, true),
+                                    ..timer
+                                }],
+                            );
                         }
                         continue;
                     }
