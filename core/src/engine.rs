@@ -2310,7 +2310,31 @@ pub enum ReplayError {
 }
 
 impl InstanceState {
-    /// Checks every index against the workflow so a restored instance cannot panic later.
+    /// Checks a state from outside (a snapshot) against the workflow: every index, and
+    /// every invariant the engine relies on and keeps itself, so a restored instance can
+    /// neither panic later nor behave in a way no sequence of inputs could have produced.
+    /// `restore`, `restore_at` and `migrate` (so the JS bindings) come through here;
+    /// replay rebuilds its state through the engine itself.
+    ///
+    /// What holds for a state the engine made (each check says what relies on it):
+    /// - every time is in the representable range ([`Timestamp::MIN`] to
+    ///   [`Timestamp::MAX`]), `started_at <= now`, and nothing but a task's start (which
+    ///   may precede the instance) and due times lies after `now`;
+    /// - a task not running yet is in its initial state with no due time, level,
+    ///   lateness, reassignment, extension or finish; a waiting one has a start timer, a
+    ///   blocked one starts after its dependencies and waits for one;
+    /// - `finished_at` is set exactly for a running task in a `Done` or `Cancelled`
+    ///   state; a finished task is not overdue; `overdue` implies `ever_overdue` and a
+    ///   due time already passed;
+    /// - the escalation level is at most the number of levels of the task's policy;
+    /// - `done` counts exactly the task instances in a `Done` state (dependencies are
+    ///   released by it);
+    /// - timers are at or after `now`, name a task instance, level or transition that
+    ///   exists, and a timer that would fire (live) does what its task allows: a due
+    ///   timer needs a due time, a timed transition leaves the current state;
+    /// - the journal begins with the one `start` at `started_at`, its times never go
+    ///   backwards nor past `now`, and the inputs since the last change of workflow
+    ///   (`migrate`, `follow_up`) name agencies, task instances and actions that exist.
     fn fits(&self, workflow: &Workflow) -> Result<(), RestoreError> {
         let mismatch = |what: String| Err(RestoreError::Mismatch(what));
         if self.tasks.len() != workflow.slots.len() {
@@ -2327,55 +2351,225 @@ impl InstanceState {
                 workflow.tasks.len()
             ));
         }
+        let range = |t: Timestamp, what: &str| {
+            if t.in_range() {
+                Ok(())
+            } else {
+                Err(RestoreError::Mismatch(format!(
+                    "{what} {t} is out of range (from {} to {})",
+                    Timestamp::MIN,
+                    Timestamp::MAX
+                )))
+            }
+        };
+        range(self.started_at, "its start")?;
+        range(self.now, "its clock")?;
         if self.now < self.started_at {
             return mismatch("its clock is before its start".to_owned());
         }
+        let waiting_timer: BTreeSet<InstanceId> = self
+            .timers
+            .iter()
+            .filter(|t| t.kind == TimerKind::Start)
+            .map(|t| t.task)
+            .collect();
+        let mut done = vec![0u32; workflow.tasks.len()];
         for (i, ts) in self.tasks.iter().enumerate() {
             let slot = &workflow.slots[i];
-            let machine = &workflow.machines[workflow.tasks[slot.task.index()].machine.index()];
-            if ts.state.index() >= machine.states.len() {
-                return mismatch(format!(
-                    "task `{}` is in state #{}, which does not exist",
-                    slot.name, ts.state.0
+            let def = &workflow.tasks[slot.task.index()];
+            let machine = &workflow.machines[def.machine.index()];
+            let task = |what: &str| {
+                Err(RestoreError::Mismatch(format!(
+                    "task `{}` {what}",
+                    slot.name
+                )))
+            };
+            let Some(state) = machine.states.get(ts.state.index()) else {
+                return task(&format!(
+                    "is in state #{}, which does not exist",
+                    ts.state.0
                 ));
-            }
+            };
             if ts
                 .reassigned_to
                 .is_some_and(|a| a.index() >= workflow.agencies.len())
             {
-                return mismatch(format!(
-                    "task `{}` is assigned to an unknown agency",
-                    slot.name
+                return task("is assigned to an unknown agency");
+            }
+            for (time, what) in [
+                (ts.started_at, "start"),
+                (Some(ts.entered_at), "entry into its state"),
+                (ts.due, "due time"),
+                (ts.first_due, "original due time"),
+                (ts.finished_at, "finish"),
+                (ts.extension_requested, "requested due time"),
+            ] {
+                if let Some(time) = time {
+                    range(time, &format!("the {what} of task `{}`", slot.name))?;
+                }
+            }
+            if ts.entered_at > self.now || ts.finished_at.is_some_and(|t| t > self.now) {
+                return task("entered its state or finished after the instance's clock");
+            }
+            let running = ts.phase == Phase::Running;
+            if !running
+                && (ts.state != machine.initial
+                    || ts.due.is_some()
+                    || ts.first_due.is_some()
+                    || ts.level != 0
+                    || ts.overdue
+                    || ts.ever_overdue
+                    || ts.reassigned_to.is_some()
+                    || ts.extension_requested.is_some()
+                    || ts.finished_at.is_some())
+            {
+                return task("has not started, yet has a state, due time, level or finish");
+            }
+            match ts.phase {
+                Phase::Waiting if !waiting_timer.contains(&InstanceId(i as u32)) => {
+                    return task("waits to start, but no timer starts it");
+                }
+                Phase::Blocked
+                    if def.start != Start::AfterDependencies
+                        || def.depends_on.iter().all(|d| {
+                            self.done.get(d.index()).copied().unwrap_or(0) as usize
+                                == workflow.tasks[d.index()].instances.len()
+                        }) =>
+                {
+                    return task("is blocked, but waits for no dependency");
+                }
+                _ => {}
+            }
+            let finished = running && state.is_terminal();
+            if finished != ts.finished_at.is_some() {
+                return task(if finished {
+                    "is finished, but has no finish time"
+                } else {
+                    "has a finish time, but is not finished"
+                });
+            }
+            if finished && ts.overdue {
+                return task("is finished, yet overdue");
+            }
+            if ts.overdue && !(ts.ever_overdue && ts.due.is_some_and(|due| due <= self.now)) {
+                return task("is overdue, but no due time has passed");
+            }
+            let levels = def.policy.map_or(0, |p| workflow.policies[p].levels.len());
+            if usize::from(ts.level) > levels {
+                return task(&format!(
+                    "reached escalation level {}, but its policy has {levels}",
+                    ts.level
                 ));
+            }
+            if running && state.kind == StateKind::Done {
+                done[slot.task.index()] += 1;
             }
         }
-        for (task, done) in self.done.iter().enumerate() {
-            if *done as usize > workflow.tasks[task].instances.len() {
-                return mismatch(format!(
-                    "task `{}` has more instances done than exist",
-                    workflow.tasks[task].id
-                ));
-            }
+        if let Some(task) = (0..done.len()).find(|&t| done[t] != self.done[t]) {
+            return mismatch(format!(
+                "task `{}` counts {} instances done, but {} are",
+                workflow.tasks[task].id, self.done[task], done[task]
+            ));
         }
         for timer in &self.timers {
             let Some(slot) = workflow.slots.get(timer.task.index()) else {
                 return mismatch("a timer names an unknown task instance".to_owned());
             };
+            if timer.at < self.now || timer.at > Timestamp::MAX {
+                return mismatch(format!(
+                    "a timer of task `{}` is set for {}, before the instance's clock or out of range",
+                    slot.name, timer.at
+                ));
+            }
             let def = &workflow.tasks[slot.task.index()];
+            let machine = &workflow.machines[def.machine.index()];
+            let ts = &self.tasks[timer.task.index()];
+            let running = ts.phase == Phase::Running;
             let ok = match timer.kind {
-                TimerKind::Start | TimerKind::Due { .. } => true,
+                TimerKind::Start => true,
+                // Live, it marks the task overdue against its due time.
+                TimerKind::Due { epoch } => epoch != ts.due_epoch || ts.due.is_some(),
                 TimerKind::Level { level, .. } => def
                     .policy
                     .is_some_and(|p| (level as usize) < workflow.policies[p].levels.len()),
-                TimerKind::Timed { transition, .. } => {
-                    (transition as usize) < workflow.machines[def.machine.index()].transitions.len()
-                }
+                // Live, it fires the transition from the current state.
+                TimerKind::Timed { transition, epoch } => machine
+                    .transitions
+                    .get(transition as usize)
+                    .is_some_and(|t| {
+                        !(running && epoch == ts.state_epoch)
+                            || (t.after.is_some() && t.from.contains(&ts.state))
+                    }),
             };
             if !ok {
                 return mismatch(format!(
-                    "a timer of task `{}` names an unknown level or transition",
+                    "a timer of task `{}` names an unknown level or transition, or one its task cannot fire",
                     slot.name
                 ));
+            }
+        }
+        self.journal_fits(workflow)
+    }
+
+    /// The journal part of [`InstanceState::fits`].
+    fn journal_fits(&self, workflow: &Workflow) -> Result<(), RestoreError> {
+        let mismatch = |what: String| Err(RestoreError::Mismatch(what));
+        if self.journal.first()
+            != Some(&Input::Start {
+                at: self.started_at,
+            })
+        {
+            return mismatch("its journal does not begin with its start".to_owned());
+        }
+        // Inputs after the last change of workflow name this workflow's indices.
+        let current = self
+            .journal
+            .iter()
+            .rposition(|input| matches!(input, Input::Migrate { .. } | Input::FollowUp { .. }))
+            .unwrap_or(0);
+        let mut last = self.started_at;
+        for (index, input) in self.journal.iter().enumerate().skip(1) {
+            let bad = |what: &str| {
+                Err(RestoreError::Mismatch(format!(
+                    "journal input {index} {what}"
+                )))
+            };
+            let (time, until) = match input {
+                Input::Start { .. } => return bad("is a second start"),
+                Input::Act { at, until, .. } => (*at, *until),
+                Input::Advance { to } | Input::Resume { to, .. } => (*to, None),
+                Input::Migrate { at, .. } | Input::FollowUp { at, .. } => (*at, None),
+            };
+            if time < last || time > self.now {
+                return bad("goes back in time, or past the instance's clock");
+            }
+            last = time;
+            if until.is_some_and(|t| !t.in_range()) {
+                return bad("asks for a due time out of range");
+            }
+            if index < current {
+                continue;
+            }
+            match input {
+                Input::Act {
+                    actor,
+                    task,
+                    action,
+                    ..
+                } if actor.index() >= workflow.agencies.len()
+                    || task.index() >= workflow.slots.len()
+                    || action.index() >= workflow.actions.len() =>
+                {
+                    return bad("names an agency, task instance or action that does not exist");
+                }
+                Input::Resume { skipped, .. }
+                    if skipped
+                        .iter()
+                        .any(|s| s.task.index() >= workflow.slots.len() || s.at > time) =>
+                {
+                    return bad("skipped a timer of a task instance that does not exist");
+                }
+                _ => {}
             }
         }
         Ok(())

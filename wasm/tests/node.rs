@@ -1203,6 +1203,81 @@ const CASES: &[Case] = &[
             )
         },
     },
+    // Impossible states with every index in range (issue "Robustness", item 3): restore,
+    // restoreAt and migrate check every invariant the engine relies on.
+    Case {
+        what: "restore(level 99 on a policy of 4 levels)",
+        code: "invalid_snapshot",
+        call: |w, _| restore(w, tampered(|v| v["state"]["tasks"][0]["level"] = 99.into())),
+    },
+    Case {
+        what: "restore(an unfinished task with finished_at)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            restore(
+                w,
+                tampered(|v| v["state"]["tasks"][0]["finished_at"] = v["state"]["now"].clone()),
+            )
+        },
+    },
+    Case {
+        what: "restore(a timer before now)",
+        code: "invalid_snapshot",
+        call: |w, _| restore(w, tampered(|v| v["state"]["timers"][0]["at"] = 0.into())),
+    },
+    Case {
+        what: "restore(a journal act by agency 999)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            restore(
+                w,
+                tampered(|v| {
+                    let act = serde_json::json!({
+                        "input": "act", "at": v["state"]["now"], "actor": 999, "task": 0,
+                        "action": 0, "note": null,
+                    });
+                    if let Some(journal) = v["state"]["journal"].as_array_mut() {
+                        journal.push(act);
+                    }
+                }),
+            )
+        },
+    },
+    Case {
+        what: "restore(a due time before year 0)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            restore(
+                w,
+                tampered(|v| v["state"]["tasks"][0]["due"] = (-100_000_000_000i64).into()),
+            )
+        },
+    },
+    Case {
+        what: "restoreAt(level 99 on a policy of 4 levels)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            Instance::restore_at(
+                w,
+                tampered(|v| v["state"]["tasks"][0]["level"] = 99.into()),
+                s("2021-05-09T00:00:00+07:00"),
+                s("skip"),
+            )
+            .map(drop)
+        },
+    },
+    Case {
+        what: "migrate(level 99 on a policy of 4 levels)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            Instance::migrate(
+                w,
+                w,
+                tampered(|v| v["state"]["tasks"][0]["level"] = 99.into()),
+            )
+            .map(drop)
+        },
+    },
     // restoreAt and migrate.
     Case {
         what: "restoreAt(bad date)",

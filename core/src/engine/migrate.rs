@@ -303,6 +303,10 @@ pub(crate) fn map_state(
                 });
             }
         }
+        // A level the new policy does not have cannot have been reached under it (a
+        // snapshot whose level exceeds its policy's does not fit the workflow).
+        let levels = def.policy.map_or(0, |p| new.policies[p].levels.len());
+        ts.level = ts.level.min(u8::try_from(levels).unwrap_or(u8::MAX));
         let same_due = old_def.due == def.due && old.calendar == new.calendar;
         if ts.phase == Phase::Running && !same_due {
             let started = ts.started_at.unwrap_or(now);
