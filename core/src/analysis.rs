@@ -184,6 +184,8 @@ pub(crate) enum Place {
     Level { policy: usize, level: usize },
     /// The addressee entry (agency or group) through which the agency is addressed.
     Addressee(AgencyId),
+    /// A field of the task (`expected`, `minimum`).
+    TaskField(TaskId, &'static str),
 }
 
 /// One warning of the analysis, before it is located.
@@ -202,6 +204,55 @@ pub(crate) fn findings(workflow: &Workflow, analysis: &Analysis) -> Vec<Finding>
     levels(workflow, &mut out);
     reporting_lines(workflow, &mut out);
     addressees(workflow, &mut out);
+    out
+}
+
+/// Due rules and efforts whose result lies outside the representable range
+/// ([`Timestamp::MIN`] to [`Timestamp::MAX`]) on the planned schedule (dues) or at the
+/// earliest start (efforts): errors (`out-of-range`), since at run time such a deadline
+/// would silently be none and such an effort would count as no time.
+pub(crate) fn out_of_range(workflow: &Workflow, analysis: &Analysis) -> Vec<Finding> {
+    let offset = workflow.calendar.offset();
+    let range = format!(
+        "the supported range ends at {}",
+        Timestamp::MAX.to_rfc3339(offset)
+    );
+    let mut out = Vec::new();
+    for (id, start) in crate::plan::dues_out_of_range(workflow) {
+        let task = &workflow.tasks[id.index()];
+        out.push(Finding {
+                code: Code::OutOfRange,
+                place: Place::TaskDue(id),
+                message: format!(
+                    "the due rule of task `{}`, started at {}, gives a due time past the end of the supported range: the task would have no deadline; {range}",
+                    task.id,
+                    start.to_rfc3339(offset)
+                ),
+                hint: Some(
+                    "give a shorter due rule, or an absolute `At(...)` time before the end of year 9999"
+                        .to_owned(),
+                ),
+            });
+    }
+    for (i, task) in workflow.tasks.iter().enumerate() {
+        let id = TaskId(i as u32);
+        let begin = analysis.tasks[i].earliest_start;
+        for (field, effort) in [("expected", task.expected), ("minimum", task.minimum)] {
+            let Some(effort) = effort else { continue };
+            if effort.finish_checked(&workflow.calendar, begin).is_none() {
+                out.push(Finding {
+                    code: Code::OutOfRange,
+                    place: Place::TaskField(id, field),
+                    message: format!(
+                        "the {field} effort of task `{}`, begun at {}, ends past the end of the supported range: it would count as no time; {range}",
+                        task.id,
+                        begin.to_rfc3339(offset)
+                    ),
+                    hint: Some("give the work a realistic length".to_owned()),
+                });
+            }
+        }
+    }
     out
 }
 

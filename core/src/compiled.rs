@@ -228,7 +228,15 @@ impl Workflow {
             });
         }
         let (parts, content_hash) = check(model, limits)?;
-        Ok(Workflow::assemble(parts, content_hash, limits))
+        let workflow = Workflow::assemble(parts, content_hash, limits);
+        // As loading refuses (`out-of-range`): a due rule that would give no due time.
+        if let Some(&(task, _)) = crate::plan::dues_out_of_range(&workflow).first() {
+            return Err(inconsistent(format!(
+                "the due rule of task `{}` gives a due time out of the supported range",
+                workflow.tasks[task.index()].id
+            )));
+        }
+        Ok(workflow)
     }
 }
 
@@ -309,13 +317,15 @@ impl Table {
     }
 }
 
-/// Every instant the engine formats or steps from must be a real date.
+/// Every instant the engine formats or steps from must be in the representable range
+/// (`Timestamp::MIN` to `Timestamp::MAX`), as the parser makes it.
 fn check_time(at: Timestamp, whose: &str) -> Result<(), CompiledError> {
-    match at.to_offset_date_time(UtcOffset::UTC) {
-        Some(_) => Ok(()),
-        None => Err(inconsistent(format!(
+    if at.in_range() {
+        Ok(())
+    } else {
+        Err(inconsistent(format!(
             "{whose} is out of the supported years"
-        ))),
+        )))
     }
 }
 
@@ -603,7 +613,7 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 13] = [
+        let cases: [(Edit, &str); 17] = [
             (
                 |m| m.content_hash = "not a hash".to_owned(),
                 "is not 16 lower-case hex",
@@ -642,6 +652,25 @@ mod tests {
             (
                 |m| m.directive.issued_at = Timestamp::from_seconds(i64::MAX),
                 "supported years",
+            ),
+            // Issue "Robustness", items 4 and 5: what loading refuses as out of range.
+            (
+                |m| {
+                    m.directive.issued_at = Timestamp::from_seconds(Timestamp::MAX.as_seconds() + 1)
+                },
+                "supported years",
+            ),
+            (
+                |m| m.tasks[0].due = Some(Due::Days(3_000_000)),
+                "gives a due time out of the supported range",
+            ),
+            (
+                |m| m.tasks[0].due = Some(Due::WorkingDays(u32::MAX)),
+                "gives a due time out of the supported range",
+            ),
+            (
+                |m| m.tasks[0].due = Some(Due::After(Span::from_seconds(i64::MAX))),
+                "gives a due time out of the supported range",
             ),
             (
                 |m| {

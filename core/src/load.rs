@@ -1318,16 +1318,23 @@ pub(crate) fn compile(
     // compiled workflow; only their locations are found here.
     debug_assert!(!dependency_cycle);
     let analysis = crate::analysis::analyse(&workflow);
-    for finding in crate::analysis::findings(&workflow, &analysis) {
+    // Due rules and efforts out of the representable range are errors, located the same
+    // way as the warnings.
+    let out_of_range = crate::analysis::out_of_range(&workflow, &analysis);
+    for finding in out_of_range
+        .into_iter()
+        .chain(crate::analysis::findings(&workflow, &analysis))
+    {
         use crate::analysis::Place;
         // A task expanded from a template is reported once, at the template.
-        if let Place::TaskDue(t) | Place::InTask(t, _) = &finding.place
+        if let Place::TaskDue(t) | Place::InTask(t, _) | Place::TaskField(t, _) = &finding.place
             && !first_of_key[t.index()]
         {
             continue;
         }
         let at = match &finding.place {
             Place::TaskDue(t) => r.field_at(&task_spans[t.index()], "due"),
+            Place::TaskField(t, field) => r.field_at(&task_spans[t.index()], field),
             Place::InTask(t, value) => r.at(&task_spans[t.index()], value),
             Place::Level { policy, level } => level_spans[*policy][*level].clone(),
             Place::Addressee(agency) => d
@@ -1342,13 +1349,16 @@ pub(crate) fn compile(
                 })
                 .and_then(|entry| r.at(&directive_span, entry)),
         };
-        r.push(
-            Severity::Warning,
-            finding.code,
-            at,
-            finding.message,
-            finding.hint,
-        );
+        let severity = match finding.code {
+            Code::OutOfRange => Severity::Error,
+            _ => Severity::Warning,
+        };
+        r.push(severity, finding.code, at, finding.message, finding.hint);
+    }
+    if r.has_errors() {
+        return Err(LoadError {
+            diagnostics: r.finish(),
+        });
     }
     Ok(Loaded {
         workflow,

@@ -34,31 +34,62 @@ impl Start {
     }
 }
 
+/// A due time the rule would give lies outside the representable range
+/// ([`Timestamp::MIN`] to [`Timestamp::MAX`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutOfRange;
+
+/// `Some(t)` when `t` is representable; the calendar's arithmetic gives `None` past the
+/// dates `time` knows, and local times near them can still fall outside the range.
+fn representable(t: Option<Timestamp>) -> Result<Timestamp, OutOfRange> {
+    t.filter(|t| t.in_range()).ok_or(OutOfRange)
+}
+
 impl Due {
     /// The first due time for a task started at `start`.
     ///
-    /// `None` when the rule yields no time (a recurring series that ends before its first
-    /// occurrence, or a date out of range).
+    /// `None` when the rule yields no time: a recurring series that ends before its first
+    /// occurrence, or a time outside the representable range ([`Timestamp::MIN`] to
+    /// [`Timestamp::MAX`]; loading refuses a rule that gives one on the planned
+    /// schedule, `out-of-range`).
     pub fn first(&self, calendar: &Calendar, start: Timestamp) -> Option<Timestamp> {
-        match *self {
+        self.first_checked(calendar, start).ok().flatten()
+    }
+
+    /// [`Due::first`], telling a series without occurrence (`Ok(None)`) from a time out
+    /// of range (`Err`).
+    pub(crate) fn first_checked(
+        &self,
+        calendar: &Calendar,
+        start: Timestamp,
+    ) -> Result<Option<Timestamp>, OutOfRange> {
+        let first = match *self {
             Due::At(t) => Some(t),
             Due::After(span) => Some(start.saturating_add(span)),
             Due::Days(n) => calendar.add_days(start, n),
             Due::WorkingDays(n) => calendar.add_working_days(start, n),
             Due::ClockTime { at, days } => calendar.clock_time(start, days, at),
             Due::Every { every, at, until } => {
-                let first = match at {
-                    Some(at) => calendar.next_clock_time(start, at)?,
-                    None => start.saturating_add(every),
+                let first = representable(match at {
+                    Some(at) => calendar.next_clock_time(start, at),
+                    None => Some(start.saturating_add(every)),
+                });
+                // A first occurrence after `until` (itself in range) is no occurrence.
+                return match first {
+                    Ok(first) => Ok((first <= until).then_some(first)),
+                    Err(OutOfRange) => Ok(None),
                 };
-                (first <= until).then_some(first)
             }
             Due::Periodic { .. } => {
-                let periodic = Periodic::of(self, calendar)?;
-                let (day, _) = start.local(calendar.offset())?;
-                periodic.due(periodic.first_on_or_after(day)?)
+                let Some(periodic) = Periodic::of(self, calendar) else {
+                    return Ok(None);
+                };
+                let (day, _) = start.local(calendar.offset()).ok_or(OutOfRange)?;
+                let first = periodic.first_on_or_after(day).ok_or(OutOfRange)?;
+                return periodic.due_checked(first);
             }
-        }
+        };
+        representable(first).map(Some)
     }
 
     /// The occurrence after `current` of a recurring due, or `None` past its end (and for
@@ -89,6 +120,7 @@ impl Due {
             Due::Periodic { .. } => Periodic::of(self, calendar)?.due_after(current),
             _ => None,
         }
+        .filter(|t| t.in_range())
     }
 
     /// The first occurrence after both `current` and `now`: a late report covers every
@@ -100,7 +132,9 @@ impl Due {
         now: Timestamp,
     ) -> Option<Timestamp> {
         if let Due::Periodic { .. } = self {
-            return Periodic::of(self, calendar)?.due_after(current.max(now));
+            return Periodic::of(self, calendar)?
+                .due_after(current.max(now))
+                .filter(|t| t.in_range());
         }
         let next = self.next_after(calendar, current)?;
         let Due::Every { every, until, .. } = *self else {
@@ -117,25 +151,39 @@ impl Due {
         (next <= until && next > now).then_some(next)
     }
 
-    /// The last due time for a task started at `start`.
+    /// The last due time for a task started at `start`; `None` as for [`Due::first`].
     pub fn last(&self, calendar: &Calendar, start: Timestamp) -> Option<Timestamp> {
-        let first = self.first(calendar, start)?;
+        self.last_checked(calendar, start).ok().flatten()
+    }
+
+    /// [`Due::last`], telling a series without occurrence (`Ok(None)`) from a time out of
+    /// range (`Err`): a periodic series whose last period falls due past the range.
+    pub(crate) fn last_checked(
+        &self,
+        calendar: &Calendar,
+        start: Timestamp,
+    ) -> Result<Option<Timestamp>, OutOfRange> {
+        let Some(first) = self.first_checked(calendar, start)? else {
+            return Ok(None);
+        };
         match *self {
             Due::Every { every, until, .. } => {
                 let steps = until.since(first).as_seconds() / every.as_seconds().max(1);
-                Some(
-                    first.saturating_add(crate::time::Span::from_seconds(
-                        steps * every.as_seconds(),
-                    )),
-                )
+                // At or before `until`, so in range.
+                Ok(Some(first.saturating_add(crate::time::Span::from_seconds(
+                    steps.saturating_mul(every.as_seconds()),
+                ))))
             }
             Due::Periodic { .. } => {
-                let periodic = Periodic::of(self, calendar)?;
-                periodic
-                    .due(periodic.last_cutoff()?)
-                    .filter(|last| *last >= first)
+                let Some(periodic) = Periodic::of(self, calendar) else {
+                    return Ok(None);
+                };
+                let Some(last) = periodic.last_cutoff() else {
+                    return Err(OutOfRange);
+                };
+                Ok(periodic.due_checked(last)?.filter(|last| *last >= first))
             }
-            _ => Some(first),
+            _ => Ok(Some(first)),
         }
     }
 }
@@ -194,6 +242,16 @@ impl<'c> Periodic<'c> {
     fn due(&self, m: i32) -> Option<Timestamp> {
         self.cutoff(m).filter(|c| *c <= self.until)?;
         self.due_unbounded(m)
+    }
+
+    /// [`Periodic::due`], `Ok(None)` past `until` and `Err` when the due time of a period
+    /// within `until` is out of range.
+    fn due_checked(&self, m: i32) -> Result<Option<Timestamp>, OutOfRange> {
+        match self.cutoff(m) {
+            Some(cutoff) if cutoff <= self.until => representable(self.due_unbounded(m)).map(Some),
+            Some(_) => Ok(None),
+            None => Err(OutOfRange),
+        }
     }
 
     /// The first period whose cut-off falls on or after `day`.
@@ -272,6 +330,25 @@ pub(crate) fn plan(workflow: &Workflow) -> Vec<Planned> {
                 start: issued,
                 due: None,
             })
+        })
+        .collect()
+}
+
+/// The tasks whose due rule gives a time outside the representable range on the planned
+/// schedule (first or last occurrence), with their planned start: loading refuses them
+/// (`out-of-range`), and so does a compiled workflow.
+pub(crate) fn dues_out_of_range(workflow: &Workflow) -> Vec<(TaskId, Timestamp)> {
+    let plan = plan(workflow);
+    let calendar = &workflow.calendar;
+    workflow
+        .tasks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, task)| {
+            let (due, start) = (task.due?, plan[i].start);
+            (due.first_checked(calendar, start).is_err()
+                || due.last_checked(calendar, start).is_err())
+            .then_some((TaskId(i as u32), start))
         })
         .collect()
 }

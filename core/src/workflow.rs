@@ -413,11 +413,19 @@ impl Effort {
     /// assert_eq!(done.to_short(UtcOffset::UTC), "2021-05-08 20:00");
     /// ```
     pub fn finish(self, calendar: &Calendar, begin: Timestamp) -> Timestamp {
+        // Out of the representable range: `begin` keeps the analysis a lower bound (and
+        // loading refuses such an effort on the planned schedule, `out-of-range`).
+        self.finish_checked(calendar, begin).unwrap_or(begin)
+    }
+
+    /// [`Effort::finish`], or `None` when the end lies outside the representable range
+    /// ([`Timestamp::MIN`] to [`Timestamp::MAX`]).
+    pub(crate) fn finish_checked(self, calendar: &Calendar, begin: Timestamp) -> Option<Timestamp> {
         match self {
-            // Out of the supported years: `begin` keeps the analysis a lower bound.
-            Effort::WorkingDays(n) => calendar.work_days(begin, n).unwrap_or(begin),
-            Effort::Elapsed(span) => begin.saturating_add(span),
+            Effort::WorkingDays(n) => calendar.work_days(begin, n),
+            Effort::Elapsed(span) => Some(begin.saturating_add(span)),
         }
+        .filter(|t| t.in_range())
     }
 }
 

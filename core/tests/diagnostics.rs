@@ -1138,3 +1138,81 @@ fn snapshot_syntax_errors() {
         .join("\n");
     insta::assert_snapshot!(text);
 }
+
+// ------------------------------------------------- out of range (issue "Robustness", item 5)
+// A due rule or an effort whose result lies past the representable range (years 0 to 9999
+// in every UTC offset) is a located error: before, it validated with no warning, the task
+// had no planned due time and could never be overdue, and such an effort counted as zero.
+
+#[test]
+fn a_due_rule_past_the_range_is_an_error() {
+    // Located at the rule, or at its text when it has one.
+    for (rule, marker) in [
+        ("Days(3000000)", "due: Days"),
+        ("WorkingDays(4294967295)", "due: WorkingDays"),
+        ("After(\"3000000d\")", "\"3000000d\""),
+        (
+            "ClockTime(at: \"16:00\", days: 3000000)",
+            "due: ClockTime(at: \"16:00\", days: 3000000)",
+        ),
+    ] {
+        let source = edit(MINIMAL, "WorkingDays(2)", rule);
+        let d = check(&source, &[("out-of-range", at(&source, marker))]);
+        assert!(
+            message(&d, "out-of-range").contains("task `prepare`"),
+            "{rule}"
+        );
+        assert!(hint(&d, "out-of-range").contains("At("), "{rule}");
+    }
+    // A monthly series whose first period is due in time, but whose last (cut-off
+    // 9999-12-14, due 20 days later) falls due past the range.
+    let source = edit(
+        MINIMAL,
+        "Every(every: \"1d\", at: \"15:00\", until: \"2021-05-21 17:00\")",
+        "Periodic(period: Monthly, cutoff_day: 14, submit_within: Days(20), until: \"9999-12-31\")",
+    );
+    check(&source, &[("out-of-range", at(&source, "due: Periodic("))]);
+}
+
+#[test]
+fn a_due_time_past_the_range_from_a_late_start_is_an_error() {
+    // Issued three days before the end of the range: two working days after it is past.
+    let source = edit(MINIMAL, "\"2021-05-07 08:00\"", "\"9999-12-28 08:00\"");
+    let source = edit(
+        &source,
+        "until: \"2021-05-21 17:00\"",
+        "until: \"9999-12-29 17:00\"",
+    );
+    let d = diagnostics_of(&source);
+    assert!(load(&source).is_err());
+    let errors: Vec<_> = d
+        .iter()
+        .filter(|d| d.code.as_str() == "out-of-range")
+        .collect();
+    assert!(!errors.is_empty(), "{}", render(&d));
+    assert!(
+        errors.iter().all(|d| d.location.is_some()),
+        "{}",
+        render(&d)
+    );
+}
+
+#[test]
+fn an_effort_past_the_range_is_an_error() {
+    let source = edit(
+        MINIMAL,
+        "due: WorkingDays(2), policy",
+        "due: WorkingDays(2), expected: WorkingDays(4294967295), minimum: Elapsed(\"3000000d\"), policy",
+    );
+    let d = check(
+        &source,
+        &[
+            (
+                "out-of-range",
+                at(&source, "expected: WorkingDays(4294967295)"),
+            ),
+            ("out-of-range", at(&source, "\"3000000d\"")),
+        ],
+    );
+    assert!(render(&d).contains("expected effort of task `prepare`"));
+}

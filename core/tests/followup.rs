@@ -705,3 +705,27 @@ fn a_follow_up_refused_at_run_time_stops_the_run() {
         "{last:?}"
     );
 }
+
+/// Issue "Robustness", item 5, through follow-ups: a new due rule or an added task whose
+/// due time or effort lies past the representable range is a located error, not a task
+/// that silently loses its deadline.
+#[test]
+fn a_due_or_effort_past_the_range_is_refused_and_located() {
+    let mut instance = running("2021-05-12 08:00");
+    let text = doc("    change_due: [(task: \"vaccination\", due: Days(3000000))],");
+    assert_eq!(
+        refused(&mut instance, "2021-05-12 08:00", &text),
+        one("out-of-range", &text, "\"vaccination\"")
+    );
+    let text = doc(
+        "    add_tasks: [\n        (id: \"hotline\", title: \"t\", lead: [\"police\"], due: WorkingDays(4294967295), expected: Elapsed(\"3000000d\")),\n    ],",
+    );
+    let errors = refused(&mut instance, "2021-05-12 08:00", &text);
+    assert_eq!(
+        errors,
+        [
+            one("out-of-range", &text, "due: WorkingDays")[0].clone(),
+            one("out-of-range", &text, "\"3000000d\"")[0].clone(),
+        ]
+    );
+}

@@ -406,13 +406,35 @@ impl Workflow {
             })
         };
         let loaded = compile(&amended, &shadow, &origin.options).map_err(|e| {
-            // The running parts compiled before: every error is this document's.
-            invalid(
-                e.diagnostics
-                    .into_iter()
-                    .filter(|d| d.is_error() || within(d))
-                    .collect(),
-            )
+            // The running parts compiled before: every error is this document's. One
+            // found on a running task whose due rule this document changes (a due time
+            // out of range) has no place in this text: it is located at the change.
+            let mut others = Vec::new();
+            for d in e
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.is_error() || within(d))
+            {
+                let change = spec
+                    .change_due
+                    .iter()
+                    .zip(&change_spans)
+                    .rev()
+                    .find(|(c, _)| {
+                        d.code == Code::OutOfRange
+                            && d.message.contains(&format!("task `{}`", c.task))
+                    });
+                match change {
+                    Some((change, span)) if d.span.is_none() => {
+                        let at = r.at(span, &change.task);
+                        r.error_hint(d.code, at, d.message, d.hint);
+                    }
+                    _ => others.push(d),
+                }
+            }
+            let mut diagnostics = r.finish();
+            diagnostics.extend(others);
+            invalid(diagnostics)
         })?;
         let warnings: Vec<Diagnostic> = loaded.warnings.into_iter().filter(within).collect();
         let mut workflow = loaded.workflow;
