@@ -498,6 +498,13 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
             action.check(t.action.index(), &whose)?;
             state.all(t.from.iter().map(|s| s.index()), &whose)?;
             state.check(t.to.index(), &whose)?;
+            // As loading refuses (`transition-from-terminal`): the engine counts a task
+            // done once and keeps its finish time.
+            if t.from.iter().any(|s| m.states[s.index()].is_terminal()) {
+                return Err(inconsistent(format!(
+                    "a transition of {whose} leaves a terminal state"
+                )));
+            }
             for role in &t.by {
                 if let Role::Agency(a) = role {
                     agency.check(a.index(), &whose)?;
@@ -613,7 +620,7 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 17] = [
+        let cases: [(Edit, &str); 18] = [
             (
                 |m| m.content_hash = "not a hash".to_owned(),
                 "is not 16 lower-case hex",
@@ -659,6 +666,14 @@ mod tests {
                     m.directive.issued_at = Timestamp::from_seconds(Timestamp::MAX.as_seconds() + 1)
                 },
                 "supported years",
+            ),
+            (
+                |m| {
+                    let done = m.machines[0].states.iter().position(|s| s.is_terminal());
+                    let done = StateId(done.expect("a terminal state") as u32);
+                    m.machines[0].transitions[0].from.push(done);
+                },
+                "leaves a terminal state",
             ),
             (
                 |m| m.tasks[0].due = Some(Due::Days(3_000_000)),

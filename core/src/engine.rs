@@ -2322,7 +2322,7 @@ impl InstanceState {
     ///   may precede the instance) and due times lies after `now`;
     /// - a task not running yet is in its initial state with no due time, level,
     ///   lateness, reassignment, extension or finish; a waiting one has a start timer, a
-    ///   blocked one starts after its dependencies and waits for one;
+    ///   blocked one starts after its dependencies and has some;
     /// - `finished_at` is set exactly for a running task in a `Done` or `Cancelled`
     ///   state; a finished task is not overdue; `overdue` implies `ever_overdue` and a
     ///   due time already passed;
@@ -2429,12 +2429,10 @@ impl InstanceState {
                 Phase::Waiting if !waiting_timer.contains(&InstanceId(i as u32)) => {
                     return task("waits to start, but no timer starts it");
                 }
+                // (`start` also blocks a task whose dependencies have no instances at
+                // all, an empty group: so "all done" is not checked here.)
                 Phase::Blocked
-                    if def.start != Start::AfterDependencies
-                        || def.depends_on.iter().all(|d| {
-                            self.done.get(d.index()).copied().unwrap_or(0) as usize
-                                == workflow.tasks[d.index()].instances.len()
-                        }) =>
+                    if def.start != Start::AfterDependencies || def.depends_on.is_empty() =>
                 {
                     return task("is blocked, but waits for no dependency");
                 }

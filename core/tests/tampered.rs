@@ -357,3 +357,33 @@ proptest! {
         }
     }
 }
+
+/// A task after a fan-out over an empty group is blocked from the start (nothing ever
+/// completes to release it); its snapshot still restores.
+#[test]
+fn a_task_blocked_behind_an_empty_fan_out_restores() {
+    let source = r#"(
+    format: 1,
+    directive: (number: "1/T", kind: "Test", issuer: "boss", issued_at: "2021-05-10 08:00", subject: "s"),
+    calendar: (utc_offset: "+07:00"),
+    agencies: [(id: "boss", name: "Boss"), (id: "unit", name: "Unit", parent: "boss")],
+    groups: [(id: "none", name: "None", members: [])],
+    tasks: [
+        (id: "each", title: "E", for_each: "none", due: Days(1)),
+        (id: "after", title: "A", lead: ["unit"], depends_on: ["each"], start: AfterDependencies, due: Days(2)),
+    ],
+)"#;
+    let workflow = Arc::new(load(source).unwrap().workflow);
+    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    instance
+        .advance(
+            workflow
+                .directive()
+                .issued_at
+                .saturating_add(Span::from_seconds(86_400)),
+        )
+        .unwrap();
+    let json = serde_json::to_string(&instance.snapshot()).unwrap();
+    let restored = Instance::restore(workflow, serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(restored, instance);
+}
