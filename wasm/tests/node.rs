@@ -1203,6 +1203,17 @@ const CASES: &[Case] = &[
             )
         },
     },
+    // A due rule past the supported range (issue "Robustness", item 5): a located error.
+    Case {
+        what: "parse(due past the supported range)",
+        code: "out-of-range",
+        call: |_, _| {
+            parse(
+                s(&SEED.replacen("due: Days(3)", "due: Days(3000000)", 1)),
+                JsValue::UNDEFINED,
+            )
+        },
+    },
     // Impossible states with every index in range (issue "Robustness", item 3): restore,
     // restoreAt and migrate check every invariant the engine relies on.
     Case {
