@@ -1265,6 +1265,31 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        what: "restore(a negative counter)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            restore(
+                w,
+                tampered(|v| v["state"]["tasks"][0]["returns"] = (-1).into()),
+            )
+        },
+    },
+    Case {
+        what: "restore(a negative done counter)",
+        code: "invalid_snapshot",
+        call: |w, _| restore(w, tampered(|v| v["state"]["done"][0] = (-1).into())),
+    },
+    Case {
+        what: "restore(a counter past its type)",
+        code: "invalid_snapshot",
+        call: |w, _| {
+            restore(
+                w,
+                tampered(|v| v["state"]["tasks"][0]["extensions"] = 256.into()),
+            )
+        },
+    },
+    Case {
         what: "restoreAt(level 99 on a policy of 4 levels)",
         code: "invalid_snapshot",
         call: |w, _| {
