@@ -519,7 +519,8 @@ impl Workflow {
             Some(text) => parse_time(&self.inner, &text, "start")?,
             None => self.inner.directive().issued_at,
         };
-        let (instance, effects) = Instance::start(Arc::clone(&self.inner), at);
+        let (instance, effects) =
+            Instance::try_start(Arc::clone(&self.inner), at).map_err(act_error)?;
         let effects = records(&self.inner, &effects);
         Ok(StartedInstance {
             instance: Some(WorkflowInstance {
