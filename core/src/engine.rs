@@ -813,7 +813,9 @@ impl Instance {
                         kind: TimerKind::Start,
                     }],
                 ),
-                Start::AfterDependencies if task.depends_on.is_empty() => {
+                // Also when every dependency fans out over an empty group: no instance
+                // of it can ever complete, so waiting for one would block for ever.
+                Start::AfterDependencies if instance.dependencies_done(task) => {
                     instance.begin(id, at, &mut effects)
                 }
                 Start::AfterDependencies => instance.state.tasks[i].phase = Phase::Blocked,

@@ -17,6 +17,16 @@ const START: &str = "2021-05-10 08:00";
 /// Agencies: `province` ← `boss` (issuer) ← `office` ← `unit`, `unit2`; `boss` ←
 /// `helper`, `outsider`. Group `units` = `unit`, `unit2`.
 fn workflow(machines: &str, policies: &str, tasks: &str) -> Arc<Workflow> {
+    with_groups(
+        r#"(id: "units", name: "Units", members: ["unit", "unit2"])"#,
+        machines,
+        policies,
+        tasks,
+    )
+}
+
+/// [`workflow`] with other groups.
+fn with_groups(groups: &str, machines: &str, policies: &str, tasks: &str) -> Arc<Workflow> {
     let source = format!(
         r#"(
     format: 1,
@@ -31,7 +41,7 @@ fn workflow(machines: &str, policies: &str, tasks: &str) -> Arc<Workflow> {
         (id: "helper", name: "Helper", parent: "boss"),
         (id: "outsider", name: "Outsider", parent: "boss"),
     ],
-    groups: [(id: "units", name: "Units", members: ["unit", "unit2"])],
+    groups: [{groups}],
     machines: [{machines}],
     policies: [{policies}],
     tasks: [{tasks}],
@@ -628,6 +638,24 @@ fn a_fan_out_unblocks_only_when_every_member_is_done() {
         let unblocked = effects.iter().any(|e| e.kind == EffectKind::Unblocked);
         assert_eq!(unblocked, n == 1, "after {member}");
     }
+}
+
+#[test]
+fn a_dependency_on_an_empty_fan_out_is_done_from_the_start() {
+    // A group with no members (a warning, not an error) fans out to no task instances:
+    // nothing can ever complete them, so a task waiting on them must not wait forever.
+    let wf = with_groups(
+        r#"(id: "units", name: "Units", members: [])"#,
+        "",
+        "",
+        r#"(id: "each", title: "E", for_each: "units"),
+           (id: "sum", title: "S", lead: ["office"], depends_on: ["each"], start: AfterDependencies)"#,
+    );
+    let i = start(&wf);
+    let sum = i.task_state(task(&wf, "sum")).unwrap();
+    assert_eq!(sum.started_at, Some(at(START)));
+    let mut i = i;
+    act(&mut i, START, "office", "sum", "acknowledge");
 }
 
 #[test]
