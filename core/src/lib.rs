@@ -63,7 +63,10 @@ pub use analysis::{Analysis, TaskAnalysis};
 pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
-pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
+pub use diagnostic::{
+    Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
+    suggestion,
+};
 pub use engine::{
     ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
     FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,

@@ -4,7 +4,7 @@ use crate::builtin;
 use crate::calendar::Calendar;
 use crate::cascade::is_placeholder;
 use crate::diagnostic::{
-    Code, Diagnostic, Locator, Severity, did_you_mean, floor_char_boundary, location_of, offset_of,
+    Code, Diagnostic, Locator, Severity, floor_char_boundary, location_of, offset_of, suggestion,
 };
 use crate::graph::find_cycles;
 use crate::limits::{Limits, raise_hint};
@@ -253,10 +253,10 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
         Diagnostic {
             severity: Severity::Error,
             code: Code::Syntax,
-            message: format!("invalid RON: {}", error.code),
+            message: capped(format!("invalid RON: {}", error.code)),
             span: Some(offset..offset),
             location: Some(location_of(source, offset)),
-            hint,
+            hint: hint.map(capped),
             origin: None,
         }
     })
@@ -279,9 +279,18 @@ fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
         }
         | E::NoSuchEnumVariant {
             expected, found, ..
-        } => did_you_mean(found, expected.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+        } => suggestion(found, expected.iter().copied()),
         E::MissingStructField { field, .. } => Some(format!("add the field `{field}`")),
         _ => None,
+    }
+}
+
+/// `message` cut by [`cap_message`](crate::cap_message), so no diagnostic echoes a huge
+/// input whole.
+pub(crate) fn capped(message: String) -> String {
+    match crate::cap_message(&message) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(short) => short,
     }
 }
 
@@ -313,10 +322,10 @@ impl<'s> Reporter<'s> {
         self.diagnostics.push(Diagnostic {
             severity,
             code,
-            message,
+            message: capped(message),
             span,
             location,
-            hint,
+            hint: hint.map(capped),
             origin: None,
         });
     }
@@ -543,7 +552,7 @@ impl Names {
             .keys()
             .map(String::as_str)
             .filter(|_| with_groups);
-        did_you_mean(wrong, agencies.chain(groups)).map(|s| format!("did you mean `{s}`?"))
+        suggestion(wrong, agencies.chain(groups))
     }
 }
 
@@ -812,11 +821,9 @@ pub(crate) fn compile(
     );
     let check_document = |r: &mut Reporter<'_>, number: &str, span: Option<Range<usize>>| {
         if !document_numbers.contains_key(number) && !spec.documents.is_empty() {
-            let hint = did_you_mean(number, document_numbers.keys().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or(Some(
-                    "list it under `documents` to draw the chain".to_owned(),
-                ));
+            let hint = suggestion(number, document_numbers.keys().copied()).or(Some(
+                "list it under `documents` to draw the chain".to_owned(),
+            ));
             r.push(
                 Severity::Warning,
                 Code::UnknownDocument,
@@ -1048,8 +1055,7 @@ pub(crate) fn compile(
             .and_then(|g| match names.groups.get(g) {
                 Some(&group) => Some(group),
                 None => {
-                    let hint = did_you_mean(g, names.groups.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(g, names.groups.keys().map(String::as_str));
                     r.error_hint(
                         Code::UnknownGroup,
                         r.at(span, g),
@@ -1086,8 +1092,7 @@ pub(crate) fn compile(
                     }
                 }
                 None => {
-                    let hint = did_you_mean(dep, task_index.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(dep, task_index.keys().map(String::as_str));
                     r.error_hint(
                         Code::UnknownTask,
                         r.at(span, dep),
@@ -1140,8 +1145,7 @@ pub(crate) fn compile(
         let machine = match machine_index.get(machine_name.as_str()) {
             Some(&m) => m,
             None => {
-                let hint = did_you_mean(&machine_name, machine_index.keys().copied())
-                    .map(|s| format!("did you mean `{s}`?"));
+                let hint = suggestion(&machine_name, machine_index.keys().copied());
                 r.error_hint(
                     Code::UnknownMachine,
                     r.at(span, &machine_name),
@@ -1157,8 +1161,7 @@ pub(crate) fn compile(
             .and_then(|p| match policy_index.get(p.as_str()) {
                 Some(&i) => Some(i),
                 None => {
-                    let hint = did_you_mean(p, policy_index.keys().copied())
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(p, policy_index.keys().copied());
                     r.error_hint(
                         Code::UnknownPolicy,
                         r.at(span, p),
@@ -1181,8 +1184,7 @@ pub(crate) fn compile(
                         Anchor::Entered(state) => {
                             let found = machine.states.iter().position(|s| &s.id == state);
                             if found.is_none() && first_use {
-                                let hint = did_you_mean(state, machine.states.iter().map(|s| s.id.as_str()))
-                                    .map(|s| format!("did you mean `{s}`?"));
+                                let hint = suggestion(state, machine.states.iter().map(|s| s.id.as_str()));
                                 r.error_hint(
                                     Code::UnknownState,
                                     r.at(&policy_spans[p], state),
@@ -1525,8 +1527,8 @@ fn named_calendars(
         let Some(text) = options.calendars.get(name) else {
             let how = "the directrix CLI reads `calendars/NAME.ron` in the workflow's directory; \
                        other hosts supply calendars with `LoadOptions::with_calendar`";
-            let hint = match did_you_mean(name, options.calendar_names()) {
-                Some(s) => format!("did you mean `{s}`? ({how})"),
+            let hint = match suggestion(name, options.calendar_names()) {
+                Some(s) => format!("{s} ({how})"),
                 None if options.calendars.is_empty() => {
                     format!("no calendars were supplied; {how}")
                 }
@@ -1771,8 +1773,7 @@ fn compile_machine(
     let resolve = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
         let found = state_index.get(id).copied();
         if found.is_none() {
-            let hint = did_you_mean(id, state_index.keys().copied())
-                .map(|s| format!("did you mean `{s}`?"));
+            let hint = suggestion(id, state_index.keys().copied());
             let at = r.at(span, id);
             r.error_hint(
                 Code::UnknownState,

@@ -256,8 +256,7 @@ impl Scenario {
                     );
                 }
                 let Some(text) = texts.get(name) else {
-                    let hint = crate::diagnostic::did_you_mean(name, texts.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"))
+                    let hint = crate::diagnostic::suggestion(name, texts.keys().map(String::as_str))
                         .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
                     r.error_hint(
                         Code::UnknownFollowUp,

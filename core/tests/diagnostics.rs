@@ -1138,3 +1138,77 @@ fn snapshot_syntax_errors() {
         .join("\n");
     insta::assert_snapshot!(text);
 }
+
+// ------------------------------------------------------------- robustness: text handling
+// Unicode normalisation of ids, byte-order marks, early ends and unclosed brackets, and the
+// cap on echoed input.
+
+/// One megabyte of name: what a message quotes of it must stay small.
+const HUGE: usize = 1_000_000;
+
+/// Every diagnostic's message and hint together stay under `bound` bytes.
+#[track_caller]
+fn assert_small(diagnostics: &[Diagnostic], bound: usize) {
+    assert!(!diagnostics.is_empty());
+    for d in diagnostics {
+        let size = d.message.len() + d.hint.as_ref().map_or(0, String::len);
+        assert!(
+            size < bound,
+            "a diagnostic of {size} bytes: {}",
+            &d.to_string()[..200]
+        );
+    }
+}
+
+#[test]
+fn a_huge_name_is_quoted_short_in_workflow_diagnostics() {
+    use directrix_core::{Limits, LoadOptions, check_with};
+    let mut limits = Limits::default();
+    limits.string_bytes = 2 * HUGE as u64;
+    limits.input_bytes = 4 * HUGE as u64;
+    let options = LoadOptions::default().with_limits(limits);
+    let huge = "h".repeat(HUGE);
+    // An unknown reference, a duplicate id and an unknown field name, each a megabyte long.
+    let source = edit(
+        MINIMAL,
+        "lead: [\"health\"]",
+        &format!("lead: [\"{huge}\"]"),
+    );
+    let d = check_with(&source, &options);
+    assert_eq!(d[0].code.as_str(), "unknown-agency");
+    assert!(
+        d[0].message.contains(&format!("({HUGE} bytes)")),
+        "{}",
+        &d[0].message[..100]
+    );
+    assert_small(&d, 300);
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{huge}\", name: \"P\"), (id: \"{huge}\", name: \"Q\"),"),
+    );
+    assert_small(&check_with(&source, &options), 300);
+    let source = edit(
+        MINIMAL,
+        "subject: \"Test\",",
+        &format!("subject: \"Test\", {huge}: 1,"),
+    );
+    assert_small(&check_with(&source, &options), 1200);
+}
+
+#[test]
+fn a_huge_name_is_quoted_short_in_scenario_and_engine_errors() {
+    let huge = "h".repeat(HUGE);
+    let source = edit(SCENARIO, "actor: \"police\"", &format!("actor: \"{huge}\""));
+    let workflow = load(MINIMAL).unwrap().workflow;
+    let error = Scenario::load(&source, &workflow).unwrap_err();
+    assert_small(&error.diagnostics, 300);
+    let error = workflow
+        .resolve_act(&huge, "prepare", "acknowledge")
+        .unwrap_err();
+    assert!(error.to_string().len() < 300);
+    let error = workflow
+        .resolve_act("health", &huge, "acknowledge")
+        .unwrap_err();
+    assert!(error.to_string().len() < 300);
+}

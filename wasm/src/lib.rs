@@ -75,8 +75,9 @@ pub fn error_class() -> JsValue {
 }
 
 /// A `DirectrixError`; `details` (an object or `undefined`) adds fields such as `line`.
+/// The message is capped ([`directrix_core::cap_message`]): a huge name is quoted short.
 fn throw(code: &str, message: &str, details: JsValue) -> JsValue {
-    JsDirectrixError::new(code, message, details).into()
+    JsDirectrixError::new(code, &directrix_core::cap_message(message), details).into()
 }
 
 fn simple_error(code: &str, message: impl AsRef<str>) -> JsValue {
@@ -125,10 +126,8 @@ fn known_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsValue
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !known.contains(&key.as_str()) {
-            let hint = directrix_core::did_you_mean(&key, known.iter().copied()).map_or_else(
-                || format!("known: {}", known.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            );
+            let hint = directrix_core::suggestion(&key, known.iter().copied())
+                .unwrap_or_else(|| format!("known: {}", known.join(", ")));
             return Err(invalid_argument(format!(
                 "unknown field `{key}` in {what} ({hint})"
             )));
@@ -276,10 +275,8 @@ fn timer_policy(value: &JsValue) -> Result<TimerPolicy, JsValue> {
         "collapse_recurring" => Ok(TimerPolicy::CollapseRecurring),
         _ => Err(invalid_argument(format!(
             "unknown timer policy `{name}` ({})",
-            directrix_core::did_you_mean(&name, NAMES).map_or_else(
-                || "use `catch_up`, `skip` or `collapse_recurring`".to_owned(),
-                |s| format!("did you mean `{s}`?")
-            )
+            directrix_core::suggestion(&name, NAMES)
+                .unwrap_or_else(|| "use `catch_up`, `skip` or `collapse_recurring`".to_owned())
         ))),
     }
 }
@@ -739,11 +736,10 @@ impl WorkflowInstance {
         let id = workflow.agency_id(&agency).ok_or_else(|| {
             act_error(ActError::UnknownAgency {
                 name: agency.clone(),
-                hint: directrix_core::did_you_mean(
+                hint: directrix_core::suggestion(
                     &agency,
                     workflow.agencies().iter().map(|a| a.id.as_str()),
-                )
-                .map(|s| format!("did you mean `{s}`?")),
+                ),
             })
         })?;
         let entries = self
