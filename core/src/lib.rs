@@ -54,6 +54,7 @@ mod plan;
 mod render;
 mod simulate;
 pub mod spec;
+mod syntax;
 mod time;
 mod view;
 mod workflow;

@@ -222,10 +222,17 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
     let options = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .with_recursion_limit(usize::try_from(limits.depth).unwrap_or(usize::MAX));
-    options.from_str::<T>(source).map_err(|error| {
+    // A UTF-8 byte-order mark (what some editors write first) is not RON: skip it, and
+    // count it back into columns of the first line.
+    let (text, bom) = match source.strip_prefix('\u{feff}') {
+        Some(text) => (text, 1),
+        None => (source, 0),
+    };
+    options.from_str::<T>(text).map_err(|error| {
+        let line = error.span.start.line.max(1);
         let start = crate::diagnostic::Location {
-            line: error.span.start.line.max(1),
-            column: error.span.start.col.max(1),
+            line,
+            column: error.span.start.col.max(1) + if line == 1 { bom } else { 0 },
         };
         // RON may point at the whitespace before the offending token; point at the token,
         // unless only whitespace follows (then the end of the text is the problem).
@@ -249,11 +256,11 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
                 hint: Some(raise_hint("depth", limits.depth.saturating_mul(2))),
             };
         }
-        let hint = syntax_hint(&error.code, source);
+        let (message, hint) = syntax_message::<T>(&error.code, source, offset);
         Diagnostic {
             severity: Severity::Error,
             code: Code::Syntax,
-            message: capped(format!("invalid RON: {}", error.code)),
+            message: capped(format!("invalid RON: {message}")),
             span: Some(offset..offset),
             location: Some(location_of(source, offset)),
             hint: hint.map(capped),
@@ -262,16 +269,70 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
     })
 }
 
-fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
+/// The message (after "invalid RON: ") and hint of a RON error at `offset` while reading a
+/// `T`: RON's own words without Rust type names, unless the text's brackets, strings or
+/// comments tell more (where an unclosed one opened, that the file ends early).
+fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String, Option<String>) {
+    use crate::syntax::{Imbalance, describe, humanise, imbalance, number_at};
     use ron::Error as E;
+    let ron_message = humanise(&code.to_string());
+    let what = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or_default();
+    let what = humanise(&format!("`{what}`"));
+    let what = what.strip_prefix("the ").unwrap_or("file");
+    let starts = format!("a {what} starts with `(format: 1, ...)`");
     // RON reports an empty file as a missing `(`, not as an early end.
-    if source.trim().is_empty() {
-        return Some("the file is empty; a workflow starts with `(format: 1, ...)`".to_owned());
+    if source.trim_start_matches('\u{feff}').trim().is_empty() {
+        return (ron_message, Some(format!("the file is empty; {starts}")));
     }
     if source.contains('\0') {
-        return Some("the file looks binary; directrix reads RON text".to_owned());
+        let hint = "the file looks binary; directrix reads RON text".to_owned();
+        return (ron_message, Some(hint));
     }
-    match code {
+    let found = imbalance(source);
+    if found == Imbalance::OnlyComments {
+        return ("the file holds only comments".to_owned(), Some(starts));
+    }
+    // Where RON stopped is in the text's last token: the file ends before it is complete.
+    let rest = &source[offset.min(source.len())..];
+    let at_end = !rest.trim().contains(char::is_whitespace);
+    let ends_early = at_end
+        || matches!(
+            code,
+            E::Eof | E::ExpectedStringEnd | E::UnclosedBlockComment
+        );
+    match found {
+        Imbalance::Unclosed { .. } | Imbalance::InString { .. } | Imbalance::InComment { .. }
+            if ends_early =>
+        {
+            if let Some((message, hint)) = describe(source, found) {
+                return (message, Some(hint));
+            }
+        }
+        Imbalance::Mismatch { .. } | Imbalance::Stray { .. } => {
+            if let Some((message, hint)) = describe(source, found) {
+                return (
+                    message,
+                    Some(format!("{hint}; RON stopped here: {ron_message}")),
+                );
+            }
+        }
+        _ => {}
+    }
+    if let (E::IntegerOutOfBounds, Some(number)) = (code, number_at(source, offset)) {
+        let hint = if number.starts_with('-') {
+            "it counts days or items: write 0 or more"
+        } else {
+            "it is too large: counts go up to 4294967295"
+        };
+        return (
+            format!("the number `{number}` is out of range"),
+            Some(hint.to_owned()),
+        );
+    }
+    let hint = match code {
         E::Eof => Some("the file ends too early; check for a missing `)` or `]`".to_owned()),
         // RON's message already lists what is expected; suggest the likely intent.
         E::NoSuchStructField {
@@ -282,7 +343,19 @@ fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
         } => suggestion(found, expected.iter().copied()),
         E::MissingStructField { field, .. } => Some(format!("add the field `{field}`")),
         _ => None,
-    }
+    };
+    let message = match found {
+        // The text also ends with a bracket, string or comment open: say so after what
+        // RON found.
+        Imbalance::Unclosed { .. } | Imbalance::InString { .. } | Imbalance::InComment { .. } => {
+            match describe(source, found) {
+                Some((open, _)) => format!("{ron_message}; {open}"),
+                None => ron_message,
+            }
+        }
+        _ => ron_message,
+    };
+    (message, hint)
 }
 
 /// `message` cut by [`cap_message`](crate::cap_message), so no diagnostic echoes a huge

@@ -240,7 +240,7 @@ fn truncated_file() {
     let source = &MINIMAL[..MINIMAL.find("    agencies").unwrap()];
     let (line, column) = at(MINIMAL, "),\n    agencies");
     let d = check(source, &[("syntax", (line, column + 2))]);
-    assert!(hint(&d, "syntax").contains("ends too early"));
+    assert!(message(&d, "syntax").contains("the file ends early: the `(` opened at 1:1"));
 }
 
 #[test]
@@ -1211,4 +1211,103 @@ fn a_huge_name_is_quoted_short_in_scenario_and_engine_errors() {
         .resolve_act("health", &huge, "acknowledge")
         .unwrap_err();
     assert!(error.to_string().len() < 300);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let source = format!("\u{feff}{MINIMAL}");
+    check_warnings(&source, &[]);
+    // Positions still count from the first character after the mark.
+    let source = "\u{feff}(format: 1, bogus: 1)";
+    check(source, &[("syntax", at(source, "bogus"))]);
+}
+
+#[test]
+fn a_file_of_comments_says_so() {
+    let d = check("// a workflow\n/* to come */\n", &[("syntax", (2, 14))]);
+    assert!(message(&d, "syntax").contains("only comments"), "{d:?}");
+    assert!(hint(&d, "syntax").contains("(format: 1,"), "{d:?}");
+    assert!(!d[0].to_string().contains("Spec"), "{}", d[0]);
+}
+
+#[test]
+fn ron_messages_do_not_name_internal_types() {
+    let source = edit(
+        MINIMAL,
+        "subject: \"Test\",",
+        "subject: \"Test\", subjekt: 1,",
+    );
+    let d = check(&source, &[("syntax", at(&source, "subjekt"))]);
+    assert!(!message(&d, "syntax").contains("Spec"), "{d:?}");
+    assert!(message(&d, "syntax").contains("the directive"), "{d:?}");
+}
+
+#[test]
+fn an_unclosed_bracket_is_named_where_it_opens() {
+    let source = edit(
+        MINIMAL,
+        "(id: \"health\", name: \"Health\", parent: \"district\"),",
+        "(id: \"health\", name: \"Health\", parent: \"district\",",
+    );
+    let opened = at(&source, "(id: \"health\"");
+    let d = check(&source, &[("syntax", at(&source, "(id: \"police\""))]);
+    let text = format!("the `(` opened at {}:{} is not closed", opened.0, opened.1);
+    assert!(message(&d, "syntax").contains(&text), "{d:?}");
+    assert!(hint(&d, "syntax").contains("add `)`"), "{d:?}");
+    // A `]` for a `(`.
+    let source = edit(
+        MINIMAL,
+        "members: [\"commune_a\", \"commune_b\"]),",
+        "members: [\"commune_a\", \"commune_b\"),",
+    );
+    let opened = at(&source, "[\"commune_a\"");
+    let d = diagnostics_of(&source);
+    let text = format!("the `[` opened at {}:{} is not closed", opened.0, opened.1);
+    assert!(d[0].message.contains(&text), "{d:?}");
+}
+
+#[test]
+fn every_cut_of_a_file_says_it_ends_early() {
+    // Cut at every character: whatever RON stumbles on, the message says the file ends early
+    // (and, when a bracket, string or comment is open, where it opened).
+    let source = format!("{MINIMAL}\n/* a closing comment */");
+    let end = source.find(")\n/*").unwrap();
+    for (cut, _) in source[..end].char_indices().skip(1) {
+        let d = diagnostics_of(&source[..cut]);
+        assert_eq!(d.len(), 1, "cut at {cut}: {d:?}");
+        assert!(
+            d[0].message.contains("the file ends early"),
+            "cut at {cut} ({:?}): {}",
+            &source[cut.saturating_sub(10)..cut],
+            d[0]
+        );
+    }
+    let cut = source.find("/* a closing").unwrap() + 4;
+    let d = diagnostics_of(&source[..cut]);
+    assert!(
+        d[0].message.contains("inside the comment that opens at"),
+        "{}",
+        d[0]
+    );
+    let cut = source.find("Test\"").unwrap() + 2;
+    let d = diagnostics_of(&source[..cut]);
+    assert!(
+        d[0].message
+            .contains("inside the string that opens at 8:18"),
+        "{}",
+        d[0]
+    );
+}
+
+#[test]
+fn a_negative_count_says_it_must_be_zero_or_more() {
+    let source = edit(MINIMAL, "WorkingDays(2)", "WorkingDays(-2)");
+    let d = diagnostics_of(&source);
+    assert_eq!(d[0].code.as_str(), "syntax");
+    assert!(d[0].message.contains("`-2`"), "{}", d[0]);
+    assert!(hint(&d, "syntax").contains("0 or more"), "{}", d[0]);
+    let source = edit(MINIMAL, "WorkingDays(2)", "WorkingDays(99999999999)");
+    let d = diagnostics_of(&source);
+    assert!(d[0].message.contains("`99999999999`"), "{}", d[0]);
+    assert!(hint(&d, "syntax").contains("4294967295"), "{}", d[0]);
 }
