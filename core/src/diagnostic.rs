@@ -421,6 +421,12 @@ pub fn did_you_mean<'a>(
         .map(|(_, candidate)| candidate.to_owned())
 }
 
+/// A string literal's value as ids are compared: in NFC (see [`crate::nfc`]).
+fn nfc(mut value: String) -> String {
+    crate::nfc::id(&mut value);
+    value
+}
+
 /// Finds where things are in RON source text, so semantic diagnostics can point at the
 /// offending item. RON's deserializer keeps no spans, so this scans the text for string
 /// literals and the field name before each; good enough to point at ids and references.
@@ -475,7 +481,7 @@ impl Locator {
                     i += 1;
                     strings.push(StringToken {
                         field: pending_field.clone(),
-                        value: String::from_utf8_lossy(&value).into_owned(),
+                        value: nfc(String::from_utf8_lossy(&value).into_owned()),
                         span: start..i.min(bytes.len()),
                     });
                     last_ident = None;
@@ -509,7 +515,7 @@ impl Locator {
                     if let Some((value, end)) = raw_string(source, start, i) {
                         strings.push(StringToken {
                             field: pending_field.clone(),
-                            value,
+                            value: nfc(value),
                             span: start..end,
                         });
                         last_ident = None;

@@ -50,6 +50,7 @@ mod inspect;
 mod limits;
 mod load;
 mod montecarlo;
+mod nfc;
 mod plan;
 mod render;
 mod simulate;
@@ -87,6 +88,7 @@ pub use montecarlo::{
     AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
     run_outcome, run_seed,
 };
+pub use nfc::normalize_id;
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{

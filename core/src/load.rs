@@ -148,9 +148,10 @@ impl LoadOptions {
 /// (`unknown-calendar`), or a named calendar's text is invalid (diagnostics whose
 /// `origin` is the calendar's name).
 pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
+    let mut spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
+    crate::nfc::workflow(&mut spec);
     let mut loaded = compile(&spec, source, options)?;
     loaded.workflow.origin = Some(std::sync::Arc::new(Origin {
         spec,

@@ -129,9 +129,11 @@ impl Scenario {
         workflow: &Workflow,
         texts: &BTreeMap<String, String>,
     ) -> Result<(Self, Vec<Diagnostic>), LoadError> {
-        let spec: ScenarioSpec = parse_ron(source, &workflow.limits).map_err(|d| LoadError {
-            diagnostics: vec![d],
-        })?;
+        let mut spec: ScenarioSpec =
+            parse_ron(source, &workflow.limits).map_err(|d| LoadError {
+                diagnostics: vec![d],
+            })?;
+        crate::nfc::scenario(&mut spec);
         let mut r = Reporter::new(source);
         let offset = workflow.calendar.offset();
         if spec.format != FORMAT_VERSION {

@@ -1311,3 +1311,64 @@ fn a_negative_count_says_it_must_be_zero_or_more() {
     assert!(d[0].message.contains("`99999999999`"), "{}", d[0]);
     assert!(hint(&d, "syntax").contains("4294967295"), "{}", d[0]);
 }
+
+/// `công_an` composed (NFC) and decomposed (NFD): the same id, looking the same.
+const CONG_AN_NFC: &str = "c\u{f4}ng_an";
+const CONG_AN_NFD: &str = "co\u{302}ng_an";
+
+#[test]
+fn ids_equal_after_normalisation_are_one_id() {
+    // Two agencies whose ids differ only in normal form are a duplicate.
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!(
+            "(id: \"{CONG_AN_NFC}\", name: \"A\"),\n        (id: \"{CONG_AN_NFD}\", name: \"B\"),"
+        ),
+    );
+    let d = check(
+        &edit(
+            &source,
+            "lead: [\"police\"]",
+            &format!("lead: [\"{CONG_AN_NFC}\"]"),
+        ),
+        &[("duplicate-id", at(&source, &format!("\"{CONG_AN_NFD}\"")))],
+    );
+    assert!(message(&d, "duplicate-id").contains("công_an"), "{d:?}");
+    // An NFD reference finds the NFC id (no "did you mean" naming a look-alike), in a
+    // workflow and in a scenario, and display names keep the bytes written.
+    let name = "Co\u{302}ng an"; // NFD display name
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{CONG_AN_NFC}\", name: \"{name}\", parent: \"district\"),"),
+    );
+    let source = edit(
+        &source,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFD}\"]"),
+    );
+    check_warnings(&source, &[]);
+    let workflow = load(&source).unwrap().workflow;
+    assert!(workflow.agencies().iter().any(|a| a.name == name));
+    let scenario = edit(
+        SCENARIO,
+        "actor: \"police\"",
+        &format!("actor: \"{CONG_AN_NFD}\""),
+    );
+    check_scenario(&source, &scenario, &[]);
+    // A reference to a missing id written in NFD is located where it is written.
+    let source = edit(
+        MINIMAL,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFD}\"]"),
+    );
+    let d = check(
+        &source,
+        &[("unknown-agency", at(&source, &format!("\"{CONG_AN_NFD}\"")))],
+    );
+    assert!(
+        d.iter().all(|d| !d.to_string().contains("did you mean")),
+        "{d:?}"
+    );
+}

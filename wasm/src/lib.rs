@@ -144,6 +144,24 @@ fn string_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
     })
 }
 
+/// A name (agency, task, action) as the workflow's ids are kept: in Unicode NFC, so a
+/// name typed decomposed (NFD) finds its id. JS's own `String.prototype.normalize` does
+/// it, so the module carries no normalisation tables; ASCII names skip the round trip.
+fn nfc(name: String) -> String {
+    if name.is_ascii() {
+        name
+    } else {
+        js_sys::JsString::from(name.as_str())
+            .normalize("NFC")
+            .into()
+    }
+}
+
+/// A string argument that names an agency, task or action: [`string_arg`], in NFC.
+fn name_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    string_arg(value, what).map(nfc)
+}
+
 /// An optional string argument: `undefined` and `null` are none.
 fn optional_string_arg(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
     if value.is_undefined() || value.is_null() {
@@ -457,7 +475,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<u32, JsValue> {
-        let id = string_arg(&id, "agency id")?;
+        let id = name_arg(&id, "agency id")?;
         self.inner
             .agency_id(&id)
             .map(|a| a.index() as u32)
@@ -471,7 +489,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<u32, JsValue> {
-        let name = string_arg(&name, "task name")?;
+        let name = name_arg(&name, "task name")?;
         self.inner
             .instance_id(&name)
             .map(|t| t.index() as u32)
@@ -484,7 +502,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<u32, JsValue> {
-        let name = string_arg(&name, "action name")?;
+        let name = name_arg(&name, "action name")?;
         self.inner
             .action_id(&name)
             .map(|a| a.index() as u32)
@@ -589,7 +607,11 @@ impl WorkflowInstance {
             .map(|until| parse_time(&workflow, until, "until"))
             .transpose()?;
         let (actor, task, action) = workflow
-            .resolve_act(&request.actor, &request.task, &request.action)
+            .resolve_act(
+                &nfc(request.actor),
+                &nfc(request.task),
+                &nfc(request.action),
+            )
             .map_err(act_error)?;
         let args = directrix_core::ActArgs {
             note: request.note.as_deref(),
@@ -732,7 +754,7 @@ impl WorkflowInstance {
         #[wasm_bindgen(unchecked_param_type = "string")] agency: JsValue,
     ) -> Result<Ts<Inbox>, JsValue> {
         let workflow = self.inner.workflow();
-        let agency = string_arg(&agency, "agency id")?;
+        let agency = name_arg(&agency, "agency id")?;
         let id = workflow.agency_id(&agency).ok_or_else(|| {
             act_error(ActError::UnknownAgency {
                 name: agency.clone(),

@@ -201,8 +201,9 @@ impl Workflow {
             }]));
         };
         let len = text.len();
-        let spec: FollowUpSpec =
+        let mut spec: FollowUpSpec =
             parse_ron(text, &origin.options.limits).map_err(|d| invalid(vec![d]))?;
+        crate::nfc::follow_up(&mut spec);
         let mut r = Reporter::new(text);
         let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
         if spec.format != FORMAT_VERSION {
