@@ -160,6 +160,11 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// `n` and `noun`, with the noun in the plural unless `n` is 1: "1 reminder", "2 reminders".
+pub(crate) fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", plural(n))
+}
+
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     // Our report types hold only strings, numbers and maps with string keys, which
     // serde_json always serialises.

@@ -891,3 +891,21 @@ fn a_huge_name_makes_a_small_diagnostic() {
         );
     }
 }
+
+/// The summary's counts agree with their nouns: "1 rejected action", not "1 rejected actions".
+#[test]
+fn simulate_summary_counts_agree_with_their_nouns() {
+    let event = "(at: \"2021-05-17 10:00\", actor: \"health\", task: \"contingency_plan\", action: \"report\"";
+    let scenario = scenario_source();
+    let line = scenario
+        .lines()
+        .find(|l| l.contains(event))
+        .expect("the event")
+        .to_owned();
+    // The same report twice: the second is refused.
+    let scenario = replace_once(&scenario, &line, &format!("{line}\n{line}"));
+    let path = temp_file("counted", "k.scenario.ron", scenario);
+    let output = run(&["simulate", SEED, "--scenario", path_str(&path)]);
+    let out = stdout(&output);
+    assert!(out.contains(", 1 rejected action\n"), "{out}");
+}

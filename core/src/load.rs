@@ -37,6 +37,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     match diagnostics.iter().find(|d| d.is_error()) {
         Some(first) if errors == 1 => first.to_string(),
+        Some(first) if errors == 2 => format!("{first} (and 1 more error)"),
         Some(first) => format!("{first} (and {} more errors)", errors - 1),
         None => "invalid workflow".to_owned(),
     }
@@ -650,7 +651,7 @@ fn duplicates<'a, 'b>(
         if !seen.insert(id) {
             r.error_hint(
                 Code::DuplicateId,
-                span.clone(),
+                r.at(span, id),
                 format!("duplicate {what} id `{id}`"),
                 Some("ids must be unique; rename one of them".to_owned()),
             );
@@ -758,7 +759,7 @@ pub(crate) fn compile(
         let path = cycle_text(&cycle, |i| &agencies[i].id);
         r.error_hint(
             Code::AgencyCycle,
-            agency_spans[cycle[0]].clone(),
+            r.at(&agency_spans[cycle[0]], &agencies[cycle[0]].id),
             format!("agency reporting lines form a cycle: {path}"),
             Some("every agency's chain of parents must end at a root".to_owned()),
         );
@@ -967,7 +968,7 @@ pub(crate) fn compile(
             if !seen.insert(machine.id.as_str()) && !builtin {
                 r.error_hint(
                     Code::DuplicateId,
-                    span.clone(),
+                    r.at(span, &machine.id),
                     format!("duplicate machine id `{}`", machine.id),
                     Some(
                         if machine.id == builtin::DEFAULT || machine.id == builtin::RECURRING {
@@ -1151,7 +1152,7 @@ pub(crate) fn compile(
         } else if task.for_each.is_none() && task.lead.is_empty() {
             r.error_hint(
                 Code::MissingLead,
-                span.clone(),
+                r.at(span, &task.id),
                 format!("task `{}` has no lead agency", task.id),
                 Some("add `lead: [\"agency\"]` or `for_each: \"group\"`".to_owned()),
             );
@@ -1324,7 +1325,7 @@ pub(crate) fn compile(
         let path = cycle_text(&cycle, |i| &tasks[i].id);
         r.error_hint(
             Code::DependencyCycle,
-            task_spans[cycle[0]].clone(),
+            r.at(&task_spans[cycle[0]], &tasks[cycle[0]].id),
             format!("tasks depend on each other in a cycle: {path}"),
             Some("remove one of these `depends_on` entries".to_owned()),
         );
@@ -1834,7 +1835,7 @@ fn compile_machine(
     if initials.len() != 1 {
         r.error_hint(
             Code::InitialState,
-            span.clone(),
+            r.at(span, &spec.id),
             format!(
                 "machine `{}` has {} initial states; it needs exactly one",
                 spec.id,
@@ -2017,7 +2018,7 @@ fn compile_machine(
         if !terminal_reachable {
             r.error_hint(
                 Code::NoTerminalState,
-                span.clone(),
+                r.at(span, &spec.id),
                 format!("machine `{}` can never reach a `Done` state", spec.id),
                 Some("add a state with `kind: Done` and a path of transitions to it".to_owned()),
             );

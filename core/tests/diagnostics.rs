@@ -1372,3 +1372,90 @@ fn ids_equal_after_normalisation_are_one_id() {
         "{d:?}"
     );
 }
+
+/// The source text a diagnostic's span covers.
+fn spanned<'s>(source: &'s str, d: &Diagnostic) -> &'s str {
+    d.span.clone().map_or("", |span| &source[span])
+}
+
+#[test]
+fn item_spans_cover_the_id_not_the_next_item() {
+    let cases = [
+        (
+            edit(
+                MINIMAL,
+                "(id: \"police\", name: \"Police\", parent: \"district\"),",
+                "(id: \"police\", name: \"Police\"), (id: \"police\", name: \"P2\"),",
+            ),
+            "duplicate-id",
+            "\"police\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"prepare\", title: \"Prepare\", lead: [\"health\"],",
+                "(id: \"prepare\", title: \"Prepare\", lead: [\"health\"], depends_on: [\"review\"],",
+            ),
+            "dependency-cycle",
+            "\"prepare\"",
+        ),
+        (
+            edit(MINIMAL, "(id: \"done\", kind: Done),", "(id: \"done\"),"),
+            "no-terminal-state",
+            "\"simple\"",
+        ),
+        (
+            edit(MINIMAL, "(id: \"open\", kind: Initial),", "(id: \"open\"),"),
+            "initial-state",
+            "\"simple\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"review\", title: \"Review\", lead: [\"police\"],",
+                "(id: \"review\", title: \"Review\",",
+            ),
+            "missing-lead",
+            "\"review\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"district\", name: \"District\"),",
+                "(id: \"district\", name: \"District\", parent: \"health\"),",
+            ),
+            "agency-cycle",
+            "\"district\"",
+        ),
+    ];
+    for (source, code, text) in cases {
+        let d = diagnostics_of(&source);
+        let found = d
+            .iter()
+            .find(|d| d.code.as_str() == code)
+            .unwrap_or_else(|| panic!("no {code}: {d:?}"));
+        assert_eq!(spanned(&source, found), text, "{code}");
+    }
+}
+
+#[test]
+fn counts_agree_with_their_nouns() {
+    let one = edit(MINIMAL, "lead: [\"health\"]", "lead: [\"heath\"]");
+    let two = edit(&one, "lead: [\"police\"]", "lead: [\"polise\"]");
+    let three = edit(&two, "lead: [\"district\"]", "lead: [\"distrikt\"]");
+    assert!(!load(&one).unwrap_err().to_string().contains("more error"));
+    assert!(
+        load(&two)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(and 1 more error)"),
+        "{}",
+        load(&two).unwrap_err()
+    );
+    assert!(
+        load(&three)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(and 2 more errors)")
+    );
+}

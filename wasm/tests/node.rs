@@ -1516,3 +1516,26 @@ fn a_huge_name_makes_a_short_error() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn a_limit_hint_shows_the_js_option() {
+    let error = Workflow::parse(s(SEED), limits("agencies", number(3.0)))
+        .map(drop)
+        .unwrap_err();
+    let error = directrix_error(error, "limit-exceeded");
+    let texts = [
+        field(&error, "message").as_string().unwrap_or_default(),
+        json(&field(&error, "diagnostics")),
+        json(
+            &Workflow::check(s(SEED), limits("agencies", number(3.0)))
+                .unwrap()
+                .js_value(),
+        ),
+    ];
+    for text in texts {
+        assert!(
+            text.contains("limits: {") && text.contains("agencies") && !text.contains("--limit"),
+            "{text}"
+        );
+    }
+}
