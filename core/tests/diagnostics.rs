@@ -1459,3 +1459,41 @@ fn counts_agree_with_their_nouns() {
             .ends_with("(and 2 more errors)")
     );
 }
+
+#[test]
+fn a_follow_up_names_ids_in_either_normal_form() {
+    // The workflow's agency `công_an` is written composed; the follow-up writes it, and a
+    // task id, decomposed.
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{CONG_AN_NFC}\", name: \"Công an\", parent: \"district\"),"),
+    );
+    let source = edit(
+        &source,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFC}\"]"),
+    );
+    let source = edit(&source, "(id: \"review\",", "(id: \"ki\u{1ec3}m_tra\",");
+    let workflow = load(&source).unwrap().workflow;
+    let kiem_tra_nfd = "kie\u{302}\u{309}m_tra";
+    let follow_up = format!(
+        r#"(
+    format: 1,
+    number: "2-CV",
+    kind: "Công văn",
+    issuer: "district",
+    issued_at: "2021-05-08 08:00",
+    further_to: "1-CV",
+    subject: "Follow-up",
+    add_tasks: [(id: "extra", title: "Extra", lead: ["{CONG_AN_NFD}"], due: WorkingDays(1))],
+    cancel: [(task: "{kiem_tra_nfd}")],
+)"#
+    );
+    let amended = workflow.amend(&follow_up);
+    assert!(
+        amended.is_ok(),
+        "{:?}",
+        amended.err().map(|e| e.to_string())
+    );
+}
