@@ -2149,7 +2149,8 @@ pub enum RestoreError {
     },
     /// Belongs to another directive.
     #[error(
-        "snapshot belongs to directive `{found}`, not `{expected}` (restore it with its own workflow)"
+        "snapshot belongs to directive `{}`, not `{expected}` (restore it with its own workflow)",
+        crate::excerpt(.found)
     )]
     OtherWorkflow {
         /// Found.
