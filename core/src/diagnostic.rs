@@ -332,7 +332,7 @@ pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
 pub(crate) const MESSAGE_BYTES: usize = 1024;
 
 /// A message with every backquoted part longer than [`EXCERPT_BYTES`] cut by
-/// [`excerpt`], and the whole cut at [`MESSAGE_BYTES`]: the one place that bounds what
+/// [`excerpt`], and the whole cut at 1024 bytes: the one place that bounds what
 /// a diagnostic or an error echoes, whatever built its text.
 ///
 /// ```
