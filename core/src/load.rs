@@ -112,7 +112,9 @@ impl LoadOptions {
     /// assert_eq!(loaded.workflow.format_time(due), "2024-04-19T17:00:00+07:00");
     /// ```
     pub fn with_calendar(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
-        self.calendars.insert(name.into(), text.into());
+        let mut name = name.into();
+        crate::nfc::id(&mut name);
+        self.calendars.insert(name, text.into());
         self
     }
 

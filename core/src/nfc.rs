@@ -48,6 +48,8 @@ fn opt(value: &mut Option<String>) {
 
 /// Every id of a workflow and every reference to one, in NFC.
 pub(crate) fn workflow(spec: &mut WorkflowSpec) {
+    // Calendar names, as `LoadOptions::with_calendar` keeps them.
+    ids(&mut spec.calendar.uses);
     let d = &mut spec.directive;
     id(&mut d.number);
     id(&mut d.issuer);

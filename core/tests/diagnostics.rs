@@ -1497,3 +1497,16 @@ fn a_follow_up_names_ids_in_either_normal_form() {
         amended.err().map(|e| e.to_string())
     );
 }
+
+#[test]
+fn a_calendar_is_named_in_either_normal_form() {
+    use directrix_core::{LoadOptions, load_with};
+    let source = edit(
+        MINIMAL,
+        "utc_offset: \"+07:00\",",
+        "use: [\"vi\u{1ec7}t_nam\"], utc_offset: \"+07:00\",",
+    );
+    let options =
+        LoadOptions::default().with_calendar("vie\u{323}\u{302}t_nam", r#"(format: 1, years: [])"#);
+    assert!(load_with(&source, &options).is_ok());
+}
