@@ -315,7 +315,17 @@ fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String,
                 return (message, Some(hint));
             }
         }
-        Imbalance::Mismatch { .. } | Imbalance::Stray { .. } => {
+        // Only when RON stopped inside the unbalanced stretch: a mistake before it is
+        // RON's to describe.
+        Imbalance::Mismatch { at, close_at, .. } if (at..=close_at).contains(&offset) => {
+            if let Some((message, hint)) = describe(source, found) {
+                return (
+                    message,
+                    Some(format!("{hint}; RON stopped here: {ron_message}")),
+                );
+            }
+        }
+        Imbalance::Stray { at, .. } if offset <= at => {
             if let Some((message, hint)) = describe(source, found) {
                 return (
                     message,

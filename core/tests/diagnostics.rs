@@ -1510,3 +1510,15 @@ fn a_calendar_is_named_in_either_normal_form() {
         LoadOptions::default().with_calendar("vie\u{323}\u{302}t_nam", r#"(format: 1, years: [])"#);
     assert!(load_with(&source, &options).is_ok());
 }
+
+#[test]
+fn a_mistake_before_an_unbalanced_bracket_keeps_its_own_message() {
+    let source = edit(MINIMAL, "subject: \"Test\",", "subjekt: \"Test\",");
+    let source = edit(
+        &source,
+        "members: [\"commune_a\", \"commune_b\"]),",
+        "members: [\"commune_a\", \"commune_b\"),",
+    );
+    let d = check(&source, &[("syntax", at(&source, "subjekt"))]);
+    assert!(message(&d, "syntax").contains("`subjekt`"), "{d:?}");
+}
