@@ -23,6 +23,11 @@ pub(crate) fn print(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
         };
         let span = span.start.min(source.len())
             ..span.end.clamp(span.start.min(source.len()), source.len());
+        if !fits_snippet(source, &span) {
+            // A snippet would echo a huge line whole: the located one-line form instead.
+            eprintln!("{name}:{diagnostic}");
+            continue;
+        }
         let mut report = Report::build(kind, (name.as_str(), span.clone()))
             .with_config(
                 Config::default()
@@ -44,6 +49,27 @@ pub(crate) fn print(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
             .finish()
             .eprint((name.as_str(), Source::from(source)));
     }
+}
+
+/// The longest source line a snippet shows, in bytes.
+const SNIPPET_LINE_BYTES: usize = 400;
+
+/// The most lines a snippet shows.
+const SNIPPET_LINES: usize = 40;
+
+/// Whether the lines `span` touches are few and short enough to show in a snippet.
+fn fits_snippet(source: &str, span: &std::ops::Range<usize>) -> bool {
+    let bytes = source.as_bytes();
+    let start = bytes[..span.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[span.end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| span.end + i);
+    let mut lines = bytes[start..end].split(|&b| b == b'\n');
+    lines.clone().count() <= SNIPPET_LINES && lines.all(|line| line.len() <= SNIPPET_LINE_BYTES)
 }
 
 #[derive(Serialize)]
@@ -132,6 +158,11 @@ pub(crate) fn validate(
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `n` and `noun`, with the noun in the plural unless `n` is 1: "1 reminder", "2 reminders".
+pub(crate) fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", plural(n))
 }
 
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {

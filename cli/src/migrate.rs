@@ -2,7 +2,7 @@
 
 use crate::diagnostics::to_json;
 use crate::{Format, LimitArgs, Reported, load_workflow, read_text, write_file};
-use directrix_core::{Instance, MigrateError, MigrationReport, Snapshot};
+use directrix_core::{Instance, MigrateError, MigrationReport, Snapshot, cap_message};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -68,13 +68,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
                         args.to.display()
                     );
                     for problem in problems {
-                        eprintln!("  - {problem}");
+                        eprintln!("  - {}", cap_message(&problem.to_string()));
                     }
                     eprintln!(
                         "hint: keep these states in the new machines, or finish the tasks before migrating"
                     );
                 }
-                other => eprintln!("error: {other}"),
+                other => eprintln!("error: {}", cap_message(&other.to_string())),
             }
             Err(Reported)
         }

@@ -336,16 +336,17 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
     }
     let s = &report.summary;
     outln!();
+    let counted = crate::diagnostics::counted;
     outln!(
-        "{} task instances: {} done ({} on time), {} overdue now; {} overdue events, {} reminders, {} escalations, {} rejected actions",
-        s.tasks,
+        "{}: {} done ({} on time), {} overdue now; {}, {}, {}, {}",
+        counted(s.tasks, "task instance"),
         s.done,
         s.done_on_time,
         s.overdue,
-        s.overdue_events,
-        s.reminders,
-        s.escalations,
-        s.rejected
+        counted(s.overdue_events, "overdue event"),
+        counted(s.reminders, "reminder"),
+        counted(s.escalations, "escalation"),
+        counted(s.rejected, "rejected action")
     );
     outln!("Critical path: {}", report.critical_path.join(" → "));
 }

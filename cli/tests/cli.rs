@@ -844,3 +844,68 @@ fn limits_are_raised_with_limit_flags() {
     assert!(help.contains("timers-per-advance=1000000"), "{help}");
     assert!(help.contains("Example: --limit instances="), "{help}");
 }
+
+/// A megabyte-long name in a workflow or a scenario: the diagnostic quotes it short, and the
+/// snippet of its megabyte-long line is not printed, in both formats and on both streams.
+#[test]
+fn a_huge_name_makes_a_small_diagnostic() {
+    let huge = "h".repeat(1_000_000);
+    let dir = scratch("huge-name");
+    let workflow = seed_source();
+    std::fs::write(dir.join("k.ron"), &workflow).unwrap();
+    let scenario = replace_once(
+        &scenario_source(),
+        "actor: \"health\", task: \"contingency_plan\", action: \"report\"",
+        &format!("actor: \"{huge}\", task: \"contingency_plan\", action: \"report\""),
+    );
+    std::fs::write(dir.join("k.scenario.ron"), scenario).unwrap();
+    let long_workflow = workflow.replacen("lead: [\"health\"]", &format!("lead: [\"{huge}\"]"), 1);
+    std::fs::write(dir.join("long.ron"), long_workflow).unwrap();
+    let runs = [
+        vec!["validate", "k.scenario.ron"],
+        vec!["validate", "k.scenario.ron", "--format", "json"],
+        vec!["simulate", "k.ron", "--scenario", "k.scenario.ron"],
+        vec!["validate", "long.ron", "--limit", "string-bytes=2000000"],
+        vec![
+            "validate",
+            "long.ron",
+            "--limit",
+            "string-bytes=2000000",
+            "--format",
+            "json",
+        ],
+    ];
+    for args in runs {
+        let output = run_in(&dir, &args);
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert!(
+            stderr(&output).contains("(1000000 bytes)"),
+            "{args:?}: {}",
+            &stderr(&output)[..300]
+        );
+        assert!(
+            output.stdout.len() + output.stderr.len() < 4000,
+            "{args:?}: {} bytes out, {} bytes err",
+            output.stdout.len(),
+            output.stderr.len()
+        );
+    }
+}
+
+/// The summary's counts agree with their nouns: "1 rejected action", not "1 rejected actions".
+#[test]
+fn simulate_summary_counts_agree_with_their_nouns() {
+    let event = "(at: \"2021-05-17 10:00\", actor: \"health\", task: \"contingency_plan\", action: \"report\"";
+    let scenario = scenario_source();
+    let line = scenario
+        .lines()
+        .find(|l| l.contains(event))
+        .expect("the event")
+        .to_owned();
+    // The same report twice: the second is refused.
+    let scenario = replace_once(&scenario, &line, &format!("{line}\n{line}"));
+    let path = temp_file("counted", "k.scenario.ron", scenario);
+    let output = run(&["simulate", SEED, "--scenario", path_str(&path)]);
+    let out = stdout(&output);
+    assert!(out.contains(", 1 rejected action\n"), "{out}");
+}

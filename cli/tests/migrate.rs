@@ -167,3 +167,29 @@ fn migrate_reports_a_file_that_is_not_a_snapshot() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("is not a directrix snapshot"));
 }
+
+/// A snapshot naming a megabyte-long directive: the error quotes it short.
+#[test]
+fn migrate_quotes_a_huge_name_short() {
+    let dir = scratch("huge-name");
+    let snap = snapshot(&dir);
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    value["directive"] = Value::String("x".repeat(1_000_000));
+    std::fs::write(&snap, value.to_string()).unwrap();
+    let output = run(&[
+        "migrate",
+        "--from",
+        SEED,
+        "--to",
+        SEED,
+        snap.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = text(&output.stderr);
+    assert!(
+        err.len() < 2000 && err.contains("(1000000 bytes)"),
+        "{} bytes: {}",
+        err.len(),
+        &err[..300.min(err.len())]
+    );
+}

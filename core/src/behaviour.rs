@@ -6,7 +6,7 @@
 //! events. All randomness comes from one `Pcg64Mcg` seeded per run, drawn in the
 //! deterministic order of the effects, so a seed fixes the run on every target.
 
-use crate::diagnostic::{Code, did_you_mean};
+use crate::diagnostic::{Code, suggestion};
 use crate::engine::{ActError, Effect, EffectKind, Instance};
 use crate::load::Reporter;
 use crate::spec::{BehaviourSpec, DelaySpec, Hours};
@@ -255,8 +255,7 @@ pub(crate) fn compile(
             } else {
                 let names = workflow.agencies.iter().map(|a| a.id.as_str());
                 let groups = workflow.groups.iter().map(|g| g.id.as_str());
-                let hint =
-                    did_you_mean(who, names.chain(groups)).map(|s| format!("did you mean `{s}`?"));
+                let hint = suggestion(who, names.chain(groups));
                 let at = r.locator.string_in(who, start..end);
                 r.error_hint(
                     Code::UnknownAgency,

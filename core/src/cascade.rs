@@ -14,7 +14,7 @@
 //! Template problems are checked once per template, not once per member.
 
 use crate::calendar::Calendar;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
 use crate::graph::find_cycles;
 use crate::load::{Names, Reporter, compile_due, cycle_text};
 use crate::spec::{CascadeSpec, DueSpec, StartSpec, TaskSpec, WorkflowSpec};
@@ -265,8 +265,7 @@ impl<'a> Expander<'a, '_, '_> {
             if let Some(report) = &template.reports
                 && !ids.contains(report.as_str())
             {
-                let hint = did_you_mean(report, ids.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"));
+                let hint = suggestion(report, ids.iter().copied());
                 let at = self.r.at(&span, report);
                 self.r.error_hint(
                     Code::UnknownTask,
@@ -375,8 +374,7 @@ impl<'a> Expander<'a, '_, '_> {
         }
         let Some(cascade) = &task.cascade else { return };
         if !self.templates.contains_key(cascade.template.as_str()) {
-            let hint = did_you_mean(&cascade.template, self.templates.keys().copied())
-                .map(|s| format!("did you mean `{s}`?"))
+            let hint = suggestion(&cascade.template, self.templates.keys().copied())
                 .or(Some("define it under `templates`".to_owned()));
             let at = keyed_at(self.r, span, "template", &cascade.template);
             self.r.error_hint(
@@ -401,8 +399,7 @@ impl<'a> Expander<'a, '_, '_> {
                 );
             }
             group if !names.groups.contains_key(group) => {
-                let hint = did_you_mean(group, names.groups.keys().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"));
+                let hint = suggestion(group, names.groups.keys().map(String::as_str));
                 let at = keyed_at(self.r, span, "for_each", group);
                 self.r.error_hint(
                     Code::UnknownGroup,

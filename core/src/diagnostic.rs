@@ -309,6 +309,102 @@ fn raw_string(source: &str, start: usize, ident_end: usize) -> Option<(String, u
     Some((value.to_owned(), ident_end + hashes + 1 + end))
 }
 
+/// How many bytes of user text a message quotes before [`excerpt`] cuts it.
+pub const EXCERPT_BYTES: usize = 64;
+
+/// User text as a message quotes it: whole when short, otherwise its first
+/// [`EXCERPT_BYTES`] (cut on a character boundary), an ellipsis and its length, so a
+/// 1 MB name makes a short message. Every message that echoes input goes through this.
+///
+/// ```
+/// use directrix_core::excerpt;
+/// assert_eq!(excerpt("health"), "health");
+/// let long = "x".repeat(1_000_000);
+/// assert_eq!(excerpt(&long), format!("{}… (1000000 bytes)", "x".repeat(64)));
+/// ```
+pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= EXCERPT_BYTES {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let cut = floor_char_boundary(text, EXCERPT_BYTES);
+    std::borrow::Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len()))
+}
+
+/// The longest message (or hint) a diagnostic or error keeps, in bytes.
+pub(crate) const MESSAGE_BYTES: usize = 1024;
+
+/// A message with every backquoted part longer than [`EXCERPT_BYTES`] cut by
+/// [`excerpt`], and the whole cut at 1024 bytes: the one place that bounds what
+/// a diagnostic or an error echoes, whatever built its text.
+///
+/// ```
+/// let message = format!("unknown agency `{}` in `lead`", "a".repeat(5000));
+/// let capped = directrix_core::cap_message(&message);
+/// assert!(capped.len() < 200 && capped.ends_with("(5000 bytes)` in `lead`"));
+/// // Capping twice changes nothing.
+/// assert_eq!(directrix_core::cap_message(&capped), capped);
+/// ```
+pub fn cap_message(message: &str) -> std::borrow::Cow<'_, str> {
+    let too_long = |part: &str| part.len() > EXCERPT_BYTES && !is_excerpt(part);
+    let quoted_long = message
+        .split('`')
+        .enumerate()
+        .any(|(i, part)| i % 2 == 1 && too_long(part));
+    if !quoted_long && message.len() <= MESSAGE_BYTES {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && too_long(part) {
+            out.push_str(&excerpt(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    if out.len() > MESSAGE_BYTES {
+        let cut = floor_char_boundary(&out, MESSAGE_BYTES);
+        let total = out.len();
+        out.truncate(cut);
+        out.push_str(&format!("… ({total} bytes)"));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether `part` is already what [`excerpt`] makes of a long text, so capping a message
+/// twice changes nothing.
+fn is_excerpt(part: &str) -> bool {
+    part.rsplit_once("… (").is_some_and(|(head, tail)| {
+        head.len() <= EXCERPT_BYTES
+            && tail
+                .strip_suffix(" bytes)")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// The hint for a misspelt name: "did you mean `x`?" naming the closest candidate, if one
+/// is close enough. The one wording of that suggestion; it never names the text itself
+/// (names are compared in NFC, so a candidate that looks identical *is* identical), and a
+/// name far longer than any id gets none.
+///
+/// ```
+/// let hint = directrix_core::suggestion("heath", ["health", "police"]);
+/// assert_eq!(hint.as_deref(), Some("did you mean `health`?"));
+/// assert_eq!(directrix_core::suggestion("health", ["health"]), None);
+/// ```
+pub fn suggestion<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    if wrong.len() > 4 * EXCERPT_BYTES {
+        return None;
+    }
+    did_you_mean(wrong, candidates.into_iter().filter(|c| *c != wrong))
+        .map(|s| format!("did you mean `{}`?", excerpt(&s)))
+}
+
 /// Suggests the closest candidate to a misspelt id, if one is close enough.
 ///
 /// ```
@@ -325,6 +421,12 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, candidate)| candidate.to_owned())
+}
+
+/// A string literal's value as ids are compared: in NFC (see [`crate::nfc`]).
+fn nfc(mut value: String) -> String {
+    crate::nfc::id(&mut value);
+    value
 }
 
 /// Finds where things are in RON source text, so semantic diagnostics can point at the
@@ -381,7 +483,7 @@ impl Locator {
                     i += 1;
                     strings.push(StringToken {
                         field: pending_field.clone(),
-                        value: String::from_utf8_lossy(&value).into_owned(),
+                        value: nfc(String::from_utf8_lossy(&value).into_owned()),
                         span: start..i.min(bytes.len()),
                     });
                     last_ident = None;
@@ -415,7 +517,7 @@ impl Locator {
                     if let Some((value, end)) = raw_string(source, start, i) {
                         strings.push(StringToken {
                             field: pending_field.clone(),
-                            value,
+                            value: nfc(value),
                             span: start..end,
                         });
                         last_ident = None;

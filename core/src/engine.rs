@@ -526,7 +526,7 @@ pub enum ActError {
         next: Timestamp,
     },
     /// No such task instance.
-    #[error("unknown task `{name}`{}", hint_text(.hint))]
+    #[error("unknown task `{}`{}", crate::excerpt(.name), hint_text(.hint))]
     UnknownTask {
         /// The name given.
         name: String,
@@ -534,7 +534,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// No such agency.
-    #[error("unknown agency `{name}`{}", hint_text(.hint))]
+    #[error("unknown agency `{}`{}", crate::excerpt(.name), hint_text(.hint))]
     UnknownAgency {
         /// The name given.
         name: String,
@@ -542,7 +542,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// The task's machine has no such action.
-    #[error("task `{task}` has no action `{action}`{}", hint_text(.hint))]
+    #[error("task `{task}` has no action `{}`{}", crate::excerpt(.action), hint_text(.hint))]
     UnknownAction {
         /// The task instance.
         task: String,
@@ -1718,8 +1718,7 @@ impl Instance {
                 return Err(ActError::UnknownAction {
                     task: name(),
                     action: action_name(),
-                    hint: crate::did_you_mean(&action_name(), names)
-                        .map(|s| format!("did you mean `{s}`?")),
+                    hint: crate::suggestion(&action_name(), names),
                 });
             }
             let mut possible: Vec<String> = machine
@@ -2215,7 +2214,8 @@ pub enum RestoreError {
     },
     /// Belongs to another directive.
     #[error(
-        "snapshot belongs to directive `{found}`, not `{expected}` (restore it with its own workflow)"
+        "snapshot belongs to directive `{}`, not `{expected}` (restore it with its own workflow)",
+        crate::excerpt(.found)
     )]
     OtherWorkflow {
         /// Found.
@@ -2633,8 +2633,7 @@ impl Workflow {
             .agency_id(actor)
             .ok_or_else(|| ActError::UnknownAgency {
                 name: actor.to_owned(),
-                hint: crate::did_you_mean(actor, self.agencies.iter().map(|a| a.id.as_str()))
-                    .map(|s| format!("did you mean `{s}`?")),
+                hint: crate::suggestion(actor, self.agencies.iter().map(|a| a.id.as_str())),
             })?;
         let task_id = self.resolve_instance(task, actor_id).ok_or_else(|| ActError::UnknownTask {
             name: task.to_owned(),
@@ -2643,8 +2642,7 @@ impl Workflow {
                 Some(_) => Some(format!(
                     "`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"
                 )),
-                None => crate::did_you_mean(task, self.tasks.iter().map(|t| t.id.as_str()))
-                    .map(|s| format!("did you mean `{s}`?")),
+                None => crate::suggestion(task, self.tasks.iter().map(|t| t.id.as_str())),
             },
         })?;
         let action_id = self
@@ -2652,8 +2650,7 @@ impl Workflow {
             .ok_or_else(|| ActError::UnknownAction {
                 task: self.slots[task_id.index()].name.clone(),
                 action: action.to_owned(),
-                hint: crate::did_you_mean(action, self.actions.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?")),
+                hint: crate::suggestion(action, self.actions.iter().map(String::as_str)),
             })?;
         Ok((actor_id, task_id, action_id))
     }

@@ -50,10 +50,12 @@ mod inspect;
 mod limits;
 mod load;
 mod montecarlo;
+mod nfc;
 mod plan;
 mod render;
 mod simulate;
 pub mod spec;
+mod syntax;
 mod time;
 mod view;
 mod workflow;
@@ -63,7 +65,10 @@ pub use analysis::{Analysis, TaskAnalysis};
 pub use behaviour::{Behaviour, Behaviours, Delay};
 pub use calendar::Calendar;
 pub use compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
-pub use diagnostic::{Code, Diagnostic, Location, Severity, did_you_mean};
+pub use diagnostic::{
+    Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
+    suggestion,
+};
 pub use engine::{
     ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
     FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
@@ -83,6 +88,7 @@ pub use montecarlo::{
     AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
     run_outcome, run_seed,
 };
+pub use nfc::normalize_id;
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{

@@ -76,8 +76,8 @@ pub struct UnknownLimit {
 }
 
 fn hint(name: &str) -> String {
-    match crate::did_you_mean(name, Limits::NAMES) {
-        Some(s) => format!("did you mean `{s}`?"),
+    match crate::suggestion(name, Limits::NAMES) {
+        Some(s) => s,
         None => format!("known limits: {}", Limits::NAMES.join(", ")),
     }
 }

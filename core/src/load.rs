@@ -4,7 +4,7 @@ use crate::builtin;
 use crate::calendar::Calendar;
 use crate::cascade::is_placeholder;
 use crate::diagnostic::{
-    Code, Diagnostic, Locator, Severity, did_you_mean, floor_char_boundary, location_of, offset_of,
+    Code, Diagnostic, Locator, Severity, floor_char_boundary, location_of, offset_of, suggestion,
 };
 use crate::graph::find_cycles;
 use crate::limits::{Limits, raise_hint};
@@ -37,6 +37,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     match diagnostics.iter().find(|d| d.is_error()) {
         Some(first) if errors == 1 => first.to_string(),
+        Some(first) if errors == 2 => format!("{first} (and 1 more error)"),
         Some(first) => format!("{first} (and {} more errors)", errors - 1),
         None => "invalid workflow".to_owned(),
     }
@@ -111,7 +112,9 @@ impl LoadOptions {
     /// assert_eq!(loaded.workflow.format_time(due), "2024-04-19T17:00:00+07:00");
     /// ```
     pub fn with_calendar(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
-        self.calendars.insert(name.into(), text.into());
+        let mut name = name.into();
+        crate::nfc::id(&mut name);
+        self.calendars.insert(name, text.into());
         self
     }
 
@@ -148,9 +151,10 @@ impl LoadOptions {
 /// (`unknown-calendar`), or a named calendar's text is invalid (diagnostics whose
 /// `origin` is the calendar's name).
 pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
+    let mut spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
+    crate::nfc::workflow(&mut spec);
     let mut loaded = compile(&spec, source, options)?;
     loaded.workflow.origin = Some(std::sync::Arc::new(Origin {
         spec,
@@ -222,10 +226,17 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
     let options = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .with_recursion_limit(usize::try_from(limits.depth).unwrap_or(usize::MAX));
-    options.from_str::<T>(source).map_err(|error| {
+    // A UTF-8 byte-order mark (what some editors write first) is not RON: skip it, and
+    // count it back into columns of the first line.
+    let (text, bom) = match source.strip_prefix('\u{feff}') {
+        Some(text) => (text, 1),
+        None => (source, 0),
+    };
+    options.from_str::<T>(text).map_err(|error| {
+        let line = error.span.start.line.max(1);
         let start = crate::diagnostic::Location {
-            line: error.span.start.line.max(1),
-            column: error.span.start.col.max(1),
+            line,
+            column: error.span.start.col.max(1) + if line == 1 { bom } else { 0 },
         };
         // RON may point at the whitespace before the offending token; point at the token,
         // unless only whitespace follows (then the end of the text is the problem).
@@ -249,29 +260,93 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
                 hint: Some(raise_hint("depth", limits.depth.saturating_mul(2))),
             };
         }
-        let hint = syntax_hint(&error.code, source);
+        let (message, hint) = syntax_message::<T>(&error.code, source, offset);
         Diagnostic {
             severity: Severity::Error,
             code: Code::Syntax,
-            message: format!("invalid RON: {}", error.code),
+            message: capped(format!("invalid RON: {message}")),
             span: Some(offset..offset),
             location: Some(location_of(source, offset)),
-            hint,
+            hint: hint.map(capped),
             origin: None,
         }
     })
 }
 
-fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
+/// The message (after "invalid RON: ") and hint of a RON error at `offset` while reading a
+/// `T`: RON's own words without Rust type names, unless the text's brackets, strings or
+/// comments tell more (where an unclosed one opened, that the file ends early).
+fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String, Option<String>) {
+    use crate::syntax::{Imbalance, describe, humanise, imbalance, number_at};
     use ron::Error as E;
+    let ron_message = humanise(&code.to_string());
+    let what = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or_default();
+    let what = humanise(&format!("`{what}`"));
+    let what = what.strip_prefix("the ").unwrap_or("file");
+    let starts = format!("a {what} starts with `(format: 1, ...)`");
     // RON reports an empty file as a missing `(`, not as an early end.
-    if source.trim().is_empty() {
-        return Some("the file is empty; a workflow starts with `(format: 1, ...)`".to_owned());
+    if source.trim_start_matches('\u{feff}').trim().is_empty() {
+        return (ron_message, Some(format!("the file is empty; {starts}")));
     }
     if source.contains('\0') {
-        return Some("the file looks binary; directrix reads RON text".to_owned());
+        let hint = "the file looks binary; directrix reads RON text".to_owned();
+        return (ron_message, Some(hint));
     }
-    match code {
+    let found = imbalance(source);
+    if found == Imbalance::OnlyComments {
+        return ("the file holds only comments".to_owned(), Some(starts));
+    }
+    // Where RON stopped is in the text's last token: the file ends before it is complete.
+    let rest = &source[offset.min(source.len())..];
+    let at_end = !rest.trim().contains(char::is_whitespace);
+    let ends_early = at_end
+        || matches!(
+            code,
+            E::Eof | E::ExpectedStringEnd | E::UnclosedBlockComment
+        );
+    match found {
+        Imbalance::Unclosed { .. } | Imbalance::InString { .. } | Imbalance::InComment { .. }
+            if ends_early =>
+        {
+            if let Some((message, hint)) = describe(source, found) {
+                return (message, Some(hint));
+            }
+        }
+        // Only when RON stopped inside the unbalanced stretch: a mistake before it is
+        // RON's to describe.
+        Imbalance::Mismatch { at, close_at, .. } if (at..=close_at).contains(&offset) => {
+            if let Some((message, hint)) = describe(source, found) {
+                return (
+                    message,
+                    Some(format!("{hint}; RON stopped here: {ron_message}")),
+                );
+            }
+        }
+        Imbalance::Stray { at, .. } if offset <= at => {
+            if let Some((message, hint)) = describe(source, found) {
+                return (
+                    message,
+                    Some(format!("{hint}; RON stopped here: {ron_message}")),
+                );
+            }
+        }
+        _ => {}
+    }
+    if let (E::IntegerOutOfBounds, Some(number)) = (code, number_at(source, offset)) {
+        let hint = if number.starts_with('-') {
+            "it counts days or items: write 0 or more"
+        } else {
+            "it is too large: counts go up to 4294967295"
+        };
+        return (
+            format!("the number `{number}` is out of range"),
+            Some(hint.to_owned()),
+        );
+    }
+    let hint = match code {
         E::Eof => Some("the file ends too early; check for a missing `)` or `]`".to_owned()),
         // RON's message already lists what is expected; suggest the likely intent.
         E::NoSuchStructField {
@@ -279,9 +354,30 @@ fn syntax_hint(code: &ron::Error, source: &str) -> Option<String> {
         }
         | E::NoSuchEnumVariant {
             expected, found, ..
-        } => did_you_mean(found, expected.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+        } => suggestion(found, expected.iter().copied()),
         E::MissingStructField { field, .. } => Some(format!("add the field `{field}`")),
         _ => None,
+    };
+    let message = match found {
+        // The text also ends with a bracket, string or comment open: say so after what
+        // RON found.
+        Imbalance::Unclosed { .. } | Imbalance::InString { .. } | Imbalance::InComment { .. } => {
+            match describe(source, found) {
+                Some((open, _)) => format!("{ron_message}; {open}"),
+                None => ron_message,
+            }
+        }
+        _ => ron_message,
+    };
+    (message, hint)
+}
+
+/// `message` cut by [`cap_message`](crate::cap_message), so no diagnostic echoes a huge
+/// input whole.
+pub(crate) fn capped(message: String) -> String {
+    match crate::cap_message(&message) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(short) => short,
     }
 }
 
@@ -313,10 +409,10 @@ impl<'s> Reporter<'s> {
         self.diagnostics.push(Diagnostic {
             severity,
             code,
-            message,
+            message: capped(message),
             span,
             location,
-            hint,
+            hint: hint.map(capped),
             origin: None,
         });
     }
@@ -543,7 +639,7 @@ impl Names {
             .keys()
             .map(String::as_str)
             .filter(|_| with_groups);
-        did_you_mean(wrong, agencies.chain(groups)).map(|s| format!("did you mean `{s}`?"))
+        suggestion(wrong, agencies.chain(groups))
     }
 }
 
@@ -567,7 +663,7 @@ fn duplicates<'a, 'b>(
         if !seen.insert(id) {
             r.error_hint(
                 Code::DuplicateId,
-                span.clone(),
+                r.at(span, id),
                 format!("duplicate {what} id `{id}`"),
                 Some("ids must be unique; rename one of them".to_owned()),
             );
@@ -675,7 +771,7 @@ pub(crate) fn compile(
         let path = cycle_text(&cycle, |i| &agencies[i].id);
         r.error_hint(
             Code::AgencyCycle,
-            agency_spans[cycle[0]].clone(),
+            r.at(&agency_spans[cycle[0]], &agencies[cycle[0]].id),
             format!("agency reporting lines form a cycle: {path}"),
             Some("every agency's chain of parents must end at a root".to_owned()),
         );
@@ -812,11 +908,9 @@ pub(crate) fn compile(
     );
     let check_document = |r: &mut Reporter<'_>, number: &str, span: Option<Range<usize>>| {
         if !document_numbers.contains_key(number) && !spec.documents.is_empty() {
-            let hint = did_you_mean(number, document_numbers.keys().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or(Some(
-                    "list it under `documents` to draw the chain".to_owned(),
-                ));
+            let hint = suggestion(number, document_numbers.keys().copied()).or(Some(
+                "list it under `documents` to draw the chain".to_owned(),
+            ));
             r.push(
                 Severity::Warning,
                 Code::UnknownDocument,
@@ -886,7 +980,7 @@ pub(crate) fn compile(
             if !seen.insert(machine.id.as_str()) && !builtin {
                 r.error_hint(
                     Code::DuplicateId,
-                    span.clone(),
+                    r.at(span, &machine.id),
                     format!("duplicate machine id `{}`", machine.id),
                     Some(
                         if machine.id == builtin::DEFAULT || machine.id == builtin::RECURRING {
@@ -1048,8 +1142,7 @@ pub(crate) fn compile(
             .and_then(|g| match names.groups.get(g) {
                 Some(&group) => Some(group),
                 None => {
-                    let hint = did_you_mean(g, names.groups.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(g, names.groups.keys().map(String::as_str));
                     r.error_hint(
                         Code::UnknownGroup,
                         r.at(span, g),
@@ -1071,7 +1164,7 @@ pub(crate) fn compile(
         } else if task.for_each.is_none() && task.lead.is_empty() {
             r.error_hint(
                 Code::MissingLead,
-                span.clone(),
+                r.at(span, &task.id),
                 format!("task `{}` has no lead agency", task.id),
                 Some("add `lead: [\"agency\"]` or `for_each: \"group\"`".to_owned()),
             );
@@ -1086,8 +1179,7 @@ pub(crate) fn compile(
                     }
                 }
                 None => {
-                    let hint = did_you_mean(dep, task_index.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(dep, task_index.keys().map(String::as_str));
                     r.error_hint(
                         Code::UnknownTask,
                         r.at(span, dep),
@@ -1140,8 +1232,7 @@ pub(crate) fn compile(
         let machine = match machine_index.get(machine_name.as_str()) {
             Some(&m) => m,
             None => {
-                let hint = did_you_mean(&machine_name, machine_index.keys().copied())
-                    .map(|s| format!("did you mean `{s}`?"));
+                let hint = suggestion(&machine_name, machine_index.keys().copied());
                 r.error_hint(
                     Code::UnknownMachine,
                     r.at(span, &machine_name),
@@ -1157,8 +1248,7 @@ pub(crate) fn compile(
             .and_then(|p| match policy_index.get(p.as_str()) {
                 Some(&i) => Some(i),
                 None => {
-                    let hint = did_you_mean(p, policy_index.keys().copied())
-                        .map(|s| format!("did you mean `{s}`?"));
+                    let hint = suggestion(p, policy_index.keys().copied());
                     r.error_hint(
                         Code::UnknownPolicy,
                         r.at(span, p),
@@ -1181,8 +1271,7 @@ pub(crate) fn compile(
                         Anchor::Entered(state) => {
                             let found = machine.states.iter().position(|s| &s.id == state);
                             if found.is_none() && first_use {
-                                let hint = did_you_mean(state, machine.states.iter().map(|s| s.id.as_str()))
-                                    .map(|s| format!("did you mean `{s}`?"));
+                                let hint = suggestion(state, machine.states.iter().map(|s| s.id.as_str()));
                                 r.error_hint(
                                     Code::UnknownState,
                                     r.at(&policy_spans[p], state),
@@ -1248,7 +1337,7 @@ pub(crate) fn compile(
         let path = cycle_text(&cycle, |i| &tasks[i].id);
         r.error_hint(
             Code::DependencyCycle,
-            task_spans[cycle[0]].clone(),
+            r.at(&task_spans[cycle[0]], &tasks[cycle[0]].id),
             format!("tasks depend on each other in a cycle: {path}"),
             Some("remove one of these `depends_on` entries".to_owned()),
         );
@@ -1535,8 +1624,8 @@ fn named_calendars(
         let Some(text) = options.calendars.get(name) else {
             let how = "the directrix CLI reads `calendars/NAME.ron` in the workflow's directory; \
                        other hosts supply calendars with `LoadOptions::with_calendar`";
-            let hint = match did_you_mean(name, options.calendar_names()) {
-                Some(s) => format!("did you mean `{s}`? ({how})"),
+            let hint = match suggestion(name, options.calendar_names()) {
+                Some(s) => format!("{s} ({how})"),
                 None if options.calendars.is_empty() => {
                     format!("no calendars were supplied; {how}")
                 }
@@ -1768,7 +1857,7 @@ fn compile_machine(
     if initials.len() != 1 {
         r.error_hint(
             Code::InitialState,
-            span.clone(),
+            r.at(span, &spec.id),
             format!(
                 "machine `{}` has {} initial states; it needs exactly one",
                 spec.id,
@@ -1781,8 +1870,7 @@ fn compile_machine(
     let resolve = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
         let found = state_index.get(id).copied();
         if found.is_none() {
-            let hint = did_you_mean(id, state_index.keys().copied())
-                .map(|s| format!("did you mean `{s}`?"));
+            let hint = suggestion(id, state_index.keys().copied());
             let at = r.at(span, id);
             r.error_hint(
                 Code::UnknownState,
@@ -1952,7 +2040,7 @@ fn compile_machine(
         if !terminal_reachable {
             r.error_hint(
                 Code::NoTerminalState,
-                span.clone(),
+                r.at(span, &spec.id),
                 format!("machine `{}` can never reach a `Done` state", spec.id),
                 Some("add a state with `kind: Done` and a path of transitions to it".to_owned()),
             );

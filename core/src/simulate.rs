@@ -129,9 +129,11 @@ impl Scenario {
         workflow: &Workflow,
         texts: &BTreeMap<String, String>,
     ) -> Result<(Self, Vec<Diagnostic>), LoadError> {
-        let spec: ScenarioSpec = parse_ron(source, &workflow.limits).map_err(|d| LoadError {
-            diagnostics: vec![d],
-        })?;
+        let mut spec: ScenarioSpec =
+            parse_ron(source, &workflow.limits).map_err(|d| LoadError {
+                diagnostics: vec![d],
+            })?;
+        crate::nfc::scenario(&mut spec);
         let mut r = Reporter::new(source);
         let offset = workflow.calendar.offset();
         if spec.format != FORMAT_VERSION {
@@ -256,8 +258,7 @@ impl Scenario {
                     );
                 }
                 let Some(text) = texts.get(name) else {
-                    let hint = crate::diagnostic::did_you_mean(name, texts.keys().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"))
+                    let hint = crate::diagnostic::suggestion(name, texts.keys().map(String::as_str))
                         .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
                     r.error_hint(
                         Code::UnknownFollowUp,

@@ -240,7 +240,7 @@ fn truncated_file() {
     let source = &MINIMAL[..MINIMAL.find("    agencies").unwrap()];
     let (line, column) = at(MINIMAL, "),\n    agencies");
     let d = check(source, &[("syntax", (line, column + 2))]);
-    assert!(hint(&d, "syntax").contains("ends too early"));
+    assert!(message(&d, "syntax").contains("the file ends early: the `(` opened at 1:1"));
 }
 
 #[test]
@@ -1215,4 +1215,388 @@ fn an_effort_past_the_range_is_an_error() {
         ],
     );
     assert!(render(&d).contains("expected effort of task `prepare`"));
+}
+
+// ------------------------------------------------------------- robustness: text handling
+// Unicode normalisation of ids, byte-order marks, early ends and unclosed brackets, and the
+// cap on echoed input.
+
+/// One megabyte of name: what a message quotes of it must stay small.
+const HUGE: usize = 1_000_000;
+
+/// Every diagnostic's message and hint together stay under `bound` bytes.
+#[track_caller]
+fn assert_small(diagnostics: &[Diagnostic], bound: usize) {
+    assert!(!diagnostics.is_empty());
+    for d in diagnostics {
+        let size = d.message.len() + d.hint.as_ref().map_or(0, String::len);
+        assert!(
+            size < bound,
+            "a diagnostic of {size} bytes: {}",
+            &d.to_string()[..200]
+        );
+    }
+}
+
+#[test]
+fn a_huge_name_is_quoted_short_in_workflow_diagnostics() {
+    use directrix_core::{Limits, LoadOptions, check_with};
+    let mut limits = Limits::default();
+    limits.string_bytes = 2 * HUGE as u64;
+    limits.input_bytes = 4 * HUGE as u64;
+    let options = LoadOptions::default().with_limits(limits);
+    let huge = "h".repeat(HUGE);
+    // An unknown reference, a duplicate id and an unknown field name, each a megabyte long.
+    let source = edit(
+        MINIMAL,
+        "lead: [\"health\"]",
+        &format!("lead: [\"{huge}\"]"),
+    );
+    let d = check_with(&source, &options);
+    assert_eq!(d[0].code.as_str(), "unknown-agency");
+    assert!(
+        d[0].message.contains(&format!("({HUGE} bytes)")),
+        "{}",
+        &d[0].message[..100]
+    );
+    assert_small(&d, 300);
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{huge}\", name: \"P\"), (id: \"{huge}\", name: \"Q\"),"),
+    );
+    assert_small(&check_with(&source, &options), 300);
+    let source = edit(
+        MINIMAL,
+        "subject: \"Test\",",
+        &format!("subject: \"Test\", {huge}: 1,"),
+    );
+    assert_small(&check_with(&source, &options), 1200);
+}
+
+#[test]
+fn a_huge_name_is_quoted_short_in_scenario_and_engine_errors() {
+    let huge = "h".repeat(HUGE);
+    let source = edit(SCENARIO, "actor: \"police\"", &format!("actor: \"{huge}\""));
+    let workflow = load(MINIMAL).unwrap().workflow;
+    let error = Scenario::load(&source, &workflow).unwrap_err();
+    assert_small(&error.diagnostics, 300);
+    let error = workflow
+        .resolve_act(&huge, "prepare", "acknowledge")
+        .unwrap_err();
+    assert!(error.to_string().len() < 300);
+    let error = workflow
+        .resolve_act("health", &huge, "acknowledge")
+        .unwrap_err();
+    assert!(error.to_string().len() < 300);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let source = format!("\u{feff}{MINIMAL}");
+    check_warnings(&source, &[]);
+    // Positions still count from the first character after the mark.
+    let source = "\u{feff}(format: 1, bogus: 1)";
+    check(source, &[("syntax", at(source, "bogus"))]);
+}
+
+#[test]
+fn a_file_of_comments_says_so() {
+    let d = check("// a workflow\n/* to come */\n", &[("syntax", (2, 14))]);
+    assert!(message(&d, "syntax").contains("only comments"), "{d:?}");
+    assert!(hint(&d, "syntax").contains("(format: 1,"), "{d:?}");
+    assert!(!d[0].to_string().contains("Spec"), "{}", d[0]);
+}
+
+#[test]
+fn ron_messages_do_not_name_internal_types() {
+    let source = edit(
+        MINIMAL,
+        "subject: \"Test\",",
+        "subject: \"Test\", subjekt: 1,",
+    );
+    let d = check(&source, &[("syntax", at(&source, "subjekt"))]);
+    assert!(!message(&d, "syntax").contains("Spec"), "{d:?}");
+    assert!(message(&d, "syntax").contains("the directive"), "{d:?}");
+}
+
+#[test]
+fn an_unclosed_bracket_is_named_where_it_opens() {
+    let source = edit(
+        MINIMAL,
+        "(id: \"health\", name: \"Health\", parent: \"district\"),",
+        "(id: \"health\", name: \"Health\", parent: \"district\",",
+    );
+    let opened = at(&source, "(id: \"health\"");
+    let d = check(&source, &[("syntax", at(&source, "(id: \"police\""))]);
+    let text = format!("the `(` opened at {}:{} is not closed", opened.0, opened.1);
+    assert!(message(&d, "syntax").contains(&text), "{d:?}");
+    assert!(hint(&d, "syntax").contains("add `)`"), "{d:?}");
+    // A `]` for a `(`.
+    let source = edit(
+        MINIMAL,
+        "members: [\"commune_a\", \"commune_b\"]),",
+        "members: [\"commune_a\", \"commune_b\"),",
+    );
+    let opened = at(&source, "[\"commune_a\"");
+    let d = diagnostics_of(&source);
+    let text = format!("the `[` opened at {}:{} is not closed", opened.0, opened.1);
+    assert!(d[0].message.contains(&text), "{d:?}");
+}
+
+#[test]
+fn every_cut_of_a_file_says_it_ends_early() {
+    // Cut at every character: whatever RON stumbles on, the message says the file ends early
+    // (and, when a bracket, string or comment is open, where it opened).
+    let source = format!("{MINIMAL}\n/* a closing comment */");
+    let end = source.find(")\n/*").unwrap();
+    for (cut, _) in source[..end].char_indices().skip(1) {
+        let d = diagnostics_of(&source[..cut]);
+        assert_eq!(d.len(), 1, "cut at {cut}: {d:?}");
+        assert!(
+            d[0].message.contains("the file ends early"),
+            "cut at {cut} ({:?}): {}",
+            &source[cut.saturating_sub(10)..cut],
+            d[0]
+        );
+    }
+    let cut = source.find("/* a closing").unwrap() + 4;
+    let d = diagnostics_of(&source[..cut]);
+    assert!(
+        d[0].message.contains("inside the comment that opens at"),
+        "{}",
+        d[0]
+    );
+    let cut = source.find("Test\"").unwrap() + 2;
+    let d = diagnostics_of(&source[..cut]);
+    assert!(
+        d[0].message
+            .contains("inside the string that opens at 8:18"),
+        "{}",
+        d[0]
+    );
+}
+
+#[test]
+fn a_negative_count_says_it_must_be_zero_or_more() {
+    let source = edit(MINIMAL, "WorkingDays(2)", "WorkingDays(-2)");
+    let d = diagnostics_of(&source);
+    assert_eq!(d[0].code.as_str(), "syntax");
+    assert!(d[0].message.contains("`-2`"), "{}", d[0]);
+    assert!(hint(&d, "syntax").contains("0 or more"), "{}", d[0]);
+    let source = edit(MINIMAL, "WorkingDays(2)", "WorkingDays(99999999999)");
+    let d = diagnostics_of(&source);
+    assert!(d[0].message.contains("`99999999999`"), "{}", d[0]);
+    assert!(hint(&d, "syntax").contains("4294967295"), "{}", d[0]);
+}
+
+/// `công_an` composed (NFC) and decomposed (NFD): the same id, looking the same.
+const CONG_AN_NFC: &str = "c\u{f4}ng_an";
+const CONG_AN_NFD: &str = "co\u{302}ng_an";
+
+#[test]
+fn ids_equal_after_normalisation_are_one_id() {
+    // Two agencies whose ids differ only in normal form are a duplicate.
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!(
+            "(id: \"{CONG_AN_NFC}\", name: \"A\"),\n        (id: \"{CONG_AN_NFD}\", name: \"B\"),"
+        ),
+    );
+    let d = check(
+        &edit(
+            &source,
+            "lead: [\"police\"]",
+            &format!("lead: [\"{CONG_AN_NFC}\"]"),
+        ),
+        &[("duplicate-id", at(&source, &format!("\"{CONG_AN_NFD}\"")))],
+    );
+    assert!(message(&d, "duplicate-id").contains("công_an"), "{d:?}");
+    // An NFD reference finds the NFC id (no "did you mean" naming a look-alike), in a
+    // workflow and in a scenario, and display names keep the bytes written.
+    let name = "Co\u{302}ng an"; // NFD display name
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{CONG_AN_NFC}\", name: \"{name}\", parent: \"district\"),"),
+    );
+    let source = edit(
+        &source,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFD}\"]"),
+    );
+    check_warnings(&source, &[]);
+    let workflow = load(&source).unwrap().workflow;
+    assert!(workflow.agencies().iter().any(|a| a.name == name));
+    let scenario = edit(
+        SCENARIO,
+        "actor: \"police\"",
+        &format!("actor: \"{CONG_AN_NFD}\""),
+    );
+    check_scenario(&source, &scenario, &[]);
+    // A reference to a missing id written in NFD is located where it is written.
+    let source = edit(
+        MINIMAL,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFD}\"]"),
+    );
+    let d = check(
+        &source,
+        &[("unknown-agency", at(&source, &format!("\"{CONG_AN_NFD}\"")))],
+    );
+    assert!(
+        d.iter().all(|d| !d.to_string().contains("did you mean")),
+        "{d:?}"
+    );
+}
+
+/// The source text a diagnostic's span covers.
+fn spanned<'s>(source: &'s str, d: &Diagnostic) -> &'s str {
+    d.span.clone().map_or("", |span| &source[span])
+}
+
+#[test]
+fn item_spans_cover_the_id_not_the_next_item() {
+    let cases = [
+        (
+            edit(
+                MINIMAL,
+                "(id: \"police\", name: \"Police\", parent: \"district\"),",
+                "(id: \"police\", name: \"Police\"), (id: \"police\", name: \"P2\"),",
+            ),
+            "duplicate-id",
+            "\"police\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"prepare\", title: \"Prepare\", lead: [\"health\"],",
+                "(id: \"prepare\", title: \"Prepare\", lead: [\"health\"], depends_on: [\"review\"],",
+            ),
+            "dependency-cycle",
+            "\"prepare\"",
+        ),
+        (
+            edit(MINIMAL, "(id: \"done\", kind: Done),", "(id: \"done\"),"),
+            "no-terminal-state",
+            "\"simple\"",
+        ),
+        (
+            edit(MINIMAL, "(id: \"open\", kind: Initial),", "(id: \"open\"),"),
+            "initial-state",
+            "\"simple\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"review\", title: \"Review\", lead: [\"police\"],",
+                "(id: \"review\", title: \"Review\",",
+            ),
+            "missing-lead",
+            "\"review\"",
+        ),
+        (
+            edit(
+                MINIMAL,
+                "(id: \"district\", name: \"District\"),",
+                "(id: \"district\", name: \"District\", parent: \"health\"),",
+            ),
+            "agency-cycle",
+            "\"district\"",
+        ),
+    ];
+    for (source, code, text) in cases {
+        let d = diagnostics_of(&source);
+        let found = d
+            .iter()
+            .find(|d| d.code.as_str() == code)
+            .unwrap_or_else(|| panic!("no {code}: {d:?}"));
+        assert_eq!(spanned(&source, found), text, "{code}");
+    }
+}
+
+#[test]
+fn counts_agree_with_their_nouns() {
+    let one = edit(MINIMAL, "lead: [\"health\"]", "lead: [\"heath\"]");
+    let two = edit(&one, "lead: [\"police\"]", "lead: [\"polise\"]");
+    let three = edit(&two, "lead: [\"district\"]", "lead: [\"distrikt\"]");
+    assert!(!load(&one).unwrap_err().to_string().contains("more error"));
+    assert!(
+        load(&two)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(and 1 more error)"),
+        "{}",
+        load(&two).unwrap_err()
+    );
+    assert!(
+        load(&three)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(and 2 more errors)")
+    );
+}
+
+#[test]
+fn a_follow_up_names_ids_in_either_normal_form() {
+    // The workflow's agency `công_an` is written composed; the follow-up writes it, and a
+    // task id, decomposed.
+    let source = edit(
+        MINIMAL,
+        "(id: \"police\", name: \"Police\", parent: \"district\"),",
+        &format!("(id: \"{CONG_AN_NFC}\", name: \"Công an\", parent: \"district\"),"),
+    );
+    let source = edit(
+        &source,
+        "lead: [\"police\"]",
+        &format!("lead: [\"{CONG_AN_NFC}\"]"),
+    );
+    let source = edit(&source, "(id: \"review\",", "(id: \"ki\u{1ec3}m_tra\",");
+    let workflow = load(&source).unwrap().workflow;
+    let kiem_tra_nfd = "kie\u{302}\u{309}m_tra";
+    let follow_up = format!(
+        r#"(
+    format: 1,
+    number: "2-CV",
+    kind: "Công văn",
+    issuer: "district",
+    issued_at: "2021-05-08 08:00",
+    further_to: "1-CV",
+    subject: "Follow-up",
+    add_tasks: [(id: "extra", title: "Extra", lead: ["{CONG_AN_NFD}"], due: WorkingDays(1))],
+    cancel: [(task: "{kiem_tra_nfd}")],
+)"#
+    );
+    let amended = workflow.amend(&follow_up);
+    assert!(
+        amended.is_ok(),
+        "{:?}",
+        amended.err().map(|e| e.to_string())
+    );
+}
+
+#[test]
+fn a_calendar_is_named_in_either_normal_form() {
+    use directrix_core::{LoadOptions, load_with};
+    let source = edit(
+        MINIMAL,
+        "utc_offset: \"+07:00\",",
+        "use: [\"vi\u{1ec7}t_nam\"], utc_offset: \"+07:00\",",
+    );
+    let options =
+        LoadOptions::default().with_calendar("vie\u{323}\u{302}t_nam", r#"(format: 1, years: [])"#);
+    assert!(load_with(&source, &options).is_ok());
+}
+
+#[test]
+fn a_mistake_before_an_unbalanced_bracket_keeps_its_own_message() {
+    let source = edit(MINIMAL, "subject: \"Test\",", "subjekt: \"Test\",");
+    let source = edit(
+        &source,
+        "members: [\"commune_a\", \"commune_b\"]),",
+        "members: [\"commune_a\", \"commune_b\"),",
+    );
+    let d = check(&source, &[("syntax", at(&source, "subjekt"))]);
+    assert!(message(&d, "syntax").contains("`subjekt`"), "{d:?}");
 }

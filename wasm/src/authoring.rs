@@ -37,7 +37,34 @@ fn throw_with(code: &str, message: &str, details: &ErrorDetails) -> JsValue {
     throw(code, message, to_js(details).unwrap_or(JsValue::UNDEFINED))
 }
 
+/// Diagnostics as JS shows them: the core words a `limit-exceeded` hint for the CLI and
+/// Rust hosts (`--limit NAME=N`, `LoadOptions::with_limits`); here a limit is raised with
+/// the `limits` option, so the hint shows that.
+fn for_js(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    for d in &mut diagnostics {
+        if d.code != directrix_core::Code::LimitExceeded {
+            continue;
+        }
+        let raise = d
+            .hint
+            .as_deref()
+            .and_then(|hint| hint.split_once("`--limit "))
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .and_then(|(arg, _)| arg.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        if let Some((name, value)) = raise {
+            d.hint = Some(format!(
+                "raise the `{name}` limit if this is intended (`{{ limits: {{ \"{name}\": {value} }} }}`)"
+            ));
+        }
+    }
+    diagnostics
+}
+
 fn load_error(error: LoadError) -> JsValue {
+    let error = LoadError {
+        diagnostics: for_js(error.diagnostics),
+    };
     let first = error.diagnostics.iter().find(|d| d.is_error());
     let code = first.map_or("invalid", |d| d.code.as_str());
     let details = ErrorDetails {
@@ -193,7 +220,7 @@ impl Workflow {
     ) -> Result<Ts<Diagnostics>, JsValue> {
         let options = load_options(options)?;
         let diagnostics = match source_arg(&source, "workflow text", &options.limits)? {
-            Ok(source) => directrix_core::check_with(&source, &options),
+            Ok(source) => for_js(directrix_core::check_with(&source, &options)),
             Err(diagnostic) => vec![diagnostic],
         };
         ts(&Diagnostics(diagnostics))

@@ -75,8 +75,9 @@ pub fn error_class() -> JsValue {
 }
 
 /// A `DirectrixError`; `details` (an object or `undefined`) adds fields such as `line`.
+/// The message is capped ([`directrix_core::cap_message`]): a huge name is quoted short.
 fn throw(code: &str, message: &str, details: JsValue) -> JsValue {
-    JsDirectrixError::new(code, message, details).into()
+    JsDirectrixError::new(code, &directrix_core::cap_message(message), details).into()
 }
 
 fn simple_error(code: &str, message: impl AsRef<str>) -> JsValue {
@@ -125,10 +126,8 @@ fn known_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsValue
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !known.contains(&key.as_str()) {
-            let hint = directrix_core::did_you_mean(&key, known.iter().copied()).map_or_else(
-                || format!("known: {}", known.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            );
+            let hint = directrix_core::suggestion(&key, known.iter().copied())
+                .unwrap_or_else(|| format!("known: {}", known.join(", ")));
             return Err(invalid_argument(format!(
                 "unknown field `{key}` in {what} ({hint})"
             )));
@@ -143,6 +142,24 @@ fn string_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
     value.as_string().ok_or_else(|| {
         invalid_argument(format!("{what} must be a string, not {}", describe(value)))
     })
+}
+
+/// A name (agency, task, action) as the workflow's ids are kept: in Unicode NFC, so a
+/// name typed decomposed (NFD) finds its id. JS's own `String.prototype.normalize` does
+/// it, so the module carries no normalisation tables; ASCII names skip the round trip.
+fn nfc(name: String) -> String {
+    if name.is_ascii() {
+        name
+    } else {
+        js_sys::JsString::from(name.as_str())
+            .normalize("NFC")
+            .into()
+    }
+}
+
+/// A string argument that names an agency, task or action: [`string_arg`], in NFC.
+fn name_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    string_arg(value, what).map(nfc)
 }
 
 /// An optional string argument: `undefined` and `null` are none.
@@ -282,10 +299,8 @@ fn timer_policy(value: &JsValue) -> Result<TimerPolicy, JsValue> {
         "collapse_recurring" => Ok(TimerPolicy::CollapseRecurring),
         _ => Err(invalid_argument(format!(
             "unknown timer policy `{name}` ({})",
-            directrix_core::did_you_mean(&name, NAMES).map_or_else(
-                || "use `catch_up`, `skip` or `collapse_recurring`".to_owned(),
-                |s| format!("did you mean `{s}`?")
-            )
+            directrix_core::suggestion(&name, NAMES)
+                .unwrap_or_else(|| "use `catch_up`, `skip` or `collapse_recurring`".to_owned())
         ))),
     }
 }
@@ -466,7 +481,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<u32, JsValue> {
-        let id = string_arg(&id, "agency id")?;
+        let id = name_arg(&id, "agency id")?;
         self.inner
             .agency_id(&id)
             .map(|a| a.index() as u32)
@@ -480,7 +495,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<u32, JsValue> {
-        let name = string_arg(&name, "task name")?;
+        let name = name_arg(&name, "task name")?;
         self.inner
             .instance_id(&name)
             .map(|t| t.index() as u32)
@@ -493,7 +508,7 @@ impl Workflow {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     ) -> Result<u32, JsValue> {
-        let name = string_arg(&name, "action name")?;
+        let name = name_arg(&name, "action name")?;
         self.inner
             .action_id(&name)
             .map(|a| a.index() as u32)
@@ -599,7 +614,11 @@ impl WorkflowInstance {
             .map(|until| parse_time(&workflow, until, "until"))
             .transpose()?;
         let (actor, task, action) = workflow
-            .resolve_act(&request.actor, &request.task, &request.action)
+            .resolve_act(
+                &nfc(request.actor),
+                &nfc(request.task),
+                &nfc(request.action),
+            )
             .map_err(act_error)?;
         let args = directrix_core::ActArgs {
             note: request.note.as_deref(),
@@ -742,15 +761,14 @@ impl WorkflowInstance {
         #[wasm_bindgen(unchecked_param_type = "string")] agency: JsValue,
     ) -> Result<Ts<Inbox>, JsValue> {
         let workflow = self.inner.workflow();
-        let agency = string_arg(&agency, "agency id")?;
+        let agency = name_arg(&agency, "agency id")?;
         let id = workflow.agency_id(&agency).ok_or_else(|| {
             act_error(ActError::UnknownAgency {
                 name: agency.clone(),
-                hint: directrix_core::did_you_mean(
+                hint: directrix_core::suggestion(
                     &agency,
                     workflow.agencies().iter().map(|a| a.id.as_str()),
-                )
-                .map(|s| format!("did you mean `{s}`?")),
+                ),
             })
         })?;
         let entries = self

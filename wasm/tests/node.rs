@@ -1640,3 +1640,82 @@ fn migrate_reports_what_changed_and_refusals_list_every_problem() {
     );
     still_works();
 }
+
+/// The seed with the agency `health` renamed `y_tế` (composed, NFC).
+fn seed_with_y_te() -> (Workflow, Instance) {
+    let source = SEED.replace("\"health\"", "\"y_t\u{1ebf}\"");
+    let workflow = Workflow::parse(s(&source), JsValue::UNDEFINED).expect("it loads");
+    let mut started = workflow.start(JsValue::UNDEFINED).expect("it starts");
+    let instance = started.instance().expect("an instance");
+    (workflow, instance)
+}
+
+#[wasm_bindgen_test]
+fn names_typed_decomposed_find_composed_ids() {
+    let (workflow, mut instance) = seed_with_y_te();
+    let nfd = "y_te\u{302}\u{301}";
+    assert_eq!(
+        workflow.agency_index(s(nfd)).expect("NFD finds the NFC id"),
+        workflow.agency_index(s("y_t\u{1ebf}")).expect("NFC")
+    );
+    let inbox = json(&instance.inbox(s(nfd)).expect("inbox").js_value());
+    assert!(inbox.contains("\"action\":\"acknowledge\""), "{inbox}");
+    instance
+        .advance(s("2021-05-07T09:00:00+07:00"))
+        .expect("advance");
+    let effects = instance
+        .act(request(&format!(
+            r#"{{"at": "2021-05-07T09:00:00+07:00", "actor": "{nfd}", "task": "health_readiness", "action": "acknowledge"}}"#
+        )))
+        .expect("an NFD actor acts");
+    assert!(json(&effects.js_value()).contains("\"to\":\"acknowledged\""));
+}
+
+#[wasm_bindgen_test]
+fn a_huge_name_makes_a_short_error() {
+    let (workflow, mut instance) = started();
+    let huge = "h".repeat(1_000_000);
+    let message = |error: JsValue| field(&error, "message").as_string().unwrap_or_default();
+    let errors = [
+        workflow.agency_index(s(&huge)).map(drop).unwrap_err(),
+        workflow.task_index(s(&huge)).map(drop).unwrap_err(),
+        instance.inbox(s(&huge)).map(drop).unwrap_err(),
+        instance
+            .act(request(&format!(
+                r#"{{"at": "2021-05-07T09:00:00+07:00", "actor": "{huge}", "task": "x", "action": "y"}}"#
+            )))
+            .map(drop)
+            .unwrap_err(),
+    ];
+    for error in errors {
+        let text = message(error);
+        assert!(
+            text.len() < 300 && text.contains("(1000000 bytes)"),
+            "{}",
+            &text[..200.min(text.len())]
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_limit_hint_shows_the_js_option() {
+    let error = Workflow::parse(s(SEED), limits("agencies", number(3.0)))
+        .map(drop)
+        .unwrap_err();
+    let error = directrix_error(error, "limit-exceeded");
+    let texts = [
+        field(&error, "message").as_string().unwrap_or_default(),
+        json(&field(&error, "diagnostics")),
+        json(
+            &Workflow::check(s(SEED), limits("agencies", number(3.0)))
+                .unwrap()
+                .js_value(),
+        ),
+    ];
+    for text in texts {
+        assert!(
+            text.contains("limits: {") && text.contains("agencies") && !text.contains("--limit"),
+            "{text}"
+        );
+    }
+}

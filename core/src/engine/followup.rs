@@ -9,7 +9,7 @@
 //! replay applies it again.
 
 use super::{ActError, Effect, EffectKind, Input, Instance, MigrateError, Phase, map_state};
-use crate::diagnostic::{Code, Diagnostic, Severity, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Severity, suggestion};
 use crate::load::{Reporter, compile, compile_due, parse_ron, parse_time_at, summary};
 use crate::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
 use crate::time::Timestamp;
@@ -201,8 +201,9 @@ impl Workflow {
             }]));
         };
         let len = text.len();
-        let spec: FollowUpSpec =
+        let mut spec: FollowUpSpec =
             parse_ron(text, &origin.options.limits).map_err(|d| invalid(vec![d]))?;
+        crate::nfc::follow_up(&mut spec);
         let mut r = Reporter::new(text);
         let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
         if spec.format != FORMAT_VERSION {
@@ -221,8 +222,7 @@ impl Workflow {
         let issued_at = parse_time_at(&mut r, &spec.issued_at, offset, issued_span);
         let issuer = self.agency_id(&spec.issuer);
         if issuer.is_none() {
-            let hint = did_you_mean(&spec.issuer, self.agencies.iter().map(|a| a.id.as_str()))
-                .map(|s| format!("did you mean `{s}`?"));
+            let hint = suggestion(&spec.issuer, self.agencies.iter().map(|a| a.id.as_str()));
             r.error_hint(
                 Code::UnknownAgency,
                 field(&r, "issuer"),
@@ -304,9 +304,10 @@ impl Workflow {
         }
         let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
         let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
-            let hint = did_you_mean(id, origin.spec.tasks.iter().map(|t| t.id.as_str()))
-                .map(|s| format!("did you mean `{s}`?"))
-                .or(Some("a follow-up amends the tasks of the running directive; new ones go in `add_tasks`".to_owned()));
+            let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
+                "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
+                    .to_owned(),
+            ));
             let at = r.at(span, id);
             r.error_hint(
                 Code::UnknownTask,
@@ -358,8 +359,7 @@ impl Workflow {
                     .map(|p| p.id.as_str())
             };
             if !policies().any(|p| p == tighten.policy) {
-                let hint = did_you_mean(&tighten.policy, policies())
-                    .map(|s| format!("did you mean `{s}`?"))
+                let hint = suggestion(&tighten.policy, policies())
                     .or(Some("define it in `add_policies`".to_owned()));
                 let at = r.at(span, &tighten.policy);
                 r.error_hint(
