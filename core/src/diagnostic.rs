@@ -84,6 +84,7 @@ pub enum Code {
     IncompleteEvent,
     UnknownFollowUp,
     FollowUpWithBehaviours,
+    EventAfterEnd,
 }
 
 impl Code {
@@ -156,6 +157,7 @@ impl Code {
             Code::IncompleteEvent => "incomplete-event",
             Code::UnknownFollowUp => "unknown-follow-up",
             Code::FollowUpWithBehaviours => "follow-up-with-behaviours",
+            Code::EventAfterEnd => "event-after-end",
         }
     }
 }

@@ -997,6 +997,16 @@ fn scenario_ends_before_it_starts() {
 }
 
 #[test]
+fn scenario_event_after_end() {
+    let source = edit(SCENARIO, "\"2021-05-08 10:00\"", "\"2021-05-22 10:00\"");
+    check_scenario(
+        MINIMAL,
+        &source,
+        &[("event-after-end", at(&source, "\"2021-05-22 10:00\""))],
+    );
+}
+
+#[test]
 fn scenario_invalid_time() {
     let source = edit(SCENARIO, "\"2021-05-08 10:00\"", "\"2021-05-08 10h\"");
     check_scenario(
