@@ -85,6 +85,7 @@ pub enum Code {
     UnknownFollowUp,
     FollowUpWithBehaviours,
     EventAfterEnd,
+    IssuerMismatch,
 }
 
 impl Code {
@@ -158,6 +159,7 @@ impl Code {
             Code::UnknownFollowUp => "unknown-follow-up",
             Code::FollowUpWithBehaviours => "follow-up-with-behaviours",
             Code::EventAfterEnd => "event-after-end",
+            Code::IssuerMismatch => "issuer-mismatch",
         }
     }
 }

@@ -90,7 +90,8 @@ impl Scenario {
     ///
     /// # Errors
     /// A [`LoadError`] with every problem: RON syntax, unknown agencies, tasks and actions
-    /// (with suggestions), invalid times, events before the start or after `until`.
+    /// (with suggestions), invalid times, a start before the directive's issue, events
+    /// before the start or after `until`.
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
@@ -146,7 +147,26 @@ impl Scenario {
         let start = match &spec.start {
             Some(text) => {
                 let at = r.locator.field_string_in("start", 0..source.len());
-                parse_time_at(&mut r, text, offset, at).unwrap_or(issued_at)
+                let start = parse_time_at(&mut r, text, offset, at.clone()).unwrap_or(issued_at);
+                // A directive runs from its issue on; tasks that began before the letter
+                // say so with their own `start`, which the engine honours.
+                if start < issued_at {
+                    r.error_hint(
+                        Code::StartsBeforeIssue,
+                        at,
+                        format!(
+                            "the scenario starts at {}, before directive {} was issued at {}",
+                            workflow.format_time(start),
+                            workflow.directive.number,
+                            workflow.format_time(issued_at)
+                        ),
+                        Some(format!(
+                            "start at or after the issue (`start: \"{}\"`); a task that began earlier says so with its own `start`",
+                            workflow.format_time(issued_at)
+                        )),
+                    );
+                }
+                start
             }
             None => issued_at,
         };

@@ -720,3 +720,28 @@ fn a_follow_up_refused_at_run_time_fails_the_run() {
         "follow_up_refused"
     );
 }
+
+#[test]
+fn a_follow_up_comes_from_the_directive_s_own_issuer() {
+    let mut instance = running("2021-05-12 08:00");
+    let text = doc("").replace(
+        "issuer: \"district_standing\"",
+        "issuer: \"province_standing\"",
+    );
+    let codes = refused(&mut instance, "2021-05-12 08:00", &text);
+    assert_eq!(
+        codes,
+        one("issuer-mismatch", &text, "\"province_standing\"")
+    );
+    let error = seed().amend(&text).unwrap_err();
+    let diagnostic = &error.diagnostics()[0];
+    assert!(
+        diagnostic.message.contains("`province_standing`")
+            && diagnostic.message.contains("`district_standing`"),
+        "{diagnostic:?}"
+    );
+    // The same body may write again.
+    instance
+        .apply_follow_up(at("2021-05-12 08:00"), &doc(""))
+        .unwrap();
+}
