@@ -189,7 +189,7 @@ fn replay(c: &mut Criterion) {
     let workflow = load_arc(SEED_WORKFLOW);
     let (scenario, _) =
         Scenario::load(SEED_SCRIPTED_SCENARIO, &workflow).expect("seed scenario loads");
-    let run = simulate(Arc::clone(&workflow), &scenario, 0, None);
+    let run = simulate(Arc::clone(&workflow), &scenario, 0, None).expect("the seed runs");
     let journal = run.instance.journal().to_vec();
     eprintln!("replay/journal: {} inputs", journal.len());
     let mut group = c.benchmark_group("replay");

@@ -76,7 +76,10 @@ impl Fixture {
     /// [`run_seed`]`(master, i)`, folded by [`aggregate`].
     pub fn monte_carlo_sequential(&self, runs: u64, master: u64) -> MonteCarloReport {
         let outcomes: Vec<RunOutcome> = (0..runs)
-            .map(|i| run_outcome(&self.workflow, &self.scenario, run_seed(master, i)))
+            .map(|i| {
+                run_outcome(&self.workflow, &self.scenario, run_seed(master, i))
+                    .expect("a run reaches its horizon")
+            })
             .collect();
         aggregate(&self.workflow, &self.scenario, master, &outcomes)
     }
@@ -92,7 +95,10 @@ impl Fixture {
         let outcomes: Vec<RunOutcome> = pool.install(|| {
             (0..runs)
                 .into_par_iter()
-                .map(|i| run_outcome(&self.workflow, &self.scenario, run_seed(master, i)))
+                .map(|i| {
+                    run_outcome(&self.workflow, &self.scenario, run_seed(master, i))
+                        .expect("a run reaches its horizon")
+                })
                 .collect()
         });
         aggregate(&self.workflow, &self.scenario, master, &outcomes)

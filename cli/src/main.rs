@@ -211,7 +211,8 @@ impl LimitArgs {
 fn limit_help() -> String {
     let defaults = Limits::default();
     let mut help = "Raise (or lower) a resource limit; repeatable. Exceeding one is a \
-        `limit-exceeded` error (or, for timers, a refused advance), never a crash.\n\
+        `limit-exceeded` error, or in a simulation run `too_many_timers` / `too_many_effects` \
+        (exit 1), never a crash.\n\
         Limits and their defaults:"
         .to_owned();
     for name in Limits::NAMES {

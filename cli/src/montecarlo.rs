@@ -4,12 +4,14 @@ use crate::diagnostics::to_json;
 use crate::simulate::Args;
 use crate::{Format, Reported};
 use directrix_core::{
-    MonteCarloReport, RunOutcome, Scenario, Workflow, aggregate, run_outcome, run_seed,
+    MonteCarloReport, RunOutcome, Scenario, SimulateError, Workflow, aggregate, run_outcome,
+    run_seed,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Below this many runs a progress bar would only flicker.
 const PROGRESS_THRESHOLD: u64 = 200;
@@ -49,18 +51,33 @@ pub(crate) fn run(
         })?;
     let master = args.seed();
     // Each run's seed depends only on the master seed and its index, and `collect` keeps
-    // run order, so the output is the same for any number of threads.
-    let outcomes: Vec<RunOutcome> = pool.install(|| {
+    // run order, so the output is the same for any number of threads. A failed run fails
+    // the study; the one reported is the first in run order (every run before the
+    // earliest failure so far still runs, later ones are skipped), so the error does not
+    // depend on threads either.
+    let first_failure = AtomicU64::new(u64::MAX);
+    let results: Vec<Option<Result<RunOutcome, SimulateError>>> = pool.install(|| {
         (0..runs)
             .into_par_iter()
             .map(|i| {
+                if i > first_failure.load(Ordering::Relaxed) {
+                    return None;
+                }
                 let outcome = run_outcome(workflow, scenario, run_seed(master, i));
+                if outcome.is_err() {
+                    first_failure.fetch_min(i, Ordering::Relaxed);
+                }
                 progress.inc(1);
-                outcome
+                Some(outcome)
             })
             .collect()
     });
     progress.finish_and_clear();
+    let outcomes = results
+        .into_iter()
+        .map_while(|r| r)
+        .collect::<Result<Vec<RunOutcome>, SimulateError>>()
+        .map_err(|e| crate::simulate::failed(&e))?;
     let report = aggregate(workflow, scenario, master, &outcomes);
     if let Some(path) = args.report() {
         let representative = representative_run(&outcomes);
@@ -69,7 +86,8 @@ pub(crate) fn run(
             scenario,
             run_seed(master, representative as u64),
             None,
-        );
+        )
+        .map_err(|e| crate::simulate::failed(&e))?;
         let html = crate::html::render(workflow, &report, &outcomes, &run.report(), representative);
         std::fs::write(path, html).map_err(|e| {
             eprintln!("error: cannot write `{}`: {e}", path.display());

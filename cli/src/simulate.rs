@@ -2,7 +2,9 @@
 
 use crate::diagnostics::{print, to_json};
 use crate::{Format, LimitArgs, Reported, load_workflow, read_text};
-use directrix_core::{EffectRecord, LoadOptions, Scenario, SimulationReport, Timestamp, Workflow};
+use directrix_core::{
+    EffectRecord, LoadOptions, Scenario, SimulateError, SimulationReport, Timestamp, Workflow,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,15 +68,17 @@ pub(crate) struct ReportArgs {
 }
 
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
-    let (workflow, scenario) = load_scenario(
+    let (workflow, scenario, at) = load_scenario(
         &args.workflow,
         args.scenario.as_deref(),
         args.at.as_deref(),
         "--at",
         &args.limits.options(),
     )?;
-    let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
-    let grid = run.instance.grid();
+    // Only the state at the instant is needed, not the timeline that led there.
+    let instance = directrix_core::simulate_state(Arc::clone(&workflow), &scenario, args.seed, at)
+        .map_err(|e| failed(&e))?;
+    let grid = instance.grid();
     match args.format {
         Format::Json => outln!("{}", to_json(&grid)),
         Format::Table => print_grid(&workflow, &grid),
@@ -134,17 +138,27 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
     }
 }
 
-/// Loads the workflow and the scenario (or silence), with `until` (given as option
-/// `flag`) moving the end.
+/// Prints why a run failed (its code, the fact and the fix, and the `--limit` flag that
+/// raises the limit that stopped it); the process then exits 1.
+pub(crate) fn failed(error: &SimulateError) -> Reported {
+    eprintln!("error[{}]: {error}", error.code());
+    if let Some((name, value)) = error.limit() {
+        eprintln!("  help: raise the limit with `--limit {name}={value}`");
+    }
+    Reported
+}
+
+/// Loads the workflow and the scenario (or silence), and the horizon given as option
+/// `flag` (the core checks that it lies within the run).
 fn load_scenario(
     workflow_path: &Path,
     scenario_path: Option<&Path>,
     until: Option<&str>,
     flag: &str,
     options: &LoadOptions,
-) -> Result<(Arc<Workflow>, Scenario), Reported> {
+) -> Result<(Arc<Workflow>, Scenario, Option<Timestamp>), Reported> {
     let workflow = Arc::new(load_workflow(workflow_path, options)?);
-    let mut scenario = match scenario_path {
+    let scenario = match scenario_path {
         Some(path) => {
             let source = read_text(path)?;
             let follow_ups = crate::follow_up_texts(path);
@@ -161,17 +175,19 @@ fn load_scenario(
         }
         None => Scenario::silent(&workflow),
     };
-    if let Some(text) = until {
-        scenario.until = Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
-            eprintln!("error: {flag}: {e}");
-            Reported
-        })?;
-    }
-    Ok((workflow, scenario))
+    let until = until
+        .map(|text| {
+            Timestamp::parse(text, workflow.calendar().offset()).map_err(|e| {
+                eprintln!("error: {flag}: {e}");
+                Reported
+            })
+        })
+        .transpose()?;
+    Ok((workflow, scenario, until))
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Reported> {
-    let (workflow, scenario) = load_scenario(
+    let (workflow, mut scenario, until) = load_scenario(
         &args.workflow,
         args.scenario.as_deref(),
         args.until.as_deref(),
@@ -179,9 +195,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
         &args.limits.options(),
     )?;
     if let Some(runs) = args.runs {
+        // Each run checks the horizon, as `simulate` does.
+        scenario.until = until.unwrap_or(scenario.until);
         return crate::montecarlo::run(&workflow, &scenario, runs, args);
     }
-    let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, None);
+    let run = directrix_core::simulate(Arc::clone(&workflow), &scenario, args.seed, until)
+        .map_err(|e| failed(&e))?;
     if let Some(path) = &args.snapshot_out {
         crate::write_file(path, format!("{}\n", to_json(&run.instance.snapshot())))?;
     }

@@ -85,6 +85,8 @@ pub enum Code {
     UnknownFollowUp,
     FollowUpWithBehaviours,
     OutOfRange,
+    EventAfterEnd,
+    IssuerMismatch,
 }
 
 impl Code {
@@ -158,6 +160,8 @@ impl Code {
             Code::UnknownFollowUp => "unknown-follow-up",
             Code::FollowUpWithBehaviours => "follow-up-with-behaviours",
             Code::OutOfRange => "out-of-range",
+            Code::EventAfterEnd => "event-after-end",
+            Code::IssuerMismatch => "issuer-mismatch",
         }
     }
 }

@@ -27,7 +27,7 @@
 //!     include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"),
 //!     &workflow,
 //! )?;
-//! let report = simulate(workflow, &scenario, 1, None).report();
+//! let report = simulate(workflow, &scenario, 1, None)?.report();
 //! assert!(report.events.iter().any(|e| e.kind == "escalated"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -92,8 +92,8 @@ pub use nfc::normalize_id;
 pub use plan::Planned;
 pub use render::{GraphFormat, GraphView, render_graph};
 pub use simulate::{
-    Scenario, ScriptedEvent, ScriptedFollowUp, Simulation, SimulationReport, Summary,
-    TimelineEntry, simulate,
+    Scenario, ScriptedEvent, ScriptedFollowUp, SimulateError, Simulation, SimulationReport,
+    Summary, TimelineEntry, simulate, simulate_state,
 };
 pub use time::{Span, TimeError, Timestamp};
 pub use view::{AgencyField, EffectFields, EffectRecord, StatusRecord};

@@ -9,14 +9,18 @@ use serde::Serialize;
 /// Loading checks the first five ([`crate::LoadOptions::with_limits`]); exceeding one is a
 /// located `limit-exceeded` diagnostic naming the limit, the value found and how to
 /// raise it. The loaded [`Workflow`] keeps them: [`crate::Instance::advance`] refuses to
-/// fire more than `timers_per_advance` timers in one call ([`crate::ActError::TooManyTimers`]).
+/// fire more than `timers_per_advance` timers in one call ([`crate::ActError::TooManyTimers`]),
+/// and a simulation run ([`crate::simulate`], each Monte Carlo run) fails with
+/// [`crate::SimulateError::TooManyEffects`] once it has produced more than
+/// `effects_per_run` effects, so a far horizon costs bounded time and memory.
 ///
 /// Replaying a journal or restoring a snapshot runs under the workflow's limits: load it
 /// with the limits the instance ran under.
 ///
 /// The defaults leave ample room for the national cascade (`directrix generate cascade
 /// --provinces 63 --districts 700 --communes 10000`: 1.3 MB, 10,769 agencies, 21,528
-/// task instances, strings up to 112 bytes, nesting depth 6).
+/// task instances, strings up to 112 bytes, nesting depth 6; its behaviour scenario's run
+/// produces about 244,000 effects).
 ///
 /// | name | default | bounds |
 /// |---|---|---|
@@ -26,6 +30,7 @@ use serde::Serialize;
 /// | `depth` | 64 | nesting of `(`, `[`, `{` (the RON parser's recursion limit) |
 /// | `string-bytes` | 65,536 | one string literal (an id, a name, a gloss) |
 /// | `timers-per-advance` | 1,000,000 | timers one [`crate::Instance::advance`] may fire |
+/// | `effects-per-run` | 1,000,000 | effects (timeline lines) one simulation run may produce |
 ///
 /// ```
 /// use directrix_core::{Limits, LoadOptions};
@@ -52,6 +57,8 @@ pub struct Limits {
     pub string_bytes: u64,
     /// Timers fired by one `advance`.
     pub timers_per_advance: u64,
+    /// Effects (timeline entries) produced by one simulation run.
+    pub effects_per_run: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +70,7 @@ impl Default for Limits {
             depth: 64,
             string_bytes: 64 * 1024,
             timers_per_advance: 1_000_000,
+            effects_per_run: 1_000_000,
         }
     }
 }
@@ -84,13 +92,14 @@ fn hint(name: &str) -> String {
 
 impl Limits {
     /// The limits' names, as `set`, `get` and the CLI's `--limit NAME=VALUE` spell them.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "input-bytes",
         "agencies",
         "instances",
         "depth",
         "string-bytes",
         "timers-per-advance",
+        "effects-per-run",
     ];
 
     fn slot(&mut self, name: &str) -> Option<&mut u64> {
@@ -101,6 +110,7 @@ impl Limits {
             "depth" => &mut self.depth,
             "string-bytes" => &mut self.string_bytes,
             "timers-per-advance" => &mut self.timers_per_advance,
+            "effects-per-run" => &mut self.effects_per_run,
             _ => return None,
         })
     }

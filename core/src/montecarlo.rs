@@ -6,7 +6,7 @@
 //! host may run them on any number of threads or machines and merge the outcomes.
 
 use crate::engine::{EffectKind, Phase};
-use crate::simulate::{Scenario, TimelineEntry, simulate};
+use crate::simulate::{Scenario, SimulateError, TimelineEntry, drive};
 use crate::workflow::{AgencyId, TaskId, Workflow};
 use serde::Serialize;
 use std::sync::Arc;
@@ -70,20 +70,26 @@ fn max_levels(workflow: &Workflow) -> usize {
         .unwrap_or(0)
 }
 
-/// Runs one simulation and keeps only what the statistics need.
+/// Runs one simulation and keeps only what the statistics need: the timeline is
+/// folded as it happens, never kept.
+///
+/// # Errors
+/// The run's [`SimulateError`] (the workflow's `effects-per-run` limit applies to each
+/// run).
 ///
 /// ```
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
-/// let a = directrix_core::run_outcome(&workflow, &scenario, 9);
-/// assert_eq!(a, directrix_core::run_outcome(&workflow, &scenario, 9));
+/// let a = directrix_core::run_outcome(&workflow, &scenario, 9)?;
+/// assert_eq!(a, directrix_core::run_outcome(&workflow, &scenario, 9)?);
+/// # Ok::<(), directrix_core::SimulateError>(())
 /// ```
-pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> RunOutcome {
-    let simulation = simulate(Arc::clone(workflow), scenario, seed, None);
-    let instance = &simulation.instance;
-    let start = instance.started_at();
-    let end = simulation.until;
+pub fn run_outcome(
+    workflow: &Arc<Workflow>,
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<RunOutcome, SimulateError> {
     let tasks = workflow.tasks();
     let mut outcome = RunOutcome {
         finished: vec![None; tasks.len()],
@@ -100,16 +106,16 @@ pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> 
         critical_tasks: Vec::new(),
         top_reached: false,
     };
-    for entry in &simulation.timeline {
+    let ended = drive(Arc::clone(workflow), scenario, seed, None, &mut |entry| {
         let TimelineEntry::Effect(effect) = entry else {
-            continue;
+            return;
         };
         let (EffectKind::Reminded { level, target }
         | EffectKind::Warned { level, target }
         | EffectKind::Escalated { level, target }
         | EffectKind::Reassigned { level, target }) = effect.kind
         else {
-            continue;
+            return;
         };
         let task = workflow.instance(effect.task).task;
         let levels = &mut outcome.escalations[task.index()];
@@ -128,7 +134,10 @@ pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> 
                 *count += 1;
             }
         }
-    }
+    })?;
+    let instance = &ended.instance;
+    let start = instance.started_at();
+    let end = ended.until;
     // The latest-finishing instance of each task stands for it on the critical path.
     let mut last_lead: Vec<Option<AgencyId>> = vec![None; tasks.len()];
     for (t, task) in tasks.iter().enumerate() {
@@ -176,7 +185,7 @@ pub fn run_outcome(workflow: &Arc<Workflow>, scenario: &Scenario, seed: u64) -> 
             outcome.critical_agencies.push(lead);
         }
     }
-    outcome
+    Ok(outcome)
 }
 
 /// Percentiles of a distribution, in hours from the start.
@@ -381,22 +390,27 @@ pub fn aggregate(
 /// Runs `runs` simulations on this thread and aggregates them; hosts with threads run
 /// [`run_outcome`] in parallel and call [`aggregate`] themselves.
 ///
+/// # Errors
+/// The first failing run's [`SimulateError`]: a study over runs that did not all reach
+/// the horizon would not be what it says.
+///
 /// ```
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
-/// let report = directrix_core::monte_carlo(&workflow, &scenario, 20, 1);
+/// let report = directrix_core::monte_carlo(&workflow, &scenario, 20, 1)?;
 /// assert_eq!(report.runs, 20);
 /// assert!(report.tasks.iter().all(|t| (0.0..=1.0).contains(&t.on_time_probability)));
+/// # Ok::<(), directrix_core::SimulateError>(())
 /// ```
 pub fn monte_carlo(
     workflow: &Arc<Workflow>,
     scenario: &Scenario,
     runs: usize,
     seed: u64,
-) -> MonteCarloReport {
-    let outcomes: Vec<RunOutcome> = (0..runs as u64)
+) -> Result<MonteCarloReport, SimulateError> {
+    let outcomes = (0..runs as u64)
         .map(|i| run_outcome(workflow, scenario, run_seed(seed, i)))
-        .collect();
-    aggregate(workflow, scenario, seed, &outcomes)
+        .collect::<Result<Vec<RunOutcome>, SimulateError>>()?;
+    Ok(aggregate(workflow, scenario, seed, &outcomes))
 }

@@ -90,7 +90,8 @@ impl Scenario {
     ///
     /// # Errors
     /// A [`LoadError`] with every problem: RON syntax, unknown agencies, tasks and actions
-    /// (with suggestions), invalid times, events before the start.
+    /// (with suggestions), invalid times, a start before the directive's issue, events
+    /// before the start or after `until`.
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
@@ -144,12 +145,32 @@ impl Scenario {
                 format!("scenario format {} is not supported (this directrix reads format {FORMAT_VERSION})", spec.format),
             );
         }
+        let issued_at = workflow.directive.issued_at;
         let start = match &spec.start {
             Some(text) => {
                 let at = r.locator.field_string_in("start", 0..source.len());
-                parse_time_at(&mut r, text, offset, at).unwrap_or(workflow.directive.issued_at)
+                let start = parse_time_at(&mut r, text, offset, at.clone()).unwrap_or(issued_at);
+                // A directive runs from its issue on; tasks that began before the letter
+                // say so with their own `start`, which the engine honours.
+                if start < issued_at {
+                    r.error_hint(
+                        Code::StartsBeforeIssue,
+                        at,
+                        format!(
+                            "the scenario starts at {}, before directive {} was issued at {}",
+                            workflow.format_time(start),
+                            workflow.directive.number,
+                            workflow.format_time(issued_at)
+                        ),
+                        Some(format!(
+                            "start at or after the issue (`start: \"{}\"`); a task that began earlier says so with its own `start`",
+                            workflow.format_time(issued_at)
+                        )),
+                    );
+                }
+                start
             }
-            None => workflow.directive.issued_at,
+            None => issued_at,
         };
         let until_at = r.locator.field_string_in("until", 0..source.len());
         let until = parse_time_at(&mut r, &spec.until, offset, until_at.clone()).unwrap_or(start);
@@ -194,6 +215,18 @@ impl Scenario {
                         workflow.format_time(at),
                         workflow.format_time(start)
                     ),
+                );
+            }
+            if let Some(at) = at.filter(|&at| at > until && until >= start) {
+                r.error_hint(
+                    Code::EventAfterEnd,
+                    span.clone(),
+                    format!(
+                        "event at {} comes after the scenario ends at {}",
+                        workflow.format_time(at),
+                        workflow.format_time(until)
+                    ),
+                    Some("move `until` past it, or drop the event (it would never run)".to_owned()),
                 );
             }
             let until = event.until.as_ref().and_then(|until| {
@@ -383,9 +416,9 @@ pub enum TimelineEntry {
     /// A scripted action that the engine refused, and why.
     Rejected {
         /// The scripted event.
-        event: ScriptedEvent,
+        event: Box<ScriptedEvent>,
         /// The refusal.
-        error: ActError,
+        error: Box<ActError>,
     },
     /// A follow-up document was applied: from here on, effects name task instances of
     /// the next of [`Simulation::versions`].
@@ -396,16 +429,6 @@ pub enum TimelineEntry {
         name: String,
         /// Its number.
         number: String,
-    },
-    /// The running instance refused a follow-up document (a task it cancels was already
-    /// finished, a due time it sets has passed): the run stops there.
-    FollowUpRefused {
-        /// When.
-        at: Timestamp,
-        /// Its name in the scenario.
-        name: String,
-        /// Why.
-        error: FollowUpError,
     },
 }
 
@@ -420,67 +443,272 @@ pub struct Simulation {
     pub seed: u64,
     /// The scenario's name.
     pub scenario: String,
-    /// Where it stopped: the horizon, or earlier when one instant held more timers than
-    /// the workflow's `timers-per-advance` limit, or a follow-up was refused.
+    /// The horizon: the run always reaches it (or fails with a [`SimulateError`]).
     pub until: Timestamp,
     /// The workflow versions the run went through: the one it started with, then one per
     /// follow-up applied ([`TimelineEntry::FollowUp`]).
     pub versions: Vec<Arc<Workflow>>,
 }
 
+/// Why a simulation run failed. A run either reaches its horizon or fails: it is never
+/// cut short silently, so a report always covers the whole run it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimulateError {
+    /// The horizon (`until`, `--until`, `--at`) lies before the run's start.
+    #[error(
+        "the horizon {until} is before the run starts at {start} (give a time from the start on)"
+    )]
+    HorizonBeforeStart {
+        /// The horizon asked for, RFC 3339 at the workflow's offset.
+        until: String,
+        /// The scenario's start.
+        start: String,
+    },
+    /// The run produced more effects than the workflow's `effects-per-run` limit before
+    /// reaching its horizon (a horizon years away, escalations repeating every minute).
+    #[error(
+        "the run produced more than {limit} effects (the `effects-per-run` limit) by {at}, before its horizon {until} (choose an earlier horizon, or raise the limit)"
+    )]
+    TooManyEffects {
+        /// The limit ([`crate::Limits::effects_per_run`]).
+        limit: u64,
+        /// The instant at which it was exceeded.
+        at: String,
+        /// The horizon.
+        until: String,
+    },
+    /// More timers fall due at one instant than the workflow's `timers-per-advance`
+    /// limit: the run cannot pass that instant.
+    #[error(
+        "more than {limit} timers fall due at {at} (the `timers-per-advance` limit), so the run cannot reach its horizon {until} (raise the limit)"
+    )]
+    TooManyTimers {
+        /// The limit ([`crate::Limits::timers_per_advance`]).
+        limit: u64,
+        /// The instant holding too many timers.
+        at: String,
+        /// The horizon.
+        until: String,
+    },
+    /// The running instance refused a follow-up document the scenario applies (a task
+    /// it cancels or re-times is already finished, a due time it sets has passed). The
+    /// scripted actions after it were resolved against the amended workflow, so the run
+    /// cannot go on without it.
+    #[error(
+        "follow-up `{name}` was refused at {at}: {error} (the scenario's later events are written for the amended directive, so the run stops; change the follow-up or the events before it)"
+    )]
+    FollowUpRefused {
+        /// Its name in the scenario.
+        name: String,
+        /// When it was applied.
+        at: String,
+        /// Why the instance refused it.
+        error: Box<FollowUpError>,
+    },
+    /// The engine refused a step of the run that the loop itself chose (a bug, reported
+    /// rather than hidden).
+    #[error("the run stopped: {0}")]
+    Engine(ActError),
+}
+
+impl SimulateError {
+    /// A stable snake_case code: `horizon_before_start`, `too_many_effects`,
+    /// `too_many_timers`, `follow_up_refused`, or the engine error's code.
+    ///
+    /// ```
+    /// let e = directrix_core::SimulateError::TooManyEffects {
+    ///     limit: 10,
+    ///     at: "2021-05-08T08:00:00+07:00".into(),
+    ///     until: "9999-12-31T00:00:00+07:00".into(),
+    /// };
+    /// assert_eq!(e.code(), "too_many_effects");
+    /// assert_eq!(e.limit(), Some(("effects-per-run", 100)));
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            SimulateError::HorizonBeforeStart { .. } => "horizon_before_start",
+            SimulateError::TooManyEffects { .. } => "too_many_effects",
+            SimulateError::TooManyTimers { .. } => "too_many_timers",
+            SimulateError::FollowUpRefused { .. } => "follow_up_refused",
+            SimulateError::Engine(error) => error.code(),
+        }
+    }
+
+    /// For a run stopped by a limit: the limit's name (as [`crate::Limits::set`] and the
+    /// CLI's `--limit` spell it) and a value ten times the one exceeded, so a host can word
+    /// the fix in its own terms.
+    pub fn limit(&self) -> Option<(&'static str, u64)> {
+        match self {
+            SimulateError::TooManyEffects { limit, .. } => {
+                Some(("effects-per-run", limit.saturating_mul(10).max(1)))
+            }
+            SimulateError::TooManyTimers { limit, .. } => {
+                Some(("timers-per-advance", limit.saturating_mul(10).max(1)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where a run ended: the instance at the horizon and the workflow versions it went
+/// through.
+pub(crate) struct Ended {
+    pub(crate) instance: Instance,
+    pub(crate) until: Timestamp,
+    versions: Vec<Arc<Workflow>>,
+}
+
 /// Runs a scenario: starts an instance, then for each scripted event advances to its
-/// time and acts, and finally advances to the horizon. Refused actions are recorded in
-/// the timeline, not fatal: a scenario may script mistakes on purpose.
+/// time and acts, and finally advances to the horizon (`until`, or the scenario's own).
+/// Refused actions are recorded in the timeline, not fatal: a scenario may script
+/// mistakes on purpose. Scripted events after an earlier `until` are not run.
 ///
 /// Modelled agencies ([`Scenario::behaviours`]) draw their delays from a random stream
 /// seeded with `seed`: the same seed gives the same run on every target. Scripted
 /// scenarios draw nothing.
 ///
+/// # Errors
+/// A [`SimulateError`]: a horizon before the start, more effects than the workflow's
+/// `effects-per-run` limit (or more timers at one instant than `timers-per-advance`)
+/// before the horizon, or a follow-up document the running instance refused. There is
+/// no partial report: a run either reaches its horizon or fails.
+///
 /// ```
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
-/// let a = directrix_core::simulate(workflow.clone(), &scenario, 7, None);
-/// let b = directrix_core::simulate(workflow, &scenario, 7, None);
+/// let a = directrix_core::simulate(workflow.clone(), &scenario, 7, None)?;
+/// let b = directrix_core::simulate(workflow.clone(), &scenario, 7, None)?;
 /// assert_eq!(a.report(), b.report());
+/// let before = scenario.start.saturating_add(directrix_core::Span::from_seconds(-3600));
+/// let error = directrix_core::simulate(workflow, &scenario, 7, Some(before)).unwrap_err();
+/// assert_eq!(error.code(), "horizon_before_start");
+/// # Ok::<(), directrix_core::SimulateError>(())
 /// ```
 pub fn simulate(
     workflow: Arc<Workflow>,
     scenario: &Scenario,
     seed: u64,
     until: Option<Timestamp>,
-) -> Simulation {
-    let horizon = until.unwrap_or(scenario.until).max(scenario.start);
+) -> Result<Simulation, SimulateError> {
+    let mut timeline = Vec::new();
+    let ended = drive(workflow, scenario, seed, until, &mut |entry| {
+        timeline.push(entry);
+    })?;
+    Ok(Simulation {
+        instance: ended.instance,
+        timeline,
+        seed,
+        scenario: scenario.name.clone(),
+        until: ended.until,
+        versions: ended.versions,
+    })
+}
+
+/// Runs a scenario as [`simulate`] does, under the same limits, but keeps no timeline:
+/// only the instance at `at` (the scenario's end if `None`), e.g. for the tracking grid
+/// at an instant.
+///
+/// # Errors
+/// As [`simulate`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
+/// let instance = directrix_core::simulate_state(workflow.clone(), &scenario, 1, None)?;
+/// assert_eq!(instance.now(), scenario.until);
+/// # Ok::<(), directrix_core::SimulateError>(())
+/// ```
+pub fn simulate_state(
+    workflow: Arc<Workflow>,
+    scenario: &Scenario,
+    seed: u64,
+    at: Option<Timestamp>,
+) -> Result<Instance, SimulateError> {
+    Ok(drive(workflow, scenario, seed, at, &mut |_| {})?.instance)
+}
+
+/// Hands each effect to the agent, then to `keep`, counting it; a scripted action's first
+/// effect carries the event's note.
+fn record(
+    keep: &mut dyn FnMut(TimelineEntry),
+    instance: &Instance,
+    agent: &mut Option<Agent<'_>>,
+    effects: Vec<Effect>,
+    note: Option<&String>,
+    produced: &mut u64,
+) {
+    for (i, effect) in effects.into_iter().enumerate() {
+        if let Some(agent) = agent.as_mut() {
+            agent.observe(instance, &effect);
+        }
+        *produced += 1;
+        match note {
+            Some(note) if i == 0 => keep(TimelineEntry::Acted {
+                effect,
+                note: note.clone(),
+            }),
+            _ => keep(TimelineEntry::Effect(effect)),
+        }
+    }
+}
+
+/// The simulation loop. Every entry goes to `keep` as it happens, counted against the
+/// `effects-per-run` limit, so memory is bounded by the limit whatever the horizon.
+pub(crate) fn drive(
+    workflow: Arc<Workflow>,
+    scenario: &Scenario,
+    seed: u64,
+    until: Option<Timestamp>,
+    keep: &mut dyn FnMut(TimelineEntry),
+) -> Result<Ended, SimulateError> {
+    let horizon = until.unwrap_or(scenario.until);
+    let format = |t: Timestamp| workflow.format_time(t);
+    if horizon < scenario.start {
+        return Err(SimulateError::HorizonBeforeStart {
+            until: format(horizon),
+            start: format(scenario.start),
+        });
+    }
+    let limit = workflow.limits().effects_per_run;
     let (mut instance, effects) = Instance::start(Arc::clone(&workflow), scenario.start);
     let mut agent = (!scenario.behaviours.is_empty())
         .then(|| Agent::new(&scenario.behaviours, &workflow, seed));
-    let mut timeline: Vec<TimelineEntry> = Vec::new();
-    let record = |instance: &Instance,
-                  agent: &mut Option<Agent<'_>>,
-                  effects: Vec<Effect>,
-                  timeline: &mut Vec<TimelineEntry>| {
-        for effect in effects {
-            if let Some(agent) = agent.as_mut() {
-                agent.observe(instance, &effect);
-            }
-            timeline.push(TimelineEntry::Effect(effect));
-        }
-    };
-    record(&instance, &mut agent, effects, &mut timeline);
+    let mut produced: u64 = 0;
+    record(keep, &instance, &mut agent, effects, None, &mut produced);
     let mut versions = vec![Arc::clone(&workflow)];
     let mut follow_ups = scenario
         .follow_ups
         .iter()
         .filter(|f| f.at <= horizon)
         .peekable();
-    let mut stopped = None;
     let mut events = scenario
         .events
         .iter()
         .filter(|e| e.at <= horizon)
         .peekable();
+    let stopped = |error: ActError| match error {
+        ActError::TooManyTimers { limit, at, .. } => SimulateError::TooManyTimers {
+            limit,
+            at: format(at),
+            until: format(horizon),
+        },
+        error => SimulateError::Engine(error),
+    };
+    let over = |produced: u64, instance: &Instance| {
+        (produced > limit).then(|| SimulateError::TooManyEffects {
+            limit,
+            at: format(instance.now()),
+            until: format(horizon),
+        })
+    };
     // At one instant: timers first, then scripted events, then modelled agencies.
     loop {
+        if let Some(error) = over(produced, &instance) {
+            return Err(error);
+        }
         let next_follow_up = follow_ups.peek().map(|f| f.at.max(instance.now()));
         let next_event = events.peek().map(|e| e.at.max(instance.now()));
         let next_agent = agent.as_ref().and_then(Agent::next);
@@ -495,12 +723,8 @@ pub fn simulate(
         if at > horizon {
             break;
         }
-        match instance.advance(at) {
-            Ok(effects) => record(&instance, &mut agent, effects, &mut timeline),
-            // More timers at one instant than the `timers-per-advance` limit: nothing
-            // can move past them, so the run stops here (`until` says where).
-            Err(_) => break,
-        }
+        let effects = instance.advance(at).map_err(stopped)?;
+        record(keep, &instance, &mut agent, effects, None, &mut produced);
         if next_follow_up == Some(at) {
             let Some(follow_up) = follow_ups.next() else {
                 break;
@@ -508,23 +732,22 @@ pub fn simulate(
             match instance.apply_follow_up(at, &follow_up.text) {
                 Ok((effects, report)) => {
                     versions.push(Arc::clone(instance.workflow()));
-                    timeline.push(TimelineEntry::FollowUp {
+                    produced += 1;
+                    keep(TimelineEntry::FollowUp {
                         at,
                         name: follow_up.name.clone(),
                         number: report.number,
                     });
-                    record(&instance, &mut agent, effects, &mut timeline);
+                    record(keep, &instance, &mut agent, effects, None, &mut produced);
                 }
                 Err(error) => {
                     // The scripted actions after it were resolved against the amended
                     // workflow: none can run on this one.
-                    timeline.push(TimelineEntry::FollowUpRefused {
-                        at,
+                    return Err(SimulateError::FollowUpRefused {
                         name: follow_up.name.clone(),
-                        error,
+                        at: format(at),
+                        error: Box::new(error),
                     });
-                    stopped = Some(at);
-                    break;
                 }
             }
             continue;
@@ -544,69 +767,54 @@ pub fn simulate(
                 args,
                 &mut effects,
             ) {
-                Ok(()) => {
-                    let first = timeline.len();
-                    record(&instance, &mut agent, effects, &mut timeline);
-                    if let (Some(note), Some(&TimelineEntry::Effect(effect))) =
-                        (&event.note, timeline.get(first))
-                    {
-                        let note = note.clone();
-                        timeline[first] = TimelineEntry::Acted { effect, note };
-                    }
+                Ok(()) => record(
+                    keep,
+                    &instance,
+                    &mut agent,
+                    effects,
+                    event.note.as_ref(),
+                    &mut produced,
+                ),
+                Err(error) => {
+                    produced += 1;
+                    keep(TimelineEntry::Rejected {
+                        event: Box::new(event.clone()),
+                        error: Box::new(error),
+                    });
                 }
-                Err(error) => timeline.push(TimelineEntry::Rejected {
-                    event: event.clone(),
-                    error,
-                }),
             }
         } else if next_agent == Some(at) && next_timer.is_none_or(|t| t > at) {
             let mut effects = Vec::new();
             if let Some(agent) = agent.as_mut() {
                 agent.act_due(&mut instance, &mut effects);
             }
-            record(&instance, &mut agent, effects, &mut timeline);
+            record(keep, &instance, &mut agent, effects, None, &mut produced);
         }
     }
-    let until = match stopped {
-        Some(at) => at,
-        None => match instance.advance(horizon.max(instance.now())) {
-            Ok(effects) => {
-                record(&instance, &mut agent, effects, &mut timeline);
-                horizon
-            }
-            Err(_) => instance.now(),
-        },
-    };
-    Simulation {
-        instance,
-        timeline,
-        seed,
-        scenario: scenario.name.clone(),
-        until,
-        versions,
+    let effects = instance
+        .advance(horizon.max(instance.now()))
+        .map_err(stopped)?;
+    record(keep, &instance, &mut agent, effects, None, &mut produced);
+    if let Some(error) = over(produced, &instance) {
+        return Err(error);
     }
+    Ok(Ended {
+        instance,
+        until: horizon,
+        versions,
+    })
 }
 
-/// The timeline record of a follow-up document: kind `follow_up` (or `rejected`), no task,
-/// the issuer as agency, `note` naming the document.
-fn follow_up_record(
-    workflow: &Workflow,
-    at: Timestamp,
-    name: &str,
-    number: &str,
-    error: Option<&FollowUpError>,
-) -> EffectRecord {
+/// The timeline record of a follow-up document: kind `follow_up`, no task, the issuer as
+/// agency, `note` naming the document.
+fn follow_up_record(workflow: &Workflow, at: Timestamp, name: &str, number: &str) -> EffectRecord {
     let note = match number {
         "" => name.to_owned(),
         number => format!("{number} ({name})"),
     };
     EffectRecord {
         at: workflow.format_time(at),
-        kind: if error.is_some() {
-            "rejected"
-        } else {
-            "follow_up"
-        },
+        kind: "follow_up",
         task: String::new(),
         agency: workflow.agency(workflow.directive.issuer).id.clone(),
         action: None,
@@ -617,8 +825,8 @@ fn follow_up_record(
         due: None,
         on_time: None,
         note: Some(note),
-        code: error.map(FollowUpError::code),
-        error: error.map(ToString::to_string),
+        code: None,
+        error: None,
     }
 }
 
@@ -694,11 +902,7 @@ impl Simulation {
                 TimelineEntry::FollowUp { at, name, number } => {
                     version += 1;
                     let current = self.versions.get(version).unwrap_or(workflow);
-                    follow_up_record(current, *at, name, number, None)
-                }
-                TimelineEntry::FollowUpRefused { at, name, error } => {
-                    let current = self.versions.get(version).unwrap_or(workflow);
-                    follow_up_record(current, *at, name, "", Some(error))
+                    follow_up_record(current, *at, name, number)
                 }
                 TimelineEntry::Rejected { event, error } => {
                     let workflow = self.versions.get(version).unwrap_or(workflow);

@@ -997,6 +997,31 @@ fn scenario_ends_before_it_starts() {
 }
 
 #[test]
+fn scenario_event_after_end() {
+    let source = edit(SCENARIO, "\"2021-05-08 10:00\"", "\"2021-05-22 10:00\"");
+    check_scenario(
+        MINIMAL,
+        &source,
+        &[("event-after-end", at(&source, "\"2021-05-22 10:00\""))],
+    );
+}
+
+#[test]
+fn scenario_starts_before_the_issue() {
+    let source = edit(
+        SCENARIO,
+        "until: \"2021-05-21 17:00\"",
+        "start: \"2021-05-06 08:00\", until: \"2021-05-21 17:00\"",
+    );
+    let d = check_scenario(
+        MINIMAL,
+        &source,
+        &[("starts-before-issue", at(&source, "\"2021-05-06 08:00\""))],
+    );
+    assert!(hint(&d, "starts-before-issue").contains("start: \"2021-05-07T08:00:00+07:00\""));
+}
+
+#[test]
 fn scenario_invalid_time() {
     let source = edit(SCENARIO, "\"2021-05-08 10:00\"", "\"2021-05-08 10h\"");
     check_scenario(

@@ -4,7 +4,7 @@
 
 use directrix_core::{
     EffectKind, FollowUpError, GraphFormat, GraphView, Input, Instance, Phase, ReplayError,
-    RestoreError, Scenario, Timestamp, Workflow, load, render_graph, simulate,
+    RestoreError, Scenario, SimulateError, Timestamp, Workflow, load, render_graph, simulate,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -567,7 +567,7 @@ fn the_follow_up_scenario_runs_and_replays() {
     let workflow = seed();
     let (scenario, _) = Scenario::load_with(SCENARIO, &workflow, &texts()).unwrap();
     assert_eq!(scenario.follow_ups[0].at, at("2021-05-12 08:00"));
-    let run = simulate(workflow.clone(), &scenario, 0, None);
+    let run = simulate(workflow.clone(), &scenario, 0, None).unwrap();
     let report = run.report();
     assert_eq!(report.summary.rejected, 0);
     let kinds = |task: &str| -> Vec<&str> {
@@ -677,32 +677,47 @@ fn an_event_is_an_action_or_a_follow_up() {
 }
 
 #[test]
-fn a_follow_up_refused_at_run_time_stops_the_run() {
+fn a_follow_up_refused_at_run_time_fails_the_run() {
     // `force_alert` is done by 12 May: cancelling it then is refused when the run reaches
-    // it (loading cannot know), and the run stops there.
-    let source = "(format: 1, name: \"x\", until: \"2021-05-14 08:00\", events: [\n\
+    // it (loading cannot know). The later events were resolved against the amended
+    // workflow, so the run fails, naming the follow-up and why, instead of stopping
+    // short with a report that looks complete.
+    let source = "(format: 1, name: \"x\", until: \"2021-05-21 08:00\", events: [\n\
          (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"acknowledge\"),\n\
          (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"start\"),\n\
          (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"report\"),\n\
          (at: \"2021-05-07 08:10\", actor: \"district_standing\", task: \"force_alert\", action: \"accept\"),\n\
-         (at: \"2021-05-12 08:00\", follow_up: \"late\"),\n])";
+         (at: \"2021-05-12 08:00\", follow_up: \"late\"),\n\
+         (at: \"2021-05-13 08:00\", actor: \"health\", task: \"health_readiness\", action: \"acknowledge\"),\n])";
 
     let late = BTreeMap::from([(
         "late".to_owned(),
         doc("    cancel: [(task: \"force_alert\")],"),
     )]);
     let (scenario, _) = Scenario::load_with(source, &seed(), &late).unwrap();
-    let run = simulate(seed(), &scenario, 0, None);
-    assert_eq!(run.until, at("2021-05-12 08:00"));
-    let report = run.report();
-    let last = report.events.last().unwrap();
+    let error = simulate(seed(), &scenario, 0, None).unwrap_err();
+    assert_eq!(error.code(), "follow_up_refused");
+    let message = error.to_string();
+    for part in ["`late`", "2021-05-12T08:00:00+07:00", "force_alert"] {
+        assert!(message.contains(part), "{part} not in {message}");
+    }
+    let SimulateError::FollowUpRefused { error, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(error.code(), "invalid_follow_up");
+    assert_eq!(error.diagnostics()[0].code.as_str(), "task-finished");
+    // Nor does the grid's run or a Monte Carlo study go on silently.
     assert_eq!(
-        (last.kind, last.code),
-        ("rejected", Some("invalid_follow_up"))
+        directrix_core::simulate_state(seed(), &scenario, 0, None)
+            .unwrap_err()
+            .code(),
+        "follow_up_refused"
     );
-    assert!(
-        last.error.as_deref().unwrap().contains("task-finished"),
-        "{last:?}"
+    assert_eq!(
+        directrix_core::monte_carlo(&seed(), &scenario, 3, 1)
+            .unwrap_err()
+            .code(),
+        "follow_up_refused"
     );
 }
 
@@ -728,4 +743,29 @@ fn a_due_or_effort_past_the_range_is_refused_and_located() {
             one("out-of-range", &text, "\"3000000d\"")[0].clone(),
         ]
     );
+}
+
+#[test]
+fn a_follow_up_comes_from_the_directive_s_own_issuer() {
+    let mut instance = running("2021-05-12 08:00");
+    let text = doc("").replace(
+        "issuer: \"district_standing\"",
+        "issuer: \"province_standing\"",
+    );
+    let codes = refused(&mut instance, "2021-05-12 08:00", &text);
+    assert_eq!(
+        codes,
+        one("issuer-mismatch", &text, "\"province_standing\"")
+    );
+    let error = seed().amend(&text).unwrap_err();
+    let diagnostic = &error.diagnostics()[0];
+    assert!(
+        diagnostic.message.contains("`province_standing`")
+            && diagnostic.message.contains("`district_standing`"),
+        "{diagnostic:?}"
+    );
+    // The same body may write again.
+    instance
+        .apply_follow_up(at("2021-05-12 08:00"), &doc(""))
+        .unwrap();
 }

@@ -198,7 +198,7 @@ fn odd_sizes_stay_valid() {
 fn silent_run_of_a_small_cascade_goes_overdue() {
     let workflow = Arc::new(load_both(&generate_cascade(params(3, 7, 20, 5))));
     let silence = Scenario::silent(&workflow);
-    let report = simulate(workflow, &silence, 0, None).report();
+    let report = simulate(workflow, &silence, 0, None).unwrap().report();
     let overdue: Vec<_> = report
         .events
         .iter()

@@ -15,7 +15,10 @@ fn grid_at(at: &str) -> Grid {
     )
     .expect("scenario");
     scenario.until = Timestamp::parse(at, workflow.calendar().offset()).expect("time");
-    simulate(workflow, &scenario, 0, None).instance.grid()
+    simulate(workflow, &scenario, 0, None)
+        .unwrap()
+        .instance
+        .grid()
 }
 
 fn counts(grid: &Grid, agency: &str) -> [u32; 5] {

@@ -401,7 +401,7 @@ fn short_intervals_warn() {
 }
 
 #[test]
-fn a_simulation_stops_at_an_instant_over_the_limit() {
+fn a_simulation_fails_at_an_instant_over_the_timer_limit() {
     // Ten instances due at the same instant: ten timers in one advance.
     let source = fan_out(10, 1).replace(
         r#"for_each: "all")"#,
@@ -413,14 +413,21 @@ fn a_simulation_stops_at_an_instant_over_the_limit() {
         let scenario = directrix_core::Scenario::silent(&workflow);
         let horizon = scenario.until;
         (
-            directrix_core::simulate(workflow, &scenario, 0, None).until,
+            directrix_core::simulate(workflow, &scenario, 0, None),
             horizon,
         )
     };
-    let (until, horizon) = run(10);
-    assert_eq!(until, horizon);
-    let (until, horizon) = run(9);
-    assert!(until < horizon);
+    let (reached, horizon) = run(10);
+    assert_eq!(reached.unwrap().until, horizon);
+    // Not a run cut short that looks complete: a coded error naming the limit.
+    let (error, _) = run(9);
+    let error = error.unwrap_err();
+    assert_eq!(error.code(), "too_many_timers");
+    assert_eq!(error.limit(), Some(("timers-per-advance", 90)));
+    assert!(
+        error.to_string().contains("`timers-per-advance`"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -55,7 +55,7 @@ fn an_agency_that_always_misses_is_never_on_time() {
         &workflow,
         r#"(who: ["health"], work: Fixed("1h"), miss: 1.0), (who: ["all"], work: Fixed("1h"))"#,
     );
-    let report = monte_carlo(&workflow, &scenario, 50, 1);
+    let report = monte_carlo(&workflow, &scenario, 50, 1).unwrap();
     assert_eq!(task(&report, "prepare").on_time_probability, 0.0);
     assert_eq!(task(&report, "prepare").completed_probability, 1.0);
     assert!(
@@ -84,7 +84,7 @@ fn agencies_that_never_miss_and_work_fast_are_always_on_time() {
         &workflow,
         r#"(who: ["all"], acknowledge: Fixed("10m"), work: Fixed("2h"), review: Fixed("1h"))"#,
     );
-    let report = monte_carlo(&workflow, &scenario, 30, 5);
+    let report = monte_carlo(&workflow, &scenario, 30, 5).unwrap();
     for stats in &report.tasks {
         assert_eq!(stats.on_time_probability, 1.0, "{}", stats.task);
         assert!(stats.escalations_by_level.iter().all(|l| *l == 0.0));
@@ -100,7 +100,7 @@ fn a_deterministic_scenario_gives_identical_percentiles() {
         &workflow,
         r#"(who: ["all"], acknowledge: Fixed("1h"), work: Fixed("5h"), review: Fixed("1h"))"#,
     );
-    let report = monte_carlo(&workflow, &scenario, 40, 9);
+    let report = monte_carlo(&workflow, &scenario, 40, 9).unwrap();
     for stats in &report.tasks {
         let p = stats.completion_hours.expect("completed");
         assert_eq!((p.p50, p.p50), (p.p90, p.p99), "{}", stats.task);
@@ -120,11 +120,11 @@ fn the_same_seed_gives_the_same_report_and_runs_differ() {
         r#"(who: ["all"], work: LogNormal(median: "2d", sigma: 0.8), miss: 0.3)"#,
     );
     assert_eq!(
-        monte_carlo(&workflow, &scenario, 25, 4),
-        monte_carlo(&workflow, &scenario, 25, 4)
+        monte_carlo(&workflow, &scenario, 25, 4).unwrap(),
+        monte_carlo(&workflow, &scenario, 25, 4).unwrap()
     );
-    let a = run_outcome(&workflow, &scenario, run_seed(4, 0));
-    let differs = (1..20).any(|i| run_outcome(&workflow, &scenario, run_seed(4, i)) != a);
+    let a = run_outcome(&workflow, &scenario, run_seed(4, 0)).unwrap();
+    let differs = (1..20).any(|i| run_outcome(&workflow, &scenario, run_seed(4, i)).unwrap() != a);
     assert!(differs, "random behaviour should vary between runs");
 }
 
@@ -134,7 +134,7 @@ fn reacting_to_escalation_finishes_sooner() {
     let slow = r#"(who: ["all"], work: Fixed("6d"), review: Fixed("1h"), hours: AroundTheClock)"#;
     let reactive = r#"(who: ["all"], work: Fixed("6d"), review: Fixed("1h"), hours: AroundTheClock, on_escalation: (speed_up: 4.0))"#;
     let p50 = |behaviours: &str| {
-        let report = monte_carlo(&workflow, &scenario(&workflow, behaviours), 5, 1);
+        let report = monte_carlo(&workflow, &scenario(&workflow, behaviours), 5, 1).unwrap();
         task(&report, "prepare").completion_hours.expect("done").p50
     };
     assert!(
@@ -154,7 +154,9 @@ fn office_hours_move_actions_to_the_next_working_morning() {
         &workflow,
         r#"(who: ["health"], acknowledge: Fixed("12h"), work: Fixed("1h"))"#,
     );
-    let report = simulate(Arc::clone(&workflow), &scenario, 0, None).report();
+    let report = simulate(Arc::clone(&workflow), &scenario, 0, None)
+        .unwrap()
+        .report();
     let ack = report
         .events
         .iter()
@@ -171,7 +173,9 @@ fn office_hours_move_actions_to_the_next_working_morning() {
 fn fan_out_waits_for_its_dependency_then_every_member_acts() {
     let workflow = workflow();
     let scenario = scenario(&workflow, r#"(who: ["all"], work: Fixed("3h"))"#);
-    let report = simulate(Arc::clone(&workflow), &scenario, 2, None).report();
+    let report = simulate(Arc::clone(&workflow), &scenario, 2, None)
+        .unwrap()
+        .report();
     let completed: Vec<&str> = report
         .events
         .iter()
@@ -264,7 +268,9 @@ fn scripted_events_and_behaviours_mix_in_one_scenario() {
         behaviours: [(who: ["communes"], work: Fixed("2h"))],
     )"#;
     let (scenario, _) = Scenario::load(source, &workflow).expect("valid");
-    let report = simulate(Arc::clone(&workflow), &scenario, 1, None).report();
+    let report = simulate(Arc::clone(&workflow), &scenario, 1, None)
+        .unwrap()
+        .report();
     let acknowledged = report
         .events
         .iter()

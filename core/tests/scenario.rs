@@ -1,6 +1,7 @@
-//! The seed scenario's full report, pinned as a snapshot.
+//! The seed scenario's full report, pinned as a snapshot; a run's horizon and the limit
+//! that bounds its work.
 
-use directrix_core::{Scenario, load, simulate};
+use directrix_core::{Scenario, load, simulate, simulate_state};
 use std::sync::Arc;
 
 fn report_json() -> String {
@@ -14,7 +15,7 @@ fn report_json() -> String {
         &workflow,
     )
     .unwrap();
-    let report = simulate(workflow, &scenario, 1, None).report();
+    let report = simulate(workflow, &scenario, 1, None).unwrap().report();
     serde_json::to_string_pretty(&report).unwrap()
 }
 
@@ -55,4 +56,100 @@ fn seed_scenario_escalates_the_late_agency() {
         ]
     );
     assert_eq!(json["summary"]["rejected"], 0);
+}
+
+// ------------------------------------------------- the run's horizon and its limit
+
+const SEED: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+const SCENARIO: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron");
+
+fn seed_with(limits: &[(&str, u64)]) -> Arc<directrix_core::Workflow> {
+    let mut set = directrix_core::Limits::default();
+    for (name, value) in limits {
+        set.set(name, *value).unwrap();
+    }
+    let options = directrix_core::LoadOptions::default().with_limits(set);
+    Arc::new(directrix_core::load_with(SEED, &options).unwrap().workflow)
+}
+
+fn time(text: &str) -> directrix_core::Timestamp {
+    directrix_core::Timestamp::parse(text, directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap())
+        .unwrap()
+}
+
+/// The error of a run expected to fail (a `Simulation` is too big to print).
+fn failure<T>(result: Result<T, directrix_core::SimulateError>) -> directrix_core::SimulateError {
+    match result {
+        Ok(_) => panic!("the run should fail"),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn a_far_horizon_stops_at_the_effects_limit_with_a_coded_error() {
+    // Nobody acts: escalations to the province repeat every day or two, forever.
+    let workflow = seed_with(&[]);
+    let scenario = Scenario::silent(&workflow);
+    let far = Some(time("9999-12-31 00:00"));
+    let error = failure(simulate(Arc::clone(&workflow), &scenario, 1, far));
+    assert_eq!(error.code(), "too_many_effects");
+    assert_eq!(error.limit(), Some(("effects-per-run", 10_000_000)));
+    let message = error.to_string();
+    assert!(
+        message.contains("`effects-per-run`") && message.contains("9999-12-31T00:00:00+07:00"),
+        "{message}"
+    );
+    // The grid's run keeps no timeline, but is bounded the same way.
+    let error = failure(simulate_state(workflow, &scenario, 1, far));
+    assert_eq!(error.code(), "too_many_effects");
+}
+
+#[test]
+fn raising_the_effects_limit_lets_the_run_reach_its_horizon() {
+    let year = time("2022-05-07 08:00");
+    let run = |limit: u64| {
+        let workflow = seed_with(&[("effects-per-run", limit)]);
+        simulate(
+            Arc::clone(&workflow),
+            &Scenario::silent(&workflow),
+            1,
+            Some(year),
+        )
+    };
+    assert_eq!(failure(run(1_000)).code(), "too_many_effects");
+    let reached = run(100_000).unwrap();
+    assert_eq!(reached.until, year);
+    assert_eq!(reached.instance.now(), year);
+    assert!(reached.timeline.len() > 1_000, "{}", reached.timeline.len());
+    // The limit counts the timeline's entries: exactly as many pass, one fewer fails.
+    let scripted = |limit: u64| {
+        let workflow = seed_with(&[("effects-per-run", limit)]);
+        let (scenario, _) = Scenario::load(SCENARIO, &workflow).unwrap();
+        simulate(workflow, &scenario, 1, None)
+    };
+    let entries = scripted(1_000_000).unwrap().timeline.len() as u64;
+    assert!(scripted(entries).is_ok());
+    assert_eq!(failure(scripted(entries - 1)).code(), "too_many_effects");
+}
+
+#[test]
+fn a_horizon_before_the_start_is_an_error_naming_both_times() {
+    let workflow = seed_with(&[]);
+    let (scenario, _) = Scenario::load(SCENARIO, &workflow).unwrap();
+    let early = Some(time("2021-05-01 08:00"));
+    for error in [
+        failure(simulate(Arc::clone(&workflow), &scenario, 1, early)),
+        failure(simulate_state(Arc::clone(&workflow), &scenario, 1, early)),
+    ] {
+        assert_eq!(error.code(), "horizon_before_start");
+        let message = error.to_string();
+        assert!(
+            message.contains("2021-05-01T08:00:00+07:00")
+                && message.contains("2021-05-07T08:00:00+07:00"),
+            "{message}"
+        );
+    }
+    // The start itself is inside the run.
+    let at_start = simulate(workflow, &scenario, 1, Some(scenario.start)).unwrap();
+    assert_eq!(at_start.until, scenario.start);
 }

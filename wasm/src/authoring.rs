@@ -10,7 +10,7 @@ use super::{
 };
 use directrix_core::{
     Diagnostic, Inspection, Instance, Limits, LoadError, MigrateError, MigrationProblem,
-    MigrationReport, Scenario, SimulationReport,
+    MigrationReport, Scenario, SimulateError, SimulationReport,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +30,9 @@ struct ErrorDetails {
     /// For `migration_refused`: every task instance that cannot be mapped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<MigrationProblem>,
+    /// For a run stopped by a limit (`too_many_effects`, `too_many_timers`): its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<&'static str>,
 }
 
 /// A `DirectrixError` carrying `details`.
@@ -71,9 +74,31 @@ fn load_error(error: LoadError) -> JsValue {
         line: first.and_then(|d| d.location).map(|l| l.line),
         column: first.and_then(|d| d.location).map(|l| l.column),
         diagnostics: error.diagnostics.clone(),
-        problems: Vec::new(),
+        ..ErrorDetails::default()
     };
     throw_with(code, &error.to_string(), &details)
+}
+
+/// A failed run: its code, the message with the fix in the options' terms for a limit
+/// (`limit` names it), and for a refused follow-up the document's located diagnostics.
+fn simulate_error(error: &SimulateError) -> JsValue {
+    let mut message = error.to_string();
+    let limit = error.limit().map(|(name, value)| {
+        message.push_str(&format!(
+            " To raise it: `{{ limits: {{ \"{name}\": {value} }} }}` in the options."
+        ));
+        name
+    });
+    let diagnostics = match error {
+        SimulateError::FollowUpRefused { error, .. } => error.diagnostics().to_vec(),
+        _ => Vec::new(),
+    };
+    let details = ErrorDetails {
+        diagnostics,
+        limit,
+        ..ErrorDetails::default()
+    };
+    throw_with(error.code(), &message, &details)
 }
 
 fn migrate_error(error: MigrateError) -> JsValue {
@@ -346,12 +371,18 @@ fn run_simulation(
     let until = until
         .map(|t| parse_time(&workflow, &t, "until"))
         .transpose()?;
-    Ok(directrix_core::simulate(workflow, &scenario, seed, until).report())
+    directrix_core::simulate(workflow, &scenario, seed, until)
+        .map(|run| run.report())
+        .map_err(|e| simulate_error(&e))
 }
 
 #[wasm_bindgen]
 /// Runs a scenario (RON text; omitted, nobody acts for 14 days) and returns the report
-/// as a plain object, the same data as `directrix simulate --format json`.
+/// as a plain object, the same data as `directrix simulate --format json`. `until`, if
+/// given, must not lie before the scenario's start (`horizon_before_start`); a run that
+/// produces more effects than the `effects-per-run` limit before its horizon throws
+/// `too_many_effects` (raise it with `{ limits: { "effects-per-run": N } }`), and a
+/// follow-up the running instance refuses throws `follow_up_refused`.
 pub fn simulate(
     #[wasm_bindgen(unchecked_param_type = "string")] workflow: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] scenario: JsValue,

@@ -236,7 +236,7 @@ fn parse_time(workflow: &CoreWorkflow, text: &str, what: &str) -> Result<Timesta
 macro_rules! limit_name_ts {
     () => {
         r#"/** A resource limit's name (`Limits::NAMES` of directrix-core). */
-export type LimitName = "input-bytes" | "agencies" | "instances" | "depth" | "string-bytes" | "timers-per-advance";"#
+export type LimitName = "input-bytes" | "agencies" | "instances" | "depth" | "string-bytes" | "timers-per-advance" | "effects-per-run";"#
     };
 }
 

@@ -1064,6 +1064,30 @@ const CASES: &[Case] = &[
         call: |_, _| sim(s(SEED), JsValue::UNDEFINED, number(1.0), s("2021-13-45")),
     },
     Case {
+        what: "simulate(until before the start)",
+        code: "horizon_before_start",
+        call: |_, _| {
+            sim(
+                s(SEED),
+                JsValue::UNDEFINED,
+                number(0.0),
+                s("2021-05-01 08:00"),
+            )
+        },
+    },
+    Case {
+        what: "simulate(until 9999)",
+        code: "too_many_effects",
+        call: |_, _| {
+            sim(
+                s(SEED),
+                JsValue::UNDEFINED,
+                number(0.0),
+                s("9999-12-31 00:00"),
+            )
+        },
+    },
+    Case {
         what: "simulate(options array)",
         code: "invalid_argument",
         call: |_, _| {
@@ -1479,6 +1503,83 @@ fn limits_are_set_by_name_and_a_misspelt_name_is_suggested() {
     )
     .expect_err("refused");
     directrix_error(error, "limit-exceeded");
+}
+
+#[wasm_bindgen_test]
+fn a_run_s_horizon_is_bounded_by_a_limit_the_options_raise() {
+    let year = |limit: f64| {
+        simulate_json(
+            s(SEED),
+            JsValue::UNDEFINED,
+            number(0.0),
+            s("2022-05-07 08:00"),
+            limits("effects-per-run", number(limit)),
+        )
+    };
+    let error = directrix_error(year(1000.0).expect_err("refused"), "too_many_effects");
+    let message = field(&error, "message").as_string().unwrap_or_default();
+    assert!(
+        message.contains("`{ limits: { \"effects-per-run\": 10000 } }`"),
+        "{message}"
+    );
+    assert_eq!(
+        field(&error, "limit").as_string().as_deref(),
+        Some("effects-per-run")
+    );
+    let report = year(100_000.0).expect("a raised limit is honoured");
+    assert!(
+        report.contains("\"until\": \"2022-05-07T08:00:00+07:00\""),
+        "{}",
+        &report[..300]
+    );
+    // An instant before the start names both times.
+    let error = directrix_error(
+        simulate_json(
+            s(SEED),
+            JsValue::UNDEFINED,
+            number(0.0),
+            s("2021-05-01 08:00"),
+            JsValue::UNDEFINED,
+        )
+        .expect_err("refused"),
+        "horizon_before_start",
+    );
+    let message = field(&error, "message").as_string().unwrap_or_default();
+    assert!(
+        message.contains("2021-05-01T08:00:00+07:00")
+            && message.contains("2021-05-07T08:00:00+07:00"),
+        "{message}"
+    );
+    still_works();
+}
+
+#[wasm_bindgen_test]
+fn a_follow_up_refused_during_the_run_throws() {
+    let scenario = "(format: 1, name: \"x\", until: \"2021-05-21 08:00\", events: [\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"acknowledge\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"start\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"police\", task: \"force_alert\", action: \"report\"),\n\
+         (at: \"2021-05-07 08:10\", actor: \"district_standing\", task: \"force_alert\", action: \"accept\"),\n\
+         (at: \"2021-05-12 08:00\", follow_up: \"late\"),\n])";
+    let late = "(format: 1, number: \"120-CV/HU\", kind: \"Công văn\", issuer: \"district_standing\",\n\
+         issued_at: \"2021-05-12 08:00\", further_to: \"114-CV/HU\", subject: \"s\",\n\
+         cancel: [(task: \"force_alert\")])";
+    let options = object(&[("followUps", object(&[("late", s(late))]))]);
+    let error = directrix_error(
+        simulate_json(
+            s(SEED),
+            s(scenario),
+            number(0.0),
+            JsValue::UNDEFINED,
+            options,
+        )
+        .expect_err("refused"),
+        "follow_up_refused",
+    );
+    let message = field(&error, "message").as_string().unwrap_or_default();
+    assert!(message.contains("`late`"), "{message}");
+    assert!(json(&field(&error, "diagnostics")).contains("task-finished"));
+    still_works();
 }
 
 #[wasm_bindgen_test]

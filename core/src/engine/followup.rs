@@ -221,14 +221,32 @@ impl Workflow {
         let issued_span = field(&r, "issued_at");
         let issued_at = parse_time_at(&mut r, &spec.issued_at, offset, issued_span);
         let issuer = self.agency_id(&spec.issuer);
-        if issuer.is_none() {
-            let hint = suggestion(&spec.issuer, self.agencies.iter().map(|a| a.id.as_str()));
-            r.error_hint(
-                Code::UnknownAgency,
-                field(&r, "issuer"),
-                format!("unknown agency `{}`", spec.issuer),
-                hint,
-            );
+        match issuer {
+            None => {
+                let hint = suggestion(&spec.issuer, self.agencies.iter().map(|a| a.id.as_str()));
+                r.error_hint(
+                    Code::UnknownAgency,
+                    field(&r, "issuer"),
+                    format!("unknown agency `{}`", spec.issuer),
+                    hint,
+                );
+            }
+            // A letter from another body is not a follow-up ("tiếp theo") of this one.
+            Some(issuer) if issuer != self.directive.issuer => {
+                let own = &self.agency(self.directive.issuer).id;
+                r.error_hint(
+                    Code::IssuerMismatch,
+                    field(&r, "issuer"),
+                    format!(
+                        "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
+                        spec.issuer, self.directive.number
+                    ),
+                    Some(format!(
+                        "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
+                    )),
+                );
+            }
+            Some(_) => {}
         }
         // The chain so far: the directive, then the follow-ups in the order applied.
         let chain: Vec<&str> = std::iter::once(self.directive.number.as_str())
