@@ -18,7 +18,8 @@ mod common;
 
 use common::{Step, replay_equals_state, restore_continues, steps};
 use directrix_core::{
-    GraphFormat, GraphView, Limits, Scenario, Severity, Workflow, load, render_graph, simulate,
+    GraphFormat, GraphView, Limits, Scenario, Severity, Workflow, check, load, render_graph,
+    simulate,
 };
 use proptest::prelude::*;
 use std::fmt::Write as _;
@@ -689,7 +690,11 @@ fn load_generated(generated: &Generated) -> Option<Arc<Workflow>> {
         Ok(loaded) => loaded.warnings.clone(),
         Err(error) => error.diagnostics.clone(),
     };
+    assert_eq!(check(text), diagnostics, "check and load disagree\n{text}");
     for d in &diagnostics {
+        if let Some(span) = &d.span {
+            assert!(span.start <= span.end && span.end <= text.len(), "{d:?}");
+        }
         match d.severity {
             Severity::Error => assert!(
                 generated.cycle && d.code.as_str() == "dependency-cycle",
@@ -713,6 +718,8 @@ fn load_generated(generated: &Generated) -> Option<Arc<Workflow>> {
     let workflow = Arc::new(result.unwrap_or_else(|e| panic!("{e}\n{text}")).workflow);
     // Everything a host does with a fresh workflow runs.
     let _ = workflow.inspection();
+    let _ = workflow.analysis();
+    let _ = workflow.critical_path();
     for view in [GraphView::Tasks, GraphView::Agencies, GraphView::Documents] {
         for format in [GraphFormat::Dot, GraphFormat::Mermaid] {
             let _ = render_graph(&workflow, view, format);
