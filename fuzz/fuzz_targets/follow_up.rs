@@ -14,19 +14,20 @@
 //! before); an applied one was amendable, moves the instance to the amended workflow,
 //! gives the same result twice, and leaves an instance that restores from its snapshot,
 //! replays from its journal, and keeps the engine's invariants through its next timers.
+//! (Inspecting and rendering an amended workflow is left to `load_mutated`: it is a
+//! workflow like any other, and doing it here would halve the executions.)
 #![no_main]
 
 use directrix_core::{FollowUpError, Instance, Scenario, Span, Workflow, load, simulate};
 use directrix_fuzz::{
-    check_diagnostic, check_effects, check_instance, check_step, check_views, exercise_workflow,
-    header, mutate_ron,
+    check_diagnostic, check_effects, check_instance, check_step, check_views, header, mutate_ron,
 };
 use libfuzzer_sys::{fuzz_mutator, fuzz_target};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 /// How many timers are fired after an applied document, at most.
-const TIMERS: usize = 100;
+const TIMERS: usize = 50;
 
 /// A running instance and the workflow it started with (for replay).
 struct Running {
@@ -191,8 +192,6 @@ fuzz_target!(|data: &[u8]| {
         check_step(&step, &instance);
     }
     round_trips(&instance);
-    // The amended workflow stands on its own too: started afresh, it runs.
-    exercise_workflow(Arc::new(amended.workflow));
 });
 
 fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
