@@ -41,8 +41,9 @@ const WARNINGS: &[&str] = &[
 
 #[derive(Debug, Clone)]
 struct Agency {
-    /// The parent, as an index taken modulo the agencies before this one (agency 0 is a
-    /// root): a forest by construction, of whatever depth the draws give.
+    /// The parent among the agencies before this one (agency 0 is a root), so a forest
+    /// by construction: half the draws pick one of the last two (long chains), the others
+    /// any (bushy trees).
     parent: Option<usize>,
     kind: usize,
 }
@@ -437,7 +438,14 @@ impl Model {
         let _ = writeln!(w, "    agencies: [");
         for (i, a) in self.agencies.iter().enumerate() {
             let parent = match a.parent {
-                Some(p) if i > 0 => format!(", parent: \"a{}\"", p % i),
+                Some(p) if i > 0 => {
+                    let back = if p % 2 == 0 {
+                        p / 2 % i.min(2)
+                    } else {
+                        p / 2 % i
+                    };
+                    format!(", parent: \"a{}\"", i - 1 - back)
+                }
                 _ => String::new(),
             };
             let _ = writeln!(
@@ -783,6 +791,21 @@ fn the_generator_covers_the_format() {
             seen.insert("cycle reported");
             continue;
         };
+        let depth = |mut agency: Option<directrix_core::AgencyId>| {
+            let mut depth = 0;
+            while let Some(a) = agency {
+                depth += 1;
+                agency = workflow.agency(a).parent;
+            }
+            depth
+        };
+        let deepest = (0..workflow.agencies().len() as u32)
+            .map(|a| depth(Some(directrix_core::AgencyId::from_index(a))))
+            .max()
+            .unwrap_or(0);
+        if deepest >= 5 {
+            seen.insert("a forest five deep");
+        }
         let steps: Vec<Step> = prop::collection::vec(common::step(), 60)
             .new_tree(&mut runner)
             .unwrap()
@@ -792,7 +815,7 @@ fn the_generator_covers_the_format() {
             common::apply(&mut instance, step, &mut reach);
         }
     }
-    assert_eq!(seen.len(), 13, "{seen:?}");
+    assert_eq!(seen.len(), 14, "{seen:?}");
     assert!(reach.accepted > 300, "{reach:?}");
     assert!(reach.refused > 100, "{reach:?}");
     assert!(reach.completed > 10, "{reach:?}");
