@@ -1,6 +1,6 @@
 //! Shared code of the fuzz targets: what every loaded workflow must survive, the
 //! invariants checked after every engine step, and the token-level RON mutator of
-//! `load_mutated`.
+//! `load_mutated`, `scenario` and `follow_up` ([`mutate_ron`]).
 
 pub mod mutate;
 
@@ -38,7 +38,7 @@ pub fn exercise_source(source: &str) {
 
 /// A diagnostic's span lies inside the text on character boundaries (the CLI slices the
 /// text with it), and it renders.
-fn check_diagnostic(source: &str, diagnostic: &Diagnostic) {
+pub fn check_diagnostic(source: &str, diagnostic: &Diagnostic) {
     if let Some(span) = &diagnostic.span {
         assert!(span.start <= span.end, "span {span:?} is reversed");
         assert!(span.end <= source.len(), "span {span:?} past the end");
@@ -169,4 +169,62 @@ pub fn check_round_trips(instance: &Instance) {
         replayed == *instance,
         "replay(journal) differs from the instance"
     );
+}
+
+/// The custom mutator of the RON targets: mostly one token-level mutation
+/// ([`mutate::mutate`]), now and then libFuzzer's own byte-level one so the lexer's edges
+/// are not left out. Comments are never edited, so a `//@` header line (see [`header`])
+/// survives; `header_chance` in 256 replaces it with random numbers instead.
+pub fn mutate_ron(
+    data: &mut [u8],
+    size: usize,
+    max_size: usize,
+    seed: u32,
+    header_chance: u8,
+) -> usize {
+    let mut rng = mutate::Rng::new(u64::from(seed));
+    if rng.below(16) == 0 {
+        return libfuzzer_sys::fuzzer_mutate(data, size, max_size);
+    }
+    let text = String::from_utf8_lossy(&data[..size]).into_owned();
+    let mutant = if rng.below(256) < usize::from(header_chance) {
+        let body = match text.strip_prefix("//@") {
+            Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+            None => text.as_str(),
+        };
+        let numbers: Vec<String> = (0..4)
+            .map(|_| {
+                let n = rng.next_u64();
+                // Mostly small numbers, sometimes anything.
+                if rng.below(4) == 0 {
+                    n.to_string()
+                } else {
+                    (n % 64).to_string()
+                }
+            })
+            .collect();
+        Some(format!("//@ {}\n{body}", numbers.join(" ")))
+    } else {
+        (0..4).find_map(|_| mutate::mutate(&text, &mut rng).filter(|m| m.len() <= max_size))
+    };
+    match mutant {
+        Some(mutant) if mutant.len() <= max_size => {
+            data[..mutant.len()].copy_from_slice(mutant.as_bytes());
+            mutant.len()
+        }
+        _ => libfuzzer_sys::fuzzer_mutate(data, size, max_size),
+    }
+}
+
+/// The numbers of a first line `//@ N N ...` (a RON comment, so the text still parses):
+/// the parameters a target draws besides the text. Missing or unreadable numbers are 0.
+pub fn header(text: &str) -> [u64; 4] {
+    let mut numbers = [0; 4];
+    if let Some(rest) = text.strip_prefix("//@") {
+        let line = rest.split('\n').next().unwrap_or("");
+        for (slot, word) in numbers.iter_mut().zip(line.split_whitespace()) {
+            *slot = word.parse().unwrap_or(0);
+        }
+    }
+    numbers
 }

@@ -263,11 +263,15 @@ fn mutate_once(text: &str, rng: &mut Rng) -> Option<String> {
             // a piece.
             6..=8 if !strings.is_empty() => {
                 let t = tokens[*rng.pick(&strings)];
-                let literal = &text[t.start..t.end];
-                if literal.len() < 2 {
+                // An unterminated string (at the end of the text) has no closing quote
+                // to strip: its last character may be a multi-byte one.
+                let Some(inner) = text[t.start..t.end]
+                    .strip_prefix('"')
+                    .and_then(|l| l.strip_suffix('"'))
+                else {
                     continue;
-                }
-                let mutated = mutate_string(&literal[1..literal.len() - 1], rng);
+                };
+                let mutated = mutate_string(inner, rng);
                 return Some(splice(t.start, t.end, &format!("\"{mutated}\"")));
             }
             // Duplicate a list entry: a second entry with the same id.
@@ -440,6 +444,15 @@ mod tests {
                 .iter()
                 .any(|t| t.kind == Kind::Num && &text[t.start..t.end] == "-5")
         );
+    }
+
+    #[test]
+    fn an_unterminated_string_ending_in_a_multibyte_character_mutates() {
+        // Slicing its "closing quote" off cut into `ă` (found by the `follow_up` target:
+        // the mutator panicked, which libFuzzer reports as a crash with an empty input).
+        for seed in 0..2_000 {
+            let _ = mutate("(a: \"b\", c: \"dă", &mut Rng::new(seed));
+        }
     }
 
     #[test]
