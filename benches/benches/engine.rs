@@ -12,9 +12,8 @@ use directrix_benches::{
     ENGINE_CASCADES, SEED_SCRIPTED_SCENARIO, SEED_WORKFLOW, act_script, independent_tasks_text,
     load_arc, many_timers_text, run_acts,
 };
-use directrix_core::{
-    Instance, Limits, Scenario, Span, Workflow, generate_cascade, load, simulate,
-};
+use directrix_core::{Instance, Limits, Scenario, Span, Workflow, load, simulate};
+use directrix_generate::generate_cascade;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;

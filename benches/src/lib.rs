@@ -6,10 +6,10 @@
 #![deny(missing_docs)]
 
 use directrix_core::{
-    ActionId, AgencyId, CascadeParams, GeneratedCascade, Instance, InstanceId, MonteCarloReport,
-    RunOutcome, Scenario, Span, Timestamp, Workflow, aggregate, generate_cascade, load,
-    run_outcome, run_seed,
+    ActionId, AgencyId, Instance, InstanceId, MonteCarloReport, RunOutcome, Scenario, Span,
+    Timestamp, Workflow, aggregate, load, run_outcome, run_seed,
 };
+use directrix_generate::{CascadeParams, GeneratedCascade, generate_cascade};
 use rayon::ThreadPool;
 use rayon::prelude::*;
 use std::sync::Arc;

@@ -298,12 +298,13 @@ fn main() -> ExitCode {
             out,
             scenario,
         }) => {
-            let generated = directrix_core::generate_cascade(directrix_core::CascadeParams {
-                provinces,
-                districts,
-                communes,
-                seed,
-            });
+            let generated =
+                directrix_generate::generate_cascade(directrix_generate::CascadeParams {
+                    provinces,
+                    districts,
+                    communes,
+                    seed,
+                });
             write_or_print(out.as_deref(), &generated.workflow).and_then(|()| match &scenario {
                 Some(path) => write_file(path, &generated.scenario),
                 None => Ok(()),

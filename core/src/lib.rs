@@ -42,7 +42,6 @@ mod compiled;
 mod describe;
 mod diagnostic;
 mod engine;
-mod generate;
 mod graph;
 mod grid;
 mod hash;
@@ -75,7 +74,6 @@ pub use engine::{
     MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
     SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
 };
-pub use generate::{CascadeParams, GeneratedCascade, generate_cascade};
 pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
 pub use inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,

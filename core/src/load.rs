@@ -867,7 +867,7 @@ pub(crate) fn compile(
     let mut copies = Vec::new();
     for copy in &d.copies {
         let mut push = |to: Option<AgencyId>| {
-            copies.push(Copy {
+            copies.push(CopyLine {
                 to,
                 purpose: copy.purpose.clone(),
                 purpose_gloss: copy.purpose_gloss.clone(),

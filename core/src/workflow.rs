@@ -89,14 +89,14 @@ pub struct Directive {
     /// Addressed agencies, groups expanded.
     pub addressees: Vec<AgencyId>,
     /// Copies: (agency, purpose, gloss); `None` agency means "as above" (the addressees).
-    pub copies: Vec<Copy>,
+    pub copies: Vec<CopyLine>,
     /// Numbers of the documents it implements.
     pub implements: Vec<String>,
 }
 
 /// One line of the copies list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Copy {
+pub struct CopyLine {
     /// The recipient, or `None` for "as above".
     pub to: Option<AgencyId>,
     /// Purpose as printed.

@@ -16,7 +16,8 @@
 mod common;
 
 use common::{Reach, apply, fresh, replay_equals_state, restore_continues, step, steps};
-use directrix_core::{CascadeParams, Workflow, generate_cascade, load};
+use directrix_core::{Workflow, load};
+use directrix_generate::{CascadeParams, generate_cascade};
 use proptest::prelude::*;
 use std::sync::{Arc, LazyLock};
 

@@ -3,9 +3,10 @@
 //! typed error, never an out-of-memory or a stack overflow.
 
 use directrix_core::{
-    ActError, CascadeParams, Diagnostic, Instance, Limits, LoadOptions, RestoreError, Span,
-    TimerPolicy, Workflow, generate_cascade, load, load_with,
+    ActError, Diagnostic, Instance, Limits, LoadOptions, RestoreError, Span, TimerPolicy, Workflow,
+    load, load_with,
 };
+use directrix_generate::{CascadeParams, generate_cascade};
 use std::fmt::Write;
 use std::sync::Arc;
 

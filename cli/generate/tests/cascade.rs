@@ -1,8 +1,7 @@
 //! The synthetic national cascade: valid at every size, deterministic, and runnable.
 
-use directrix_core::{
-    CascadeParams, GeneratedCascade, Scenario, Severity, Workflow, generate_cascade, load, simulate,
-};
+use directrix_core::{Scenario, Severity, Workflow, load, simulate};
+use directrix_generate::{CascadeParams, GeneratedCascade, generate_cascade};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
