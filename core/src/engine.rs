@@ -611,7 +611,7 @@ pub enum ActError {
     },
     /// `advance` would fire more timers than the workflow's `timers-per-advance` limit.
     #[error(
-        "advancing to {to} would fire more than {limit} timers (the `timers-per-advance` limit); the next one due is at {at} (advance in smaller steps, following next_timer(), or raise the limit)"
+        "advancing to {to} would fire more than {limit} timers (the `timers-per-advance` limit); the next one due is at {at} (advance in smaller steps, one next timer at a time, or raise the limit)"
     )]
     TooManyTimers {
         /// The time asked for.
