@@ -6,8 +6,8 @@
 
 use directrix_core::spec::EscalationAction;
 use directrix_core::{
-    EffectRecord, Level, MonteCarloReport, RunOutcome, SimulationReport, Target, Timestamp,
-    UtcOffset, Workflow,
+    EffectRecord, Level, MonteCarloReport, Percentiles, RunOutcome, SimulationReport, Target,
+    Timestamp, UtcOffset, Workflow,
 };
 use std::fmt::Write as _;
 
@@ -161,29 +161,16 @@ impl<'a> Context<'a> {
             .map(|t| workflow.task(t).title.as_str())
     }
 
-    /// Per run: seconds from the start until every task was done, if all were.
+    /// Per run: seconds from the start until every task was done, if all were, sorted.
     fn overall_finish(&self) -> Vec<i64> {
         let mut all: Vec<i64> = self
             .outcomes
             .iter()
-            .filter_map(|o| {
-                o.finished()
-                    .iter()
-                    .try_fold(0i64, |acc, f| f.map(|f| acc.max(f)))
-            })
+            .filter_map(RunOutcome::finish)
             .collect();
         all.sort_unstable();
         all
     }
-}
-
-/// Nearest-rank percentile of sorted seconds, in hours.
-fn percentile_hours(sorted: &[i64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1] as f64 / 3_600.0)
 }
 
 fn pct(p: f64) -> String {
@@ -285,8 +272,9 @@ fn summary(out: &mut String, ctx: &Context<'_>) {
     let runs = report.runs.max(1);
     let finish = ctx.overall_finish();
     let all_done = finish.len() as f64 / runs as f64;
-    let p50 = percentile_hours(&finish, 0.5);
-    let p90 = percentile_hours(&finish, 0.9);
+    let percentiles = Percentiles::of_sorted(&finish);
+    let p50 = percentiles.map(|p| p.p50);
+    let p90 = percentiles.map(|p| p.p90);
     let bottleneck = report
         .bottlenecks
         .first()
