@@ -88,7 +88,7 @@ pub(crate) fn run(
             None,
         )
         .map_err(|e| crate::simulate::failed(&e))?;
-        let html = crate::html::render(workflow, &report, &outcomes, &run.report(), representative);
+        let html = crate::html::render(workflow, &report, &outcomes, &run, representative);
         std::fs::write(path, html).map_err(|e| {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             Reported
