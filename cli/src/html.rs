@@ -899,20 +899,24 @@ fn gantt_legend(out: &mut String, ctx: &Context<'_>) {
             states.push(s);
         }
     }
+    // The built-in lifecycles' states in their order, then the done states, then the rest.
     let order = [
         "assigned",
         "acknowledged",
         "in_progress",
         "reported",
         "reporting",
-        "accepted",
-        "closed",
     ];
     states.sort_by_key(|s| {
-        (
-            order.iter().position(|o| *o == s.id).unwrap_or(order.len()),
-            s.id.clone(),
-        )
+        let rank = if is_done(s) {
+            order.len()
+        } else {
+            order
+                .iter()
+                .position(|o| *o == s.id)
+                .unwrap_or(order.len() + 1)
+        };
+        (rank, s.id.clone())
     });
     out.push_str("<ul class=\"legend\">\n");
     let mut seen_labels: Vec<&str> = Vec::new();
