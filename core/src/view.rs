@@ -118,7 +118,6 @@ pub struct StatusRecord {
 /// One thing an agency may do now ([`InboxItem`]) with names: an entry of the JS
 /// `inbox`.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
-#[cfg_attr(feature = "typescript", serde(rename = "InboxEntry"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InboxRecord {
     /// Task instance name.
@@ -138,7 +137,6 @@ pub struct InboxRecord {
 /// When to call `advance` next, and why ([`NextTimer`]) with names and local time: the
 /// JS `nextTimer`.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
-#[cfg_attr(feature = "typescript", serde(rename = "NextTimer"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NextTimerRecord {
     /// When, RFC 3339 at the workflow's offset.
