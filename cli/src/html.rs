@@ -4,10 +4,10 @@
 //! The output depends only on its inputs (no clock, no hash-map order), so the same
 //! study gives the same bytes.
 
-use directrix_core::spec::EscalationAction;
+use directrix_core::spec::{EscalationAction, StateKind};
 use directrix_core::{
-    EffectRecord, Level, MonteCarloReport, RunOutcome, SimulationReport, Target, Timestamp,
-    UtcOffset, Workflow,
+    AgencyId, Effect, EffectKind, Level, MonteCarloReport, Percentiles, RunOutcome, Simulation,
+    State, Target, TaskStatus, TimelineEntry, Timestamp, UtcOffset, Workflow,
 };
 use std::fmt::Write as _;
 
@@ -44,7 +44,7 @@ pub(crate) fn render(
     workflow: &Workflow,
     report: &MonteCarloReport,
     outcomes: &[RunOutcome],
-    representative: &SimulationReport,
+    representative: &Simulation,
     representative_index: usize,
 ) -> String {
     let ctx = Context::new(workflow, report, outcomes, representative);
@@ -87,11 +87,35 @@ struct Context<'a> {
     workflow: &'a Workflow,
     report: &'a MonteCarloReport,
     outcomes: &'a [RunOutcome],
-    run: &'a SimulationReport,
+    /// The typical run.
+    run: &'a Simulation,
+    /// Its effects, each with the workflow version whose indices it holds.
+    events: Vec<Event<'a>>,
+    /// Every task instance at its horizon.
+    status: Vec<TaskStatus>,
     offset: UtcOffset,
-    /// Start and horizon of the representative run, in seconds since the epoch.
-    start: Option<i64>,
-    until: Option<i64>,
+    /// Start and horizon of the typical run, in seconds since the epoch.
+    start: i64,
+    until: i64,
+    /// The legend's words for every done state: the ids of the machines' `Done` states.
+    done_label: String,
+}
+
+/// An effect of the typical run.
+struct Event<'a> {
+    /// The workflow version whose indices it holds.
+    workflow: &'a Workflow,
+    effect: &'a Effect,
+    /// Its task instance's name.
+    task: &'a str,
+}
+
+impl<'a> Event<'a> {
+    /// A state of the event's task instance's machine.
+    fn state(&self, id: directrix_core::StateId) -> Option<&'a State> {
+        let workflow: &'a Workflow = self.workflow;
+        workflow.machine_of(self.effect.task).states.get(id.index())
+    }
 }
 
 impl<'a> Context<'a> {
@@ -99,45 +123,44 @@ impl<'a> Context<'a> {
         workflow: &'a Workflow,
         report: &'a MonteCarloReport,
         outcomes: &'a [RunOutcome],
-        run: &'a SimulationReport,
+        run: &'a Simulation,
     ) -> Self {
-        let offset = workflow.calendar().offset();
-        let parse = |text: &str| {
-            Timestamp::parse(text, offset)
-                .ok()
-                .map(Timestamp::as_seconds)
-        };
+        let events = run
+            .entries()
+            .filter_map(|(workflow, entry)| match entry {
+                TimelineEntry::Effect(effect) | TimelineEntry::Acted { effect, .. } => {
+                    Some(Event {
+                        workflow,
+                        effect,
+                        task: workflow.instance(effect.task).name.as_str(),
+                    })
+                }
+                TimelineEntry::Rejected { .. } | TimelineEntry::FollowUp { .. } => None,
+            })
+            .collect();
+        let mut done: Vec<&str> = Vec::new();
+        for state in workflow.machines().iter().flat_map(|m| &m.states) {
+            if state.kind == StateKind::Done && !done.contains(&state.id.as_str()) {
+                done.push(&state.id);
+            }
+        }
+        let done = done.iter().map(|id| id.to_string()).collect::<Vec<_>>();
         Self {
             workflow,
             report,
             outcomes,
             run,
-            offset,
-            start: parse(&run.start),
-            until: parse(&run.until),
+            events,
+            status: run.instance.status(),
+            offset: workflow.calendar().offset(),
+            start: run.instance.started_at().as_seconds(),
+            until: run.until.as_seconds(),
+            done_label: format!("Done ({})", or_words(&done)),
         }
-    }
-
-    fn parse(&self, text: &str) -> Option<i64> {
-        Timestamp::parse(text, self.offset)
-            .ok()
-            .map(Timestamp::as_seconds)
     }
 
     fn short(&self, seconds: i64) -> String {
         Timestamp::from_seconds(seconds).to_short(self.offset)
-    }
-
-    fn short_text(&self, text: &str) -> String {
-        self.parse(text)
-            .map_or_else(|| text.to_owned(), |t| self.short(t))
-    }
-
-    /// The display name of an agency id, exactly as written in the workflow.
-    fn agency_name(&self, id: &str) -> String {
-        self.workflow
-            .agency_id(id)
-            .map_or_else(|| id.to_owned(), |a| self.workflow.agency(a).name.clone())
     }
 
     fn agency_gloss(&self, id: &str) -> Option<&'a str> {
@@ -161,29 +184,16 @@ impl<'a> Context<'a> {
             .map(|t| workflow.task(t).title.as_str())
     }
 
-    /// Per run: seconds from the start until every task was done, if all were.
+    /// Per run: seconds from the start until every task was done, if all were, sorted.
     fn overall_finish(&self) -> Vec<i64> {
         let mut all: Vec<i64> = self
             .outcomes
             .iter()
-            .filter_map(|o| {
-                o.finished()
-                    .iter()
-                    .try_fold(0i64, |acc, f| f.map(|f| acc.max(f)))
-            })
+            .filter_map(RunOutcome::finish)
             .collect();
         all.sort_unstable();
         all
     }
-}
-
-/// Nearest-rank percentile of sorted seconds, in hours.
-fn percentile_hours(sorted: &[i64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1] as f64 / 3_600.0)
 }
 
 fn pct(p: f64) -> String {
@@ -269,8 +279,8 @@ fn header(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
         "Simulated period",
         format!(
             "{} – {}",
-            escape(&ctx.short_text(&ctx.run.start)),
-            escape(&ctx.short_text(&ctx.run.until))
+            escape(&ctx.short(ctx.start)),
+            escape(&ctx.short(ctx.until))
         ),
     );
     item(
@@ -285,8 +295,9 @@ fn summary(out: &mut String, ctx: &Context<'_>) {
     let runs = report.runs.max(1);
     let finish = ctx.overall_finish();
     let all_done = finish.len() as f64 / runs as f64;
-    let p50 = percentile_hours(&finish, 0.5);
-    let p90 = percentile_hours(&finish, 0.9);
+    let percentiles = Percentiles::of_sorted(&finish);
+    let p50 = percentiles.map(|p| p.p50);
+    let p90 = percentiles.map(|p| p.p90);
     let bottleneck = report
         .bottlenecks
         .first()
@@ -385,6 +396,15 @@ fn join_words(items: &[String]) -> String {
     }
 }
 
+/// `a`, `a or b`, `a, b or c`.
+fn or_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
 /// Who the last level of the policies addresses, when that is one named agency for most tasks.
 fn top_target_phrase(ctx: &Context<'_>) -> String {
     let workflow = ctx.workflow;
@@ -422,20 +442,24 @@ fn top_target_phrase(ctx: &Context<'_>) -> String {
     }
 }
 
-/// Colour and English label of a lifecycle state.
-fn state_style(state: &str) -> (&'static str, &'static str) {
-    match state {
+/// Colour and English label of a lifecycle state: done from its kind, the others by the
+/// built-in lifecycles' names.
+fn state_style<'s>(ctx: &'s Context<'_>, state: &State) -> (&'static str, &'s str) {
+    if is_done(state) {
+        return ("#3b8c52", &ctx.done_label);
+    }
+    match state.id.as_str() {
         "assigned" => ("#c3cad5", "Assigned (not yet acknowledged)"),
         "acknowledged" => ("#8db4dc", "Acknowledged"),
         "in_progress" => ("#2c6aa8", "In progress"),
         "reported" | "reporting" => ("#d99a2b", "Reported (awaiting acceptance) or reporting"),
-        "accepted" | "closed" => ("#3b8c52", "Done (accepted or closed)"),
         _ => ("#9aa5b4", "Other state"),
     }
 }
 
-fn is_done_state(state: &str) -> bool {
-    matches!(state, "accepted" | "closed")
+/// A state that ends its task done (drawn as a thin bar).
+fn is_done(state: &State) -> bool {
+    state.kind == StateKind::Done
 }
 
 /// One row of the timeline.
@@ -446,32 +470,30 @@ struct Row {
 }
 
 fn timeline_rows(ctx: &Context<'_>) -> (Vec<Row>, bool) {
-    let status = &ctx.run.status;
+    let status = &ctx.status;
+    let last = ctx.run.instance.workflow();
     let fold = status.len() > MAX_INSTANCE_ROWS;
     let mut rows: Vec<Row> = Vec::new();
     for s in status {
-        let task = s.task.split('[').next().unwrap_or(&s.task).to_owned();
+        let slot = last.instance(s.task);
+        let task = last.task(slot.task).id.clone();
         if fold && let Some(row) = rows.iter_mut().find(|r| r.label == task) {
-            row.instances.push(s.task.clone());
+            row.instances.push(slot.name.clone());
             continue;
         }
-        let member = ctx
-            .workflow
-            .instance_id(&s.task)
-            .and_then(|i| ctx.workflow.instance(i).member)
-            .map(|a| ctx.workflow.agency(a).name.clone());
+        let member = slot.member.map(|a| last.agency(a).name.clone());
         let sub = match (fold, member) {
             (false, Some(name)) => name,
             _ => s
                 .leads
                 .first()
-                .map(|l| ctx.agency_name(l))
+                .map(|&l| last.agency(l).name.clone())
                 .unwrap_or_default(),
         };
         rows.push(Row {
             label: task,
             sub,
-            instances: vec![s.task.clone()],
+            instances: vec![slot.name.clone()],
         });
     }
     if fold {
@@ -485,53 +507,59 @@ fn timeline_rows(ctx: &Context<'_>) -> (Vec<Row>, bool) {
 }
 
 /// A lifecycle band of one instance.
-struct Band {
+struct Band<'a> {
     from: i64,
     to: i64,
-    state: String,
+    state: &'a State,
 }
 
-fn bands(
-    ctx: &Context<'_>,
-    events: &[&EffectRecord],
-    status_state: &str,
+/// The bands of one instance from its events, the last one in `at_horizon` until
+/// `until`, and the time it waited for its dependencies.
+fn bands<'a>(
+    events: &[&Event<'a>],
+    at_horizon: &'a State,
     until: i64,
-) -> (Vec<Band>, Option<(i64, i64)>) {
+) -> (Vec<Band<'a>>, Option<(i64, i64)>) {
     let mut out = Vec::new();
+    let at = |e: &&Event<'_>| e.effect.at.as_seconds();
     let Some(started) = events
         .iter()
-        .find(|e| e.kind == "started")
-        .and_then(|e| ctx.parse(&e.at))
+        .find(|e| matches!(e.effect.kind, EffectKind::Started))
+        .map(at)
     else {
         return (out, None);
     };
     let blocked = events
         .iter()
-        .find(|e| e.kind == "unblocked")
-        .and_then(|e| ctx.parse(&e.at))
-        .map(|u| (started, u));
-    let transitions: Vec<&&EffectRecord> =
-        events.iter().filter(|e| e.kind == "transitioned").collect();
+        .find(|e| matches!(e.effect.kind, EffectKind::Unblocked))
+        .map(|e| (started, at(e)));
+    let transitions: Vec<(i64, Option<&'a State>, Option<&'a State>)> = events
+        .iter()
+        .filter_map(|e| match e.effect.kind {
+            EffectKind::Transitioned { from, to, .. } => Some((at(e), e.state(from), e.state(to))),
+            _ => None,
+        })
+        .collect();
     let mut state = transitions
         .first()
-        .and_then(|e| e.from.clone())
-        .unwrap_or_else(|| status_state.to_owned());
+        .and_then(|&(_, from, _)| from)
+        .unwrap_or(at_horizon);
     let mut since = started;
-    for e in transitions {
-        let (Some(at), Some(to)) = (ctx.parse(&e.at), e.to.as_ref()) else {
+    for (at, _, to) in transitions {
+        let Some(to) = to else {
             continue;
         };
-        if *to == state {
+        if to.id == state.id {
             continue;
         }
         if at > since {
             out.push(Band {
                 from: since,
                 to: at,
-                state: state.clone(),
+                state,
             });
         }
-        state = to.clone();
+        state = to;
         since = at;
     }
     if until > since {
@@ -563,18 +591,15 @@ fn weekday(midnight: i64, offset: i64) -> i64 {
 
 fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
     out.push_str("<section>\n<h2>1. A typical run, task by task</h2>\n");
-    let (Some(start), Some(until)) = (ctx.start, ctx.until) else {
-        out.push_str("<p>The typical run has no readable start or horizon.</p>\n</section>\n");
-        return;
-    };
-    let until = until.max(start + 3_600);
+    let start = ctx.start;
+    let until = ctx.until.max(start + 3_600);
     let (rows, fold) = timeline_rows(ctx);
     w!(
         out,
         "<p class=\"explain\">Run no. {} is the one whose overall finish is the median of all {} runs. Each bar shows a \
          task{} from when it was assigned until the end of the simulated period, coloured by its state; red lines mark \
-         its deadlines and the symbols mark reminders, warnings and escalations. Shaded columns are weekends. Hover \
-         over a symbol for details.</p>\n",
+         its deadlines and the symbols mark reminders, warnings and escalations. Shaded columns are days off (weekends \
+         and holidays of the directive's calendar). Hover over a symbol for details.</p>\n",
         representative_index + 1,
         ctx.report.runs,
         if fold {
@@ -620,7 +645,7 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
             );
         }
     }
-    // Day grid, weekends, labels.
+    // Day grid, days off, labels.
     let days = midnights(start, until, offset);
     let day_w = plot_w * DAY as f64 / span;
     let label_every = ((36.0 / day_w).ceil() as usize).max(1);
@@ -628,7 +653,11 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
         let x0 = x(m);
         let x1 = x(m + DAY);
         let wd = weekday(m, offset);
-        if wd >= 5 && x1 > x0 {
+        let day_off = !ctx
+            .workflow
+            .calendar()
+            .is_working_day_at(Timestamp::from_seconds(m));
+        if day_off && x1 > x0 {
             w!(
                 out,
                 "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#e9edf2\" fill-opacity=\"0.7\"/>\n",
@@ -692,18 +721,21 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
         let mut markers = String::new();
         for (lane, name) in row.instances.iter().enumerate() {
             let ly = cy - bar_h / 2.0 + lane_h * lane as f64;
-            let events: Vec<&EffectRecord> =
-                ctx.run.events.iter().filter(|e| &e.task == name).collect();
-            let status = ctx.run.status.iter().find(|s| &s.task == name);
-            let (bands, blocked) = bands(
-                ctx,
-                &events,
-                status.map_or("assigned", |s| s.state.as_str()),
-                until,
-            );
+            let events: Vec<&Event<'_>> = ctx.events.iter().filter(|e| e.task == name).collect();
+            let status = ctx
+                .status
+                .iter()
+                .find(|s| ctx.run.instance.workflow().instance(s.task).name == *name);
+            let last = ctx.run.instance.workflow();
+            let Some(at_horizon) =
+                status.and_then(|s| last.machine_of(s.task).states.get(s.state.index()))
+            else {
+                continue;
+            };
+            let (bands, blocked) = bands(&events, at_horizon, until);
             for band in &bands {
-                let (fill, label) = state_style(&band.state);
-                let (by, bh) = if is_done_state(&band.state) {
+                let (fill, label) = state_style(ctx, band.state);
+                let (by, bh) = if is_done(band.state) {
                     (ly + lane_h * 0.3, lane_h * 0.4)
                 } else {
                     (ly, lane_h)
@@ -716,7 +748,7 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
                     n((x(band.to) - x(band.from)).max(0.5)),
                     n(bh),
                     escape(name),
-                    label,
+                    escape(label),
                     escape(&ctx.short(band.from)),
                     escape(&ctx.short(band.to))
                 );
@@ -739,13 +771,13 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
             // Deadlines: from overdue and rescheduled effects, and the due time at the horizon.
             let mut dues: Vec<i64> = events
                 .iter()
-                .filter(|e| matches!(e.kind, "overdue" | "rescheduled"))
-                .filter_map(|e| e.due.as_deref().and_then(|d| ctx.parse(d)))
-                .chain(
-                    status
-                        .and_then(|s| s.due.as_deref())
-                        .and_then(|d| ctx.parse(d)),
-                )
+                .filter_map(|e| match e.effect.kind {
+                    EffectKind::Overdue { due } | EffectKind::Rescheduled { due } => {
+                        Some(due.as_seconds())
+                    }
+                    _ => None,
+                })
+                .chain(status.and_then(|s| s.due).map(Timestamp::as_seconds))
                 .filter(|&d| d >= start && d <= until)
                 .collect();
             dues.sort_unstable();
@@ -762,24 +794,19 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
                 );
             }
             for e in &events {
-                if !matches!(e.kind, "reminded" | "warned" | "escalated" | "reassigned") {
+                let Some((mark, level, target)) = Mark::of(&e.effect.kind) else {
                     continue;
-                }
-                let Some(at) = ctx.parse(&e.at) else { continue };
+                };
+                let at = e.effect.at.as_seconds();
                 let tip = format!(
                     "{}: {} {} (level {}) at {}",
                     name,
-                    match e.kind {
-                        "reminded" => "reminder to",
-                        "warned" => "formal warning to",
-                        "escalated" => "escalated to",
-                        _ => "reassigned to",
-                    },
-                    ctx.agency_name(&e.agency),
-                    e.level.unwrap_or(0),
+                    mark.words(),
+                    e.workflow.agency(target).name,
+                    level,
                     ctx.short(at)
                 );
-                markers.push_str(&marker(e.kind, x(at), ly + lane_h / 2.0, &escape(&tip)));
+                markers.push_str(&marker(mark, x(at), ly + lane_h / 2.0, &escape(&tip)));
             }
         }
         out.push_str(&markers);
@@ -796,25 +823,58 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
     out.push_str("</section>\n");
 }
 
+/// What an escalation level did, as the timeline marks it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Remind,
+    Warn,
+    Escalate,
+    Reassign,
+}
+
+impl Mark {
+    /// The mark of an escalation effect, its level and whom it addressed; `None` for an
+    /// effect that is not an escalation level's.
+    fn of(kind: &EffectKind) -> Option<(Self, u8, AgencyId)> {
+        match *kind {
+            EffectKind::Reminded { level, target } => Some((Self::Remind, level, target)),
+            EffectKind::Warned { level, target } => Some((Self::Warn, level, target)),
+            EffectKind::Escalated { level, target } => Some((Self::Escalate, level, target)),
+            EffectKind::Reassigned { level, target } => Some((Self::Reassign, level, target)),
+            _ => None,
+        }
+    }
+
+    /// The tooltip's words before the agency.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Remind => "reminder to",
+            Self::Warn => "formal warning to",
+            Self::Escalate => "escalated to",
+            Self::Reassign => "reassigned to",
+        }
+    }
+}
+
 /// An escalation symbol centred at (`x`, `y`); `tip` is already escaped.
-fn marker(kind: &str, x: f64, y: f64, tip: &str) -> String {
-    match kind {
-        "reminded" => format!(
+fn marker(mark: Mark, x: f64, y: f64, tip: &str) -> String {
+    match mark {
+        Mark::Remind => format!(
             "<circle cx=\"{}\" cy=\"{}\" r=\"3.6\" class=\"m-remind\"><title>{tip}</title></circle>\n",
             n(x),
             n(y)
         ),
-        "warned" => format!(
+        Mark::Warn => format!(
             "<path d=\"M{} {}l4.6 8h-9.2z\" class=\"m-warn\"><title>{tip}</title></path>\n",
             n(x),
             n(y - 5.0)
         ),
-        "escalated" => format!(
+        Mark::Escalate => format!(
             "<path d=\"M{} {}l5 5-5 5-5-5z\" class=\"m-escalate\"><title>{tip}</title></path>\n",
             n(x),
             n(y - 5.0)
         ),
-        _ => format!(
+        Mark::Reassign => format!(
             "<rect x=\"{}\" y=\"{}\" width=\"8\" height=\"8\" class=\"m-reassign\"><title>{tip}</title></rect>\n",
             n(x - 4.0),
             n(y - 4.0)
@@ -823,54 +883,64 @@ fn marker(kind: &str, x: f64, y: f64, tip: &str) -> String {
 }
 
 fn gantt_legend(out: &mut String, ctx: &Context<'_>) {
-    let mut states: Vec<&str> = Vec::new();
-    for e in &ctx.run.events {
-        for s in [e.from.as_deref(), e.to.as_deref()].into_iter().flatten() {
-            if !states.contains(&s) {
-                states.push(s);
-            }
+    // The states the run went through, then those at the horizon, one per id.
+    let mut states: Vec<&State> = Vec::new();
+    let last = ctx.run.instance.workflow();
+    let at_horizon = ctx
+        .status
+        .iter()
+        .filter_map(|s| last.machine_of(s.task).states.get(s.state.index()));
+    let transitions = ctx.events.iter().flat_map(|e| match e.effect.kind {
+        EffectKind::Transitioned { from, to, .. } => [e.state(from), e.state(to)],
+        _ => [None, None],
+    });
+    for s in transitions.flatten().chain(at_horizon) {
+        if !states.iter().any(|t| t.id == s.id) {
+            states.push(s);
         }
     }
-    for s in &ctx.run.status {
-        if !states.contains(&s.state.as_str()) {
-            states.push(&s.state);
-        }
-    }
+    // The built-in lifecycles' states in their order, then the done states, then the rest.
     let order = [
         "assigned",
         "acknowledged",
         "in_progress",
         "reported",
         "reporting",
-        "accepted",
-        "closed",
     ];
     states.sort_by_key(|s| {
-        (
-            order.iter().position(|o| o == s).unwrap_or(order.len()),
-            s.to_string(),
-        )
+        let rank = if is_done(s) {
+            order.len()
+        } else {
+            order
+                .iter()
+                .position(|o| *o == s.id)
+                .unwrap_or(order.len() + 1)
+        };
+        (rank, s.id.clone())
     });
     out.push_str("<ul class=\"legend\">\n");
     let mut seen_labels: Vec<&str> = Vec::new();
     for s in states {
-        let (fill, label) = state_style(s);
+        let (fill, label) = state_style(ctx, s);
         if seen_labels.contains(&label) {
             continue;
         }
         seen_labels.push(label);
         let label = if label == "Other state" {
-            s.to_owned()
+            s.id.as_str()
         } else {
-            label.to_owned()
+            label
         };
-        let height = if is_done_state(s) { "5" } else { "12" };
-        let y = if is_done_state(s) { "3.5" } else { "0" };
+        let (height, y) = if is_done(s) {
+            ("5", "3.5")
+        } else {
+            ("12", "0")
+        };
         w!(
             out,
             "<li><svg width=\"22\" height=\"12\" viewBox=\"0 0 22 12\"><rect x=\"0\" y=\"{y}\" width=\"22\" \
              height=\"{height}\" fill=\"{fill}\"/></svg>{}</li>\n",
-            escape(&label)
+            escape(label)
         );
     }
     out.push_str(
@@ -881,19 +951,23 @@ fn gantt_legend(out: &mut String, ctx: &Context<'_>) {
         "<li><svg width=\"12\" height=\"16\" viewBox=\"0 0 12 16\"><line x1=\"6\" y1=\"0\" x2=\"6\" y2=\"16\" \
          class=\"due\"/></svg>Deadline</li>\n",
     );
-    for (kind, label) in [
-        ("reminded", "Reminder"),
-        ("warned", "Formal warning"),
-        ("escalated", "Escalation to a higher body"),
-        ("reassigned", "Reassignment"),
+    let reassigned = ctx
+        .events
+        .iter()
+        .any(|e| matches!(e.effect.kind, EffectKind::Reassigned { .. }));
+    for (mark, label) in [
+        (Mark::Remind, "Reminder"),
+        (Mark::Warn, "Formal warning"),
+        (Mark::Escalate, "Escalation to a higher body"),
+        (Mark::Reassign, "Reassignment"),
     ] {
-        if kind == "reassigned" && !ctx.run.events.iter().any(|e| e.kind == "reassigned") {
+        if mark == Mark::Reassign && !reassigned {
             continue;
         }
         w!(
             out,
             "<li><svg width=\"14\" height=\"14\" viewBox=\"0 0 14 14\">{}</svg>{label}</li>\n",
-            marker(kind, 7.0, 7.0, label)
+            marker(mark, 7.0, 7.0, label)
         );
     }
     out.push_str("</ul>\n");
@@ -986,10 +1060,7 @@ fn histograms(out: &mut String, ctx: &Context<'_>) {
         .iter()
         .flat_map(|o| o.finished().iter().flatten().copied())
         .collect();
-    let horizon_h = match (ctx.start, ctx.until) {
-        (Some(s), Some(u)) => (u - s) as f64 / 3_600.0,
-        _ => 24.0,
-    };
+    let horizon_h = (ctx.until - ctx.start) as f64 / 3_600.0;
     let max_h = (all.iter().copied().max().unwrap_or(0) as f64 / 3_600.0)
         .max(1.0)
         .min(horizon_h.max(1.0));

@@ -88,7 +88,7 @@ pub(crate) fn run(
             None,
         )
         .map_err(|e| crate::simulate::failed(&e))?;
-        let html = crate::html::render(workflow, &report, &outcomes, &run.report(), representative);
+        let html = crate::html::render(workflow, &report, &outcomes, &run, representative);
         std::fs::write(path, html).map_err(|e| {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             Reported
@@ -104,13 +104,7 @@ pub(crate) fn run(
 
 /// The run whose overall finish is the median one: a typical run to draw.
 fn representative_run(outcomes: &[RunOutcome]) -> usize {
-    let end = |o: &RunOutcome| {
-        o.finished()
-            .iter()
-            .map(|f| f.unwrap_or(i64::MAX))
-            .max()
-            .unwrap_or(0)
-    };
+    let end = |o: &RunOutcome| o.finish().unwrap_or(i64::MAX);
     let mut order: Vec<usize> = (0..outcomes.len()).collect();
     order.sort_by_key(|&i| (end(&outcomes[i]), i));
     order.get(order.len() / 2).copied().unwrap_or(0)

@@ -3,7 +3,8 @@
 use crate::diagnostics::{print, to_json};
 use crate::{Format, LimitArgs, Reported, load_workflow, read_text};
 use directrix_core::{
-    EffectRecord, LoadOptions, Scenario, SimulateError, SimulationReport, Timestamp, Workflow,
+    EffectKind, EffectRecord, LoadOptions, Scenario, SimulateError, Simulation, SimulationReport,
+    TimelineEntry, Timestamp, Workflow,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -207,7 +208,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Reported> {
     let report = run.report();
     match args.format {
         Format::Json => outln!("{}", to_json(&report)),
-        Format::Table => print_timeline(&workflow, &report),
+        Format::Table => print_timeline(&workflow, &run, &report),
     }
     Ok(())
 }
@@ -239,49 +240,77 @@ fn base(task: &str) -> &str {
     task.split('[').next().unwrap_or(task)
 }
 
-fn detail(workflow: &Workflow, event: &EffectRecord) -> String {
+/// The detail column of a timeline line: what the typed `entry` says, with the names of
+/// its `record` (a folded line's record names its lead `each`).
+fn detail(workflow: &Workflow, entry: &TimelineEntry, record: &EffectRecord) -> String {
+    let effect = match entry {
+        TimelineEntry::Effect(effect) | TimelineEntry::Acted { effect, .. } => effect,
+        TimelineEntry::Rejected { error, .. } => return error.to_string(),
+        TimelineEntry::FollowUp { .. } => {
+            return format!("applied {}", record.note.as_deref().unwrap_or_default());
+        }
+    };
     let name = |id: &str| {
         workflow
             .agency_id(id)
             .map_or_else(|| id.to_owned(), |a| workflow.agency(a).name.clone())
     };
-    match event.kind {
-        "transitioned" => format!(
+    let at = |t: Timestamp| t.to_short(workflow.calendar().offset());
+    let lead = || record.lead.as_deref().unwrap_or_default();
+    match effect.kind {
+        EffectKind::Transitioned { .. } => format!(
             "{}: {} → {}",
-            event.action.as_deref().unwrap_or_default(),
-            event.from.as_deref().unwrap_or_default(),
-            event.to.as_deref().unwrap_or_default()
+            record.action.as_deref().unwrap_or_default(),
+            record.from.as_deref().unwrap_or_default(),
+            record.to.as_deref().unwrap_or_default()
         ),
-        "overdue" => format!("missed due {}", short(workflow, event.due.as_deref())),
-        "rescheduled" => format!("next due {}", short(workflow, event.due.as_deref())),
-        "due_changed" => format!("now due {}", short(workflow, event.due.as_deref())),
-        "follow_up" => format!("applied {}", event.note.as_deref().unwrap_or_default()),
-        "reminded" | "warned" | "escalated" | "reassigned" => format!(
-            "level {} → {} (lead {})",
-            event.level.unwrap_or_default(),
-            name(&event.agency),
-            event.lead.as_deref().unwrap_or_default()
-        ),
-        "completed" => match event.on_time {
-            Some(true) => "on time".to_owned(),
-            _ => "late".to_owned(),
-        },
-        "rejected" => event.error.clone().unwrap_or_default(),
-        "extension_requested" => format!(
+        EffectKind::Overdue { due } => format!("missed due {}", at(due)),
+        EffectKind::Rescheduled { due } => format!("next due {}", at(due)),
+        EffectKind::DueChanged { due } => format!("now due {}", at(due)),
+        EffectKind::Reminded { level, .. }
+        | EffectKind::Warned { level, .. }
+        | EffectKind::Escalated { level, .. }
+        | EffectKind::Reassigned { level, .. } => {
+            format!("level {level} → {} (lead {})", name(&record.agency), lead())
+        }
+        EffectKind::Completed { on_time: true } => "on time".to_owned(),
+        EffectKind::Completed { on_time: false } => "late".to_owned(),
+        EffectKind::ExtensionRequested { until, .. } => format!(
             "asks until {}; {} decides (lead {})",
-            short(workflow, event.due.as_deref()),
-            name(&event.agency),
-            event.lead.as_deref().unwrap_or_default()
+            at(until),
+            name(&record.agency),
+            lead()
         ),
-        "extension_approved" => format!("due now {}", short(workflow, event.due.as_deref())),
-        "extension_refused" => "due time unchanged".to_owned(),
-        "returned" => "sent back to redo".to_owned(),
-        "skipped" => format!(
-            "level {} not fired on restore",
-            event.level.unwrap_or_default()
-        ),
-        _ => String::new(),
+        EffectKind::ExtensionApproved { due } => format!("due now {}", at(due)),
+        EffectKind::ExtensionRefused => "due time unchanged".to_owned(),
+        EffectKind::Returned => "sent back to redo".to_owned(),
+        EffectKind::Skipped { level } => format!("level {level} not fired on restore"),
+        // The kind column says it all.
+        EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => String::new(),
+        // A kind newer than this table: every field its record has, never nothing.
+        _ => fields(record),
     }
+}
+
+/// The optional fields of a record, `name value` each, for an effect kind without its own
+/// wording.
+fn fields(record: &EffectRecord) -> String {
+    let level = record.level.map(|l| l.to_string());
+    let on_time = record.on_time.map(|o| o.to_string());
+    [
+        ("action", record.action.as_deref()),
+        ("from", record.from.as_deref()),
+        ("to", record.to.as_deref()),
+        ("level", level.as_deref()),
+        ("lead", record.lead.as_deref()),
+        ("due", record.due.as_deref()),
+        ("on_time", on_time.as_deref()),
+        ("note", record.note.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| format!("{key} {v}")))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 fn short(workflow: &Workflow, rfc3339: Option<&str>) -> String {
@@ -290,7 +319,8 @@ fn short(workflow: &Workflow, rfc3339: Option<&str>) -> String {
         .map_or_else(String::new, |t| t.to_short(workflow.calendar().offset()))
 }
 
-fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
+/// The run's timeline as a table; `report` is `run`'s report (one record per entry).
+fn print_timeline(workflow: &Workflow, run: &Simulation, report: &SimulationReport) {
     outln!(
         "{} · scenario: {} · seed {} · {} → {}",
         report.directive,
@@ -302,6 +332,7 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
     outln!();
     // Fan-out makes runs of identical lines (one per commune); fold each run into one.
     let events = &report.events;
+    let entries: Vec<&TimelineEntry> = run.timeline.iter().collect();
     let task_width = events
         .iter()
         .map(|e| e.task.chars().count())
@@ -335,13 +366,13 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
             (
                 format!("{} ×{run}", base(&event.task)),
                 "(each)".to_owned(),
-                detail(workflow, &folded),
+                detail(workflow, entries[i], &folded),
             )
         } else {
             (
                 event.task.clone(),
                 event.agency.clone(),
-                detail(workflow, event),
+                detail(workflow, entries[i], event),
             )
         };
         let line = format!(
@@ -368,4 +399,26 @@ fn print_timeline(workflow: &Workflow, report: &SimulationReport) {
         counted(s.rejected, "rejected action")
     );
     outln!("Critical path: {}", report.critical_path.join(" → "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kind the detail table does not know yet shows every field its record has.
+    #[test]
+    fn an_unknown_kind_shows_its_fields() {
+        let workflow = Arc::new(
+            directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))
+                .unwrap()
+                .workflow,
+        );
+        let (_, effects) =
+            directrix_core::Instance::start(Arc::clone(&workflow), workflow.directive().issued_at);
+        let mut record = workflow.effect_record(&effects[0]);
+        assert_eq!(fields(&record), "");
+        record.level = Some(2);
+        record.due = Some("2021-05-12T17:00:00+07:00".to_owned());
+        assert_eq!(fields(&record), "level 2, due 2021-05-12T17:00:00+07:00");
+    }
 }

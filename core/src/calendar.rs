@@ -136,6 +136,23 @@ impl Calendar {
                 || self.working.contains(&date))
     }
 
+    /// Whether the local date of `at` is a working day ([`Calendar::is_working_day`]); an
+    /// instant outside the representable range is on no working day.
+    ///
+    /// ```
+    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// let calendar = Calendar::new(UtcOffset::from_hms(7, 0, 0).unwrap());
+    /// // Friday 07/05/2021 23:00 here is still Friday (16:00 UTC); an hour later, Saturday.
+    /// let friday_night = Timestamp::parse("2021-05-07 23:00", calendar.offset()).unwrap();
+    /// assert!(calendar.is_working_day_at(friday_night));
+    /// let saturday = Timestamp::from_seconds(friday_night.as_seconds() + 3_600);
+    /// assert!(!calendar.is_working_day_at(saturday));
+    /// ```
+    pub fn is_working_day_at(&self, at: Timestamp) -> bool {
+        at.local(self.offset)
+            .is_some_and(|(date, _)| self.is_working_day(date))
+    }
+
     /// Whether any day of the week is a working day; without one no day count can end.
     pub(crate) fn has_working_weekday(&self) -> bool {
         self.weekend.iter().any(|weekend| !weekend)

@@ -94,5 +94,7 @@ pub use simulate::{
     Summary, TimelineEntry, simulate, simulate_state,
 };
 pub use time::{Span, TimeError, Timestamp};
-pub use view::{AgencyField, EffectFields, EffectRecord, StatusRecord};
+pub use view::{
+    AgencyField, EffectFields, EffectRecord, InboxRecord, NextTimerRecord, StatusRecord,
+};
 pub use workflow::*;

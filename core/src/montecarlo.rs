@@ -58,6 +58,26 @@ impl RunOutcome {
     pub fn finished(&self) -> &[Option<i64>] {
         &self.finished
     }
+
+    /// Seconds from the start until every task was done (the last one's finish), if all
+    /// were: the run's overall finish. A workflow without tasks finishes at once.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
+    /// let outcome = directrix_core::run_outcome(&workflow, &scenario, 1)?;
+    /// match outcome.finish() {
+    ///     Some(end) => assert!(outcome.finished().iter().all(|f| f.is_some_and(|f| f <= end))),
+    ///     None => assert!(outcome.finished().contains(&None)),
+    /// }
+    /// # Ok::<(), directrix_core::SimulateError>(())
+    /// ```
+    pub fn finish(&self) -> Option<i64> {
+        self.finished
+            .iter()
+            .try_fold(0i64, |last, f| f.map(|f| last.max(f)))
+    }
 }
 
 /// The most levels any policy has.
@@ -262,10 +282,27 @@ pub struct MonteCarloReport {
     pub top_level_probability: f64,
 }
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], p: f64) -> f64 {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1] as f64 / 3_600.0
+impl Percentiles {
+    /// The nearest-rank percentiles of durations in seconds, sorted, in hours; `None` for
+    /// no durations. The one computation of percentiles: the report's tasks and the HTML
+    /// report's overall finish both come through it.
+    ///
+    /// ```
+    /// let p = directrix_core::Percentiles::of_sorted(&[3_600, 7_200, 36_000]).unwrap();
+    /// assert_eq!((p.p50, p.p90, p.p99), (2.0, 10.0, 10.0));
+    /// assert_eq!(directrix_core::Percentiles::of_sorted(&[]), None);
+    /// ```
+    pub fn of_sorted(seconds: &[i64]) -> Option<Self> {
+        let at = |p: f64| {
+            let rank = ((p * seconds.len() as f64).ceil() as usize).clamp(1, seconds.len());
+            seconds[rank - 1] as f64 / 3_600.0
+        };
+        (!seconds.is_empty()).then(|| Self {
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        })
+    }
 }
 
 fn ratio(part: f64, whole: usize) -> f64 {
@@ -297,11 +334,7 @@ pub fn aggregate(
                 instances,
                 on_time_probability: ratio(on_time as f64, runs * instances),
                 completed_probability: ratio(finished.len() as f64, runs),
-                completion_hours: (!finished.is_empty()).then(|| Percentiles {
-                    p50: percentile(&finished, 0.5),
-                    p90: percentile(&finished, 0.9),
-                    p99: percentile(&finished, 0.99),
-                }),
+                completion_hours: Percentiles::of_sorted(&finished),
                 escalations_by_level: (0..levels)
                     .map(|l| {
                         ratio(

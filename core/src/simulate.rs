@@ -877,35 +877,51 @@ pub struct Summary {
 }
 
 impl Simulation {
+    /// The timeline, each entry with the workflow version whose indices it holds: the
+    /// one in force when it happened (a [`TimelineEntry::FollowUp`] comes with the
+    /// version it brought in).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
+    /// let run = directrix_core::simulate(workflow, &scenario, 1, None)?;
+    /// for (version, entry) in run.entries() {
+    ///     if let directrix_core::TimelineEntry::Effect(effect) = entry {
+    ///         assert!(!version.instance(effect.task).name.is_empty());
+    ///     }
+    /// }
+    /// # Ok::<(), directrix_core::SimulateError>(())
+    /// ```
+    pub fn entries(&self) -> impl Iterator<Item = (&Workflow, &TimelineEntry)> {
+        let last = self.instance.workflow();
+        let mut version = 0;
+        self.timeline.iter().map(move |entry| {
+            if let TimelineEntry::FollowUp { .. } = entry {
+                version += 1;
+            }
+            let workflow: &Workflow = self.versions.get(version).unwrap_or(last);
+            (workflow, entry)
+        })
+    }
+
     /// The named, serialisable report.
     pub fn report(&self) -> SimulationReport {
         let workflow = self.instance.workflow();
         // Each entry is named by the workflow version in force when it happened.
-        let mut version = 0;
         let events: Vec<EffectRecord> = self
-            .timeline
-            .iter()
-            .map(|entry| match entry {
-                TimelineEntry::Effect(effect) => self
-                    .versions
-                    .get(version)
-                    .unwrap_or(workflow)
-                    .effect_record(effect),
+            .entries()
+            .map(|(version, entry)| match entry {
+                TimelineEntry::Effect(effect) => version.effect_record(effect),
                 TimelineEntry::Acted { effect, note } => EffectRecord {
                     note: Some(note.clone()),
-                    ..self
-                        .versions
-                        .get(version)
-                        .unwrap_or(workflow)
-                        .effect_record(effect)
+                    ..version.effect_record(effect)
                 },
                 TimelineEntry::FollowUp { at, name, number } => {
-                    version += 1;
-                    let current = self.versions.get(version).unwrap_or(workflow);
-                    follow_up_record(current, *at, name, number)
+                    follow_up_record(version, *at, name, number)
                 }
                 TimelineEntry::Rejected { event, error } => {
-                    let workflow = self.versions.get(version).unwrap_or(workflow);
+                    let workflow = version;
                     let mut record = workflow.effect_record(&Effect {
                         at: event.at,
                         task: event.task,

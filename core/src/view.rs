@@ -1,7 +1,9 @@
 //! Owned, serialisable views with names instead of indices: what hosts print and what
 //! the JSON outputs contain. Field names are a contract (see README "JSON outputs").
 
-use crate::engine::{Effect, EffectKind, Instance, Phase, TaskStatus};
+use crate::engine::{
+    Effect, EffectKind, InboxItem, Instance, NextTimer, Phase, TaskStatus, TimerReason,
+};
 use crate::time::Timestamp;
 use crate::workflow::{AgencyId, InstanceId, Workflow};
 use serde::Serialize;
@@ -111,6 +113,46 @@ pub struct StatusRecord {
     pub finished_at: Option<String>,
     /// For done tasks, whether on time.
     pub on_time: Option<bool>,
+}
+
+/// One thing an agency may do now ([`InboxItem`]) with names: an entry of the JS
+/// `inbox`.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxRecord {
+    /// Task instance name.
+    pub task: String,
+    /// Task title.
+    pub title: String,
+    /// Action name.
+    pub action: String,
+    /// The state it leads to.
+    pub to: String,
+    /// The action needs a `note` (a reason, what to redo).
+    pub needs_note: bool,
+    /// The action needs `until` (an extension request's due time).
+    pub needs_until: bool,
+}
+
+/// When to call `advance` next, and why ([`NextTimer`]) with names and local time: the
+/// JS `nextTimer`.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextTimerRecord {
+    /// When, RFC 3339 at the workflow's offset.
+    pub at: String,
+    /// Task instance name.
+    pub task: String,
+    /// `start`, `due`, `escalation` or `timed`.
+    pub reason: &'static str,
+    /// Escalation level, for `escalation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", tsify(optional))]
+    pub level: Option<u8>,
+    /// The timed transition's action, for `timed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", tsify(optional))]
+    pub action: Option<String>,
 }
 
 impl Workflow {
@@ -257,6 +299,60 @@ impl Workflow {
         }
     }
 
+    /// The named record of an inbox item.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let health = workflow.agency_id("health").unwrap();
+    /// let record = workflow.inbox_record(&instance.inbox(health)[0]);
+    /// assert_eq!((record.action.as_str(), record.to.as_str()), ("acknowledge", "acknowledged"));
+    /// ```
+    pub fn inbox_record(&self, item: &InboxItem) -> InboxRecord {
+        InboxRecord {
+            task: self.instance_name(item.task),
+            title: self
+                .slots
+                .get(item.task.index())
+                .and_then(|slot| self.tasks.get(slot.task.index()))
+                .map_or_else(String::new, |t| t.title.clone()),
+            action: self
+                .actions
+                .get(item.action.index())
+                .cloned()
+                .unwrap_or_default(),
+            to: self.state_name(item.task, item.to).to_owned(),
+            needs_note: item.needs_note,
+            needs_until: item.needs_until,
+        }
+    }
+
+    /// The named record of a next timer.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let record = workflow.next_timer_record(&instance.next_timer().unwrap());
+    /// assert!(["start", "due", "escalation", "timed"].contains(&record.reason));
+    /// ```
+    pub fn next_timer_record(&self, next: &NextTimer) -> NextTimerRecord {
+        let (reason, level, action) = match next.reason {
+            TimerReason::Start => ("start", None, None),
+            TimerReason::Due => ("due", None, None),
+            TimerReason::Escalation { level } => ("escalation", Some(level), None),
+            TimerReason::Timed { action } => ("timed", None, self.actions.get(action.index())),
+        };
+        NextTimerRecord {
+            at: self.format_time(next.at),
+            task: self.instance_name(next.task),
+            reason,
+            level,
+            action: action.cloned(),
+        }
+    }
+
     /// The named record of a task status.
     pub fn status_record(&self, status: &TaskStatus) -> StatusRecord {
         StatusRecord {
@@ -295,5 +391,36 @@ impl Instance {
             .iter()
             .map(|s| self.workflow().status_record(s))
             .collect()
+    }
+
+    /// What `agency` may do now ([`Instance::inbox`]) as named records.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let inbox = instance.inbox_records(workflow.agency_id("health").unwrap());
+    /// assert!(inbox.iter().any(|entry| entry.task == "health_readiness"));
+    /// ```
+    pub fn inbox_records(&self, agency: AgencyId) -> Vec<InboxRecord> {
+        self.inbox(agency)
+            .iter()
+            .map(|item| self.workflow().inbox_record(item))
+            .collect()
+    }
+
+    /// When to call [`Instance::advance`] next and why ([`Instance::next_timer`]) as a
+    /// named record; `None` when no timer is pending.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let next = instance.next_timer_record().unwrap();
+    /// assert!(next.at.starts_with("2021-05-"));
+    /// ```
+    pub fn next_timer_record(&self) -> Option<NextTimerRecord> {
+        self.next_timer()
+            .map(|next| self.workflow().next_timer_record(&next))
     }
 }

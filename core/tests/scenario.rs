@@ -1,7 +1,9 @@
-//! The seed scenario's full report, pinned as a snapshot; a run's horizon and the limit
-//! that bounds its work.
+//! The full report of every bundled scenario, pinned as a snapshot; a run's horizon and
+//! the limit that bounds its work.
 
-use directrix_core::{Scenario, load, simulate, simulate_state};
+use directrix_core::{LoadOptions, Scenario, load, load_with, simulate, simulate_state};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn report_json() -> String {
@@ -24,6 +26,67 @@ fn seed_scenario_timeline() {
     let json = report_json();
     assert_eq!(json, report_json(), "two runs differ");
     insta::assert_snapshot!("seed_scenario_report", json);
+}
+
+/// The bundled workflows' folder.
+fn workflows_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows")
+}
+
+/// The `.ron` files of `dir` whose names end with `suffix`, by name, in name order.
+fn texts(dir: &Path, suffix: &str) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            let text = name
+                .ends_with(suffix)
+                .then(|| std::fs::read_to_string(&path))?;
+            Some((name, text.unwrap()))
+        })
+        .collect()
+}
+
+/// The JSON report of a bundled scenario run with seed 1, its workflow (`NAME.ron` for
+/// `NAME[.LABEL].scenario.ron`) loaded with the shared calendars as the CLI loads them
+/// (every `calendars/NAME.ron`, through `LoadOptions::with_calendar`), and its follow-up
+/// documents read from the files beside it (`NAME.LABEL.followup.ron`).
+fn bundled_report(scenario_file: &str, scenario: &str) -> String {
+    let dir = workflows_dir();
+    let name = scenario_file.split('.').next().unwrap();
+    let options = texts(&dir.join("calendars"), ".ron")
+        .into_iter()
+        .fold(LoadOptions::default(), |options, (file, text)| {
+            options.with_calendar(file.trim_end_matches(".ron"), text)
+        });
+    let source = std::fs::read_to_string(dir.join(format!("{name}.ron"))).unwrap();
+    let workflow = Arc::new(load_with(&source, &options).unwrap().workflow);
+    let follow_ups = texts(&dir, ".followup.ron");
+    let (scenario, _warnings) = Scenario::load_with(scenario, &workflow, &follow_ups)
+        .unwrap_or_else(|e| panic!("{scenario_file}: {:?}", e.diagnostics));
+    let report = simulate(workflow, &scenario, 1, None).unwrap().report();
+    serde_json::to_string_pretty(&report).unwrap()
+}
+
+#[test]
+fn every_bundled_scenario_timeline() {
+    let scenarios = texts(&workflows_dir(), ".scenario.ron");
+    assert!(
+        scenarios.len() >= 6,
+        "the glob found only {:?}",
+        scenarios.keys()
+    );
+    for (file, text) in &scenarios {
+        let json = bundled_report(file, text);
+        assert_eq!(json, bundled_report(file, text), "{file}: two runs differ");
+        // The seed's scenario keeps its snapshot of old; each other one gets its own.
+        let snapshot = match file.strip_suffix(".scenario.ron").unwrap() {
+            "kien-xuong-114-cv-hu" => "seed_scenario_report".to_owned(),
+            stem => format!("bundled_{stem}"),
+        };
+        insta::assert_snapshot!(snapshot, json);
+    }
 }
 
 #[test]

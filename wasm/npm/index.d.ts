@@ -14,3 +14,9 @@ export declare class DirectrixError extends Error {
   /** For `migration_refused`: every task instance that cannot be mapped. */
   readonly problems?: MigrationProblem[];
 }
+
+import type { InboxRecord, NextTimerRecord } from "./directrix.js";
+/** @deprecated The former name of {@link NextTimerRecord}. */
+export type NextTimer = NextTimerRecord;
+/** @deprecated The former name of {@link InboxRecord}. */
+export type InboxEntry = InboxRecord;

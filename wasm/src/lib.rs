@@ -32,8 +32,8 @@ pub use authoring::*;
 #[cfg(feature = "authoring")]
 use directrix_core::Diagnostic;
 use directrix_core::{
-    ActError, EffectRecord, GraphFormat, GraphView, Instance, Limits, RestoreError, Snapshot,
-    StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
+    ActError, EffectRecord, GraphFormat, GraphView, InboxRecord, Instance, Limits, NextTimerRecord,
+    RestoreError, Snapshot, StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -353,41 +353,10 @@ pub struct ActRequest {
     pub until: Option<String>,
 }
 
-/// One thing an agency may do now.
-#[derive(Serialize, Tsify)]
-pub struct InboxEntry {
-    /// Task instance name.
-    pub task: String,
-    /// Task title.
-    pub title: String,
-    /// Action name.
-    pub action: String,
-    /// The state it leads to.
-    pub to: String,
-    /// The action needs a `note` (a reason, what to redo).
-    pub needs_note: bool,
-    /// The action needs `until` (an extension request's due time).
-    pub needs_until: bool,
-}
-
 /// What an agency may do now.
 #[derive(Serialize, Tsify)]
 #[serde(transparent)]
-pub struct Inbox(Vec<InboxEntry>);
-
-/// When to call `advance` next, and why.
-#[derive(Serialize, Tsify)]
-pub struct NextTimer {
-    /// When, RFC 3339.
-    pub at: String,
-    /// Task instance name.
-    pub task: String,
-    /// `start`, `due`, `escalation` or `timed`.
-    pub reason: String,
-    /// Escalation level, for `escalation`.
-    #[tsify(optional)]
-    pub level: Option<u8>,
-}
+pub struct Inbox(Vec<InboxRecord>);
 
 #[wasm_bindgen]
 impl Workflow {
@@ -713,24 +682,11 @@ impl WorkflowInstance {
 
     /// When to call `advance` next and why, or `undefined` when nothing is pending.
     #[wasm_bindgen(js_name = nextTimer)]
-    pub fn next_timer(&self) -> Result<Option<Ts<NextTimer>>, JsValue> {
-        let Some(next) = self.inner.next_timer() else {
-            return Ok(None);
-        };
-        let workflow = self.inner.workflow();
-        let (reason, level) = match next.reason {
-            directrix_core::TimerReason::Start => ("start", None),
-            directrix_core::TimerReason::Due => ("due", None),
-            directrix_core::TimerReason::Escalation { level } => ("escalation", Some(level)),
-            directrix_core::TimerReason::Timed { .. } => ("timed", None),
-        };
-        let view = NextTimer {
-            at: workflow.format_time(next.at),
-            task: workflow.instance(next.task).name.clone(),
-            reason: reason.to_owned(),
-            level,
-        };
-        Ok(Some(ts(&view)?))
+    pub fn next_timer(&self) -> Result<Option<Ts<NextTimerRecord>>, JsValue> {
+        self.inner
+            .next_timer_record()
+            .map(|next| ts(&next))
+            .transpose()
     }
 
     /// The instance's current time, RFC 3339.
@@ -771,25 +727,7 @@ impl WorkflowInstance {
                 ),
             })
         })?;
-        let entries = self
-            .inner
-            .inbox(id)
-            .iter()
-            .map(|item| {
-                let slot = workflow.instance(item.task);
-                InboxEntry {
-                    task: slot.name.clone(),
-                    title: workflow.task(slot.task).title.clone(),
-                    action: workflow.action_name(item.action).to_owned(),
-                    to: workflow.machine_of(item.task).states[item.to.index()]
-                        .id
-                        .clone(),
-                    needs_note: item.needs_note,
-                    needs_until: item.needs_until,
-                }
-            })
-            .collect();
-        ts(&Inbox(entries))
+        ts(&Inbox(self.inner.inbox_records(id)))
     }
 
     /// The tracking grid now: per lead agency and in total, done on time / late, open

@@ -129,6 +129,38 @@ fn advancing_past_deadlines_reports_overdue_and_escalations() {
     assert!(json(&next.js_value()).contains("\"reason\""));
 }
 
+/// A task whose only timer is a timed transition: `lapse` by the system after a day.
+const LAPSING: &str = r#"(
+    format: 1,
+    directive: (number: "1-CV", kind: "Công văn", issuer: "district", issued_at: "2021-05-07 08:00", subject: "Test"),
+    calendar: (utc_offset: "+07:00"),
+    agencies: [(id: "district", name: "District"), (id: "police", name: "Police", parent: "district")],
+    machines: [(
+        id: "lapsing",
+        states: [(id: "open", kind: Initial), (id: "done", kind: Done), (id: "lapsed", kind: Cancelled)],
+        transitions: [
+            (on: "finish", from: ["open"], to: "done", by: [Lead]),
+            (on: "lapse", from: ["open"], to: "lapsed", by: [System], after: "1d"),
+        ],
+    )],
+    tasks: [(id: "watch", title: "Watch", lead: ["police"], machine: "lapsing")],
+)"#;
+
+#[wasm_bindgen_test]
+fn the_next_timer_names_a_timed_transitions_action() {
+    let workflow = Workflow::parse(s(LAPSING), JsValue::UNDEFINED).expect("it loads");
+    let mut started = workflow.start(JsValue::UNDEFINED).expect("it starts");
+    let instance = started.instance().expect("an instance");
+    let next = instance
+        .next_timer()
+        .expect("next timer")
+        .expect("a pending timer");
+    assert_eq!(
+        json(&next.js_value()),
+        r#"{"at":"2021-05-08T08:00:00+07:00","task":"watch","reason":"timed","action":"lapse"}"#
+    );
+}
+
 #[wasm_bindgen_test]
 fn a_refused_action_throws_and_changes_nothing() {
     let (_, mut instance) = started();

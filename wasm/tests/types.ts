@@ -8,6 +8,8 @@ import init, {
   Workflow,
   simulateJson,
   type Diagnostic,
+  type InboxEntry,
+  type NextTimer,
 } from "../pkg/index.js";
 import initRuntime, {
   DirectrixError as RuntimeError,
@@ -27,6 +29,10 @@ export async function portal(compiled: ArrayBuffer): Promise<string[]> {
   }
   const next = instance.nextTimer();
   if (next) kinds.push(next.at);
+  // The former type names, kept as aliases of the core's records.
+  const inbox: InboxEntry[] = instance.inbox("health");
+  const same: NextTimer | undefined = next;
+  kinds.push(String(inbox.length), same?.reason ?? "");
   const grid = instance.grid();
   kinds.push(String(grid.total.open_overdue));
   const restored = RuntimeWorkflow.fromCompiled(compiled);

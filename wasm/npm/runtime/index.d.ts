@@ -10,3 +10,9 @@ export declare class DirectrixError extends Error {
   readonly name: "DirectrixError";
   readonly code: string;
 }
+
+import type { InboxRecord, NextTimerRecord } from "./runtime.js";
+/** @deprecated The former name of {@link NextTimerRecord}. */
+export type NextTimer = NextTimerRecord;
+/** @deprecated The former name of {@link InboxRecord}. */
+export type InboxEntry = InboxRecord;
