@@ -1,16 +1,16 @@
 //! Loading: RON text → [`WorkflowSpec`] → validated [`Workflow`], reporting every problem.
 
-use crate::builtin;
-use crate::calendar::Calendar;
-use crate::cascade::is_placeholder;
-use crate::diagnostic::{
+use crate::front::builtin;
+use crate::front::cascade::is_placeholder;
+use crate::front::graph::find_cycles;
+use crate::model::calendar::Calendar;
+use crate::model::diagnostic::{
     Code, Diagnostic, Locator, Severity, floor_char_boundary, location_of, offset_of, suggestion,
 };
-use crate::graph::find_cycles;
-use crate::limits::{Limits, raise_hint};
-use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
-use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
-use crate::workflow::*;
+use crate::model::limits::{Limits, raise_hint};
+use crate::model::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
+use crate::model::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
+use crate::model::workflow::*;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -51,7 +51,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
 ///
 /// # Example
 /// ```
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
 /// let loaded = directrix_core::load(source).unwrap();
 /// // Item 6 starts at 12:00 on 06/05, the day before the letter: legal, but flagged.
 /// assert!(loaded.warnings.iter().any(|w| w.code.as_str() == "starts-before-issue"));
@@ -59,7 +59,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
 ///
 /// Two unrelated mistakes are both reported:
 /// ```
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron")
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")
 ///     .replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1)
 ///     .replacen("utc_offset: \"+07:00\"", "utc_offset: \"+7\"", 1);
 /// let error = directrix_core::load(&source).unwrap_err();
@@ -75,7 +75,7 @@ pub fn load(source: &str) -> Result<Loaded, LoadError> {
 ///
 /// ```
 /// let options = directrix_core::LoadOptions::default();
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
 /// assert!(directrix_core::load_with(source, &options).is_ok());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,7 +90,7 @@ pub struct LoadOptions {
 
 impl LoadOptions {
     /// Supplies the text of the shared calendar `name` (a
-    /// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), for workflows that write
+    /// [`CalendarFileSpec`](crate::model::spec::CalendarFileSpec)), for workflows that write
     /// `calendar: (use: ["name"], ...)`. Only calendars a workflow names are parsed; a
     /// problem inside one is reported with its `origin` set to `name` and a location in
     /// `text`. Supplying a name again replaces its text.
@@ -113,7 +113,7 @@ impl LoadOptions {
     /// ```
     pub fn with_calendar(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
         let mut name = name.into();
-        crate::nfc::id(&mut name);
+        crate::front::nfc::id(&mut name);
         self.calendars.insert(name, text.into());
         self
     }
@@ -134,7 +134,7 @@ impl LoadOptions {
     /// use directrix_core::{Limits, LoadOptions, load_with};
     /// let mut limits = Limits::default();
     /// limits.agencies = 3;
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
     /// let error = load_with(source, &LoadOptions::default().with_limits(limits)).unwrap_err();
     /// assert_eq!(error.diagnostics[0].code.as_str(), "limit-exceeded");
     /// ```
@@ -154,7 +154,7 @@ pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadErro
     let mut spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
-    crate::nfc::workflow(&mut spec);
+    crate::front::nfc::workflow(&mut spec);
     let mut loaded = compile(&spec, source, options)?;
     loaded.workflow.origin = Some(std::sync::Arc::new(Origin {
         spec,
@@ -183,7 +183,7 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
 }
 
 /// Every diagnostic of a shared calendar text (a
-/// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), located in that text.
+/// [`CalendarFileSpec`](crate::model::spec::CalendarFileSpec)), located in that text.
 ///
 /// ```
 /// let diagnostics = directrix_core::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
@@ -234,7 +234,7 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
     };
     options.from_str::<T>(text).map_err(|error| {
         let line = error.span.start.line.max(1);
-        let start = crate::diagnostic::Location {
+        let start = crate::model::diagnostic::Location {
             line,
             column: error.span.start.col.max(1) + if line == 1 { bom } else { 0 },
         };
@@ -277,7 +277,7 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
 /// `T`: RON's own words without Rust type names, unless the text's brackets, strings or
 /// comments tell more (where an unclosed one opened, that the file ends early).
 fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String, Option<String>) {
-    use crate::syntax::{Imbalance, describe, humanise, imbalance, number_at};
+    use crate::front::syntax::{Imbalance, describe, humanise, imbalance, number_at};
     use ron::Error as E;
     let ron_message = humanise(&code.to_string());
     let what = std::any::type_name::<T>()
@@ -1030,11 +1030,11 @@ pub(crate) fn compile(
     // Tasks: the file's, then those its cascades expand to.
     let (mut task_spans, task_positions) =
         section(&mut r, "task", "tasks", "id", &spec.tasks, |t| &t.id);
-    let expansion = crate::cascade::expand(
+    let expansion = crate::front::cascade::expand(
         &mut r,
         spec,
         &task_spans,
-        &crate::cascade::Context {
+        &crate::front::cascade::Context {
             names: &names,
             agencies: &agencies,
             groups: &groups,
@@ -1401,20 +1401,20 @@ pub(crate) fn compile(
         String::new(),
         limits,
     );
-    workflow.content_hash = crate::hash::content_hash(&workflow);
+    workflow.content_hash = crate::model::hash::content_hash(&workflow);
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
     // compiled workflow; only their locations are found here.
     debug_assert!(!dependency_cycle);
-    let analysis = crate::analysis::analyse(&workflow);
+    let analysis = crate::model::analysis::analyse(&workflow);
     // Due rules and efforts out of the representable range are errors, located the same
     // way as the warnings.
-    let out_of_range = crate::analysis::out_of_range(&workflow, &analysis);
+    let out_of_range = crate::model::analysis::out_of_range(&workflow, &analysis);
     for finding in out_of_range
         .into_iter()
-        .chain(crate::analysis::findings(&workflow, &analysis))
+        .chain(crate::model::analysis::findings(&workflow, &analysis))
     {
-        use crate::analysis::Place;
+        use crate::model::analysis::Place;
         // A task expanded from a template is reported once, at the template.
         if let Place::TaskDue(t) | Place::InTask(t, _) | Place::TaskField(t, _) = &finding.place
             && !first_of_key[t.index()]
@@ -2015,7 +2015,7 @@ fn compile_machine(
     }
     // Reachability from the initial state.
     if initials.len() == 1 && !broken {
-        let reachable = crate::graph::reachable(spec.states.len(), &edges, initial.index());
+        let reachable = crate::front::graph::reachable(spec.states.len(), &edges, initial.index());
         for (i, state) in spec.states.iter().enumerate() {
             if !reachable[i] {
                 let at = state_span(r, &state.id, 0);

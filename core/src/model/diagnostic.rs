@@ -429,7 +429,7 @@ pub fn did_you_mean<'a>(
 
 /// A string literal's value as ids are compared: in NFC (see [`crate::nfc`]).
 fn nfc(mut value: String) -> String {
-    crate::nfc::id(&mut value);
+    crate::front::nfc::id(&mut value);
     value
 }
 
