@@ -10,5 +10,6 @@ pub(crate) mod builtin;
 pub(crate) mod cascade;
 pub(crate) mod graph;
 pub(crate) mod load;
+pub(crate) mod locator;
 pub(crate) mod nfc;
 pub(crate) mod syntax;

@@ -3,10 +3,9 @@
 use crate::front::builtin;
 use crate::front::cascade::is_placeholder;
 use crate::front::graph::find_cycles;
+use crate::front::locator::{Locator, location_of, offset_of};
 use crate::model::calendar::Calendar;
-use crate::model::diagnostic::{
-    Code, Diagnostic, Locator, Severity, floor_char_boundary, location_of, offset_of, suggestion,
-};
+use crate::model::diagnostic::{Code, Diagnostic, Severity, floor_char_boundary, suggestion};
 use crate::model::limits::{Limits, raise_hint};
 use crate::model::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
 use crate::model::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};

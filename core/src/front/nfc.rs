@@ -1,7 +1,7 @@
 //! Ids in Unicode NFC. Vietnamese typed on different systems arrives composed (NFC) or
 //! decomposed (NFD): `công_an` in either form is one agency. The RON front end turns every
 //! id and every reference to one into NFC as it reads a workflow, scenario or follow-up
-//! document (and the [`Locator`](crate::model::diagnostic::Locator) compares in NFC, so spans
+//! document (and the [`Locator`](crate::front::locator::Locator) compares in NFC, so spans
 //! still point at what was written); display text (names, titles, glosses) keeps the
 //! author's bytes. The engine compares ids as they are: hosts normalise the names they pass
 //! (the CLI with [`normalize_id`], the WebAssembly bindings with JS's own
