@@ -49,10 +49,7 @@ pub use engine::{
     MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
     SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
 };
-pub use front::load::{
-    LoadError, LoadOptions, Loaded, check, check_calendar, check_with, load, load_with,
-};
-pub use front::nfc::normalize_id;
+pub use front::load::{LoadError, Loaded, check, check_calendar, check_with, load, load_with};
 pub use model::analysis::{Analysis, TaskAnalysis};
 pub use model::calendar::Calendar;
 pub use model::compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
@@ -60,10 +57,12 @@ pub use model::diagnostic::{
     Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
     suggestion,
 };
+pub use model::ident::normalize_id;
 pub use model::inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
 pub use model::limits::{Limits, UnknownLimit};
+pub use model::options::LoadOptions;
 pub use model::plan::Planned;
 pub use model::render::{GraphFormat, GraphView, render_graph};
 pub use model::spec;

@@ -48,9 +48,9 @@ fn raw_string(source: &str, start: usize, ident_end: usize) -> Option<(String, u
     Some((value.to_owned(), ident_end + hashes + 1 + end))
 }
 
-/// A string literal's value as ids are compared: in NFC (see [`crate::front::nfc`]).
+/// A string literal's value as ids are compared: in NFC (see [`crate::model::ident`]).
 fn nfc(mut value: String) -> String {
-    crate::front::nfc::id(&mut value);
+    crate::model::ident::id(&mut value);
     value
 }
 

@@ -631,7 +631,7 @@ impl Workflow {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Origin {
     pub(crate) spec: crate::model::spec::WorkflowSpec,
-    pub(crate) options: crate::front::load::LoadOptions,
+    pub(crate) options: crate::model::options::LoadOptions,
     pub(crate) follow_ups: Vec<Document>,
 }
 
