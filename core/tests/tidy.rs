@@ -25,7 +25,6 @@ const ALLOWLIST: &[(&str, &str)] = &[
     ("engine/followup.rs", "crate::front::load::compile_due"),
     ("engine/followup.rs", "crate::front::load::parse_ron"),
     ("engine/followup.rs", "crate::front::load::parse_time_at"),
-    ("engine/followup.rs", "crate::front::load::summary"),
     ("engine/followup.rs", "crate::front::nfc::follow_up"),
 ];
 

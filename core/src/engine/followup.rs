@@ -9,8 +9,8 @@
 //! replay applies it again.
 
 use super::{ActError, Effect, EffectKind, Input, Instance, MigrateError, Phase, map_state};
-use crate::front::load::{Reporter, compile, compile_due, parse_ron, parse_time_at, summary};
-use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
+use crate::front::load::{Reporter, compile, compile_due, parse_ron, parse_time_at};
+use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion, summary};
 use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{Document, InstanceId, Origin, Workflow};

@@ -5,7 +5,9 @@ use crate::front::cascade::is_placeholder;
 use crate::front::graph::find_cycles;
 use crate::front::locator::{Locator, location_of, offset_of};
 use crate::model::calendar::Calendar;
-use crate::model::diagnostic::{Code, Diagnostic, Severity, floor_char_boundary, suggestion};
+use crate::model::diagnostic::{
+    Code, Diagnostic, Severity, floor_char_boundary, suggestion, summary,
+};
 use crate::model::limits::{Limits, raise_hint};
 use crate::model::options::LoadOptions;
 use crate::model::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
@@ -31,16 +33,6 @@ pub struct Loaded {
 pub struct LoadError {
     /// All diagnostics; at least one is an error.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    match diagnostics.iter().find(|d| d.is_error()) {
-        Some(first) if errors == 1 => first.to_string(),
-        Some(first) if errors == 2 => format!("{first} (and 1 more error)"),
-        Some(first) => format!("{first} (and {} more errors)", errors - 1),
-        None => "invalid workflow".to_owned(),
-    }
 }
 
 /// Parses and validates a workflow.

@@ -382,3 +382,14 @@ pub fn did_you_mean<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, candidate)| candidate.to_owned())
 }
+
+/// An error message for a list of diagnostics: the first error, and how many more.
+pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    match diagnostics.iter().find(|d| d.is_error()) {
+        Some(first) if errors == 1 => first.to_string(),
+        Some(first) if errors == 2 => format!("{first} (and 1 more error)"),
+        Some(first) => format!("{first} (and {} more errors)", errors - 1),
+        None => "invalid workflow".to_owned(),
+    }
+}
