@@ -27,7 +27,7 @@ function workflow(n) {
   return ron + "])\n";
 }
 
-// The built-in `default` lifecycle (core/src/builtin.ron) as an XState v5 machine: the same
+// The built-in `default` lifecycle (core/src/front/builtin.ron) as an XState v5 machine: the same
 // states and transitions; roles and the DependenciesDone guard are directrix checks that
 // XState does not do (see the README).
 const lifecycle = createMachine({

@@ -7,17 +7,19 @@
 //! Time only moves forward. Every input that succeeds is journaled; an input that fails
 //! returns an error and changes nothing.
 
-use crate::plan::critical_chain;
-use crate::spec::{EscalationAction, ExtensionStep, Guard, StateKind};
-use crate::time::Timestamp;
-use crate::workflow::*;
+use crate::model::plan::critical_chain;
+use crate::model::spec::{EscalationAction, ExtensionStep, Guard, StateKind};
+use crate::model::time::Timestamp;
+use crate::model::workflow::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 mod followup;
+pub(crate) mod grid;
 mod migrate;
 mod resume;
+pub(crate) mod view;
 
 pub use followup::{Amended, DueChange, FollowUpError, FollowUpReport};
 pub(crate) use migrate::map_state;
@@ -1945,11 +1947,11 @@ impl Instance {
     /// ```
     pub fn critical_path(&self) -> Vec<TaskId> {
         let workflow = &self.workflow;
-        let plan = crate::plan::plan(workflow);
+        let plan = crate::model::plan::plan(workflow);
         let now = self.state.now;
         // In dependency order, so an unfinished task never ends before its dependencies.
         let mut ends = vec![now; workflow.tasks.len()];
-        for task in crate::plan::topological(workflow) {
+        for task in crate::model::plan::topological(workflow) {
             let def = &workflow.tasks[task.index()];
             let dependencies_end = def.depends_on.iter().map(|d| ends[d.index()]).max();
             ends[task.index()] = def

@@ -33,40 +33,15 @@
 //! ```
 #![deny(missing_docs)]
 
-mod analysis;
-mod behaviour;
-mod builtin;
-mod calendar;
-mod cascade;
-mod compiled;
-mod describe;
-mod diagnostic;
 mod engine;
-mod graph;
-mod grid;
-mod hash;
-mod inspect;
-mod limits;
-mod load;
-mod montecarlo;
-mod nfc;
-mod plan;
-mod render;
-mod simulate;
-pub mod spec;
-mod syntax;
-mod time;
-mod view;
-mod workflow;
+mod front;
+mod model;
+mod sim;
 
 pub use ::time::UtcOffset;
-pub use analysis::{Analysis, TaskAnalysis};
-pub use behaviour::{Behaviour, Behaviours, Delay};
-pub use calendar::Calendar;
-pub use compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
-pub use diagnostic::{
-    Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
-    suggestion,
+pub use engine::grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
+pub use engine::view::{
+    AgencyField, EffectFields, EffectRecord, InboxRecord, NextTimerRecord, StatusRecord,
 };
 pub use engine::{
     ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
@@ -74,27 +49,31 @@ pub use engine::{
     MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
     SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
 };
-pub use grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
-pub use inspect::{
+pub use front::load::{LoadError, Loaded, check, check_calendar, check_with, load, load_with};
+pub use model::analysis::{Analysis, TaskAnalysis};
+pub use model::calendar::Calendar;
+pub use model::compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
+pub use model::diagnostic::{
+    Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
+    suggestion,
+};
+pub use model::ident::normalize_id;
+pub use model::inspect::{
     AgencyView, CalendarView, CopyView, DirectiveView, GroupView, Inspection, TaskView,
 };
-pub use limits::{Limits, UnknownLimit};
-pub use load::{
-    LoadError, LoadOptions, Loaded, check, check_calendar, check_with, load, load_with,
-};
-pub use montecarlo::{
+pub use model::limits::{Limits, UnknownLimit};
+pub use model::options::LoadOptions;
+pub use model::plan::Planned;
+pub use model::render::{GraphFormat, GraphView, render_graph};
+pub use model::spec;
+pub use model::time::{Span, TimeError, Timestamp};
+pub use model::workflow::*;
+pub use sim::behaviour::{Behaviour, Behaviours, Delay};
+pub use sim::montecarlo::{
     AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
     run_outcome, run_seed,
 };
-pub use nfc::normalize_id;
-pub use plan::Planned;
-pub use render::{GraphFormat, GraphView, render_graph};
-pub use simulate::{
+pub use sim::simulate::{
     Scenario, ScriptedEvent, ScriptedFollowUp, SimulateError, Simulation, SimulationReport,
     Summary, TimelineEntry, simulate, simulate_state,
 };
-pub use time::{Span, TimeError, Timestamp};
-pub use view::{
-    AgencyField, EffectFields, EffectRecord, InboxRecord, NextTimerRecord, StatusRecord,
-};
-pub use workflow::*;

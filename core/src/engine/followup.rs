@@ -9,11 +9,11 @@
 //! replay applies it again.
 
 use super::{ActError, Effect, EffectKind, Input, Instance, MigrateError, Phase, map_state};
-use crate::diagnostic::{Code, Diagnostic, Severity, suggestion};
-use crate::load::{Reporter, compile, compile_due, parse_ron, parse_time_at, summary};
-use crate::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
-use crate::time::Timestamp;
-use crate::workflow::{Document, InstanceId, Origin, Workflow};
+use crate::front::load::{Reporter, compile, compile_due, parse_ron, parse_time_at};
+use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion, summary};
+use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
+use crate::model::time::Timestamp;
+use crate::model::workflow::{Document, InstanceId, Origin, Workflow};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -165,7 +165,7 @@ struct Amendment {
 
 impl Workflow {
     /// This workflow amended by a follow-up document (a
-    /// [`FollowUpSpec`](crate::spec::FollowUpSpec) text): its spec with the added
+    /// [`FollowUpSpec`](crate::model::spec::FollowUpSpec) text): its spec with the added
     /// tasks and policies, the new due rules and policies, cancelled tasks no longer
     /// depended on, compiled with the options it was loaded with. Hosts use it to
     /// rebuild the workflow a snapshot taken after [`Instance::apply_follow_up`] needs:
@@ -203,7 +203,7 @@ impl Workflow {
         let len = text.len();
         let mut spec: FollowUpSpec =
             parse_ron(text, &origin.options.limits).map_err(|d| invalid(vec![d]))?;
-        crate::nfc::follow_up(&mut spec);
+        crate::front::nfc::follow_up(&mut spec);
         let mut r = Reporter::new(text);
         let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
         if spec.format != FORMAT_VERSION {
@@ -487,7 +487,7 @@ impl Workflow {
 }
 
 impl Instance {
-    /// Applies a follow-up document (a [`FollowUpSpec`](crate::spec::FollowUpSpec)
+    /// Applies a follow-up document (a [`FollowUpSpec`](crate::model::spec::FollowUpSpec)
     /// text) at `at`: the instance moves to the amended workflow ([`Workflow::amend`]),
     /// task instances mapped by id. Then:
     /// - added tasks start by their start rule, counted from `at` (at the next
@@ -680,7 +680,7 @@ impl Instance {
                 }
                 open = true;
                 ts.phase = Phase::Running;
-                ts.state = crate::workflow::StateId(to as u32);
+                ts.state = crate::model::workflow::StateId(to as u32);
                 // New epochs: every pending timer of the instance goes stale.
                 ts.state_epoch = ts.state_epoch.wrapping_add(1);
                 ts.due_epoch = ts.due_epoch.wrapping_add(1);

@@ -9,9 +9,9 @@ use super::{
     Input, Instance, InstanceState, Phase, RestoreError, Snapshot, TaskState, Timer, TimerKind,
     add_timers,
 };
-use crate::spec::StateKind;
-use crate::time::{Span, Timestamp};
-use crate::workflow::{InstanceId, Machine, Role, Start, StateId, Target, Task, Workflow};
+use crate::model::spec::StateKind;
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::{InstanceId, Machine, Role, Start, StateId, Target, Task, Workflow};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;

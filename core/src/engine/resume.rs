@@ -5,8 +5,8 @@ use super::{
     ActError, Effect, EffectKind, Input, Instance, RestoreError, Snapshot, Timer, TimerKind,
     add_timers,
 };
-use crate::time::{Span, Timestamp};
-use crate::workflow::{InstanceId, Workflow};
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::{InstanceId, Workflow};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 

@@ -1,18 +1,20 @@
 //! Loading: RON text → [`WorkflowSpec`] → validated [`Workflow`], reporting every problem.
 
-use crate::builtin;
-use crate::calendar::Calendar;
-use crate::cascade::is_placeholder;
-use crate::diagnostic::{
-    Code, Diagnostic, Locator, Severity, floor_char_boundary, location_of, offset_of, suggestion,
+use crate::front::builtin;
+use crate::front::cascade::is_placeholder;
+use crate::front::graph::find_cycles;
+use crate::front::locator::{Locator, location_of, offset_of};
+use crate::model::calendar::Calendar;
+use crate::model::diagnostic::{
+    Code, Diagnostic, Severity, floor_char_boundary, suggestion, summary,
 };
-use crate::graph::find_cycles;
-use crate::limits::{Limits, raise_hint};
-use crate::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
-use crate::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
-use crate::workflow::*;
+use crate::model::limits::{Limits, raise_hint};
+use crate::model::options::LoadOptions;
+use crate::model::spec::{self, Anchor, RoleSpec, StartSpec, StateKind, WorkflowSpec};
+use crate::model::time::{Span, TimeError, Timestamp, parse_clock, parse_date, parse_offset};
+use crate::model::workflow::*;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use time::{Date, UtcOffset, Weekday};
 
@@ -33,16 +35,6 @@ pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    match diagnostics.iter().find(|d| d.is_error()) {
-        Some(first) if errors == 1 => first.to_string(),
-        Some(first) if errors == 2 => format!("{first} (and 1 more error)"),
-        Some(first) => format!("{first} (and {} more errors)", errors - 1),
-        None => "invalid workflow".to_owned(),
-    }
-}
-
 /// Parses and validates a workflow.
 ///
 /// # Errors
@@ -51,7 +43,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
 ///
 /// # Example
 /// ```
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
 /// let loaded = directrix_core::load(source).unwrap();
 /// // Item 6 starts at 12:00 on 06/05, the day before the letter: legal, but flagged.
 /// assert!(loaded.warnings.iter().any(|w| w.code.as_str() == "starts-before-issue"));
@@ -59,7 +51,7 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
 ///
 /// Two unrelated mistakes are both reported:
 /// ```
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron")
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")
 ///     .replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1)
 ///     .replacen("utc_offset: \"+07:00\"", "utc_offset: \"+7\"", 1);
 /// let error = directrix_core::load(&source).unwrap_err();
@@ -68,80 +60,6 @@ pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
 /// ```
 pub fn load(source: &str) -> Result<Loaded, LoadError> {
     load_with(source, &LoadOptions::default())
-}
-
-/// What a host supplies to loading beyond the workflow text. The core reads no files, so
-/// anything a workflow refers to by name comes in here.
-///
-/// ```
-/// let options = directrix_core::LoadOptions::default();
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
-/// assert!(directrix_core::load_with(source, &options).is_ok());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub struct LoadOptions {
-    /// Shared calendar texts by name, for `calendar: (use: [NAME])`. A `BTreeMap` so
-    /// suggestions and diagnostics come out in one order.
-    calendars: BTreeMap<String, String>,
-    /// Resource limits (defaults: [`Limits::default`]); the workflow keeps them.
-    pub limits: Limits,
-}
-
-impl LoadOptions {
-    /// Supplies the text of the shared calendar `name` (a
-    /// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), for workflows that write
-    /// `calendar: (use: ["name"], ...)`. Only calendars a workflow names are parsed; a
-    /// problem inside one is reported with its `origin` set to `name` and a location in
-    /// `text`. Supplying a name again replaces its text.
-    ///
-    /// ```
-    /// use directrix_core::{LoadOptions, load_with};
-    /// let holidays = r#"(format: 1, years: [(year: 2024, holidays: ["2024-04-18"])])"#;
-    /// let workflow = r#"(
-    ///     format: 1,
-    ///     directive: (number: "1/T", kind: "Test", issuer: "boss", issued_at: "2024-04-17 08:00", subject: "s"),
-    ///     calendar: (use: ["holidays"], utc_offset: "+07:00"),
-    ///     agencies: [(id: "boss", name: "Boss")],
-    ///     tasks: [(id: "t", title: "T", lead: ["boss"], due: WorkingDays(1))],
-    /// )"#;
-    /// let options = LoadOptions::default().with_calendar("holidays", holidays);
-    /// let loaded = load_with(workflow, &options).unwrap();
-    /// // Thursday 18/04/2024 is the Hùng Kings' day: one working day ends on Friday.
-    /// let due = loaded.workflow.plan()[0].due.unwrap();
-    /// assert_eq!(loaded.workflow.format_time(due), "2024-04-19T17:00:00+07:00");
-    /// ```
-    pub fn with_calendar(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
-        let mut name = name.into();
-        crate::nfc::id(&mut name);
-        self.calendars.insert(name, text.into());
-        self
-    }
-
-    /// The names of the supplied calendars, in order.
-    ///
-    /// ```
-    /// let options = directrix_core::LoadOptions::default().with_calendar("vn", "");
-    /// assert_eq!(options.calendar_names().collect::<Vec<_>>(), ["vn"]);
-    /// ```
-    pub fn calendar_names(&self) -> impl Iterator<Item = &str> {
-        self.calendars.keys().map(String::as_str)
-    }
-
-    /// These options with other [`Limits`].
-    ///
-    /// ```
-    /// use directrix_core::{Limits, LoadOptions, load_with};
-    /// let mut limits = Limits::default();
-    /// limits.agencies = 3;
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
-    /// let error = load_with(source, &LoadOptions::default().with_limits(limits)).unwrap_err();
-    /// assert_eq!(error.diagnostics[0].code.as_str(), "limit-exceeded");
-    /// ```
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
 }
 
 /// [`load`] with [`LoadOptions`].
@@ -154,7 +72,7 @@ pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadErro
     let mut spec = parse_ron::<WorkflowSpec>(source, &options.limits).map_err(|d| LoadError {
         diagnostics: vec![d],
     })?;
-    crate::nfc::workflow(&mut spec);
+    crate::front::nfc::workflow(&mut spec);
     let mut loaded = compile(&spec, source, options)?;
     loaded.workflow.origin = Some(std::sync::Arc::new(Origin {
         spec,
@@ -183,7 +101,7 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
 }
 
 /// Every diagnostic of a shared calendar text (a
-/// [`CalendarFileSpec`](crate::spec::CalendarFileSpec)), located in that text.
+/// [`CalendarFileSpec`](crate::model::spec::CalendarFileSpec)), located in that text.
 ///
 /// ```
 /// let diagnostics = directrix_core::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
@@ -234,7 +152,7 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
     };
     options.from_str::<T>(text).map_err(|error| {
         let line = error.span.start.line.max(1);
-        let start = crate::diagnostic::Location {
+        let start = crate::model::diagnostic::Location {
             line,
             column: error.span.start.col.max(1) + if line == 1 { bom } else { 0 },
         };
@@ -277,7 +195,7 @@ pub(crate) fn parse_ron<T: DeserializeOwned>(
 /// `T`: RON's own words without Rust type names, unless the text's brackets, strings or
 /// comments tell more (where an unclosed one opened, that the file ends early).
 fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String, Option<String>) {
-    use crate::syntax::{Imbalance, describe, humanise, imbalance, number_at};
+    use crate::front::syntax::{Imbalance, describe, humanise, imbalance, number_at};
     use ron::Error as E;
     let ron_message = humanise(&code.to_string());
     let what = std::any::type_name::<T>()
@@ -1030,11 +948,11 @@ pub(crate) fn compile(
     // Tasks: the file's, then those its cascades expand to.
     let (mut task_spans, task_positions) =
         section(&mut r, "task", "tasks", "id", &spec.tasks, |t| &t.id);
-    let expansion = crate::cascade::expand(
+    let expansion = crate::front::cascade::expand(
         &mut r,
         spec,
         &task_spans,
-        &crate::cascade::Context {
+        &crate::front::cascade::Context {
             names: &names,
             agencies: &agencies,
             groups: &groups,
@@ -1401,20 +1319,20 @@ pub(crate) fn compile(
         String::new(),
         limits,
     );
-    workflow.content_hash = crate::hash::content_hash(&workflow);
+    workflow.content_hash = crate::model::hash::content_hash(&workflow);
 
     // The analysis warnings (schedule, levels, reporting lines, addressees) need the
     // compiled workflow; only their locations are found here.
     debug_assert!(!dependency_cycle);
-    let analysis = crate::analysis::analyse(&workflow);
+    let analysis = crate::model::analysis::analyse(&workflow);
     // Due rules and efforts out of the representable range are errors, located the same
     // way as the warnings.
-    let out_of_range = crate::analysis::out_of_range(&workflow, &analysis);
+    let out_of_range = crate::model::analysis::out_of_range(&workflow, &analysis);
     for finding in out_of_range
         .into_iter()
-        .chain(crate::analysis::findings(&workflow, &analysis))
+        .chain(crate::model::analysis::findings(&workflow, &analysis))
     {
-        use crate::analysis::Place;
+        use crate::model::analysis::Place;
         // A task expanded from a template is reported once, at the template.
         if let Place::TaskDue(t) | Place::InTask(t, _) | Place::TaskField(t, _) = &finding.place
             && !first_of_key[t.index()]
@@ -2015,7 +1933,7 @@ fn compile_machine(
     }
     // Reachability from the initial state.
     if initials.len() == 1 && !broken {
-        let reachable = crate::graph::reachable(spec.states.len(), &edges, initial.index());
+        let reachable = crate::front::graph::reachable(spec.states.len(), &edges, initial.index());
         for (i, state) in spec.states.iter().enumerate() {
             if !reachable[i] {
                 let at = state_span(r, &state.id, 0);

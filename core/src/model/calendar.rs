@@ -2,7 +2,7 @@
 //! the Vietnamese Civil Code (Art. 147–148): the day a period starts is not counted, and a
 //! period whose last day is not a working day ends on the next working day.
 
-use crate::time::Timestamp;
+use crate::model::time::Timestamp;
 use std::collections::BTreeSet;
 use time::{Date, Duration, Time, UtcOffset, Weekday};
 
@@ -89,7 +89,7 @@ impl Calendar {
     /// assert!(Calendar::new(UtcOffset::UTC).with_holiday("2021-02-30").is_err());
     /// ```
     pub fn with_holiday(mut self, date: &str) -> Result<Self, crate::TimeError> {
-        self.holidays.insert(crate::time::parse_date(date)?);
+        self.holidays.insert(crate::model::time::parse_date(date)?);
         Ok(self)
     }
 
@@ -107,7 +107,7 @@ impl Calendar {
     /// assert!(calendar.is_working_day(time::macros::date!(2024 - 05 - 04)));
     /// ```
     pub fn with_working_day(mut self, date: &str) -> Result<Self, crate::TimeError> {
-        self.working.insert(crate::time::parse_date(date)?);
+        self.working.insert(crate::model::time::parse_date(date)?);
         Ok(self)
     }
 

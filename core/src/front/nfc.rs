@@ -1,40 +1,17 @@
 //! Ids in Unicode NFC. Vietnamese typed on different systems arrives composed (NFC) or
 //! decomposed (NFD): `công_an` in either form is one agency. The RON front end turns every
 //! id and every reference to one into NFC as it reads a workflow, scenario or follow-up
-//! document (and the [`Locator`](crate::diagnostic::Locator) compares in NFC, so spans
+//! document (and the [`Locator`](crate::front::locator::Locator) compares in NFC, so spans
 //! still point at what was written); display text (names, titles, glosses) keeps the
 //! author's bytes. The engine compares ids as they are: hosts normalise the names they pass
-//! (the CLI with [`normalize_id`], the WebAssembly bindings with JS's own
+//! (the CLI with [`normalize_id`](crate::normalize_id), the WebAssembly bindings with JS's own
 //! `String.prototype.normalize`), so the runtime module carries no normalisation tables.
 
-use crate::spec::{
+use crate::model::ident::id;
+use crate::model::spec::{
     Anchor, FollowUpSpec, MachineSpec, PolicySpec, RoleSpec, ScenarioSpec, TargetSpec, TaskSpec,
     WorkflowSpec,
 };
-use std::borrow::Cow;
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-
-/// `text` in Unicode NFC, borrowed when it already is (all ASCII ids are).
-///
-/// ```
-/// let decomposed = "co\u{302}ng_an"; // `công_an` typed as base letters and marks
-/// assert_eq!(directrix_core::normalize_id(decomposed), "c\u{f4}ng_an");
-/// assert!(matches!(directrix_core::normalize_id("health"), std::borrow::Cow::Borrowed(_)));
-/// ```
-pub fn normalize_id(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(text.nfc().collect())
-    }
-}
-
-/// Puts `id` in NFC, in place.
-pub(crate) fn id(id: &mut String) {
-    if let Cow::Owned(normal) = normalize_id(id) {
-        *id = normal;
-    }
-}
 
 fn ids(list: &mut [String]) {
     list.iter_mut().for_each(id);

@@ -1,10 +1,10 @@
 //! The planned schedule: when each task would start and fall due if every dependency
 //! finished exactly at its due time. Used for warnings, `inspect` and the critical path.
 
-use crate::calendar::Calendar;
-use crate::spec::Within;
-use crate::time::Timestamp;
-use crate::workflow::{Due, Start, TaskId, Workflow};
+use crate::model::calendar::Calendar;
+use crate::model::spec::Within;
+use crate::model::time::Timestamp;
+use crate::model::workflow::{Due, Start, TaskId, Workflow};
 use serde::Serialize;
 use time::{Date, Month, Time};
 
@@ -145,7 +145,7 @@ impl Due {
         }
         let every = every.as_seconds().max(1);
         let missed = now.since(next).as_seconds() / every + 1;
-        let next = next.saturating_add(crate::time::Span::from_seconds(
+        let next = next.saturating_add(crate::model::time::Span::from_seconds(
             missed.saturating_mul(every),
         ));
         (next <= until && next > now).then_some(next)
@@ -170,9 +170,11 @@ impl Due {
             Due::Every { every, until, .. } => {
                 let steps = until.since(first).as_seconds() / every.as_seconds().max(1);
                 // At or before `until`, so in range.
-                Ok(Some(first.saturating_add(crate::time::Span::from_seconds(
-                    steps.saturating_mul(every.as_seconds()),
-                ))))
+                Ok(Some(first.saturating_add(
+                    crate::model::time::Span::from_seconds(
+                        steps.saturating_mul(every.as_seconds()),
+                    ),
+                )))
             }
             Due::Periodic { .. } => {
                 let Some(periodic) = Periodic::of(self, calendar) else {
@@ -410,7 +412,7 @@ impl Workflow {
     /// directive starts at its issue time and dependencies finish exactly when due.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let plan = workflow.plan();
     /// assert_eq!(plan.len(), workflow.tasks().len());
     /// ```
@@ -421,7 +423,7 @@ impl Workflow {
     /// The planned critical path: the dependency chain that ends last, first task first.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let path = workflow.critical_path();
     /// let ids: Vec<_> = path.iter().map(|t| workflow.task(*t).id.as_str()).collect();
     /// assert_eq!(ids.last(), Some(&"mobilise"));

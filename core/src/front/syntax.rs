@@ -2,7 +2,7 @@
 //! comment opened, whether the file simply ends early, and RON's messages without the
 //! names of internal types. Only the RON front end uses this.
 
-use crate::diagnostic::location_of;
+use crate::front::locator::location_of;
 
 /// The first imbalance of brackets, strings and comments in a RON text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,12 +6,12 @@
 //! events. All randomness comes from one `Pcg64Mcg` seeded per run, drawn in the
 //! deterministic order of the effects, so a seed fixes the run on every target.
 
-use crate::diagnostic::{Code, suggestion};
 use crate::engine::{ActError, Effect, EffectKind, Instance};
-use crate::load::Reporter;
-use crate::spec::{BehaviourSpec, DelaySpec, Hours};
-use crate::time::{Span, Timestamp};
-use crate::workflow::{ActionId, AgencyId, InstanceId, Workflow};
+use crate::front::load::Reporter;
+use crate::model::diagnostic::{Code, suggestion};
+use crate::model::spec::{BehaviourSpec, DelaySpec, Hours};
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::{ActionId, AgencyId, InstanceId, Workflow};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Triangular, Uniform};
 use rand_pcg::Pcg64Mcg;

@@ -1,7 +1,7 @@
 //! Plain-language descriptions of rules, for hosts that show a workflow to people.
 
-use crate::spec::{Period, Within};
-use crate::workflow::{Due, Start, Workflow};
+use crate::model::spec::{Period, Within};
+use crate::model::workflow::{Due, Start, Workflow};
 
 fn clock(time: time::Time) -> String {
     format!("{:02}:{:02}", time.hour(), time.minute())
@@ -11,7 +11,7 @@ impl Workflow {
     /// Describes a start rule, e.g. `at issue` or `at 2021-05-06T12:00:00+07:00`.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.describe_start(directrix_core::Start::AtIssue), "at issue");
     /// ```
     pub fn describe_start(&self, start: Start) -> String {
@@ -26,7 +26,7 @@ impl Workflow {
     /// `every 1d at 16:00 until 2021-05-21T16:00:00+07:00`.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.describe_due(Some(directrix_core::Due::WorkingDays(2))), "2 working days after start");
     /// ```
     pub fn describe_due(&self, due: Option<Due>) -> String {
@@ -75,7 +75,7 @@ impl crate::Calendar {
     /// The UTC offset as written in files, e.g. `+07:00`.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.calendar().offset_text(), "+07:00");
     /// ```
     pub fn offset_text(&self) -> String {

@@ -1,13 +1,13 @@
 //! Scenarios: scripted events that drive one instance through virtual time.
 
-use crate::behaviour::{Agent, Behaviours};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::engine::view::{EffectRecord, StatusRecord};
 use crate::engine::{ActArgs, ActError, Effect, EffectKind, FollowUpError, Instance};
-use crate::load::{LoadError, Reporter, parse_ron, parse_time_at};
-use crate::spec::{FORMAT_VERSION, ScenarioSpec};
-use crate::time::Timestamp;
-use crate::view::{EffectRecord, StatusRecord};
-use crate::workflow::{ActionId, AgencyId, InstanceId, Workflow};
+use crate::front::load::{LoadError, Reporter, parse_ron, parse_time_at};
+use crate::model::diagnostic::{Code, Diagnostic, Severity};
+use crate::model::spec::{FORMAT_VERSION, ScenarioSpec};
+use crate::model::time::Timestamp;
+use crate::model::workflow::{ActionId, AgencyId, InstanceId, Workflow};
+use crate::sim::behaviour::{Agent, Behaviours};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -68,7 +68,7 @@ impl Scenario {
     /// deadlines pass and how escalation unfolds when every agency stays silent.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let silence = directrix_core::Scenario::silent(&workflow);
     /// assert!(silence.events.is_empty());
     /// assert_eq!(silence.until.since(silence.start).as_seconds(), 14 * 86_400);
@@ -94,8 +94,8 @@ impl Scenario {
     /// before the start or after `until`.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron");
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron");
     /// let (scenario, _warnings) = directrix_core::Scenario::load(source, &workflow).unwrap();
     /// assert!(scenario.until > scenario.start);
     /// ```
@@ -115,11 +115,11 @@ impl Scenario {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.followup.scenario.ron");
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.followup.scenario.ron");
     /// let texts = BTreeMap::from([(
     ///     "kien-xuong-114-cv-hu.120.followup.ron".to_owned(),
-    ///     include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron").to_owned(),
+    ///     include_str!("../../../workflows/kien-xuong-114-cv-hu.120.followup.ron").to_owned(),
     /// )]);
     /// let (scenario, _) = directrix_core::Scenario::load_with(source, &workflow, &texts).unwrap();
     /// assert_eq!(scenario.follow_ups.len(), 1);
@@ -134,7 +134,7 @@ impl Scenario {
             parse_ron(source, &workflow.limits).map_err(|d| LoadError {
                 diagnostics: vec![d],
             })?;
-        crate::nfc::scenario(&mut spec);
+        crate::front::nfc::scenario(&mut spec);
         let mut r = Reporter::new(source);
         let offset = workflow.calendar.offset();
         if spec.format != FORMAT_VERSION {
@@ -187,7 +187,7 @@ impl Scenario {
         }
         // First every event's time and the spans of its fields, in file order ...
         struct Located<'e> {
-            event: &'e crate::spec::EventSpec,
+            event: &'e crate::model::spec::EventSpec,
             at: Timestamp,
             until: Option<Timestamp>,
             fields: [Option<Range<usize>>; 4],
@@ -291,7 +291,7 @@ impl Scenario {
                     );
                 }
                 let Some(text) = texts.get(name) else {
-                    let hint = crate::diagnostic::suggestion(name, texts.keys().map(String::as_str))
+                    let hint = crate::model::diagnostic::suggestion(name, texts.keys().map(String::as_str))
                         .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
                     r.error_hint(
                         Code::UnknownFollowUp,
@@ -368,7 +368,7 @@ impl Scenario {
             }
         }
         let behaviours =
-            crate::behaviour::compile(&mut r, &spec.behaviours, workflow, source.len());
+            crate::sim::behaviour::compile(&mut r, &spec.behaviours, workflow, source.len());
         if spec.events.is_empty() && spec.behaviours.is_empty() {
             let at = r.locator.field("events").map(|s| s..s + 6);
             r.warning(
@@ -576,8 +576,8 @@ pub(crate) struct Ended {
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
+/// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
 /// let a = directrix_core::simulate(workflow.clone(), &scenario, 7, None)?;
 /// let b = directrix_core::simulate(workflow.clone(), &scenario, 7, None)?;
 /// assert_eq!(a.report(), b.report());
@@ -615,8 +615,8 @@ pub fn simulate(
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
+/// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
 /// let instance = directrix_core::simulate_state(workflow.clone(), &scenario, 1, None)?;
 /// assert_eq!(instance.now(), scenario.until);
 /// # Ok::<(), directrix_core::SimulateError>(())
@@ -883,8 +883,8 @@ impl Simulation {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
     /// let run = directrix_core::simulate(workflow, &scenario, 1, None)?;
     /// for (version, entry) in run.entries() {
     ///     if let directrix_core::TimelineEntry::Effect(effect) = entry {

@@ -6,8 +6,8 @@
 //! host may run them on any number of threads or machines and merge the outcomes.
 
 use crate::engine::{EffectKind, Phase};
-use crate::simulate::{Scenario, SimulateError, TimelineEntry, drive};
-use crate::workflow::{AgencyId, TaskId, Workflow};
+use crate::model::workflow::{AgencyId, TaskId, Workflow};
+use crate::sim::simulate::{Scenario, SimulateError, TimelineEntry, drive};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -64,8 +64,8 @@ impl RunOutcome {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
     /// let outcome = directrix_core::run_outcome(&workflow, &scenario, 1)?;
     /// match outcome.finish() {
     ///     Some(end) => assert!(outcome.finished().iter().all(|f| f.is_some_and(|f| f <= end))),
@@ -99,8 +99,8 @@ fn max_levels(workflow: &Workflow) -> usize {
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
+/// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
 /// let a = directrix_core::run_outcome(&workflow, &scenario, 9)?;
 /// assert_eq!(a, directrix_core::run_outcome(&workflow, &scenario, 9)?);
 /// # Ok::<(), directrix_core::SimulateError>(())
@@ -172,7 +172,7 @@ pub fn run_outcome(
             let done = state.phase == Phase::Running
                 && state.finished_at.is_some()
                 && workflow.machine_of(id).states[state.state.index()].kind
-                    == crate::spec::StateKind::Done;
+                    == crate::model::spec::StateKind::Done;
             let finish = state.finished_at.filter(|_| done);
             match finish {
                 Some(_) if !state.ever_overdue => outcome.on_time[t] += 1,
@@ -429,8 +429,8 @@ pub fn aggregate(
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
+/// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+/// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
 /// let report = directrix_core::monte_carlo(&workflow, &scenario, 20, 1)?;
 /// assert_eq!(report.runs, 20);
 /// assert!(report.tasks.iter().all(|t| (0.0..=1.0).contains(&t.on_time_probability)));

@@ -4,8 +4,8 @@
 use crate::engine::{
     Effect, EffectKind, InboxItem, Instance, NextTimer, Phase, TaskStatus, TimerReason,
 };
-use crate::time::Timestamp;
-use crate::workflow::{AgencyId, InstanceId, Workflow};
+use crate::model::time::Timestamp;
+use crate::model::workflow::{AgencyId, InstanceId, Workflow};
 use serde::Serialize;
 
 /// One effect with names and local times.
@@ -159,7 +159,7 @@ impl Workflow {
     /// Formats a time at the workflow's offset, RFC 3339.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.format_time(workflow.directive().issued_at), "2021-05-07T08:00:00+07:00");
     /// ```
     pub fn format_time(&self, at: Timestamp) -> String {
@@ -183,7 +183,7 @@ impl Workflow {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let fields = workflow.effect_fields(&effects[0]);
     /// assert_eq!(fields.kind, "started");
@@ -268,7 +268,7 @@ impl Workflow {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let record = workflow.effect_record(&effects[0]);
     /// assert_eq!(record.kind, "started");
@@ -303,7 +303,7 @@ impl Workflow {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let health = workflow.agency_id("health").unwrap();
     /// let record = workflow.inbox_record(&instance.inbox(health)[0]);
@@ -332,7 +332,7 @@ impl Workflow {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let record = workflow.next_timer_record(&instance.next_timer().unwrap());
     /// assert!(["start", "due", "escalation", "timed"].contains(&record.reason));
@@ -382,7 +382,7 @@ impl Instance {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// assert!(instance.status_records().iter().all(|s| !s.state.is_empty()));
     /// ```
@@ -397,7 +397,7 @@ impl Instance {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let inbox = instance.inbox_records(workflow.agency_id("health").unwrap());
     /// assert!(inbox.iter().any(|entry| entry.task == "health_readiness"));
@@ -414,7 +414,7 @@ impl Instance {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// let next = instance.next_timer_record().unwrap();
     /// assert!(next.at.starts_with("2021-05-"));

@@ -1,7 +1,7 @@
 //! Resource limits: how big a workflow may be and how much one call may do, so that a
 //! hostile or mistaken input is a typed error, never an out-of-memory or a stack overflow.
 
-use crate::workflow::Workflow;
+use crate::model::workflow::Workflow;
 use serde::Serialize;
 
 /// Resource limits, with defaults a host may raise (or lower).

@@ -1,6 +1,6 @@
 //! The built-in lifecycle machines, written in the same RON as user machines.
 
-use crate::spec::MachineSpec;
+use crate::model::spec::MachineSpec;
 
 /// Ids of the built-in machines, in the order they precede user machines.
 pub(crate) const DEFAULT: &str = "default";
@@ -9,7 +9,7 @@ pub(crate) const RECURRING: &str = "recurring";
 /// The built-in machine specs. The text is a compile-time constant covered by tests, so
 /// a failure here is a bug in this crate; it degrades to "no built-ins" rather than panic.
 pub(crate) fn machines() -> Vec<MachineSpec> {
-    crate::load::parse_ron(include_str!("builtin.ron"), &crate::Limits::default())
+    crate::front::load::parse_ron(include_str!("builtin.ron"), &crate::Limits::default())
         .unwrap_or_default()
 }
 

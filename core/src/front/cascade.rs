@@ -13,13 +13,13 @@
 //!
 //! Template problems are checked once per template, not once per member.
 
-use crate::calendar::Calendar;
-use crate::diagnostic::{Code, Diagnostic, suggestion};
-use crate::graph::find_cycles;
-use crate::load::{Names, Reporter, compile_due, cycle_text};
-use crate::spec::{CascadeSpec, DueSpec, StartSpec, TaskSpec, WorkflowSpec};
-use crate::time::Timestamp;
-use crate::workflow::{Agency, AgencyId, Document, Due, Group};
+use crate::front::graph::find_cycles;
+use crate::front::load::{Names, Reporter, compile_due, cycle_text};
+use crate::model::calendar::Calendar;
+use crate::model::diagnostic::{Code, Diagnostic, suggestion};
+use crate::model::spec::{CascadeSpec, DueSpec, StartSpec, TaskSpec, WorkflowSpec};
+use crate::model::time::Timestamp;
+use crate::model::workflow::{Agency, AgencyId, Document, Due, Group};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use time::UtcOffset;
@@ -115,7 +115,7 @@ pub(crate) fn expand(
     cx: &Context<'_>,
 ) -> Expansion {
     let (template_spans, templates) =
-        crate::load::section(r, "template", "templates", "id", &spec.templates, |t| &t.id);
+        crate::front::load::section(r, "template", "templates", "id", &spec.templates, |t| &t.id);
     let task_spans_of: Vec<Vec<Option<Range<usize>>>> = spec
         .templates
         .iter()

@@ -1,6 +1,6 @@
 //! Text renderers of the workflow's graphs: Graphviz DOT and Mermaid. Text out, no IO.
 
-use crate::workflow::Workflow;
+use crate::model::workflow::Workflow;
 use std::fmt::Write;
 
 /// Which graph to draw.
@@ -144,7 +144,7 @@ fn mermaid_escape(text: &str) -> String {
 ///
 /// ```
 /// use directrix_core::{render_graph, GraphFormat, GraphView};
-/// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+/// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
 /// let dot = render_graph(&workflow, GraphView::Documents, GraphFormat::Dot);
 /// assert!(dot.starts_with("digraph") && dot.contains("15/CT-TTg"));
 /// let mermaid = render_graph(&workflow, GraphView::Agencies, GraphFormat::Mermaid);

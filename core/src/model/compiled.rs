@@ -20,10 +20,10 @@
 //! a single initial state) is checked again, so bad bytes give a [`CompiledError`], never
 //! a panic or an endless loop.
 
-use crate::calendar::Calendar;
-use crate::limits::Limits;
-use crate::time::{Span, Timestamp};
-use crate::workflow::*;
+use crate::model::calendar::Calendar;
+use crate::model::limits::Limits;
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 use time::{Date, Time, UtcOffset};
@@ -145,7 +145,7 @@ impl Workflow {
     ///
     /// ```
     /// use directrix_core::{Limits, Workflow};
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
     /// let workflow = directrix_core::load(source).unwrap().workflow;
     /// let bytes = workflow.to_compiled();
     /// assert!(bytes.starts_with(b"DRXW"));
@@ -189,7 +189,7 @@ impl Workflow {
     ///
     /// ```
     /// use directrix_core::{Limits, Workflow};
-    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
     /// let bytes = directrix_core::load(source).unwrap().workflow.to_compiled();
     /// let workflow = Workflow::from_compiled(&bytes, &Limits::default()).unwrap();
     /// assert_eq!(workflow.directive().number, "114-CV/HU");
@@ -230,7 +230,7 @@ impl Workflow {
         let (parts, content_hash) = check(model, limits)?;
         let workflow = Workflow::assemble(parts, content_hash, limits);
         // As loading refuses (`out-of-range`): a due rule that would give no due time.
-        if let Some(&(task, _)) = crate::plan::dues_out_of_range(&workflow).first() {
+        if let Some(&(task, _)) = crate::model::plan::dues_out_of_range(&workflow).first() {
             return Err(inconsistent(format!(
                 "the due rule of task `{}` gives a due time out of the supported range",
                 workflow.tasks[task.index()].id
@@ -598,7 +598,7 @@ mod tests {
     use super::*;
 
     fn seed_model() -> Model {
-        let w = crate::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))
+        let w = crate::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron"))
             .expect("the seed loads")
             .workflow;
         let bytes = w.to_compiled();

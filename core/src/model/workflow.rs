@@ -4,9 +4,9 @@
 //! engine never compares id strings. Strings survive for display and for name lookups at
 //! the API boundary.
 
-use crate::calendar::Calendar;
-use crate::spec::{AgencyKind, EscalationAction, ExtensionStep, Guard, StateKind, Urgency};
-use crate::time::{Span, Timestamp};
+use crate::model::calendar::Calendar;
+use crate::model::spec::{AgencyKind, EscalationAction, ExtensionStep, Guard, StateKind, Urgency};
+use crate::model::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -77,7 +77,7 @@ pub struct Directive {
     /// Issuing agency.
     pub issuer: AgencyId,
     /// Signature block.
-    pub signer: Option<crate::spec::SignerSpec>,
+    pub signer: Option<crate::model::spec::SignerSpec>,
     /// Place of issue.
     pub place: Option<String>,
     /// Time of issue.
@@ -181,7 +181,7 @@ impl State {
     /// Whether the state ends the task.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let default = &workflow.machines()[0];
     /// let accepted = default.states.iter().find(|s| s.id == "accepted").unwrap();
     /// assert!(accepted.is_terminal());
@@ -322,14 +322,14 @@ pub enum Due {
         /// Last possible occurrence.
         until: Timestamp,
     },
-    /// Periodic reports by cut-off day (see [`crate::spec::DueSpec::Periodic`]).
+    /// Periodic reports by cut-off day (see [`crate::model::spec::DueSpec::Periodic`]).
     Periodic {
         /// Period length.
-        period: crate::spec::Period,
+        period: crate::model::spec::Period,
         /// Day of the month of the cut-off (1 to 31, clamped to the month's length).
         cutoff_day: u8,
         /// Submission window after the cut-off day.
-        within: crate::spec::Within,
+        within: crate::model::spec::Within,
         /// Last possible cut-off date.
         #[serde(
             serialize_with = "serialize_date",
@@ -351,18 +351,18 @@ impl Due {
 }
 
 fn serialize_date<S: serde::Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::time::date_text(*date))
+    s.serialize_str(&crate::model::time::date_text(*date))
 }
 
 // The compiled form (`compiled.rs`) reads back what the views write.
 fn deserialize_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
     let text = String::deserialize(d)?;
-    crate::time::parse_date(&text).map_err(serde::de::Error::custom)
+    crate::model::time::parse_date(&text).map_err(serde::de::Error::custom)
 }
 
 fn deserialize_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
     let text = String::deserialize(d)?;
-    crate::time::parse_clock(&text).map_err(serde::de::Error::custom)
+    crate::model::time::parse_clock(&text).map_err(serde::de::Error::custom)
 }
 
 fn deserialize_opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
@@ -371,7 +371,7 @@ fn deserialize_opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option
     } else {
         Some(String::deserialize(d)?).filter(|text| !text.is_empty())
     };
-    text.map(|text| crate::time::parse_clock(&text).map_err(serde::de::Error::custom))
+    text.map(|text| crate::model::time::parse_clock(&text).map_err(serde::de::Error::custom))
         .transpose()
 }
 
@@ -390,7 +390,7 @@ fn serialize_opt_time<S: serde::Serializer>(time: &Option<Time>, s: S) -> Result
     }
 }
 
-/// How much work a task takes, resolved (see [`crate::spec::EffortSpec`]).
+/// How much work a task takes, resolved (see [`crate::model::spec::EffortSpec`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effort {
     /// Whole working days on the calendar.
@@ -483,7 +483,7 @@ pub struct Slot {
 /// A validated workflow, ready to start instances.
 ///
 /// ```
-/// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+/// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
 /// let loaded = directrix_core::load(source).unwrap();
 /// let workflow = loaded.workflow;
 /// assert_eq!(workflow.directive().number, "114-CV/HU");
@@ -509,8 +509,8 @@ pub struct Workflow {
     /// Set once by `load` (see `hash.rs`).
     pub(crate) content_hash: String,
     /// The limits it was loaded with; `advance` keeps to `timers_per_advance`.
-    pub(crate) limits: crate::limits::Limits,
-    pub(crate) timer_bound: crate::limits::TimerBound,
+    pub(crate) limits: crate::model::limits::Limits,
+    pub(crate) timer_bound: crate::model::limits::TimerBound,
     /// What it was compiled from, shared between versions: a follow-up document
     /// ([`crate::Instance::apply_follow_up`]) recompiles it amended. `None` only while
     /// `load.rs` builds it.
@@ -539,7 +539,7 @@ impl Workflow {
     pub(crate) fn assemble(
         parts: Parts,
         content_hash: String,
-        limits: &crate::limits::Limits,
+        limits: &crate::model::limits::Limits,
     ) -> Workflow {
         let Parts {
             directive,
@@ -617,10 +617,10 @@ impl Workflow {
             action_index,
             content_hash,
             limits: *limits,
-            timer_bound: crate::limits::TimerBound::default(),
+            timer_bound: crate::model::limits::TimerBound::default(),
             origin: None,
         };
-        workflow.timer_bound = crate::limits::TimerBound::of(&workflow);
+        workflow.timer_bound = crate::model::limits::TimerBound::of(&workflow);
         workflow
     }
 }
@@ -630,8 +630,8 @@ impl Workflow {
 /// so that the chain shows them without their own validation).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Origin {
-    pub(crate) spec: crate::spec::WorkflowSpec,
-    pub(crate) options: crate::load::LoadOptions,
+    pub(crate) spec: crate::model::spec::WorkflowSpec,
+    pub(crate) options: crate::model::options::LoadOptions,
     pub(crate) follow_ups: Vec<Document>,
 }
 
@@ -639,7 +639,7 @@ impl Workflow {
     /// The directive's metadata.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.agency(workflow.directive().issuer).id, "district_standing");
     /// ```
     pub fn directive(&self) -> &Directive {
@@ -653,7 +653,7 @@ impl Workflow {
     /// [`crate::Instance::restore`] refuses a snapshot taken with another version.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.content_hash().len(), 16);
     /// ```
     pub fn content_hash(&self) -> &str {
@@ -663,7 +663,7 @@ impl Workflow {
     /// The documents of the chain.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.documents().iter().any(|d| d.number == "15/CT-TTg"));
     /// ```
     pub fn documents(&self) -> &[Document] {
@@ -673,7 +673,7 @@ impl Workflow {
     /// The working-day calendar.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.calendar().offset().whole_hours(), 7);
     /// ```
     pub fn calendar(&self) -> &Calendar {
@@ -683,7 +683,7 @@ impl Workflow {
     /// All agencies, indexed by [`AgencyId`].
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.agencies().iter().any(|a| a.name == "Công an huyện Kiến Xương"));
     /// ```
     pub fn agencies(&self) -> &[Agency] {
@@ -702,7 +702,7 @@ impl Workflow {
     /// Looks an agency up by its id string.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.agency_id("nobody").is_none());
     /// ```
     pub fn agency_id(&self, id: &str) -> Option<AgencyId> {
@@ -712,7 +712,7 @@ impl Workflow {
     /// The groups.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.groups().iter().any(|g| g.id == "communes"));
     /// ```
     pub fn groups(&self) -> &[Group] {
@@ -722,7 +722,7 @@ impl Workflow {
     /// The machines (the built-ins first).
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.machines()[0].id, "default");
     /// ```
     pub fn machines(&self) -> &[Machine] {
@@ -732,7 +732,7 @@ impl Workflow {
     /// The escalation policies.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(!workflow.policies().is_empty());
     /// ```
     pub fn policies(&self) -> &[Policy] {
@@ -742,7 +742,7 @@ impl Workflow {
     /// The task definitions.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.tasks().len() >= 7);
     /// ```
     pub fn tasks(&self) -> &[Task] {
@@ -757,7 +757,7 @@ impl Workflow {
     /// Looks a task up by id.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let id = workflow.task_id(&workflow.tasks()[0].id).unwrap();
     /// assert_eq!(id.index(), 0);
     /// ```
@@ -768,7 +768,7 @@ impl Workflow {
     /// The task instances after fan-out, indexed by [`InstanceId`].
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.instances().iter().any(|s| s.name.contains('[')));
     /// ```
     pub fn instances(&self) -> &[Slot] {
@@ -783,7 +783,7 @@ impl Workflow {
     /// Looks a task instance up by name (`task` or `task[member]`).
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let first = &workflow.instances()[0].name;
     /// assert_eq!(workflow.instance_id(first).unwrap().index(), 0);
     /// ```
@@ -794,7 +794,7 @@ impl Workflow {
     /// The interned action names.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert!(workflow.action_id("report").is_some());
     /// ```
     pub fn action_id(&self, name: &str) -> Option<ActionId> {
@@ -804,10 +804,10 @@ impl Workflow {
     /// The limits the workflow was loaded with ([`crate::LoadOptions::with_limits`]).
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.limits(), &directrix_core::Limits::default());
     /// ```
-    pub fn limits(&self) -> &crate::limits::Limits {
+    pub fn limits(&self) -> &crate::model::limits::Limits {
         &self.limits
     }
 
@@ -839,7 +839,7 @@ impl Workflow {
     /// The agency's ancestors, nearest first (the reporting line upwards).
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let health = workflow.agency_id("health").unwrap();
     /// let line: Vec<_> = workflow.ancestors(health).map(|a| workflow.agency(a).id.as_str()).collect();
     /// assert_eq!(line.last(), Some(&"province_standing"));

@@ -3,9 +3,9 @@
 //! days", per lead agency and in total, at the instance's current time.
 
 use crate::engine::{Instance, Phase};
-use crate::spec::StateKind;
-use crate::time::{Span, Timestamp};
-use crate::workflow::InstanceId;
+use crate::model::spec::StateKind;
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::InstanceId;
 use serde::Serialize;
 
 /// How far ahead "due soon" looks.
@@ -151,7 +151,7 @@ impl Instance {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("5d")?))?;
     /// let grid = instance.grid();

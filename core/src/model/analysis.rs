@@ -6,10 +6,10 @@
 //! Pure functions over a compiled [`Workflow`]: `load` turns the findings into located
 //! warnings (it alone knows the source spans), `inspect` shows the times.
 
-use crate::diagnostic::Code;
-use crate::plan::topological;
-use crate::time::{Span, Timestamp};
-use crate::workflow::{AgencyId, Due, Effort, Role, Target, Task, TaskId, Workflow};
+use crate::model::diagnostic::Code;
+use crate::model::plan::topological;
+use crate::model::time::{Span, Timestamp};
+use crate::model::workflow::{AgencyId, Due, Effort, Role, Target, Task, TaskId, Workflow};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +39,7 @@ impl TaskAnalysis {
     /// Whether the due time cannot be met even at the expected pace.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let analysis = workflow.analysis();
     /// assert!(analysis.tasks.iter().all(|t| t.earliest_completion >= t.earliest_start));
     /// ```
@@ -148,7 +148,7 @@ impl Workflow {
     /// at the expected pace, and the chain of tasks that sets them.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let analysis = workflow.analysis();
     /// let mobilise = workflow.task_id("mobilise").unwrap();
     /// let path = &analysis.tasks[mobilise.index()].critical_path;
@@ -161,7 +161,7 @@ impl Workflow {
     /// Describes an effort, e.g. `2 working days` or `8h`.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// assert_eq!(workflow.describe_effort(directrix_core::Effort::WorkingDays(1)), "1 working day");
     /// ```
     pub fn describe_effort(&self, effort: Effort) -> String {
@@ -218,7 +218,7 @@ pub(crate) fn out_of_range(workflow: &Workflow, analysis: &Analysis) -> Vec<Find
         Timestamp::MAX.to_rfc3339(offset)
     );
     let mut out = Vec::new();
-    for (id, start) in crate::plan::dues_out_of_range(workflow) {
+    for (id, start) in crate::model::plan::dues_out_of_range(workflow) {
         let task = &workflow.tasks[id.index()];
         out.push(Finding {
                 code: Code::OutOfRange,
@@ -289,7 +289,7 @@ fn total_effort(workflow: &Workflow, path: &[TaskId]) -> Option<String> {
 /// and against the earliest completion (`deadline-unreachable`).
 fn schedule(workflow: &Workflow, analysis: &Analysis, out: &mut Vec<Finding>) {
     let offset = workflow.calendar.offset();
-    let plan = crate::plan::plan(workflow);
+    let plan = crate::model::plan::plan(workflow);
     for (i, task) in workflow.tasks.iter().enumerate() {
         let id = TaskId(i as u32);
         let Some(due) = plan[i].due else { continue };

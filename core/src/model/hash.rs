@@ -19,7 +19,7 @@
 //! postcard rather than RON because its serializer is tiny: this code ships to browsers.
 //! It identifies a version; it is not a defence against a forged workflow.
 
-use crate::workflow::{Agency, Directive, Group, Task, Workflow};
+use crate::model::workflow::{Agency, Directive, Group, Task, Workflow};
 use serde::Serialize;
 
 /// FNV-1a, 64 bits, as a postcard output so the serialisation streams into it.

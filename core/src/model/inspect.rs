@@ -1,8 +1,8 @@
 //! What a workflow says, with names and local times: the data of `directrix inspect` and
 //! of the WebAssembly `Workflow.inspect()`. Field names are a contract (README).
 
-use crate::spec::{AgencyKind, SignerSpec, Urgency};
-use crate::workflow::{AgencyId, Document, Workflow};
+use crate::model::spec::{AgencyKind, SignerSpec, Urgency};
+use crate::model::workflow::{AgencyId, Document, Workflow};
 use serde::Serialize;
 
 /// A whole workflow described for display.
@@ -163,7 +163,7 @@ impl Workflow {
     /// Describes the whole workflow for display.
     ///
     /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
     /// let inspection = workflow.inspection();
     /// assert_eq!(inspection.directive.number, "114-CV/HU");
     /// assert!(inspection.tasks.iter().all(|t| t.planned_start.ends_with("+07:00")));
