@@ -1,4 +1,4 @@
-//! Ids in their one form, Unicode NFC (the front end's [`nfc`](crate::front::nfc) applies
+//! Ids in their one form, Unicode NFC (the front end applies it to every id of a document,
 //! it to every id of a document; hosts apply [`normalize_id`] to the names they pass).
 
 use std::borrow::Cow;
