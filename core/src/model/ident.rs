@@ -1,5 +1,5 @@
-//! Ids in their one form, Unicode NFC (the front end applies it to every id of a document,
-//! it to every id of a document; hosts apply [`normalize_id`] to the names they pass).
+//! Ids in their one form, Unicode NFC (the front end applies it to every id of a document;
+//! hosts apply [`normalize_id`] to the names they pass).
 
 use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
