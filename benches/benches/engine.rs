@@ -46,7 +46,7 @@ fn parse_validate(c: &mut Criterion) {
     heavy(&mut group);
     for params in ENGINE_CASCADES {
         let text = generate_cascade(params).workflow;
-        let instances = load_arc(&text).instances().len();
+        let instances = load_arc(&text).task_slots().len();
         eprintln!(
             "parse_validate/cascade_{instances}: {}/{}/{} provinces/districts/communes, {} bytes of RON",
             params.provinces,
@@ -78,10 +78,10 @@ fn from_compiled(c: &mut Criterion) {
         let bytes = workflow.to_compiled();
         eprintln!(
             "from_compiled/cascade_{}: {} compiled bytes",
-            workflow.instances().len(),
+            workflow.task_slots().len(),
             bytes.len()
         );
-        group.bench_function(format!("cascade_{}", workflow.instances().len()), |b| {
+        group.bench_function(format!("cascade_{}", workflow.task_slots().len()), |b| {
             b.iter(|| {
                 Workflow::from_compiled(black_box(&bytes), &Limits::default()).expect("loads")
             });
@@ -99,7 +99,7 @@ fn start(c: &mut Criterion) {
     for params in ENGINE_CASCADES {
         let workflow = load_arc(&generate_cascade(params).workflow);
         let at = workflow.directive().issued_at;
-        let name = format!("cascade_{}", workflow.instances().len());
+        let name = format!("cascade_{}", workflow.task_slots().len());
         group.bench_function(name, |b| {
             b.iter_with_large_drop(|| Instance::start(Arc::clone(&workflow), black_box(at)));
         });

@@ -6,8 +6,8 @@
 #![deny(missing_docs)]
 
 use directrix_core::{
-    ActionId, AgencyId, Instance, InstanceId, MonteCarloReport, RunOutcome, Scenario, Span,
-    Timestamp, Workflow, aggregate, load, run_outcome, run_seed,
+    ActionId, AgencyId, Instance, MonteCarloReport, RunOutcome, Scenario, Span, TaskRef, Timestamp,
+    Workflow, aggregate, load, run_outcome, run_seed,
 };
 use directrix_generate::{CascadeParams, GeneratedCascade, generate_cascade};
 use rayon::ThreadPool;
@@ -228,7 +228,7 @@ pub fn load_arc(text: &str) -> Arc<Workflow> {
 }
 
 /// One resolved act: time, actor, task instance, action.
-pub type Act = (Timestamp, AgencyId, InstanceId, ActionId);
+pub type Act = (Timestamp, AgencyId, TaskRef, ActionId);
 
 /// The acts of the act-throughput benchmark on [`independent_tasks_text`]: every task
 /// `acknowledge`d, then every task `start`ed, `report`ed and `accept`ed, one second
@@ -239,10 +239,10 @@ pub type Act = (Timestamp, AgencyId, InstanceId, ActionId);
 pub fn act_script(workflow: &Workflow) -> Vec<Act> {
     let a = workflow.agency_id("a").expect("agency a");
     let issued = workflow.directive().issued_at;
-    let tasks: Vec<InstanceId> = workflow
-        .instances()
+    let tasks: Vec<TaskRef> = workflow
+        .task_slots()
         .iter()
-        .map(|slot| workflow.instance_id(&slot.name).expect("instance by name"))
+        .map(|slot| workflow.task_ref(&slot.name).expect("instance by name"))
         .collect();
     let mut acts = Vec::with_capacity(tasks.len() * 4);
     for action in ["acknowledge", "start", "report", "accept"] {

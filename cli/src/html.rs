@@ -132,7 +132,7 @@ impl<'a> Context<'a> {
                     Some(Event {
                         workflow,
                         effect,
-                        task: workflow.instance(effect.task).name.as_str(),
+                        task: workflow.task_slot(effect.task).name.as_str(),
                     })
                 }
                 TimelineEntry::Rejected { .. } | TimelineEntry::FollowUp { .. } => None,
@@ -475,7 +475,7 @@ fn timeline_rows(ctx: &Context<'_>) -> (Vec<Row>, bool) {
     let fold = status.len() > MAX_INSTANCE_ROWS;
     let mut rows: Vec<Row> = Vec::new();
     for s in status {
-        let slot = last.instance(s.task);
+        let slot = last.task_slot(s.task);
         let task = last.task(slot.task).id.clone();
         if fold && let Some(row) = rows.iter_mut().find(|r| r.label == task) {
             row.instances.push(slot.name.clone());
@@ -725,7 +725,7 @@ fn timeline(out: &mut String, ctx: &Context<'_>, representative_index: usize) {
             let status = ctx
                 .status
                 .iter()
-                .find(|s| ctx.run.instance.workflow().instance(s.task).name == *name);
+                .find(|s| ctx.run.instance.workflow().task_slot(s.task).name == *name);
             let last = ctx.run.instance.workflow();
             let Some(at_horizon) =
                 status.and_then(|s| last.machine_of(s.task).states.get(s.state.index()))

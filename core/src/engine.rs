@@ -82,7 +82,7 @@ pub struct TaskState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 struct Timer {
     at: Timestamp,
-    task: InstanceId,
+    task: TaskRef,
     kind: TimerKind,
 }
 
@@ -129,7 +129,7 @@ pub struct NextTimer {
     /// When.
     pub at: Timestamp,
     /// Which task instance.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// Why.
     pub reason: TimerReason,
 }
@@ -145,7 +145,7 @@ struct InputRecord {
     input: InputKind,
     at: Option<Timestamp>,
     actor: Option<AgencyId>,
-    task: Option<InstanceId>,
+    task: Option<TaskRef>,
     action: Option<ActionId>,
     note: Option<String>,
     until: Option<Timestamp>,
@@ -313,7 +313,7 @@ pub enum Input {
         /// Who.
         actor: AgencyId,
         /// On which task instance.
-        task: InstanceId,
+        task: TaskRef,
         /// Which action.
         action: ActionId,
         /// Free text.
@@ -377,7 +377,7 @@ pub struct Effect {
     /// When it happened.
     pub at: Timestamp,
     /// The task instance concerned.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// What happened.
     pub kind: EffectKind,
 }
@@ -802,7 +802,7 @@ impl Instance {
         };
         let mut effects = Vec::new();
         for i in 0..instance.state.tasks.len() {
-            let id = InstanceId(i as u32);
+            let id = TaskRef(i as u32);
             let task = instance.task_def(id);
             match task.start {
                 Start::AtIssue => instance.begin(id, at, &mut effects),
@@ -877,7 +877,7 @@ impl Instance {
     }
 
     /// The live state of one task instance.
-    pub fn task_state(&self, task: InstanceId) -> Option<&TaskState> {
+    pub fn task_state(&self, task: TaskRef) -> Option<&TaskState> {
         self.state.tasks.get(task.index())
     }
 
@@ -886,21 +886,21 @@ impl Instance {
         &self.state
     }
 
-    fn task_def(&self, task: InstanceId) -> &Task {
+    fn task_def(&self, task: TaskRef) -> &Task {
         &self.workflow.tasks[self.workflow.slots[task.index()].task.index()]
     }
 
-    fn machine(&self, task: InstanceId) -> &Machine {
+    fn machine(&self, task: TaskRef) -> &Machine {
         &self.workflow.machines[self.task_def(task).machine.index()]
     }
 
-    fn current_state(&self, task: InstanceId) -> &State {
+    fn current_state(&self, task: TaskRef) -> &State {
         let machine = self.machine(task);
         &machine.states[self.state.tasks[task.index()].state.index()]
     }
 
     /// Whether the lead still owes work against the current due time.
-    fn outstanding(&self, task: InstanceId) -> bool {
+    fn outstanding(&self, task: TaskRef) -> bool {
         let state = self.current_state(task);
         self.state.tasks[task.index()].phase == Phase::Running
             && !state.is_terminal()
@@ -929,7 +929,7 @@ impl Instance {
     /// The current leads of an instance.
     ///
     /// Empty for an id this instance does not have.
-    pub fn leads(&self, task: InstanceId) -> &[AgencyId] {
+    pub fn leads(&self, task: TaskRef) -> &[AgencyId] {
         match self.state.tasks.get(task.index()).map(|t| &t.reassigned_to) {
             Some(Some(agency)) => std::slice::from_ref(agency),
             Some(None) => self.workflow.leads_of(task),
@@ -937,7 +937,7 @@ impl Instance {
         }
     }
 
-    fn holds(&self, role: Role, actor: AgencyId, task: InstanceId) -> bool {
+    fn holds(&self, role: Role, actor: AgencyId, task: TaskRef) -> bool {
         let def = self.task_def(task);
         match role {
             Role::Lead => self.leads(task).contains(&actor),
@@ -949,7 +949,7 @@ impl Instance {
         }
     }
 
-    fn begin(&mut self, task: InstanceId, started_at: Timestamp, effects: &mut Vec<Effect>) {
+    fn begin(&mut self, task: TaskRef, started_at: Timestamp, effects: &mut Vec<Effect>) {
         let now = self.state.now;
         let def = self.task_def(task);
         let due = def
@@ -973,7 +973,7 @@ impl Instance {
     }
 
     /// Sets the timers that hang on the current due time.
-    fn schedule_due(&mut self, task: InstanceId) {
+    fn schedule_due(&mut self, task: TaskRef) {
         let now = self.state.now;
         let ts = &self.state.tasks[task.index()];
         let Some(due) = ts.due else { return };
@@ -1002,7 +1002,7 @@ impl Instance {
     }
 
     /// Sets the timers that hang on being in the current state.
-    fn schedule_state(&mut self, task: InstanceId) {
+    fn schedule_state(&mut self, task: TaskRef) {
         let now = self.state.now;
         let ts = &self.state.tasks[task.index()];
         let (state, epoch, entered) = (ts.state, ts.state_epoch, ts.entered_at);
@@ -1237,13 +1237,7 @@ impl Instance {
         }
     }
 
-    fn escalate(
-        &mut self,
-        task: InstanceId,
-        level: usize,
-        at: Timestamp,
-        effects: &mut Vec<Effect>,
-    ) {
+    fn escalate(&mut self, task: TaskRef, level: usize, at: Timestamp, effects: &mut Vec<Effect>) {
         let def = self.task_def(task);
         let Some(policy) = def.policy else { return };
         let Some(spec) = self.workflow.policies[policy].levels.get(level) else {
@@ -1304,7 +1298,7 @@ impl Instance {
     /// Fires transition `index` of the task's machine, with all consequences.
     fn apply(
         &mut self,
-        task: InstanceId,
+        task: TaskRef,
         index: usize,
         actor: Option<AgencyId>,
         until: Option<Timestamp>,
@@ -1460,7 +1454,7 @@ impl Instance {
                 continue;
             }
             for i in def.instances.clone() {
-                let id = InstanceId(i);
+                let id = TaskRef(i);
                 match self.state.tasks[i as usize].phase {
                     Phase::Blocked => {
                         effects.push(Effect {
@@ -1495,7 +1489,7 @@ impl Instance {
     /// let at = workflow.directive().issued_at;
     /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
     /// let police = workflow.agency_id("police").unwrap();
-    /// let task = workflow.instance_id("health_readiness").unwrap();
+    /// let task = workflow.task_ref("health_readiness").unwrap();
     /// let acknowledge = workflow.action_id("acknowledge").unwrap();
     /// let error = instance.act(at, police, task, acknowledge, None).unwrap_err();
     /// assert_eq!(error.code(), "not_allowed");
@@ -1504,7 +1498,7 @@ impl Instance {
         &mut self,
         at: Timestamp,
         actor: AgencyId,
-        task: InstanceId,
+        task: TaskRef,
         action: ActionId,
         note: Option<&str>,
     ) -> Result<Vec<Effect>, ActError> {
@@ -1534,7 +1528,7 @@ impl Instance {
         &mut self,
         at: Timestamp,
         actor: AgencyId,
-        task: InstanceId,
+        task: TaskRef,
         action: ActionId,
         note: Option<&str>,
         effects: &mut Vec<Effect>,
@@ -1569,7 +1563,7 @@ impl Instance {
         &mut self,
         at: Timestamp,
         actor: AgencyId,
-        task: InstanceId,
+        task: TaskRef,
         action: ActionId,
         args: ActArgs<'_>,
         effects: &mut Vec<Effect>,
@@ -1601,12 +1595,7 @@ impl Instance {
     }
 
     /// The checks on an action's arguments, after [`Instance::check`] passed.
-    fn check_args(
-        &self,
-        task: InstanceId,
-        index: usize,
-        args: ActArgs<'_>,
-    ) -> Result<(), ActError> {
+    fn check_args(&self, task: TaskRef, index: usize, args: ActArgs<'_>) -> Result<(), ActError> {
         let transition = &self.machine(task).transitions[index];
         let name = || self.workflow.slots[task.index()].name.clone();
         let action = || self.workflow.action_name(transition.action).to_owned();
@@ -1652,7 +1641,7 @@ impl Instance {
         &self,
         at: Timestamp,
         actor: AgencyId,
-        task: InstanceId,
+        task: TaskRef,
         action: ActionId,
     ) -> Result<usize, ActError> {
         let workflow = &self.workflow;
@@ -1798,7 +1787,7 @@ impl Instance {
         Ok(index)
     }
 
-    fn describe_role(&self, role: Role, task: InstanceId) -> String {
+    fn describe_role(&self, role: Role, task: TaskRef) -> String {
         let ids = |agencies: &[AgencyId]| {
             agencies
                 .iter()
@@ -1853,12 +1842,12 @@ impl Instance {
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// # let at = workflow.directive().issued_at;
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), at);
-    /// assert_eq!(instance.status().len(), workflow.instances().len());
+    /// assert_eq!(instance.status().len(), workflow.task_slots().len());
     /// ```
     pub fn status(&self) -> Vec<TaskStatus> {
         (0..self.state.tasks.len())
             .map(|i| {
-                let id = InstanceId(i as u32);
+                let id = TaskRef(i as u32);
                 let ts = &self.state.tasks[i];
                 TaskStatus {
                     task: id,
@@ -1888,10 +1877,10 @@ impl Instance {
     /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// assert!(instance.overdue().is_empty());
     /// ```
-    pub fn overdue(&self) -> Vec<InstanceId> {
+    pub fn overdue(&self) -> Vec<TaskRef> {
         (0..self.state.tasks.len())
             .filter(|&i| self.state.tasks[i].overdue)
-            .map(|i| InstanceId(i as u32))
+            .map(|i| TaskRef(i as u32))
             .collect()
     }
 
@@ -1912,7 +1901,7 @@ impl Instance {
             return items;
         }
         for i in 0..self.state.tasks.len() {
-            let id = InstanceId(i as u32);
+            let id = TaskRef(i as u32);
             let ts = &self.state.tasks[i];
             if ts.phase != Phase::Running {
                 continue;
@@ -2371,7 +2360,7 @@ impl InstanceState {
         if self.now < self.started_at {
             return mismatch("its clock is before its start".to_owned());
         }
-        let waiting_timer: BTreeSet<InstanceId> = self
+        let waiting_timer: BTreeSet<TaskRef> = self
             .timers
             .iter()
             .filter(|t| t.kind == TimerKind::Start)
@@ -2430,7 +2419,7 @@ impl InstanceState {
                 return task("has not started, yet has a state, due time, level or finish");
             }
             match ts.phase {
-                Phase::Waiting if !waiting_timer.contains(&InstanceId(i as u32)) => {
+                Phase::Waiting if !waiting_timer.contains(&TaskRef(i as u32)) => {
                     return task("waits to start, but no timer starts it");
                 }
                 // (`start` also blocks a task whose dependencies have no instances at
@@ -2582,7 +2571,7 @@ impl InstanceState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskStatus {
     /// Which instance.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// Life phase.
     pub phase: Phase,
     /// Machine state.
@@ -2609,7 +2598,7 @@ pub struct TaskStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct InboxItem {
     /// On which task instance.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// The action.
     pub action: ActionId,
     /// The state it leads to.
@@ -2630,14 +2619,14 @@ impl Workflow {
         actor: &str,
         task: &str,
         action: &str,
-    ) -> Result<(AgencyId, InstanceId, ActionId), ActError> {
+    ) -> Result<(AgencyId, TaskRef, ActionId), ActError> {
         let actor_id = self
             .agency_id(actor)
             .ok_or_else(|| ActError::UnknownAgency {
                 name: actor.to_owned(),
                 hint: crate::suggestion(actor, self.agencies.iter().map(|a| a.id.as_str())),
             })?;
-        let task_id = self.resolve_instance(task, actor_id).ok_or_else(|| ActError::UnknownTask {
+        let task_id = self.resolve_task(task, actor_id).ok_or_else(|| ActError::UnknownTask {
             name: task.to_owned(),
             hint: match self.task_id(task) {
                 // The task exists but is fanned out and the actor is not one of its members.
@@ -2659,14 +2648,14 @@ impl Workflow {
 
     /// Finds a task instance by `task`, `task[member]`, or a `for_each` task's bare id
     /// with `actor` as the member.
-    pub fn resolve_instance(&self, task: &str, actor: AgencyId) -> Option<InstanceId> {
-        if let Some(id) = self.instance_id(task) {
+    pub fn resolve_task(&self, task: &str, actor: AgencyId) -> Option<TaskRef> {
+        if let Some(id) = self.task_ref(task) {
             return Some(id);
         }
         let def = self.task(self.task_id(task)?);
         def.instances
             .clone()
             .find(|&i| self.slots[i as usize].member == Some(actor))
-            .map(InstanceId)
+            .map(TaskRef)
     }
 }

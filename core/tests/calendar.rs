@@ -60,7 +60,7 @@ fn first_due(due: &str, start: &str) -> String {
     let workflow = Arc::new(load(&source).expect("workflow loads").workflow);
     let start = at(start);
     let (instance, _) = Instance::start(workflow.clone(), start);
-    let id = workflow.instance_id("t").unwrap();
+    let id = workflow.task_ref("t").unwrap();
     workflow.format_time(instance.task_state(id).unwrap().due.expect("a due time"))
 }
 
@@ -311,7 +311,7 @@ fn recurring_report_moves_the_due_to_the_next_occurrence() {
 )"#;
     let workflow = Arc::new(load(source).unwrap().workflow);
     let (mut instance, _) = Instance::start(workflow.clone(), at("2021-05-07 08:00"));
-    let t = workflow.instance_id("t").unwrap();
+    let t = workflow.task_ref("t").unwrap();
     let due = |i: &Instance| workflow.format_time(i.task_state(t).unwrap().due.unwrap());
     assert_eq!(due(&instance), "2021-05-07T16:00:00+07:00");
     instance
@@ -388,7 +388,7 @@ fn a_custom_weekend_and_day_end_through_a_workflow() {
     // Thu 06/05 + 1 working day with a Friday-Saturday weekend: Sunday 09/05 at 16:30.
     let (instance, _) = Instance::start(workflow.clone(), at("2021-05-06 08:00"));
     let due = instance
-        .task_state(workflow.instance_id("t").unwrap())
+        .task_state(workflow.task_ref("t").unwrap())
         .unwrap()
         .due;
     assert_eq!(
@@ -421,7 +421,7 @@ fn with_vn() -> LoadOptions {
 /// The due times of task `t` as successive reports hand in each period, from `start`.
 fn periodic_dues(source: &str, options: &LoadOptions, start: &str, n: usize) -> Vec<String> {
     let workflow = Arc::new(load_with(source, options).expect("workflow loads").workflow);
-    let t = workflow.instance_id("t").unwrap();
+    let t = workflow.task_ref("t").unwrap();
     let (mut instance, _) = Instance::start(workflow.clone(), at(start));
     let mut dues = Vec::new();
     while dues.len() < n {
@@ -720,7 +720,7 @@ fn a_late_periodic_report_covers_the_periods_it_missed() {
     let due = r#"Periodic(period: Monthly, cutoff_day: 14, submit_within: WorkingDays(2), until: "2024-12-31")"#;
     let source = workflow_with(r#"(utc_offset: "+07:00")"#, due, "2024-01-02 08:00");
     let workflow = Arc::new(load(&source).unwrap().workflow);
-    let t = workflow.instance_id("t").unwrap();
+    let t = workflow.task_ref("t").unwrap();
     let (mut instance, _) = Instance::start(workflow.clone(), at("2024-01-02 08:00"));
     assert_eq!(
         workflow.format_time(instance.task_state(t).unwrap().due.unwrap()),
@@ -774,7 +774,7 @@ fn the_quang_tri_reporting_year_skips_tet() {
         "quarterly: data cut off on day 14, due 5 working days after, until 2021-12-31"
     );
     let due = |i: &Instance, name: &str| {
-        let id = workflow.instance_id(name).unwrap();
+        let id = workflow.task_ref(name).unwrap();
         workflow.format_time(i.task_state(id).unwrap().due.unwrap())
     };
     assert_eq!(
@@ -831,7 +831,7 @@ fn telegram(
 #[test]
 fn before_15_today_is_today_even_on_a_weekend() {
     let (workflow, instance, _) = telegram("2024-09-07 09:00");
-    let t = workflow.instance_id("t").unwrap();
+    let t = workflow.task_ref("t").unwrap();
     // Saturday 07/09/2024 (typhoon Yagi's landfall): due that Saturday at 15:00.
     assert_eq!(
         workflow.format_time(instance.task_state(t).unwrap().due.unwrap()),
@@ -843,7 +843,7 @@ fn before_15_today_is_today_even_on_a_weekend() {
 #[test]
 fn a_telegram_received_after_the_hour_is_late_at_once() {
     let (workflow, mut instance, start_effects) = telegram("2024-09-07 16:00");
-    let t = workflow.instance_id("t").unwrap();
+    let t = workflow.task_ref("t").unwrap();
     // The deadline stays 15:00 today: it does not move to tomorrow.
     assert_eq!(
         workflow.format_time(instance.task_state(t).unwrap().due.unwrap()),

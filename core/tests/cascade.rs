@@ -181,8 +181,7 @@ fn act(
     instance.act(
         at,
         w.agency_id(actor).unwrap(),
-        w.instance_id(task)
-            .unwrap_or_else(|| panic!("no task {task}")),
+        w.task_ref(task).unwrap_or_else(|| panic!("no task {task}")),
         w.action_id(action).unwrap(),
         None,
     )
@@ -321,7 +320,7 @@ fn escalation_climbs_to_the_parent_issuer_then_the_issuer() {
     let (mut instance, _) =
         Instance::start(std::sync::Arc::new(w.clone()), w.directive().issued_at);
     let effects = instance.advance(time("2021-05-13 18:00")).unwrap();
-    let c1 = w.instance_id("top/d1/report/c1/report").unwrap();
+    let c1 = w.task_ref("top/d1/report/c1/report").unwrap();
     let targets: Vec<(String, &str)> = effects
         .iter()
         .filter(|e| e.task == c1)
@@ -347,7 +346,7 @@ fn escalation_climbs_to_the_parent_issuer_then_the_issuer() {
     );
     // A task of the directive itself has no parent directive: `ParentIssuer` is its issuer.
     let effects = instance.advance(time("2021-05-15 18:00")).unwrap();
-    let top = w.instance_id("top").unwrap();
+    let top = w.task_ref("top").unwrap();
     assert!(effects.iter().any(|e| e.task == top
         && matches!(e.kind, EffectKind::Escalated { level: 2, target } if target == w.agency_id("province").unwrap())));
 }

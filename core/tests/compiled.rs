@@ -83,8 +83,8 @@ fn every_bundled_workflow_round_trips_and_behaves_the_same() {
         assert_eq!(again.to_compiled(), bytes, "{name}: bytes are stable");
         assert_eq!(again.content_hash(), workflow.content_hash(), "{name}");
         assert_eq!(
-            again.instances(),
-            workflow.instances(),
+            again.task_slots(),
+            workflow.task_slots(),
             "{name}: same fan-out"
         );
         assert_eq!(again.directive(), workflow.directive(), "{name}");

@@ -5,8 +5,8 @@
 //! starts on Monday 10 May 2021 at 08:00.
 
 use directrix_core::{
-    ActError, AgencyId, Effect, EffectKind, Instance, InstanceId, TimerReason, Timestamp,
-    UtcOffset, Workflow, load,
+    ActError, AgencyId, Effect, EffectKind, Instance, TaskRef, TimerReason, Timestamp, UtcOffset,
+    Workflow, load,
 };
 use std::sync::Arc;
 
@@ -69,8 +69,8 @@ fn agency(wf: &Workflow, id: &str) -> AgencyId {
     wf.agency_id(id).unwrap()
 }
 
-fn task(wf: &Workflow, name: &str) -> InstanceId {
-    wf.instance_id(name).unwrap()
+fn task(wf: &Workflow, name: &str) -> TaskRef {
+    wf.task_ref(name).unwrap()
 }
 
 /// `act_by_name` at a local time.
@@ -190,7 +190,7 @@ fn unknown_ids_and_actions_of_another_machine() {
     assert_eq!(e.code(), "unknown_action");
     // Ids from outside the workflow are refused, not a panic.
     let state = i.state().clone();
-    let bad_task: InstanceId = serde_json::from_str("99").unwrap();
+    let bad_task: TaskRef = serde_json::from_str("99").unwrap();
     let bad_agency: AgencyId = serde_json::from_str("99").unwrap();
     let close = wf.action_id("close").unwrap();
     let e = i
@@ -717,7 +717,7 @@ fn inbox_lists_what_an_agency_may_do_now() {
             .map(|item| {
                 format!(
                     "{} {}",
-                    wf.instance(item.task).name,
+                    wf.task_slot(item.task).name,
                     wf.action_name(item.action)
                 )
             })

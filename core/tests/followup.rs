@@ -40,13 +40,13 @@ fn doc_to(further_to: &str, number: &str, body: &str) -> String {
 }
 
 fn task(instance: &Instance, name: &str) -> directrix_core::TaskState {
-    let id = instance.workflow().instance_id(name).unwrap();
+    let id = instance.workflow().task_ref(name).unwrap();
     instance.task_state(id).unwrap().clone()
 }
 
 fn state_name(instance: &Instance, name: &str) -> String {
     let workflow = instance.workflow();
-    let id = workflow.instance_id(name).unwrap();
+    let id = workflow.task_ref(name).unwrap();
     let ts = instance.task_state(id).unwrap();
     workflow.machine_of(id).states[ts.state.index()].id.clone()
 }
@@ -125,7 +125,7 @@ fn the_seed_letter_adds_retimes_cancels_and_tightens() {
     assert_eq!(vaccination.first_due, vaccination_before.first_due);
     assert_eq!(vaccination.first_due, Some(at("2021-05-20 17:00")));
     assert_eq!(report.due_changed.len(), 1);
-    let vaccination_id = workflow.instance_id("vaccination").unwrap();
+    let vaccination_id = workflow.task_ref("vaccination").unwrap();
     assert!(effects.iter().any(|e| e.task == vaccination_id
         && e.kind
             == EffectKind::DueChanged {
@@ -136,7 +136,7 @@ fn the_seed_letter_adds_retimes_cancels_and_tightens() {
     // waits for it.
     assert_eq!(report.cancelled, ["contingency_plan"]);
     assert_eq!(state_name(&instance, "contingency_plan"), "cancelled");
-    let cancelled_id = workflow.instance_id("contingency_plan").unwrap();
+    let cancelled_id = workflow.task_ref("contingency_plan").unwrap();
     assert!(
         effects
             .iter()
@@ -182,7 +182,7 @@ fn levels_already_reached_are_not_fired_again_after_tightening() {
     instance
         .apply_follow_up(at("2021-05-11 09:00"), &text)
         .unwrap();
-    let tracing = instance.workflow().instance_id("tracing").unwrap();
+    let tracing = instance.workflow().task_ref("tracing").unwrap();
     let ours = |effects: Vec<directrix_core::Effect>| -> Vec<_> {
         effects.into_iter().filter(|e| e.task == tracing).collect()
     };

@@ -1,7 +1,7 @@
 //! The journal's JSON form: every kind of input reads back as written, and a tampered
 //! input is refused with a reason (the WebAssembly and CLI hosts read snapshots as JSON).
 
-use directrix_core::{ActionId, AgencyId, Input, InstanceId, SkippedTimer, TimerPolicy, Timestamp};
+use directrix_core::{ActionId, AgencyId, Input, SkippedTimer, TaskRef, TimerPolicy, Timestamp};
 
 fn every_kind() -> Vec<Input> {
     let at = Timestamp::from_seconds(1_620_349_200);
@@ -10,7 +10,7 @@ fn every_kind() -> Vec<Input> {
         Input::Act {
             at,
             actor: AgencyId::from_index(3),
-            task: InstanceId::from_index(7),
+            task: TaskRef::from_index(7),
             action: ActionId::from_index(1),
             note: Some("đã báo cáo".to_owned()),
             until: Some(Timestamp::from_seconds(1_620_900_000)),
@@ -18,7 +18,7 @@ fn every_kind() -> Vec<Input> {
         Input::Act {
             at,
             actor: AgencyId::from_index(0),
-            task: InstanceId::from_index(0),
+            task: TaskRef::from_index(0),
             action: ActionId::from_index(0),
             note: None,
             until: None,
@@ -38,7 +38,7 @@ fn every_kind() -> Vec<Input> {
             policy: TimerPolicy::Skip,
             skipped: vec![SkippedTimer {
                 at,
-                task: InstanceId::from_index(2),
+                task: TaskRef::from_index(2),
                 level: 1,
             }],
         },

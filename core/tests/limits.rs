@@ -81,7 +81,7 @@ fn the_national_cascade_loads_with_the_defaults() {
     let workflow = load(&cascade.workflow).unwrap().workflow;
     let limits = Limits::default();
     assert!(workflow.agencies().len() as u64 * 5 < limits.agencies);
-    assert!(workflow.instances().len() as u64 * 10 < limits.instances);
+    assert!(workflow.task_slots().len() as u64 * 10 < limits.instances);
     assert!(cascade.workflow.len() as u64 * 10 < limits.input_bytes);
     assert!(longest_string(&cascade.workflow) * 100 < limits.string_bytes);
 }
@@ -110,7 +110,7 @@ fn agencies() {
 
 #[test]
 fn instances() {
-    let n = load(SEED).unwrap().workflow.instances().len() as u64;
+    let n = load(SEED).unwrap().workflow.task_slots().len() as u64;
     assert_no_limit(&diagnostics(SEED, "instances", n));
     assert_exceeded(&diagnostics(SEED, "instances", n - 1), "instances", n);
 }

@@ -206,11 +206,11 @@ fn migration_maps_by_id_and_reports_added_removed_and_changed() {
             ("propaganda", "timers_rebuilt")
         ]
     );
-    assert_eq!(report.kept, before.workflow().instances().len() - 2);
+    assert_eq!(report.kept, before.workflow().task_slots().len() - 2);
     assert_eq!(migrated.now(), before.now());
     // States carried by id.
     let state_of = |i: &Instance, task: &str| {
-        let id = i.workflow().instance_id(task).unwrap();
+        let id = i.workflow().task_ref(task).unwrap();
         let machine = i.workflow().machine_of(id);
         machine.states[i.task_state(id).unwrap().state.index()]
             .id
@@ -225,13 +225,13 @@ fn migration_maps_by_id_and_reports_added_removed_and_changed() {
         assert_eq!(state_of(&migrated, task), state_of(&before, task), "{task}");
     }
     // The new due time: four days after the letter, Tue 11 May 17:00.
-    let propaganda = new.instance_id("propaganda").unwrap();
+    let propaganda = new.task_ref("propaganda").unwrap();
     assert_eq!(
         migrated.task_state(propaganda).unwrap().due,
         Some(at("2021-05-11 17:00"))
     );
     // The added task starts at the next advance, due two days from then.
-    let hotline = new.instance_id("hotline").unwrap();
+    let hotline = new.task_ref("hotline").unwrap();
     assert_eq!(migrated.next_timer().unwrap().task, hotline);
     let effects = migrated.advance(migrated.now()).unwrap();
     assert!(
@@ -371,7 +371,7 @@ fn a_task_whose_pending_dependencies_were_removed_starts() {
     let new = replace(&old, "depends_on: [\"health_readiness\"],", "");
     let (old, new) = (load_arc(&old), load_arc(&new));
     let (instance, _) = Instance::start(old.clone(), old.directive().issued_at);
-    let plan = old.instance_id("contingency_plan").unwrap();
+    let plan = old.task_ref("contingency_plan").unwrap();
     assert_eq!(
         instance.task_state(plan).unwrap().phase,
         directrix_core::Phase::Blocked
@@ -384,7 +384,7 @@ fn a_task_whose_pending_dependencies_were_removed_starts() {
         .collect();
     assert_eq!(changed, [("contingency_plan", "unblocked")]);
     let effects = migrated.advance(migrated.now()).unwrap();
-    let plan = new.instance_id("contingency_plan").unwrap();
+    let plan = new.task_ref("contingency_plan").unwrap();
     assert!(
         effects
             .iter()
@@ -428,7 +428,7 @@ fn paused() -> (Arc<Workflow>, Instance, Timestamp) {
 }
 
 fn count(effects: &[directrix_core::Effect], task: &str, w: &Workflow, name: &str) -> usize {
-    let id = w.instance_id(task).unwrap();
+    let id = w.task_ref(task).unwrap();
     effects
         .iter()
         .filter(|e| e.task == id && e.kind.name() == name)
@@ -469,7 +469,7 @@ fn skip_journals_and_reports_each_skipped_escalation() {
             "{kind}"
         );
     }
-    let monitor = seed.instance_id("monitor_report").unwrap();
+    let monitor = seed.task_ref("monitor_report").unwrap();
     let skipped: Vec<_> = effects
         .iter()
         .filter_map(|e| match e.kind {
@@ -498,7 +498,7 @@ fn skip_journals_and_reports_each_skipped_escalation() {
             .count()
     );
     // A repeating level resumes after `later`, not never.
-    let force_alert = seed.instance_id("force_alert").unwrap();
+    let force_alert = seed.task_ref("force_alert").unwrap();
     let mut again = restored.clone();
     let effects = again.advance(at("2021-05-14 00:00")).unwrap();
     assert!(
@@ -528,7 +528,7 @@ fn collapse_fires_a_repeating_escalation_once_at_its_latest_occurrence() {
     .unwrap();
     let province = seed.agency_id("province_standing").unwrap();
     let to_province = |effects: &[directrix_core::Effect], task: &str| -> Vec<Timestamp> {
-        let id = seed.instance_id(task).unwrap();
+        let id = seed.task_ref(task).unwrap();
         effects
             .iter()
             .filter(|e| {
@@ -594,7 +594,7 @@ fn a_reassignment_to_an_agency_that_is_gone_is_dropped_and_reported() {
     let new = load_arc(&source("", "Remind, target: Lead"));
     let (mut instance, _) = Instance::start(old.clone(), old.directive().issued_at);
     instance.advance(at("2021-05-12 08:00")).unwrap();
-    let t = old.instance_id("t").unwrap();
+    let t = old.task_ref("t").unwrap();
     assert_eq!(instance.leads(t), [old.agency_id("backup").unwrap()]);
     let (migrated, report) = Instance::migrate(&old, new.clone(), instance.snapshot()).unwrap();
     let changed: Vec<_> = report.changed.iter().map(|c| c.what).collect();

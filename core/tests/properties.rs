@@ -3,7 +3,7 @@
 //! role holders fire transitions, time and escalation levels never go back.
 
 use directrix_core::{
-    AgencyId, Effect, EffectKind, Instance, InstanceId, Role, Snapshot, Workflow, load,
+    AgencyId, Effect, EffectKind, Instance, Role, Snapshot, TaskRef, Workflow, load,
 };
 use proptest::prelude::*;
 use std::sync::{Arc, LazyLock};
@@ -84,8 +84,8 @@ fn plus_minutes(i: &Instance, minutes: i64) -> directrix_core::Timestamp {
 }
 
 /// The agencies that hold a part in an instance: leads, support, supervisor, issuer.
-fn parties(wf: &Workflow, i: &Instance, task: InstanceId) -> Vec<AgencyId> {
-    let def = wf.task(wf.instance(task).task);
+fn parties(wf: &Workflow, i: &Instance, task: TaskRef) -> Vec<AgencyId> {
+    let def = wf.task(wf.task_slot(task).task);
     let mut all = i.leads(task).to_vec();
     all.extend(&def.support);
     all.push(def.supervisor);
@@ -94,8 +94,8 @@ fn parties(wf: &Workflow, i: &Instance, task: InstanceId) -> Vec<AgencyId> {
 }
 
 /// Independently of the engine: whether `actor` holds `role` on `task` in `i`.
-fn holds(wf: &Workflow, i: &Instance, role: Role, actor: AgencyId, task: InstanceId) -> bool {
-    let slot = wf.instance(task);
+fn holds(wf: &Workflow, i: &Instance, role: Role, actor: AgencyId, task: TaskRef) -> bool {
+    let slot = wf.task_slot(task);
     let def = wf.task(slot.task);
     match role {
         Role::Lead => match i.task_state(task).unwrap().reassigned_to {
@@ -139,7 +139,7 @@ fn apply(i: &mut Instance, step: Step) -> Vec<Effect> {
             if advance_first {
                 effects.extend(i.advance(at).expect("advance forward succeeds"));
             }
-            let task = InstanceId::clone(&wf_instance(&wf, task));
+            let task = TaskRef::clone(&wf_instance(&wf, task));
             let actor = match who {
                 Who::Any(n) => agency_at(&wf, n),
                 Who::Party(n) => {
@@ -186,7 +186,7 @@ fn apply(i: &mut Instance, step: Step) -> Vec<Effect> {
                         "{} fired {} on {} without a role ({:?})",
                         wf.agency(actor).id,
                         wf.action_name(action),
-                        wf.instance(task).name,
+                        wf.task_slot(task).name,
                         transition.by
                     );
                     effects.extend(new);
@@ -234,8 +234,8 @@ fn apply(i: &mut Instance, step: Step) -> Vec<Effect> {
     effects
 }
 
-fn wf_instance(wf: &Workflow, n: usize) -> InstanceId {
-    wf.instance_id(&wf.instances()[n % wf.instances().len()].name)
+fn wf_instance(wf: &Workflow, n: usize) -> TaskRef {
+    wf.task_ref(&wf.task_slots()[n % wf.task_slots().len()].name)
         .unwrap()
 }
 

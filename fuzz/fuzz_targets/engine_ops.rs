@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use directrix_core::{
-    ActError, ActionId, AgencyId, Effect, Instance, InstanceId, Span, Timestamp, Workflow, load,
+    ActError, ActionId, AgencyId, Effect, Instance, TaskRef, Span, Timestamp, Workflow, load,
 };
 use directrix_fuzz::{check_effects, check_instance, check_round_trips, check_step, check_views};
 use libfuzzer_sys::fuzz_target;
@@ -105,9 +105,9 @@ fn act(
 ) -> Result<Vec<Effect>, ActError> {
     let (actor, task, action, note) = op;
     let workflow = &seed.workflow;
-    let instances = workflow.instances().len() as u32;
-    let task = InstanceId::from_index(u32::from(task) % (instances + 1));
-    let leads: Vec<AgencyId> = if task.index() < workflow.instances().len() {
+    let instances = workflow.task_slots().len() as u32;
+    let task = TaskRef::from_index(u32::from(task) % (instances + 1));
+    let leads: Vec<AgencyId> = if task.index() < workflow.task_slots().len() {
         instance.leads(task).to_vec()
     } else {
         Vec::new()

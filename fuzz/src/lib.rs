@@ -88,7 +88,7 @@ pub fn check_effects(before: Timestamp, after: &Instance, effects: &[Effect]) {
             after.now()
         );
         last = effect.at;
-        assert!(effect.task.index() < workflow.instances().len());
+        assert!(effect.task.index() < workflow.task_slots().len());
         let _ = workflow.effect_record(effect);
     }
 }
@@ -97,8 +97,8 @@ pub fn check_effects(before: Timestamp, after: &Instance, effects: &[Effect]) {
 pub fn check_step(before: &Instance, after: &Instance) {
     assert!(after.now() >= before.now(), "time went backwards");
     let workflow = after.workflow();
-    for (index, slot) in workflow.instances().iter().enumerate() {
-        let id = directrix_core::InstanceId::from_index(index as u32);
+    for (index, slot) in workflow.task_slots().iter().enumerate() {
+        let id = directrix_core::TaskRef::from_index(index as u32);
         let (Some(old), Some(new)) = (before.task_state(id), after.task_state(id)) else {
             panic!("task instance {} has no state", slot.name);
         };
@@ -119,7 +119,7 @@ pub fn check_step(before: &Instance, after: &Instance) {
 /// The invariants of one instance state.
 pub fn check_instance(instance: &Instance) {
     let grid = instance.grid();
-    let instances = instance.workflow().instances().len() as u32;
+    let instances = instance.workflow().task_slots().len() as u32;
     assert_eq!(
         grid.total.tracked() + grid.total.cancelled,
         instances,

@@ -466,7 +466,7 @@ impl Workflow {
     ) -> Result<u32, JsValue> {
         let name = name_arg(&name, "task name")?;
         self.inner
-            .instance_id(&name)
+            .task_ref(&name)
             .map(|t| t.index() as u32)
             .ok_or_else(|| simple_error("unknown_task", format!("unknown task `{name}`")))
     }
@@ -616,7 +616,7 @@ impl WorkflowInstance {
         let at = epoch_seconds(at_seconds)?;
         let (actor, task, action) = (
             directrix_core::AgencyId::from_index(index_arg(actor, "actor index")?),
-            directrix_core::InstanceId::from_index(index_arg(task, "task index")?),
+            directrix_core::TaskRef::from_index(index_arg(task, "task index")?),
             directrix_core::ActionId::from_index(index_arg(action, "action index")?),
         );
         self.last.clear();
@@ -650,7 +650,7 @@ impl WorkflowInstance {
                 .act_into(
                     at,
                     directrix_core::AgencyId::from_index(event[0]),
-                    directrix_core::InstanceId::from_index(event[1]),
+                    directrix_core::TaskRef::from_index(event[1]),
                     directrix_core::ActionId::from_index(event[2]),
                     None,
                     &mut self.last,
@@ -706,7 +706,7 @@ impl WorkflowInstance {
             .inner
             .overdue()
             .iter()
-            .map(|t| workflow.instance(*t).name.clone())
+            .map(|t| workflow.task_slot(*t).name.clone())
             .collect();
         ts(&Names(names))
     }

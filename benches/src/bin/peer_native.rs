@@ -55,9 +55,7 @@ fn run(args: &[String]) -> Result<String, String> {
     // Ids resolved once: the events, in order, as (task, action).
     let mut events = Vec::with_capacity(tasks * ACTIONS.len());
     for i in 0..tasks {
-        let task = workflow
-            .instance_id(&format!("t{i}"))
-            .ok_or("missing task")?;
+        let task = workflow.task_ref(&format!("t{i}")).ok_or("missing task")?;
         events.extend(actions.iter().map(|&action| (task, action)));
     }
     let mut rates = Vec::with_capacity(repetitions);

@@ -39,7 +39,7 @@ fn load_both(generated: &GeneratedCascade) -> Workflow {
 
 fn instances_per_task(workflow: &Workflow) -> HashMap<&str, usize> {
     let mut counts = HashMap::new();
-    for slot in workflow.instances() {
+    for slot in workflow.task_slots() {
         *counts
             .entry(workflow.task(slot.task).id.as_str())
             .or_insert(0) += 1;
@@ -93,7 +93,7 @@ fn small_cascade_loads_with_the_expected_shape() {
     ] {
         assert_eq!(counts.get(task), Some(&expected), "instances of {task}");
     }
-    assert_eq!(counts.values().sum::<usize>(), workflow.instances().len());
+    assert_eq!(counts.values().sum::<usize>(), workflow.task_slots().len());
 
     let parent_of = |id: &str| {
         let agency = workflow.agency(workflow.agency_id(id).unwrap());

@@ -13,7 +13,7 @@ use crate::front::load::{Reporter, compile, compile_due, parse_ron, parse_time_a
 use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion, summary};
 use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{Document, InstanceId, Origin, Workflow};
+use crate::model::workflow::{Document, Origin, TaskRef, Workflow};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -576,7 +576,7 @@ impl Instance {
                 ),
             );
         }
-        let finished = |i: InstanceId, phase: Phase, state_id: usize| {
+        let finished = |i: TaskRef, phase: Phase, state_id: usize| {
             phase == Phase::Running
                 && matches!(
                     new.machine_of(i).states[state_id].kind,
@@ -587,7 +587,7 @@ impl Instance {
             new.task_id(task)
                 .map(|t| new.tasks[t.index()].instances.clone())
                 .unwrap_or(0..0)
-                .map(InstanceId)
+                .map(TaskRef)
         };
         let mut effects = Vec::new();
         let mut due_changed = Vec::new();
@@ -605,7 +605,7 @@ impl Instance {
                     continue;
                 }
                 let name = &new.slots[i.index()].name;
-                let before = old.instance_id(name).map(|o| &self.state.tasks[o.index()]);
+                let before = old.task_ref(name).map(|o| &self.state.tasks[o.index()]);
                 let ts = &mut state.tasks[i.index()];
                 if let Some(due) = ts.due.filter(|&due| due < at) {
                     let at_due = r.at(span, &change.task);

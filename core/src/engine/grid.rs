@@ -5,7 +5,7 @@
 use crate::engine::{Instance, Phase};
 use crate::model::spec::StateKind;
 use crate::model::time::{Span, Timestamp};
-use crate::model::workflow::InstanceId;
+use crate::model::workflow::TaskRef;
 use serde::Serialize;
 
 /// How far ahead "due soon" looks.
@@ -113,7 +113,7 @@ enum Class {
 }
 
 impl Instance {
-    fn classify(&self, task: InstanceId, now: Timestamp) -> Class {
+    fn classify(&self, task: TaskRef, now: Timestamp) -> Class {
         let Some(state) = self.task_state(task) else {
             return Class::OpenInTime { due_soon: false };
         };
@@ -131,7 +131,7 @@ impl Instance {
         }
     }
 
-    fn marks(&self, task: InstanceId, now: Timestamp) -> Marks {
+    fn marks(&self, task: TaskRef, now: Timestamp) -> Marks {
         let Some(state) = self.task_state(task) else {
             return Marks::default();
         };
@@ -155,7 +155,7 @@ impl Instance {
     /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
     /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("5d")?))?;
     /// let grid = instance.grid();
-    /// assert_eq!(grid.total.tracked() as usize, workflow.instances().len());
+    /// assert_eq!(grid.total.tracked() as usize, workflow.task_slots().len());
     /// assert!(grid.total.open_overdue > 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -165,8 +165,8 @@ impl Instance {
         let mut total = GridCounts::default();
         let mut rows = vec![GridCounts::default(); workflow.agencies().len()];
         let mut leads_any = vec![false; workflow.agencies().len()];
-        for i in 0..workflow.instances().len() {
-            let task = InstanceId(i as u32);
+        for i in 0..workflow.task_slots().len() {
+            let task = TaskRef(i as u32);
             let class = self.classify(task, now);
             let marks = self.marks(task, now);
             total.add(class, marks);

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::model::spec::StateKind;
 use crate::model::time::{Span, Timestamp};
-use crate::model::workflow::{InstanceId, Machine, Role, Start, StateId, Target, Task, Workflow};
+use crate::model::workflow::{Machine, Role, Start, StateId, Target, Task, TaskRef, Workflow};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -256,12 +256,12 @@ pub(crate) fn map_state(
     };
     let mut problems = Vec::new();
     // Per new task instance: its old id when it existed, and whether its timers carry over.
-    let mut origin: Vec<Option<(InstanceId, bool)>> = Vec::with_capacity(new.slots.len());
+    let mut origin: Vec<Option<(TaskRef, bool)>> = Vec::with_capacity(new.slots.len());
     let mut tasks = Vec::with_capacity(new.slots.len());
     for slot in &new.slots {
         let def = &new.tasks[slot.task.index()];
         let machine = &new.machines[def.machine.index()];
-        let Some(old_id) = old.instance_id(&slot.name) else {
+        let Some(old_id) = old.task_ref(&slot.name) else {
             report.added.push(slot.name.clone());
             origin.push(None);
             tasks.push(TaskState::waiting(machine.initial, now));
@@ -361,9 +361,9 @@ pub(crate) fn map_state(
         return Err(MigrateError::Refused(problems));
     }
     for (i, slot) in old.slots.iter().enumerate() {
-        if new.instance_id(&slot.name).is_none() {
+        if new.task_ref(&slot.name).is_none() {
             let ts = &state.tasks[i];
-            let machine = old.machine_of(InstanceId(i as u32));
+            let machine = old.machine_of(TaskRef(i as u32));
             report.removed.push(Removed {
                 task: slot.name.clone(),
                 phase: ts.phase,
@@ -375,7 +375,7 @@ pub(crate) fn map_state(
     for (i, ts) in tasks.iter().enumerate() {
         let slot = &new.slots[i];
         if ts.phase == Phase::Running
-            && new.machine_of(InstanceId(i as u32)).states[ts.state.index()].kind == StateKind::Done
+            && new.machine_of(TaskRef(i as u32)).states[ts.state.index()].kind == StateKind::Done
         {
             done[slot.task.index()] += 1;
         }
@@ -411,7 +411,7 @@ pub(crate) fn map_state(
         old_timers[timer.task.index()].push(*timer);
     }
     for (i, ts) in tasks.iter().enumerate() {
-        let id = InstanceId(i as u32);
+        let id = TaskRef(i as u32);
         match origin[i] {
             Some((old_id, true)) if ts.phase == Phase::Running => timers.extend(
                 old_timers[old_id.index()]
@@ -478,7 +478,7 @@ impl TaskState {
 /// already reached (a repeating one resumes at its next occurrence).
 fn rebuild_timers(
     new: &Workflow,
-    task: InstanceId,
+    task: TaskRef,
     ts: &TaskState,
     now: Timestamp,
     out: &mut BTreeSet<Timer>,

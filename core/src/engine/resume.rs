@@ -6,7 +6,7 @@ use super::{
     add_timers,
 };
 use crate::model::time::{Span, Timestamp};
-use crate::model::workflow::{InstanceId, Workflow};
+use crate::model::workflow::{TaskRef, Workflow};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ pub struct SkippedTimer {
     pub at: Timestamp,
     /// The task instance (its dense index).
     #[cfg_attr(feature = "typescript", tsify(type = "number"))]
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// Level number from 1.
     pub level: u8,
 }
@@ -213,7 +213,7 @@ impl Instance {
     }
 
     /// The repeat interval of escalation level `level` of the task's policy.
-    pub(super) fn level_repeat(&self, task: InstanceId, level: usize) -> Option<Span> {
+    pub(super) fn level_repeat(&self, task: TaskRef, level: usize) -> Option<Span> {
         self.task_def(task)
             .policy
             .and_then(|p| self.workflow.policies[p].levels.get(level))

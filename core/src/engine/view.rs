@@ -5,7 +5,7 @@ use crate::engine::{
     Effect, EffectKind, InboxItem, Instance, NextTimer, Phase, TaskStatus, TimerReason,
 };
 use crate::model::time::Timestamp;
-use crate::model::workflow::{AgencyId, InstanceId, Workflow};
+use crate::model::workflow::{AgencyId, TaskRef, Workflow};
 use serde::Serialize;
 
 /// One effect with names and local times.
@@ -72,7 +72,7 @@ pub struct EffectFields {
     /// Snake_case kind.
     pub kind: &'static str,
     /// Task instance.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// The agency concerned.
     pub agency: AgencyField,
     /// Transition action.
@@ -172,7 +172,7 @@ impl Workflow {
             .map_or_else(|| format!("#{}", agency.index()), |a| a.id.clone())
     }
 
-    fn instance_name(&self, task: InstanceId) -> String {
+    fn instance_name(&self, task: TaskRef) -> String {
         self.slots
             .get(task.index())
             .map_or_else(|| format!("#{}", task.index()), |s| s.name.clone())
@@ -257,7 +257,7 @@ impl Workflow {
     }
 
     /// The id of a state of a task instance's machine (empty if out of range).
-    pub fn state_name(&self, task: InstanceId, state: crate::StateId) -> &str {
+    pub fn state_name(&self, task: TaskRef, state: crate::StateId) -> &str {
         self.slots
             .get(task.index())
             .and_then(|_| self.machine_of(task).states.get(state.index()))

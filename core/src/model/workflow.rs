@@ -43,8 +43,10 @@ index_type!(
     TaskId
 );
 index_type!(
-    /// A task instance (a task, or one member's share of a `for_each` task).
-    InstanceId
+    /// A task instance (a task, or one member's share of a `for_each` task), by position
+    /// in [`Workflow::task_slots`]. "Instance" alone always means a running directive
+    /// ([`crate::Instance`]); fields named `task` in effects and errors hold a `TaskRef`.
+    TaskRef
 );
 index_type!(
     /// A state of one machine.
@@ -469,9 +471,10 @@ pub struct Task {
     pub instances: Range<u32>,
 }
 
-/// One task instance of the fan-out.
+/// The definition of one task instance of the fan-out: which task, for which member
+/// (what a [`TaskRef`] points at).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Slot {
+pub struct TaskSlot {
     /// Its task.
     pub task: TaskId,
     /// The member leading it, for `for_each` tasks.
@@ -500,11 +503,11 @@ pub struct Workflow {
     pub(crate) actions: Vec<String>,
     pub(crate) policies: Vec<Policy>,
     pub(crate) tasks: Vec<Task>,
-    pub(crate) slots: Vec<Slot>,
+    pub(crate) slots: Vec<TaskSlot>,
     pub(crate) dependents: Vec<Vec<TaskId>>,
     pub(crate) agency_index: HashMap<String, AgencyId>,
     pub(crate) task_index: HashMap<String, TaskId>,
-    pub(crate) slot_index: HashMap<String, InstanceId>,
+    pub(crate) slot_index: HashMap<String, TaskRef>,
     pub(crate) action_index: HashMap<String, ActionId>,
     /// Set once by `load` (see `hash.rs`).
     pub(crate) content_hash: String,
@@ -558,14 +561,14 @@ impl Workflow {
             match task.for_each {
                 Some(group) => {
                     for &member in &groups[group.index()].members {
-                        slots.push(Slot {
+                        slots.push(TaskSlot {
                             task: TaskId(i as u32),
                             member: Some(member),
                             name: format!("{}[{}]", task.id, agencies[member.index()].id),
                         });
                     }
                 }
-                None => slots.push(Slot {
+                None => slots.push(TaskSlot {
                     task: TaskId(i as u32),
                     member: None,
                     name: task.id.clone(),
@@ -582,7 +585,7 @@ impl Workflow {
         let slot_index = slots
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.name.clone(), InstanceId(i as u32)))
+            .map(|(i, s)| (s.name.clone(), TaskRef(i as u32)))
             .collect();
         let agency_index = agencies
             .iter()
@@ -765,18 +768,18 @@ impl Workflow {
         self.task_index.get(id).copied()
     }
 
-    /// The task instances after fan-out, indexed by [`InstanceId`].
+    /// The task instances after fan-out, indexed by [`TaskRef`].
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert!(workflow.instances().iter().any(|s| s.name.contains('[')));
+    /// assert!(workflow.task_slots().iter().any(|s| s.name.contains('[')));
     /// ```
-    pub fn instances(&self) -> &[Slot] {
+    pub fn task_slots(&self) -> &[TaskSlot] {
         &self.slots
     }
 
     /// One task instance's definition.
-    pub fn instance(&self, id: InstanceId) -> &Slot {
+    pub fn task_slot(&self, id: TaskRef) -> &TaskSlot {
         &self.slots[id.index()]
     }
 
@@ -784,10 +787,10 @@ impl Workflow {
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// let first = &workflow.instances()[0].name;
-    /// assert_eq!(workflow.instance_id(first).unwrap().index(), 0);
+    /// let first = &workflow.task_slots()[0].name;
+    /// assert_eq!(workflow.task_ref(first).unwrap().index(), 0);
     /// ```
-    pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
+    pub fn task_ref(&self, name: &str) -> Option<TaskRef> {
         self.slot_index.get(name).copied()
     }
 
@@ -817,13 +820,13 @@ impl Workflow {
     }
 
     /// The machine of a task instance.
-    pub fn machine_of(&self, instance: InstanceId) -> &Machine {
+    pub fn machine_of(&self, instance: TaskRef) -> &Machine {
         let task = self.slots[instance.index()].task;
         &self.machines[self.tasks[task.index()].machine.index()]
     }
 
     /// The lead agencies of an instance as defined (before any reassignment).
-    pub fn leads_of(&self, instance: InstanceId) -> &[AgencyId] {
+    pub fn leads_of(&self, instance: TaskRef) -> &[AgencyId] {
         let slot = &self.slots[instance.index()];
         match &slot.member {
             Some(member) => std::slice::from_ref(member),

@@ -11,7 +11,7 @@ use crate::front::load::Reporter;
 use crate::model::diagnostic::{Code, suggestion};
 use crate::model::spec::{BehaviourSpec, DelaySpec, Hours};
 use crate::model::time::{Span, Timestamp};
-use crate::model::workflow::{ActionId, AgencyId, InstanceId, Workflow};
+use crate::model::workflow::{ActionId, AgencyId, TaskRef, Workflow};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Triangular, Uniform};
 use rand_pcg::Pcg64Mcg;
@@ -331,7 +331,7 @@ pub(crate) struct Agent<'s> {
     rng: Pcg64Mcg,
     opens: Time,
     /// Pending actions by (time, sequence): the sequence keeps ties in planning order.
-    queue: BTreeMap<(Timestamp, u64), (InstanceId, Step)>,
+    queue: BTreeMap<(Timestamp, u64), (TaskRef, Step)>,
     sequence: u64,
     /// Per instance: the key of its pending lead step, and of its pending supervisor step.
     lead_plan: Vec<Option<(Timestamp, u64)>>,
@@ -376,10 +376,10 @@ impl<'s> Agent<'s> {
         self.actions[step as usize]
     }
 
-    fn actor(instance: &Instance, task: InstanceId, step: Step) -> Option<AgencyId> {
+    fn actor(instance: &Instance, task: TaskRef, step: Step) -> Option<AgencyId> {
         if step.by_supervisor() {
             let workflow = instance.workflow();
-            Some(workflow.task(workflow.instance(task).task).supervisor)
+            Some(workflow.task(workflow.task_slot(task).task).supervisor)
         } else {
             instance.leads(task).first().copied()
         }
@@ -388,7 +388,7 @@ impl<'s> Agent<'s> {
     fn behaviour_of(
         &self,
         instance: &Instance,
-        task: InstanceId,
+        task: TaskRef,
         step: Step,
     ) -> Option<&'s Behaviour> {
         let behaviours: &'s Behaviours = self.behaviours;
@@ -398,7 +398,7 @@ impl<'s> Agent<'s> {
     fn plan(
         &mut self,
         instance: &Instance,
-        task: InstanceId,
+        task: TaskRef,
         step: Step,
         at: Timestamp,
         office_hours: bool,
@@ -425,7 +425,7 @@ impl<'s> Agent<'s> {
         self.queue.insert(key, (task, step));
     }
 
-    fn cancel(&mut self, task: InstanceId) {
+    fn cancel(&mut self, task: TaskRef) {
         for slot in [&mut self.lead_plan, &mut self.review_plan] {
             if let Some(old) = slot[task.index()].take() {
                 self.queue.remove(&old);
@@ -435,13 +435,13 @@ impl<'s> Agent<'s> {
     }
 
     /// Plans the report: after the work, or after the due time when it misses.
-    fn plan_report(&mut self, instance: &Instance, task: InstanceId, behaviour: &Behaviour) {
+    fn plan_report(&mut self, instance: &Instance, task: TaskRef, behaviour: &Behaviour) {
         let now = instance.now();
         let state = instance.task_state(task);
         let due = state.and_then(|s| s.due);
         let recurring = instance
             .workflow()
-            .task(instance.workflow().instance(task).task)
+            .task(instance.workflow().task_slot(task).task)
             .due
             .is_some_and(|d| d.is_recurring());
         let work = behaviour.work.sample(&mut self.rng);
@@ -550,7 +550,7 @@ impl<'s> Agent<'s> {
                 && instance.task_state(task).is_some_and(|s| s.due.is_none())
                 && instance
                     .workflow()
-                    .task(instance.workflow().instance(task).task)
+                    .task(instance.workflow().task_slot(task).task)
                     .due
                     .is_some_and(|d| d.is_recurring());
             if series_over {

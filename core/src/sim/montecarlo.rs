@@ -137,7 +137,7 @@ pub fn run_outcome(
         else {
             return;
         };
-        let task = workflow.instance(effect.task).task;
+        let task = workflow.task_slot(effect.task).task;
         let levels = &mut outcome.escalations[task.index()];
         if let Some(count) = levels.get_mut(usize::from(level).saturating_sub(1)) {
             *count += 1;
@@ -164,7 +164,7 @@ pub fn run_outcome(
         let mut all_done = true;
         let mut latest: Option<(i64, AgencyId)> = None;
         for i in task.instances.clone() {
-            let id = crate::InstanceId(i);
+            let id = crate::TaskRef(i);
             let Some(state) = instance.task_state(id) else {
                 continue;
             };

@@ -6,7 +6,7 @@ use crate::front::load::{LoadError, Reporter, parse_ron, parse_time_at};
 use crate::model::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::spec::{FORMAT_VERSION, ScenarioSpec};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{ActionId, AgencyId, InstanceId, Workflow};
+use crate::model::workflow::{ActionId, AgencyId, TaskRef, Workflow};
 use crate::sim::behaviour::{Agent, Behaviours};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ pub struct ScriptedEvent {
     /// Who.
     pub actor: AgencyId,
     /// On what.
-    pub task: InstanceId,
+    pub task: TaskRef,
     /// Which action.
     pub action: ActionId,
     /// Note.
@@ -888,7 +888,7 @@ impl Simulation {
     /// let run = directrix_core::simulate(workflow, &scenario, 1, None)?;
     /// for (version, entry) in run.entries() {
     ///     if let directrix_core::TimelineEntry::Effect(effect) = entry {
-    ///         assert!(!version.instance(effect.task).name.is_empty());
+    ///         assert!(!version.task_slot(effect.task).name.is_empty());
     ///     }
     /// }
     /// # Ok::<(), directrix_core::SimulateError>(())

@@ -11,7 +11,7 @@
 #![allow(dead_code)]
 
 use directrix_core::{
-    AgencyId, Effect, Instance, InstanceId, Role, Snapshot, Span, Timestamp, Workflow,
+    AgencyId, Effect, Instance, Role, Snapshot, Span, TaskRef, Timestamp, Workflow,
 };
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -100,9 +100,9 @@ pub fn holds(
     reassigned_to: Option<AgencyId>,
     role: Role,
     actor: AgencyId,
-    task: InstanceId,
+    task: TaskRef,
 ) -> bool {
-    let slot = wf.instance(task);
+    let slot = wf.task_slot(task);
     let def = wf.task(slot.task);
     match role {
         Role::Lead => match (reassigned_to, slot.member) {
@@ -132,7 +132,7 @@ pub fn try_act(
     i: &mut Instance,
     at: Timestamp,
     actor: AgencyId,
-    task: InstanceId,
+    task: TaskRef,
     action: directrix_core::ActionId,
     reach: &mut Reach,
 ) -> Result<Vec<Effect>, directrix_core::ActError> {
@@ -186,7 +186,7 @@ pub fn try_act(
                 "{} fired `{}` on {} without a role",
                 wf.agency(actor).id,
                 wf.action_name(action),
-                wf.instance(task).name,
+                wf.task_slot(task).name,
             );
             Ok(effects)
         }
@@ -218,7 +218,7 @@ pub fn apply(i: &mut Instance, step: Step, reach: &mut Reach) -> Vec<Effect> {
             let at = later(i, after);
             effects.extend(i.advance(at).expect("forward"));
             let agencies = wf.agencies().len();
-            let task = InstanceId::from_index((task % wf.instances().len()) as u32);
+            let task = TaskRef::from_index((task % wf.task_slots().len()) as u32);
             let inboxes: Vec<_> = (0..agencies)
                 .map(|k| AgencyId::from_index(((agency + k) % agencies) as u32))
                 .map(|a| (a, i.inbox(a)))
@@ -272,8 +272,8 @@ pub fn apply(i: &mut Instance, step: Step, reach: &mut Reach) -> Vec<Effect> {
             if advance_first {
                 effects.extend(i.advance(at).expect("forward"));
             }
-            let task = InstanceId::from_index((task % wf.instances().len()) as u32);
-            let def = wf.task(wf.instance(task).task);
+            let task = TaskRef::from_index((task % wf.task_slots().len()) as u32);
+            let def = wf.task(wf.task_slot(task).task);
             let actor = if party {
                 let mut parties = i.leads(task).to_vec();
                 parties.extend(&def.support);
@@ -317,12 +317,12 @@ pub fn apply(i: &mut Instance, step: Step, reach: &mut Reach) -> Vec<Effect> {
     let grid = i.grid();
     assert_eq!(
         (grid.total.tracked() + grid.total.cancelled) as usize,
-        wf.instances().len()
+        wf.task_slots().len()
     );
     for row in &grid.agencies {
         let agency = wf.agency_id(&row.agency).unwrap();
-        let led = (0..wf.instances().len())
-            .filter(|&n| i.leads(InstanceId::from_index(n as u32)).contains(&agency))
+        let led = (0..wf.task_slots().len())
+            .filter(|&n| i.leads(TaskRef::from_index(n as u32)).contains(&agency))
             .count();
         assert_eq!((row.counts.tracked() + row.counts.cancelled) as usize, led);
     }
