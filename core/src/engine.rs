@@ -1568,7 +1568,7 @@ impl Instance {
         args: ActArgs<'_>,
         effects: &mut Vec<Effect>,
     ) -> Result<(), ActError> {
-        let index = self.check(at, actor, task, action)?;
+        let index = self.authorize(at, actor, task, action)?;
         self.check_args(task, index, args)?;
         // No live timer is due by `at` (checked); drop the stale ones as `advance(at)`
         // would, so none can come back to life later with a time before `now`.
@@ -1636,8 +1636,9 @@ impl Instance {
         }
     }
 
-    /// Every check `act` makes, without changing anything; returns the transition index.
-    fn check(
+    /// Every check `act` makes (the time, the task and action, the role that may fire the
+    /// transition, its guards), without changing anything; returns the transition index.
+    fn authorize(
         &self,
         at: Timestamp,
         actor: AgencyId,
@@ -1910,7 +1911,7 @@ impl Instance {
                 if transition.after.is_some() || !transition.from.contains(&ts.state) {
                     continue;
                 }
-                if self.check(self.state.now, agency, id, transition.action) == Ok(index) {
+                if self.authorize(self.state.now, agency, id, transition.action) == Ok(index) {
                     items.push(InboxItem {
                         task: id,
                         action: transition.action,
