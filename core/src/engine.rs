@@ -1594,7 +1594,7 @@ impl Instance {
         Ok(())
     }
 
-    /// The checks on an action's arguments, after [`Instance::check`] passed.
+    /// The checks on an action's arguments, after [`Instance::authorize`] passed.
     fn check_args(&self, task: TaskRef, index: usize, args: ActArgs<'_>) -> Result<(), ActError> {
         let transition = &self.machine(task).transitions[index];
         let name = || self.workflow.slots[task.index()].name.clone();
