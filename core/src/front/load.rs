@@ -1739,32 +1739,11 @@ fn compile_machine(
         }
     }
     // Transition `i` runs from its `on` value to the next transition's.
-    let transition_spans: Vec<Option<Range<usize>>> = {
-        let end = span.as_ref().map_or(0, |s| s.end);
-        let mut from = span.as_ref().map_or(0, |s| s.start);
-        let starts: Vec<Option<usize>> = spec
-            .transitions
-            .iter()
-            .map(|t| {
-                let found = span
-                    .as_ref()
-                    .and_then(|_| r.locator.keyed("on", &t.on, from, 0))
-                    .filter(|s| s.start < end);
-                if let Some(found) = &found {
-                    from = found.end;
-                }
-                found.map(|s| s.start)
-            })
-            .collect();
-        (0..starts.len())
-            .map(|i| {
-                let start = starts[i]?;
-                let next = starts[i + 1..].iter().flatten().next().copied();
-                Some(start..next.unwrap_or(end))
-            })
-            .map(|found| found.or_else(|| span.clone()))
-            .collect()
-    };
+    let transition_spans: Vec<Option<Range<usize>>> = r
+        .spans_within(span, "on", spec.transitions.iter().map(|t| t.on.as_str()))
+        .into_iter()
+        .map(|found| found.or_else(|| span.clone()))
+        .collect();
     let initials: Vec<usize> = spec
         .states
         .iter()
