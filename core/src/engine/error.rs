@@ -1,0 +1,205 @@
+//! Why an input was refused: `ActError`, its codes and hints.
+
+use crate::model::time::Timestamp;
+
+/// Why an input was refused. The instance is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActError {
+    /// The input's time is before the instance's current time.
+    #[error(
+        "time went backwards: {at} is before the instance's current time {now} (send inputs in time order)"
+    )]
+    TimeWentBackwards {
+        /// The input's time.
+        at: Timestamp,
+        /// The instance's current time.
+        now: Timestamp,
+    },
+    /// Timers are due before the action; they must fire first.
+    #[error("timers are due at {next}, before this action at {at} (call advance({at}) first)")]
+    TimersPending {
+        /// The action's time.
+        at: Timestamp,
+        /// The first pending timer.
+        next: Timestamp,
+    },
+    /// No such task instance.
+    #[error("unknown task `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    UnknownTask {
+        /// The name given.
+        name: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// No such agency.
+    #[error("unknown agency `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    UnknownAgency {
+        /// The name given.
+        name: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// The task's machine has no such action.
+    #[error("task `{task}` has no action `{}`{}", crate::excerpt(.action), hint_text(.hint))]
+    UnknownAction {
+        /// The task instance.
+        task: String,
+        /// The action given.
+        action: String,
+        /// A suggestion.
+        hint: Option<String>,
+    },
+    /// The task starts later.
+    #[error("task `{task}` has not started; it starts at {starts_at}")]
+    NotStarted {
+        /// The task instance.
+        task: String,
+        /// When it starts.
+        starts_at: Timestamp,
+    },
+    /// The task, or this action, waits for unfinished dependencies.
+    #[error("task `{task}` is blocked until these tasks are done: {}", .waiting_for.join(", "))]
+    Blocked {
+        /// The task instance.
+        task: String,
+        /// The unfinished dependencies.
+        waiting_for: Vec<String>,
+    },
+    /// The action does not apply in the current state.
+    #[error("`{action}` is not possible for task `{task}` in state `{state}` (possible now: {})", list_or_none(.possible))]
+    InvalidTransition {
+        /// The task instance.
+        task: String,
+        /// Its state.
+        state: String,
+        /// The action given.
+        action: String,
+        /// Actions possible from this state.
+        possible: Vec<String>,
+    },
+    /// The actor holds none of the roles the transition names.
+    #[error("agency `{actor}` may not `{action}` task `{task}` (allowed: {})", .allowed.join(", "))]
+    NotAllowed {
+        /// The actor.
+        actor: String,
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// Roles (and their agencies) allowed.
+        allowed: Vec<String>,
+    },
+    /// The action needs a note (`WithNote`).
+    #[error("`{action}` on task `{task}` needs a note (say why, or what to redo)")]
+    NoteRequired {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+    },
+    /// An extension step that does not fit the task now.
+    #[error("`{action}` on task `{task}`: {reason}")]
+    InvalidExtension {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// `advance` would fire more timers than the workflow's `timers-per-advance` limit.
+    #[error(
+        "advancing to {to} would fire more than {limit} timers (the `timers-per-advance` limit); the next one due is at {at} (advance in smaller steps, one next timer at a time, or raise the limit)"
+    )]
+    TooManyTimers {
+        /// The time asked for.
+        to: Timestamp,
+        /// The limit ([`crate::Limits::timers_per_advance`]).
+        limit: u64,
+        /// When the first timer over the limit is due.
+        at: Timestamp,
+    },
+    /// The input's time (or an extension's `until`) lies outside the representable
+    /// range, [`Timestamp::MIN`] to [`Timestamp::MAX`].
+    #[error(
+        "time {at} is out of range (give a time from 0000-01-01T12:00:00Z to 9999-12-31T09:59:59Z)"
+    )]
+    TimeOutOfRange {
+        /// The time given.
+        at: Timestamp,
+    },
+    /// A `BeforeDue` guard failed.
+    #[error("`{action}` on task `{task}` had to come before its due time {due}")]
+    PastDue {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// The due time.
+        due: Timestamp,
+    },
+}
+
+fn hint_text(hint: &Option<String>) -> String {
+    hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl ActError {
+    /// The suggestion attached to an unknown-name error, if any.
+    ///
+    /// ```
+    /// let e = directrix_core::ActError::UnknownAgency { name: "heath".into(), hint: Some("did you mean `health`?".into()) };
+    /// assert_eq!(e.hint(), Some("did you mean `health`?"));
+    /// ```
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ActError::UnknownTask { hint, .. }
+            | ActError::UnknownAgency { hint, .. }
+            | ActError::UnknownAction { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A stable snake_case code for hosts, e.g. `not_allowed`.
+    ///
+    /// ```
+    /// let e = directrix_core::ActError::UnknownAgency { name: "x".into(), hint: None };
+    /// assert_eq!(e.code(), "unknown_agency");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActError::TimeWentBackwards { .. } => "time_went_backwards",
+            ActError::TimersPending { .. } => "timers_pending",
+            ActError::UnknownTask { .. } => "unknown_task",
+            ActError::UnknownAgency { .. } => "unknown_agency",
+            ActError::UnknownAction { .. } => "unknown_action",
+            ActError::NotStarted { .. } => "not_started",
+            ActError::Blocked { .. } => "blocked",
+            ActError::InvalidTransition { .. } => "invalid_transition",
+            ActError::NotAllowed { .. } => "not_allowed",
+            ActError::PastDue { .. } => "past_due",
+            ActError::NoteRequired { .. } => "note_required",
+            ActError::InvalidExtension { .. } => "invalid_extension",
+            ActError::TooManyTimers { .. } => "too_many_timers",
+            ActError::TimeOutOfRange { .. } => "invalid_time",
+        }
+    }
+}
+
+/// Refuses a time outside [`Timestamp::MIN`] to [`Timestamp::MAX`].
+pub(super) fn in_range(at: Timestamp) -> Result<Timestamp, ActError> {
+    if at.in_range() {
+        Ok(at)
+    } else {
+        Err(ActError::TimeOutOfRange { at })
+    }
+}
