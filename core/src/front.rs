@@ -8,8 +8,10 @@
 
 pub(crate) mod builtin;
 pub(crate) mod cascade;
+pub(crate) mod compile;
 pub(crate) mod graph;
 pub(crate) mod load;
 pub(crate) mod locator;
 pub(crate) mod nfc;
+pub(crate) mod reporter;
 pub(crate) mod syntax;

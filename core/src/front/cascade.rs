@@ -13,8 +13,9 @@
 //!
 //! Template problems are checked once per template, not once per member.
 
+use crate::front::compile::{Names, compile_due, cycle_text};
 use crate::front::graph::find_cycles;
-use crate::front::load::{Names, Reporter, compile_due, cycle_text};
+use crate::front::reporter::{Reporter, section};
 use crate::model::calendar::Calendar;
 use crate::model::diagnostic::{Code, Diagnostic, suggestion};
 use crate::model::spec::{CascadeSpec, DueSpec, StartSpec, TaskSpec, WorkflowSpec};
@@ -115,7 +116,7 @@ pub(crate) fn expand(
     cx: &Context<'_>,
 ) -> Expansion {
     let (template_spans, templates) =
-        crate::front::load::section(r, "template", "templates", "id", &spec.templates, |t| &t.id);
+        section(r, "template", "templates", "id", &spec.templates, |t| &t.id);
     let task_spans_of: Vec<Vec<Option<Range<usize>>>> = spec
         .templates
         .iter()

@@ -7,7 +7,7 @@
 //! deterministic order of the effects, so a seed fixes the run on every target.
 
 use crate::engine::{ActError, Effect, EffectKind, Instance};
-use crate::front::load::Reporter;
+use crate::front::reporter::Reporter;
 use crate::model::diagnostic::{Code, suggestion};
 use crate::model::spec::{BehaviourSpec, DelaySpec, Hours};
 use crate::model::time::{Span, Timestamp};

@@ -2,7 +2,9 @@
 
 use crate::engine::view::{EffectRecord, StatusRecord};
 use crate::engine::{ActArgs, ActError, Effect, EffectKind, FollowUpError, Instance};
-use crate::front::load::{LoadError, Reporter, parse_ron, parse_time_at};
+use crate::front::compile::parse_time_at;
+use crate::front::load::{LoadError, parse_ron};
+use crate::front::reporter::Reporter;
 use crate::model::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::spec::{FORMAT_VERSION, ScenarioSpec};
 use crate::model::time::Timestamp;
