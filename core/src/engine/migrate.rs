@@ -11,7 +11,9 @@ use super::{
 };
 use crate::model::spec::StateKind;
 use crate::model::time::{Span, Timestamp};
-use crate::model::workflow::{Machine, Role, Start, StateId, Target, Task, TaskRef, Workflow};
+use crate::model::workflow::{
+    Machine, Role, Start, StateId, Target, Task, TaskRef, TaskSlot, Workflow,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -259,102 +261,8 @@ pub(crate) fn map_state(
     let mut origin: Vec<Option<(TaskRef, bool)>> = Vec::with_capacity(new.slots.len());
     let mut tasks = Vec::with_capacity(new.slots.len());
     for slot in &new.slots {
-        let def = &new.tasks[slot.task.index()];
-        let machine = &new.machines[def.machine.index()];
-        let Some(old_id) = old.task_ref(&slot.name) else {
-            report.added.push(slot.name.clone());
-            origin.push(None);
-            tasks.push(TaskState::waiting(machine.initial, now));
-            continue;
-        };
-        report.kept += 1;
-        let old_def = &old.tasks[old.slots[old_id.index()].task.index()];
-        let old_machine = &old.machines[old_def.machine.index()];
-        let mut ts = state.tasks[old_id.index()].clone();
-        let old_state = &old_machine.states[ts.state.index()];
-        if ts.phase == Phase::Running {
-            match machine.states.iter().position(|s| s.id == old_state.id) {
-                Some(p) if machine.states[p].kind.is_final() != old_state.kind.is_final() => {
-                    problems.push(MigrationProblem::StateKindChanged {
-                        task: slot.name.clone(),
-                        state: old_state.id.clone(),
-                    });
-                }
-                Some(p) => ts.state = StateId(p as u32),
-                None => problems.push(MigrationProblem::StateRemoved {
-                    task: slot.name.clone(),
-                    state: old_state.id.clone(),
-                    machine: machine.id.clone(),
-                }),
-            }
-        } else {
-            ts.state = machine.initial;
-        }
-        if let Some(agency) = ts.reassigned_to {
-            let id = &old.agencies[agency.index()].id;
-            ts.reassigned_to = new.agency_id(id);
-            if ts.reassigned_to.is_none() {
-                report.changed.push(Changed {
-                    task: slot.name.clone(),
-                    what: "reassignment_dropped",
-                    detail: format!(
-                        "reassigned to `{id}`, which no longer exists; its defined leads lead again"
-                    ),
-                });
-            }
-        }
-        // A level the new policy does not have cannot have been reached under it (a
-        // snapshot whose level exceeds its policy's does not fit the workflow).
-        let levels = def.policy.map_or(0, |p| new.policies[p].levels.len());
-        ts.level = ts.level.min(u8::try_from(levels).unwrap_or(u8::MAX));
-        let same_due = old_def.due == def.due && old.calendar == new.calendar;
-        if ts.phase == Phase::Running && !same_due {
-            let started = ts.started_at.unwrap_or(now);
-            let due = match def.due {
-                // Periods already handed in stay handed in.
-                Some(rule) if rule.is_recurring() => {
-                    rule.first(&new.calendar, started)
-                        .map(|first| match ts.due {
-                            Some(current) if first < current => rule
-                                .next_after_at(
-                                    &new.calendar,
-                                    first,
-                                    current.saturating_add(Span::from_seconds(-1)),
-                                )
-                                .unwrap_or(first),
-                            _ => first,
-                        })
-                }
-                Some(rule) => rule.first(&new.calendar, started),
-                None => None,
-            };
-            if due != ts.due {
-                let show = |t: Option<Timestamp>| {
-                    t.map_or_else(|| "none".to_owned(), |t| new.format_time(t))
-                };
-                report.changed.push(Changed {
-                    task: slot.name.clone(),
-                    what: "due_changed",
-                    detail: format!("due {} → {}", show(ts.due), show(due)),
-                });
-                ts.due = due;
-                ts.first_due = def.due.and_then(|rule| rule.first(&new.calendar, started));
-                ts.due_epoch = ts.due_epoch.wrapping_add(1);
-                ts.overdue = false;
-            }
-        }
-        if ts.phase != Phase::Running && old_def.start != def.start {
-            report.changed.push(Changed {
-                task: slot.name.clone(),
-                what: "start_changed",
-                detail: "not started yet: starts by the new start rule".to_owned(),
-            });
-        }
-        let same_timing = same_due
-            && old_def.start == def.start
-            && same_machine(old, old_machine, new, machine)
-            && same_policy(old, old_def, new, def);
-        origin.push(Some((old_id, same_timing)));
+        let (ts, from) = map_task(old, state, new, slot, &mut report, &mut problems);
+        origin.push(from);
         tasks.push(ts);
     }
     if !problems.is_empty() {
@@ -441,6 +349,126 @@ pub(crate) fn map_state(
         },
         report,
     ))
+}
+
+/// One task instance of `new`, from its namesake in `old` when there is one: its state
+/// (a problem when that cannot be mapped), reassignment, level and due time; with its
+/// origin (the old instance, and whether its timers carry over).
+fn map_task(
+    old: &Workflow,
+    state: &InstanceState,
+    new: &Workflow,
+    slot: &TaskSlot,
+    report: &mut MigrationReport,
+    problems: &mut Vec<MigrationProblem>,
+) -> (TaskState, Option<(TaskRef, bool)>) {
+    let now = state.now;
+    let def = &new.tasks[slot.task.index()];
+    let machine = &new.machines[def.machine.index()];
+    let Some(old_id) = old.task_ref(&slot.name) else {
+        report.added.push(slot.name.clone());
+        return (TaskState::waiting(machine.initial, now), None);
+    };
+    report.kept += 1;
+    let old_def = &old.tasks[old.slots[old_id.index()].task.index()];
+    let old_machine = &old.machines[old_def.machine.index()];
+    let mut ts = state.tasks[old_id.index()].clone();
+    let old_state = &old_machine.states[ts.state.index()];
+    if ts.phase == Phase::Running {
+        match machine.states.iter().position(|s| s.id == old_state.id) {
+            Some(p) if machine.states[p].kind.is_final() != old_state.kind.is_final() => {
+                problems.push(MigrationProblem::StateKindChanged {
+                    task: slot.name.clone(),
+                    state: old_state.id.clone(),
+                });
+            }
+            Some(p) => ts.state = StateId(p as u32),
+            None => problems.push(MigrationProblem::StateRemoved {
+                task: slot.name.clone(),
+                state: old_state.id.clone(),
+                machine: machine.id.clone(),
+            }),
+        }
+    } else {
+        ts.state = machine.initial;
+    }
+    if let Some(agency) = ts.reassigned_to {
+        let id = &old.agencies[agency.index()].id;
+        ts.reassigned_to = new.agency_id(id);
+        if ts.reassigned_to.is_none() {
+            report.changed.push(Changed {
+                task: slot.name.clone(),
+                what: "reassignment_dropped",
+                detail: format!(
+                    "reassigned to `{id}`, which no longer exists; its defined leads lead again"
+                ),
+            });
+        }
+    }
+    // A level the new policy does not have cannot have been reached under it (a
+    // snapshot whose level exceeds its policy's does not fit the workflow).
+    let levels = def.policy.map_or(0, |p| new.policies[p].levels.len());
+    ts.level = ts.level.min(u8::try_from(levels).unwrap_or(u8::MAX));
+    let same_due = old_def.due == def.due && old.calendar == new.calendar;
+    if ts.phase == Phase::Running && !same_due {
+        redo_due(new, def, slot, now, &mut ts, report);
+    }
+    if ts.phase != Phase::Running && old_def.start != def.start {
+        report.changed.push(Changed {
+            task: slot.name.clone(),
+            what: "start_changed",
+            detail: "not started yet: starts by the new start rule".to_owned(),
+        });
+    }
+    let same_timing = same_due
+        && old_def.start == def.start
+        && same_machine(old, old_machine, new, machine)
+        && same_policy(old, old_def, new, def);
+    (ts, Some((old_id, same_timing)))
+}
+
+/// A running task's due time under a changed due rule or calendar, counted from when it
+/// started.
+fn redo_due(
+    new: &Workflow,
+    def: &Task,
+    slot: &TaskSlot,
+    now: Timestamp,
+    ts: &mut TaskState,
+    report: &mut MigrationReport,
+) {
+    let started = ts.started_at.unwrap_or(now);
+    let due = match def.due {
+        // Periods already handed in stay handed in.
+        Some(rule) if rule.is_recurring() => {
+            rule.first(&new.calendar, started)
+                .map(|first| match ts.due {
+                    Some(current) if first < current => rule
+                        .next_after_at(
+                            &new.calendar,
+                            first,
+                            current.saturating_add(Span::from_seconds(-1)),
+                        )
+                        .unwrap_or(first),
+                    _ => first,
+                })
+        }
+        Some(rule) => rule.first(&new.calendar, started),
+        None => None,
+    };
+    if due != ts.due {
+        let show =
+            |t: Option<Timestamp>| t.map_or_else(|| "none".to_owned(), |t| new.format_time(t));
+        report.changed.push(Changed {
+            task: slot.name.clone(),
+            what: "due_changed",
+            detail: format!("due {} → {}", show(ts.due), show(due)),
+        });
+        ts.due = due;
+        ts.first_due = def.due.and_then(|rule| rule.first(&new.calendar, started));
+        ts.due_epoch = ts.due_epoch.wrapping_add(1);
+        ts.overdue = false;
+    }
 }
 
 impl StateKind {

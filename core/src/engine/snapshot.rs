@@ -1,7 +1,7 @@
 //! Snapshots: the persisted form of an instance, restoring one, and the checks that a
 //! state from outside fits the workflow.
 
-use super::{ActError, Input, Instance, InstanceState, Phase, TimerKind};
+use super::{ActError, Input, Instance, InstanceState, Phase, TaskState, TimerKind};
 use crate::model::spec::StateKind;
 use crate::model::time::Timestamp;
 use crate::model::workflow::{Start, TaskRef, Workflow};
@@ -235,19 +235,8 @@ impl InstanceState {
                 workflow.tasks.len()
             ));
         }
-        let range = |t: Timestamp, what: &str| {
-            if t.in_range() {
-                Ok(())
-            } else {
-                Err(RestoreError::Mismatch(format!(
-                    "{what} {t} is out of range (from {} to {})",
-                    Timestamp::MIN,
-                    Timestamp::MAX
-                )))
-            }
-        };
-        range(self.started_at, "its start")?;
-        range(self.now, "its clock")?;
+        time_fits(self.started_at, "its start")?;
+        time_fits(self.now, "its clock")?;
         if self.now < self.started_at {
             return mismatch("its clock is before its start".to_owned());
         }
@@ -259,92 +248,8 @@ impl InstanceState {
             .collect();
         let mut done = vec![0u32; workflow.tasks.len()];
         for (i, ts) in self.tasks.iter().enumerate() {
-            let slot = &workflow.slots[i];
-            let def = &workflow.tasks[slot.task.index()];
-            let machine = &workflow.machines[def.machine.index()];
-            let task = |what: &str| {
-                Err(RestoreError::Mismatch(format!(
-                    "task `{}` {what}",
-                    slot.name
-                )))
-            };
-            let Some(state) = machine.states.get(ts.state.index()) else {
-                return task(&format!(
-                    "is in state #{}, which does not exist",
-                    ts.state.0
-                ));
-            };
-            if ts
-                .reassigned_to
-                .is_some_and(|a| a.index() >= workflow.agencies.len())
-            {
-                return task("is assigned to an unknown agency");
-            }
-            for (time, what) in [
-                (ts.started_at, "start"),
-                (Some(ts.entered_at), "entry into its state"),
-                (ts.due, "due time"),
-                (ts.first_due, "original due time"),
-                (ts.finished_at, "finish"),
-                (ts.extension_requested, "requested due time"),
-            ] {
-                if let Some(time) = time {
-                    range(time, &format!("the {what} of task `{}`", slot.name))?;
-                }
-            }
-            if ts.entered_at > self.now || ts.finished_at.is_some_and(|t| t > self.now) {
-                return task("entered its state or finished after the instance's clock");
-            }
-            let running = ts.phase == Phase::Running;
-            if !running
-                && (ts.state != machine.initial
-                    || ts.due.is_some()
-                    || ts.first_due.is_some()
-                    || ts.level != 0
-                    || ts.overdue
-                    || ts.ever_overdue
-                    || ts.reassigned_to.is_some()
-                    || ts.extension_requested.is_some()
-                    || ts.finished_at.is_some())
-            {
-                return task("has not started, yet has a state, due time, level or finish");
-            }
-            match ts.phase {
-                Phase::Waiting if !waiting_timer.contains(&TaskRef(i as u32)) => {
-                    return task("waits to start, but no timer starts it");
-                }
-                // (`start` also blocks a task whose dependencies have no instances at
-                // all, an empty group: so "all done" is not checked here.)
-                Phase::Blocked
-                    if def.start != Start::AfterDependencies || def.depends_on.is_empty() =>
-                {
-                    return task("is blocked, but waits for no dependency");
-                }
-                _ => {}
-            }
-            let finished = running && state.is_terminal();
-            if finished != ts.finished_at.is_some() {
-                return task(if finished {
-                    "is finished, but has no finish time"
-                } else {
-                    "has a finish time, but is not finished"
-                });
-            }
-            if finished && ts.overdue {
-                return task("is finished, yet overdue");
-            }
-            if ts.overdue && !(ts.ever_overdue && ts.due.is_some_and(|due| due <= self.now)) {
-                return task("is overdue, but no due time has passed");
-            }
-            let levels = def.policy.map_or(0, |p| workflow.policies[p].levels.len());
-            if usize::from(ts.level) > levels {
-                return task(&format!(
-                    "reached escalation level {}, but its policy has {levels}",
-                    ts.level
-                ));
-            }
-            if running && state.kind == StateKind::Done {
-                done[slot.task.index()] += 1;
+            if self.task_fits(workflow, TaskRef(i as u32), ts, &waiting_timer)? {
+                done[workflow.slots[i].task.index()] += 1;
             }
         }
         if let Some(task) = (0..done.len()).find(|&t| done[t] != self.done[t]) {
@@ -353,6 +258,109 @@ impl InstanceState {
                 workflow.tasks[task].id, self.done[task], done[task]
             ));
         }
+        self.timers_fit(workflow)?;
+        self.journal_fits(workflow)
+    }
+
+    /// The checks of [`InstanceState::fits`] on one task instance; whether it counts as
+    /// done.
+    fn task_fits(
+        &self,
+        workflow: &Workflow,
+        id: TaskRef,
+        ts: &TaskState,
+        waiting_timer: &BTreeSet<TaskRef>,
+    ) -> Result<bool, RestoreError> {
+        let slot = &workflow.slots[id.index()];
+        let def = &workflow.tasks[slot.task.index()];
+        let machine = &workflow.machines[def.machine.index()];
+        let task = |what: &str| {
+            Err(RestoreError::Mismatch(format!(
+                "task `{}` {what}",
+                slot.name
+            )))
+        };
+        let Some(state) = machine.states.get(ts.state.index()) else {
+            return task(&format!(
+                "is in state #{}, which does not exist",
+                ts.state.0
+            ));
+        };
+        if ts
+            .reassigned_to
+            .is_some_and(|a| a.index() >= workflow.agencies.len())
+        {
+            return task("is assigned to an unknown agency");
+        }
+        for (time, what) in [
+            (ts.started_at, "start"),
+            (Some(ts.entered_at), "entry into its state"),
+            (ts.due, "due time"),
+            (ts.first_due, "original due time"),
+            (ts.finished_at, "finish"),
+            (ts.extension_requested, "requested due time"),
+        ] {
+            if let Some(time) = time {
+                time_fits(time, &format!("the {what} of task `{}`", slot.name))?;
+            }
+        }
+        if ts.entered_at > self.now || ts.finished_at.is_some_and(|t| t > self.now) {
+            return task("entered its state or finished after the instance's clock");
+        }
+        let running = ts.phase == Phase::Running;
+        if !running
+            && (ts.state != machine.initial
+                || ts.due.is_some()
+                || ts.first_due.is_some()
+                || ts.level != 0
+                || ts.overdue
+                || ts.ever_overdue
+                || ts.reassigned_to.is_some()
+                || ts.extension_requested.is_some()
+                || ts.finished_at.is_some())
+        {
+            return task("has not started, yet has a state, due time, level or finish");
+        }
+        match ts.phase {
+            Phase::Waiting if !waiting_timer.contains(&id) => {
+                return task("waits to start, but no timer starts it");
+            }
+            // (`start` also blocks a task whose dependencies have no instances at
+            // all, an empty group: so "all done" is not checked here.)
+            Phase::Blocked
+                if def.start != Start::AfterDependencies || def.depends_on.is_empty() =>
+            {
+                return task("is blocked, but waits for no dependency");
+            }
+            _ => {}
+        }
+        let finished = running && state.is_terminal();
+        if finished != ts.finished_at.is_some() {
+            return task(if finished {
+                "is finished, but has no finish time"
+            } else {
+                "has a finish time, but is not finished"
+            });
+        }
+        if finished && ts.overdue {
+            return task("is finished, yet overdue");
+        }
+        if ts.overdue && !(ts.ever_overdue && ts.due.is_some_and(|due| due <= self.now)) {
+            return task("is overdue, but no due time has passed");
+        }
+        let levels = def.policy.map_or(0, |p| workflow.policies[p].levels.len());
+        if usize::from(ts.level) > levels {
+            return task(&format!(
+                "reached escalation level {}, but its policy has {levels}",
+                ts.level
+            ));
+        }
+        Ok(running && state.kind == StateKind::Done)
+    }
+
+    /// The checks of [`InstanceState::fits`] on the timers.
+    fn timers_fit(&self, workflow: &Workflow) -> Result<(), RestoreError> {
+        let mismatch = |what: String| Err(RestoreError::Mismatch(what));
         for timer in &self.timers {
             let Some(slot) = workflow.slots.get(timer.task.index()) else {
                 return mismatch("a timer names an unknown task instance".to_owned());
@@ -390,7 +398,7 @@ impl InstanceState {
                 ));
             }
         }
-        self.journal_fits(workflow)
+        Ok(())
     }
 
     /// The journal part of [`InstanceState::fits`].
@@ -455,5 +463,18 @@ impl InstanceState {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses a time of the state outside [`Timestamp::MIN`] to [`Timestamp::MAX`].
+fn time_fits(t: Timestamp, what: &str) -> Result<(), RestoreError> {
+    if t.in_range() {
+        Ok(())
+    } else {
+        Err(RestoreError::Mismatch(format!(
+            "{what} {t} is out of range (from {} to {})",
+            Timestamp::MIN,
+            Timestamp::MAX
+        )))
     }
 }

@@ -425,6 +425,50 @@ impl<'a> Expander<'a, '_, '_> {
         }
     }
 
+    /// A template task's `BeforeParent(n)` due time: `n` working days before its
+    /// cascading task's, which must be known at load time.
+    fn before_parent(
+        &mut self,
+        parent: &Parent,
+        (n, task, template): (u32, &TaskSpec, &str),
+        task_span: &Option<Range<usize>>,
+    ) -> Option<Timestamp> {
+        match parent.due {
+            Some(due) => self.cx.calendar.working_days_before(due, n),
+            None if parent.counts_back => None,
+            None => {
+                let at = self.r.field_at(task_span, "due");
+                self.r.error_hint(
+                    Code::NoParentDue,
+                    at,
+                    format!(
+                        "task `{}` of template `{}` counts back from the due time of `{}`, which is not known at load time",
+                        task.id, template, parent.local
+                    ),
+                    Some("give the cascading task a due time that does not wait for its dependencies (`At`, or a start other than `AfterDependencies`)".to_owned()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The agencies a cascade fans out to: the parent lead's children, or a group's
+    /// members (`None` for an unknown group, reported by `check_task`).
+    fn members(&self, parent: &Parent, cascade: &CascadeSpec) -> Option<Vec<AgencyId>> {
+        Some(match cascade.for_each.as_str() {
+            CHILDREN => match parent.lead {
+                Some(lead) => (0..self.cx.agencies.len())
+                    .filter(|&a| self.cx.agencies[a].parent == Some(lead))
+                    .map(|a| AgencyId::from_index(a as u32))
+                    .collect(),
+                None => Vec::new(),
+            },
+            group => self.cx.groups[self.cx.names.groups.get(group)?.index()]
+                .members
+                .clone(),
+        })
+    }
+
     /// Expands one cascade; returns the ids of the tasks of the children's directives.
     fn expand_cascade(
         &mut self,
@@ -451,18 +495,8 @@ impl<'a> Expander<'a, '_, '_> {
             );
             return Vec::new();
         }
-        let members: Vec<AgencyId> = match cascade.for_each.as_str() {
-            CHILDREN => match parent.lead {
-                Some(lead) => (0..self.cx.agencies.len())
-                    .filter(|&a| self.cx.agencies[a].parent == Some(lead))
-                    .map(|a| AgencyId::from_index(a as u32))
-                    .collect(),
-                None => Vec::new(),
-            },
-            group => match self.cx.names.groups.get(group) {
-                Some(g) => self.cx.groups[g.index()].members.clone(),
-                None => return Vec::new(),
-            },
+        let Some(members) = self.members(parent, cascade) else {
+            return Vec::new();
         };
         if members.is_empty() {
             self.r.warning(
@@ -524,55 +558,17 @@ impl<'a> Expander<'a, '_, '_> {
                 .collect();
             for (k, task) in template.tasks.iter().enumerate() {
                 let task_span = self.task_spans[t][k].clone();
-                let mut generated = task.clone();
-                generated.id = format!("{prefix}/{}", task.id);
-                let one = |name: &String| match (name.as_str(), parent_lead) {
-                    (MEMBER, _) => member_id.to_owned(),
-                    (PARENT, Some(lead)) => lead.to_owned(),
-                    _ => name.clone(),
-                };
-                generated.lead = task.lead.iter().map(one).collect();
-                generated.supervisor = task.supervisor.as_ref().map(one);
-                generated.support = task
-                    .support
-                    .iter()
-                    .flat_map(|name| {
-                        if name == CHILDREN {
-                            member_children.clone()
-                        } else {
-                            vec![one(name)]
-                        }
-                    })
-                    .collect();
-                generated.depends_on = task
-                    .depends_on
-                    .iter()
-                    .map(|dep| {
-                        if local.contains(dep.as_str()) {
-                            format!("{prefix}/{dep}")
-                        } else {
-                            dep.clone()
-                        }
-                    })
-                    .collect();
+                let generated = instantiate(
+                    task,
+                    &prefix,
+                    (member_id, parent_lead),
+                    &member_children,
+                    &local,
+                );
                 let due = match task.due {
-                    Some(DueSpec::BeforeParent(n)) => match parent.due {
-                        Some(due) => self.cx.calendar.working_days_before(due, n),
-                        None if parent.counts_back => None,
-                        None => {
-                            let at = self.r.field_at(&task_span, "due");
-                            self.r.error_hint(
-                                Code::NoParentDue,
-                                at,
-                                format!(
-                                    "task `{}` of template `{}` counts back from the due time of `{}`, which is not known at load time",
-                                    task.id, template.id, parent.local
-                                ),
-                                Some("give the cascading task a due time that does not wait for its dependencies (`At`, or a start other than `AfterDependencies`)".to_owned()),
-                            );
-                            None
-                        }
-                    },
+                    Some(DueSpec::BeforeParent(n)) => {
+                        self.before_parent(parent, (n, task, &template.id), &task_span)
+                    }
                     _ => None,
                 };
                 let lead = first_lead(self.cx.names, &generated, None);
@@ -612,4 +608,48 @@ impl<'a> Expander<'a, '_, '_> {
         }
         children
     }
+}
+
+/// A template task as one member's: its id under `prefix`, the member and the parent's
+/// lead put in for their placeholders, `{children}` among the supporters expanded to
+/// the member's children, and dependencies on the template's own tasks made local.
+fn instantiate(
+    task: &TaskSpec,
+    prefix: &str,
+    (member_id, parent_lead): (&str, Option<&str>),
+    member_children: &[String],
+    local: &HashSet<&str>,
+) -> TaskSpec {
+    let mut generated = task.clone();
+    generated.id = format!("{prefix}/{}", task.id);
+    let one = |name: &String| match (name.as_str(), parent_lead) {
+        (MEMBER, _) => member_id.to_owned(),
+        (PARENT, Some(lead)) => lead.to_owned(),
+        _ => name.clone(),
+    };
+    generated.lead = task.lead.iter().map(one).collect();
+    generated.supervisor = task.supervisor.as_ref().map(one);
+    generated.support = task
+        .support
+        .iter()
+        .flat_map(|name| {
+            if name == CHILDREN {
+                member_children.to_vec()
+            } else {
+                vec![one(name)]
+            }
+        })
+        .collect();
+    generated.depends_on = task
+        .depends_on
+        .iter()
+        .map(|dep| {
+            if local.contains(dep.as_str()) {
+                format!("{prefix}/{dep}")
+            } else {
+                dep.clone()
+            }
+        })
+        .collect();
+    generated
 }

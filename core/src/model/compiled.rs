@@ -449,12 +449,15 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
         agencies.len() as u64,
         limits.agencies,
     )?;
-    let agency = Table::of("agency", &agencies);
-    let group = Table::of("group", &groups);
-    let machine = Table::of("machine", &machines);
-    let action = Table::of("action", &actions);
-    let policy = Table::of("policy", &policies);
-    let task = Table::of("task", &tasks);
+    let tables = Tables {
+        agency: Table::of("agency", &agencies),
+        group: Table::of("group", &groups),
+        machine: Table::of("machine", &machines),
+        action: Table::of("action", &actions),
+        policy: Table::of("policy", &policies),
+        task: Table::of("task", &tasks),
+    };
+    let agency = &tables.agency;
 
     check_unique(agencies.iter().map(|a| a.id.as_str()), "agencies")?;
     check_unique(groups.iter().map(|g| g.id.as_str()), "groups")?;
@@ -490,30 +493,7 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
         )?;
     }
     for m in &machines {
-        let whose = format!("machine `{}`", m.id);
-        let state = Table::of("state", &m.states);
-        state.check(m.initial.index(), &whose)?;
-        check_unique(m.states.iter().map(|s| s.id.as_str()), "states")?;
-        for t in &m.transitions {
-            action.check(t.action.index(), &whose)?;
-            state.all(t.from.iter().map(|s| s.index()), &whose)?;
-            state.check(t.to.index(), &whose)?;
-            // As loading refuses (`transition-from-terminal`): the engine counts a task
-            // done once and keeps its finish time.
-            if t.from.iter().any(|s| m.states[s.index()].is_terminal()) {
-                return Err(inconsistent(format!(
-                    "a transition of {whose} leaves a terminal state"
-                )));
-            }
-            for role in &t.by {
-                if let Role::Agency(a) = role {
-                    agency.check(a.index(), &whose)?;
-                }
-            }
-            if let Some(after) = t.after {
-                check_positive(after, &format!("a timed transition of {whose}"))?;
-            }
-        }
+        check_machine(m, &tables)?;
     }
     for p in &policies {
         for level in &p.levels {
@@ -527,42 +507,7 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
     }
     let mut instances: u64 = 0;
     for t in &tasks {
-        let whose = format!("task `{}`", t.id);
-        agency.all(t.leads.iter().map(|a| a.index()), &whose)?;
-        agency.all(t.support.iter().map(|a| a.index()), &whose)?;
-        agency.check(t.supervisor.index(), &whose)?;
-        agency.all(t.parent_issuer.map(|a| a.index()), &whose)?;
-        task.all(t.depends_on.iter().map(|d| d.index()), &whose)?;
-        machine.check(t.machine.index(), &whose)?;
-        policy.all(t.policy, &whose)?;
-        match t.for_each {
-            Some(g) => {
-                group.check(g.index(), &whose)?;
-                instances += groups[g.index()].members.len() as u64;
-            }
-            None if t.leads.is_empty() => {
-                return Err(inconsistent(format!("{whose} has no lead")));
-            }
-            None => instances += 1,
-        }
-        let states = Table::of("state", &machines[t.machine.index()].states);
-        states.all(t.level_states.iter().flatten().map(|s| s.index()), &whose)?;
-        if let crate::Start::At(at) = t.start {
-            check_time(at, &whose)?;
-        }
-        match t.due {
-            Some(Due::At(at)) => check_time(at, &whose)?,
-            Some(Due::Every { every, until, .. }) => {
-                check_positive(every, &format!("the interval of {whose}"))?;
-                check_time(until, &whose)?;
-            }
-            Some(Due::Periodic { cutoff_day, .. }) if !(1..=31).contains(&cutoff_day) => {
-                return Err(inconsistent(format!(
-                    "{whose} cuts off on day {cutoff_day}, not a day of the month"
-                )));
-            }
-            _ => {}
-        }
+        instances += check_task(t, &tables, &groups, &machines)?;
     }
     check_limit("instances", "task instances", instances, limits.instances)?;
     if has_cycle(tasks.len(), |i| {
@@ -591,6 +536,99 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
         tasks,
     };
     Ok((parts, content_hash))
+}
+
+/// The index tables of a model, to check references against.
+struct Tables {
+    agency: Table,
+    group: Table,
+    machine: Table,
+    action: Table,
+    policy: Table,
+    task: Table,
+}
+
+/// The checks of [`check`] on one machine.
+fn check_machine(m: &Machine, tables: &Tables) -> Result<(), CompiledError> {
+    let whose = format!("machine `{}`", m.id);
+    let state = Table::of("state", &m.states);
+    state.check(m.initial.index(), &whose)?;
+    check_unique(m.states.iter().map(|s| s.id.as_str()), "states")?;
+    for t in &m.transitions {
+        tables.action.check(t.action.index(), &whose)?;
+        state.all(t.from.iter().map(|s| s.index()), &whose)?;
+        state.check(t.to.index(), &whose)?;
+        // As loading refuses (`transition-from-terminal`): the engine counts a task
+        // done once and keeps its finish time.
+        if t.from.iter().any(|s| m.states[s.index()].is_terminal()) {
+            return Err(inconsistent(format!(
+                "a transition of {whose} leaves a terminal state"
+            )));
+        }
+        for role in &t.by {
+            if let Role::Agency(a) = role {
+                tables.agency.check(a.index(), &whose)?;
+            }
+        }
+        if let Some(after) = t.after {
+            check_positive(after, &format!("a timed transition of {whose}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The checks of [`check`] on one task; returns how many instances it has.
+fn check_task(
+    t: &Task,
+    tables: &Tables,
+    groups: &[Group],
+    machines: &[Machine],
+) -> Result<u64, CompiledError> {
+    let Tables {
+        agency,
+        group,
+        machine,
+        policy,
+        task,
+        ..
+    } = tables;
+    let whose = format!("task `{}`", t.id);
+    agency.all(t.leads.iter().map(|a| a.index()), &whose)?;
+    agency.all(t.support.iter().map(|a| a.index()), &whose)?;
+    agency.check(t.supervisor.index(), &whose)?;
+    agency.all(t.parent_issuer.map(|a| a.index()), &whose)?;
+    task.all(t.depends_on.iter().map(|d| d.index()), &whose)?;
+    machine.check(t.machine.index(), &whose)?;
+    policy.all(t.policy, &whose)?;
+    let instances = match t.for_each {
+        Some(g) => {
+            group.check(g.index(), &whose)?;
+            groups[g.index()].members.len() as u64
+        }
+        None if t.leads.is_empty() => {
+            return Err(inconsistent(format!("{whose} has no lead")));
+        }
+        None => 1,
+    };
+    let states = Table::of("state", &machines[t.machine.index()].states);
+    states.all(t.level_states.iter().flatten().map(|s| s.index()), &whose)?;
+    if let crate::Start::At(at) = t.start {
+        check_time(at, &whose)?;
+    }
+    match t.due {
+        Some(Due::At(at)) => check_time(at, &whose)?,
+        Some(Due::Every { every, until, .. }) => {
+            check_positive(every, &format!("the interval of {whose}"))?;
+            check_time(until, &whose)?;
+        }
+        Some(Due::Periodic { cutoff_day, .. }) if !(1..=31).contains(&cutoff_day) => {
+            return Err(inconsistent(format!(
+                "{whose} cuts off on day {cutoff_day}, not a day of the month"
+            )));
+        }
+        _ => {}
+    }
+    Ok(instances)
 }
 
 #[cfg(test)]

@@ -138,237 +138,12 @@ impl Scenario {
             })?;
         crate::front::nfc::scenario(&mut spec);
         let mut r = Reporter::new(source);
-        let offset = workflow.calendar.offset();
-        if spec.format != FORMAT_VERSION {
-            let at = r.locator.field("format").map(|s| s..s + 6);
-            r.error(
-                Code::UnsupportedFormat,
-                at,
-                format!("scenario format {} is not supported (this directrix reads format {FORMAT_VERSION})", spec.format),
-            );
-        }
-        let issued_at = workflow.directive.issued_at;
-        let start = match &spec.start {
-            Some(text) => {
-                let at = r.locator.field_string_in("start", 0..source.len());
-                let start = parse_time_at(&mut r, text, offset, at.clone()).unwrap_or(issued_at);
-                // A directive runs from its issue on; tasks that began before the letter
-                // say so with their own `start`, which the engine honours.
-                if start < issued_at {
-                    r.error_hint(
-                        Code::StartsBeforeIssue,
-                        at,
-                        format!(
-                            "the scenario starts at {}, before directive {} was issued at {}",
-                            workflow.format_time(start),
-                            workflow.directive.number,
-                            workflow.format_time(issued_at)
-                        ),
-                        Some(format!(
-                            "start at or after the issue (`start: \"{}\"`); a task that began earlier says so with its own `start`",
-                            workflow.format_time(issued_at)
-                        )),
-                    );
-                }
-                start
-            }
-            None => issued_at,
-        };
-        let until_at = r.locator.field_string_in("until", 0..source.len());
-        let until = parse_time_at(&mut r, &spec.until, offset, until_at.clone()).unwrap_or(start);
-        if until < start {
-            r.error(
-                Code::EventBeforeStart,
-                until_at,
-                format!(
-                    "the scenario ends at {} before it starts at {}",
-                    workflow.format_time(until),
-                    workflow.format_time(start)
-                ),
-            );
-        }
+        let (start, until) = scenario_span(&mut r, &spec, workflow, source);
         // First every event's time and the spans of its fields, in file order ...
-        struct Located<'e> {
-            event: &'e crate::model::spec::EventSpec,
-            at: Timestamp,
-            until: Option<Timestamp>,
-            fields: [Option<Range<usize>>; 4],
-        }
-        let mut located = Vec::new();
-        let mut from = r.locator.field("events").unwrap_or(0);
-        for event in &spec.events {
-            let span = r.locator.keyed("at", &event.at, from, 0);
-            if let Some(span) = &span {
-                from = span.end;
-            }
-            let item = span.clone().map(|s| s.start..source.len());
-            let locate = |r: &Reporter<'_>, field: &str| {
-                item.clone()
-                    .and_then(|i| r.locator.field_string_in(field, i))
-                    .or(span.clone())
-            };
-            let at = parse_time_at(&mut r, &event.at, offset, span.clone());
-            if let Some(at) = at.filter(|&at| at < start) {
-                r.error(
-                    Code::EventBeforeStart,
-                    span.clone(),
-                    format!(
-                        "event at {} comes before the scenario starts at {}",
-                        workflow.format_time(at),
-                        workflow.format_time(start)
-                    ),
-                );
-            }
-            if let Some(at) = at.filter(|&at| at > until && until >= start) {
-                r.error_hint(
-                    Code::EventAfterEnd,
-                    span.clone(),
-                    format!(
-                        "event at {} comes after the scenario ends at {}",
-                        workflow.format_time(at),
-                        workflow.format_time(until)
-                    ),
-                    Some("move `until` past it, or drop the event (it would never run)".to_owned()),
-                );
-            }
-            let until = event.until.as_ref().and_then(|until| {
-                let span = locate(&r, "until");
-                parse_time_at(&mut r, until, offset, span)
-            });
-            let fields = ["actor", "task", "action", "follow_up"].map(|f| locate(&r, f));
-            let act = [&event.actor, &event.task, &event.action];
-            match &event.follow_up {
-                Some(_) if act.iter().any(|f| !f.is_empty()) => r.error_hint(
-                    Code::IncompleteEvent,
-                    fields[3].clone(),
-                    "an event applies a follow-up document or scripts an action, not both"
-                        .to_owned(),
-                    Some("split it into two events".to_owned()),
-                ),
-                None if act.iter().any(|f| f.is_empty()) => r.error_hint(
-                    Code::IncompleteEvent,
-                    span.clone(),
-                    "the event names no follow-up and not all of `actor`, `task` and `action`"
-                        .to_owned(),
-                    Some("add the missing fields, or `follow_up: \"NAME\"`".to_owned()),
-                ),
-                _ => {}
-            }
-            if let Some(at) = at {
-                located.push(Located {
-                    event,
-                    at,
-                    until,
-                    fields,
-                });
-            }
-        }
+        let located = locate_events(&mut r, &spec, workflow, source, (start, until));
         // ... then resolved in run order (time; at one instant follow-ups first, then file
         // order), each against the workflow as amended by the follow-ups before it.
-        let mut order: Vec<usize> = (0..located.len()).collect();
-        order.sort_by_key(|&i| (located[i].at, located[i].event.follow_up.is_none(), i));
-        let mut amended: Option<Workflow> = None;
-        let mut events = Vec::new();
-        let mut follow_ups = Vec::new();
-        for i in order {
-            let Located {
-                event,
-                at,
-                until,
-                fields,
-            } = &located[i];
-            let current = amended.as_ref().unwrap_or(workflow);
-            if let Some(name) = &event.follow_up {
-                let span = fields[3].clone();
-                if !spec.behaviours.is_empty() {
-                    r.error_hint(
-                        Code::FollowUpWithBehaviours,
-                        span.clone(),
-                        "a scenario with `behaviours` cannot apply follow-up documents yet"
-                            .to_owned(),
-                        Some(
-                            "script the agencies' actions as events, or drop the follow-up"
-                                .to_owned(),
-                        ),
-                    );
-                }
-                let Some(text) = texts.get(name) else {
-                    let hint = crate::model::diagnostic::suggestion(name, texts.keys().map(String::as_str))
-                        .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
-                    r.error_hint(
-                        Code::UnknownFollowUp,
-                        span,
-                        format!("unknown follow-up document `{name}`"),
-                        hint,
-                    );
-                    continue;
-                };
-                match current.amend(text) {
-                    Ok(next) => {
-                        follow_ups.push(ScriptedFollowUp {
-                            at: *at,
-                            name: name.clone(),
-                            text: text.clone(),
-                        });
-                        amended = Some(next.workflow);
-                    }
-                    Err(error) => {
-                        let first = error.diagnostics().iter().find(|d| d.is_error());
-                        r.error_hint(
-                            first.map_or(Code::UnknownFollowUp, |d| d.code),
-                            span,
-                            format!(
-                                "follow-up `{name}` does not apply: {}",
-                                first.map_or_else(|| error.to_string(), ToString::to_string)
-                            ),
-                            Some(format!("run `directrix validate` on `{name}`")),
-                        );
-                    }
-                }
-                continue;
-            }
-            let resolved = current.resolve_act(&event.actor, &event.task, &event.action);
-            match resolved {
-                Ok((actor, task, action)) => events.push((
-                    i,
-                    ScriptedEvent {
-                        at: *at,
-                        actor,
-                        task,
-                        action,
-                        note: event.note.clone(),
-                        until: *until,
-                    },
-                )),
-                Err(error) => {
-                    let (code, field) = match &error {
-                        ActError::UnknownAgency { .. } => (Code::UnknownAgency, 0),
-                        ActError::UnknownAction { .. } => (Code::UnknownAction, 2),
-                        _ => (Code::UnknownTask, 1),
-                    };
-                    if [&event.actor, &event.task, &event.action]
-                        .iter()
-                        .any(|f| f.is_empty())
-                    {
-                        // Already reported as an incomplete event.
-                        continue;
-                    }
-                    // The suggestion goes in the hint; the message states the fact.
-                    let message = error.to_string();
-                    let message = match error.hint() {
-                        Some(hint) => message.trim_end_matches(&format!(" ({hint})")).to_owned(),
-                        None => message,
-                    };
-                    r.push(
-                        Severity::Error,
-                        code,
-                        fields[field].clone(),
-                        message,
-                        error.hint().map(str::to_owned),
-                    );
-                }
-            }
-        }
+        let (mut events, follow_ups) = resolve_events(&mut r, &spec, workflow, texts, &located);
         let behaviours =
             crate::sim::behaviour::compile(&mut r, &spec.behaviours, workflow, source.len());
         if spec.events.is_empty() && spec.behaviours.is_empty() {
@@ -400,6 +175,267 @@ impl Scenario {
             r.finish(),
         ))
     }
+}
+
+/// A scripted event with its time and the spans of its `actor`, `task`, `action` and
+/// `follow_up` fields.
+struct Located<'e> {
+    event: &'e crate::model::spec::EventSpec,
+    at: Timestamp,
+    until: Option<Timestamp>,
+    fields: [Option<Range<usize>>; 4],
+}
+
+/// The scenario's format, `start` and `until`, checked.
+fn scenario_span(
+    r: &mut Reporter<'_>,
+    spec: &ScenarioSpec,
+    workflow: &Workflow,
+    source: &str,
+) -> (Timestamp, Timestamp) {
+    let offset = workflow.calendar.offset();
+    if spec.format != FORMAT_VERSION {
+        let at = r.locator.field("format").map(|s| s..s + 6);
+        r.error(
+            Code::UnsupportedFormat,
+            at,
+            format!("scenario format {} is not supported (this directrix reads format {FORMAT_VERSION})", spec.format),
+        );
+    }
+    let issued_at = workflow.directive.issued_at;
+    let start = match &spec.start {
+        Some(text) => {
+            let at = r.locator.field_string_in("start", 0..source.len());
+            let start = parse_time_at(r, text, offset, at.clone()).unwrap_or(issued_at);
+            // A directive runs from its issue on; tasks that began before the letter
+            // say so with their own `start`, which the engine honours.
+            if start < issued_at {
+                r.error_hint(
+                    Code::StartsBeforeIssue,
+                    at,
+                    format!(
+                        "the scenario starts at {}, before directive {} was issued at {}",
+                        workflow.format_time(start),
+                        workflow.directive.number,
+                        workflow.format_time(issued_at)
+                    ),
+                    Some(format!(
+                        "start at or after the issue (`start: \"{}\"`); a task that began earlier says so with its own `start`",
+                        workflow.format_time(issued_at)
+                    )),
+                );
+            }
+            start
+        }
+        None => issued_at,
+    };
+    let until_at = r.locator.field_string_in("until", 0..source.len());
+    let until = parse_time_at(r, &spec.until, offset, until_at.clone()).unwrap_or(start);
+    if until < start {
+        r.error(
+            Code::EventBeforeStart,
+            until_at,
+            format!(
+                "the scenario ends at {} before it starts at {}",
+                workflow.format_time(until),
+                workflow.format_time(start)
+            ),
+        );
+    }
+    (start, until)
+}
+
+/// Every event with a time, in file order, its fields located and checked.
+fn locate_events<'e>(
+    r: &mut Reporter<'_>,
+    spec: &'e ScenarioSpec,
+    workflow: &Workflow,
+    source: &str,
+    (start, until): (Timestamp, Timestamp),
+) -> Vec<Located<'e>> {
+    let offset = workflow.calendar.offset();
+    let mut located = Vec::new();
+    let mut from = r.locator.field("events").unwrap_or(0);
+    for event in &spec.events {
+        let span = r.locator.keyed("at", &event.at, from, 0);
+        if let Some(span) = &span {
+            from = span.end;
+        }
+        let item = span.clone().map(|s| s.start..source.len());
+        let locate = |r: &Reporter<'_>, field: &str| {
+            item.clone()
+                .and_then(|i| r.locator.field_string_in(field, i))
+                .or(span.clone())
+        };
+        let at = parse_time_at(r, &event.at, offset, span.clone());
+        if let Some(at) = at.filter(|&at| at < start) {
+            r.error(
+                Code::EventBeforeStart,
+                span.clone(),
+                format!(
+                    "event at {} comes before the scenario starts at {}",
+                    workflow.format_time(at),
+                    workflow.format_time(start)
+                ),
+            );
+        }
+        if let Some(at) = at.filter(|&at| at > until && until >= start) {
+            r.error_hint(
+                Code::EventAfterEnd,
+                span.clone(),
+                format!(
+                    "event at {} comes after the scenario ends at {}",
+                    workflow.format_time(at),
+                    workflow.format_time(until)
+                ),
+                Some("move `until` past it, or drop the event (it would never run)".to_owned()),
+            );
+        }
+        let until = event.until.as_ref().and_then(|until| {
+            let span = locate(r, "until");
+            parse_time_at(r, until, offset, span)
+        });
+        let fields = ["actor", "task", "action", "follow_up"].map(|f| locate(r, f));
+        let act = [&event.actor, &event.task, &event.action];
+        match &event.follow_up {
+            Some(_) if act.iter().any(|f| !f.is_empty()) => r.error_hint(
+                Code::IncompleteEvent,
+                fields[3].clone(),
+                "an event applies a follow-up document or scripts an action, not both".to_owned(),
+                Some("split it into two events".to_owned()),
+            ),
+            None if act.iter().any(|f| f.is_empty()) => r.error_hint(
+                Code::IncompleteEvent,
+                span.clone(),
+                "the event names no follow-up and not all of `actor`, `task` and `action`"
+                    .to_owned(),
+                Some("add the missing fields, or `follow_up: \"NAME\"`".to_owned()),
+            ),
+            _ => {}
+        }
+        if let Some(at) = at {
+            located.push(Located {
+                event,
+                at,
+                until,
+                fields,
+            });
+        }
+    }
+    located
+}
+
+/// The events resolved to indices and the follow-up documents applied, in run order.
+fn resolve_events(
+    r: &mut Reporter<'_>,
+    spec: &ScenarioSpec,
+    workflow: &Workflow,
+    texts: &BTreeMap<String, String>,
+    located: &[Located<'_>],
+) -> (Vec<(usize, ScriptedEvent)>, Vec<ScriptedFollowUp>) {
+    let mut order: Vec<usize> = (0..located.len()).collect();
+    order.sort_by_key(|&i| (located[i].at, located[i].event.follow_up.is_none(), i));
+    let mut amended: Option<Workflow> = None;
+    let mut events = Vec::new();
+    let mut follow_ups = Vec::new();
+    for i in order {
+        let Located {
+            event,
+            at,
+            until,
+            fields,
+        } = &located[i];
+        let current = amended.as_ref().unwrap_or(workflow);
+        if let Some(name) = &event.follow_up {
+            let span = fields[3].clone();
+            if !spec.behaviours.is_empty() {
+                r.error_hint(
+                    Code::FollowUpWithBehaviours,
+                    span.clone(),
+                    "a scenario with `behaviours` cannot apply follow-up documents yet".to_owned(),
+                    Some(
+                        "script the agencies' actions as events, or drop the follow-up".to_owned(),
+                    ),
+                );
+            }
+            let Some(text) = texts.get(name) else {
+                let hint = crate::model::diagnostic::suggestion(name, texts.keys().map(String::as_str))
+                    .or(Some("the host supplies follow-up texts by name (the CLI reads the file of that name beside the scenario)".to_owned()));
+                r.error_hint(
+                    Code::UnknownFollowUp,
+                    span,
+                    format!("unknown follow-up document `{name}`"),
+                    hint,
+                );
+                continue;
+            };
+            match current.amend(text) {
+                Ok(next) => {
+                    follow_ups.push(ScriptedFollowUp {
+                        at: *at,
+                        name: name.clone(),
+                        text: text.clone(),
+                    });
+                    amended = Some(next.workflow);
+                }
+                Err(error) => {
+                    let first = error.diagnostics().iter().find(|d| d.is_error());
+                    r.error_hint(
+                        first.map_or(Code::UnknownFollowUp, |d| d.code),
+                        span,
+                        format!(
+                            "follow-up `{name}` does not apply: {}",
+                            first.map_or_else(|| error.to_string(), ToString::to_string)
+                        ),
+                        Some(format!("run `directrix validate` on `{name}`")),
+                    );
+                }
+            }
+            continue;
+        }
+        let resolved = current.resolve_act(&event.actor, &event.task, &event.action);
+        match resolved {
+            Ok((actor, task, action)) => events.push((
+                i,
+                ScriptedEvent {
+                    at: *at,
+                    actor,
+                    task,
+                    action,
+                    note: event.note.clone(),
+                    until: *until,
+                },
+            )),
+            Err(error) => {
+                let (code, field) = match &error {
+                    ActError::UnknownAgency { .. } => (Code::UnknownAgency, 0),
+                    ActError::UnknownAction { .. } => (Code::UnknownAction, 2),
+                    _ => (Code::UnknownTask, 1),
+                };
+                if [&event.actor, &event.task, &event.action]
+                    .iter()
+                    .any(|f| f.is_empty())
+                {
+                    // Already reported as an incomplete event.
+                    continue;
+                }
+                // The suggestion goes in the hint; the message states the fact.
+                let message = error.to_string();
+                let message = match error.hint() {
+                    Some(hint) => message.trim_end_matches(&format!(" ({hint})")).to_owned(),
+                    None => message,
+                };
+                r.push(
+                    Severity::Error,
+                    code,
+                    fields[field].clone(),
+                    message,
+                    error.hint().map(str::to_owned),
+                );
+            }
+        }
+    }
+    (events, follow_ups)
 }
 
 /// One line of a simulation timeline.
