@@ -1,7 +1,7 @@
 //! Acting: the checks an action passes (`authorize`, `check_args`) and a transition's
 //! consequences (`apply`), from the names of a request to the effects.
 
-use super::{ActArgs, ActError, Effect, EffectKind, Input, Instance, Phase, in_range};
+use super::{ActArgs, ActError, Effect, EffectKind, Input, Instance, Phase, TaskState, in_range};
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskId, TaskRef, Workflow};
@@ -56,8 +56,6 @@ impl Instance {
         let (extension, returns_report) = (transition.extension, transition.returns_report);
         let to_kind = self.machine(task).states[to.index()].kind;
         let to_submitted = self.machine(task).states[to.index()].submitted;
-        let due_rule = self.task_def(task).due;
-        let supervisor = self.task_def(task).supervisor;
         let task_id = self.workflow.slots[task.index()].task;
         let ts = &mut self.state.tasks[task.index()];
         let from = ts.state;
@@ -76,45 +74,8 @@ impl Instance {
                 actor,
             },
         });
-        match extension {
-            Some(ExtensionStep::Request) => {
-                ts.extension_requested = until;
-                if let Some(until) = until {
-                    effects.push(Effect {
-                        at: now,
-                        task,
-                        kind: EffectKind::ExtensionRequested { until, supervisor },
-                    });
-                }
-            }
-            Some(ExtensionStep::Approve) => {
-                if let Some(due) = ts.extension_requested.take() {
-                    ts.due = Some(due);
-                    ts.due_epoch = ts.due_epoch.wrapping_add(1);
-                    ts.extensions = ts.extensions.saturating_add(1);
-                    ts.overdue = false;
-                    // Lateness is now judged against the granted time; `first_due` keeps
-                    // the original for reporting. A recurring task's past periods stay late.
-                    if !due_rule.is_some_and(|rule| rule.is_recurring()) {
-                        ts.ever_overdue = false;
-                    }
-                    effects.push(Effect {
-                        at: now,
-                        task,
-                        kind: EffectKind::ExtensionApproved { due },
-                    });
-                    self.schedule_due(task);
-                }
-            }
-            Some(ExtensionStep::Refuse) => {
-                ts.extension_requested = None;
-                effects.push(Effect {
-                    at: now,
-                    task,
-                    kind: EffectKind::ExtensionRefused,
-                });
-            }
-            None => {}
+        if let Some(step) = extension {
+            self.extension_step(task, step, until, effects);
         }
         if returns_report {
             let ts = &mut self.state.tasks[task.index()];
@@ -125,25 +86,8 @@ impl Instance {
                 kind: EffectKind::Returned,
             });
         }
-        let ts = &mut self.state.tasks[task.index()];
         if reports {
-            // A report hands in the current period; a recurring task moves to the next one.
-            // A late report covers the periods it missed.
-            if let (Some(rule), Some(current)) = (due_rule, ts.due)
-                && rule.is_recurring()
-            {
-                ts.due = rule.next_after_at(&self.workflow.calendar, current, now);
-                ts.due_epoch = ts.due_epoch.wrapping_add(1);
-                ts.overdue = false;
-                if let Some(due) = ts.due {
-                    effects.push(Effect {
-                        at: now,
-                        task,
-                        kind: EffectKind::Rescheduled { due },
-                    });
-                }
-                self.schedule_due(task);
-            }
+            self.next_period(task, effects);
         }
         let from_submitted = self.machine(task).states[from.index()].submitted;
         let ts = &mut self.state.tasks[task.index()];
@@ -183,6 +127,84 @@ impl Instance {
         }
         if !stays {
             self.schedule_state(task);
+        }
+    }
+
+    /// The extension step of a transition: a request records the due time asked for,
+    /// an approval grants it, a refusal drops it.
+    fn extension_step(
+        &mut self,
+        task: TaskRef,
+        step: ExtensionStep,
+        until: Option<Timestamp>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let now = self.state.now;
+        let due_rule = self.task_def(task).due;
+        let supervisor = self.task_def(task).supervisor;
+        let ts = &mut self.state.tasks[task.index()];
+        match step {
+            ExtensionStep::Request => {
+                ts.extension_requested = until;
+                if let Some(until) = until {
+                    effects.push(Effect {
+                        at: now,
+                        task,
+                        kind: EffectKind::ExtensionRequested { until, supervisor },
+                    });
+                }
+            }
+            ExtensionStep::Approve => {
+                if let Some(due) = ts.extension_requested.take() {
+                    ts.due = Some(due);
+                    ts.due_epoch = ts.due_epoch.wrapping_add(1);
+                    ts.extensions = ts.extensions.saturating_add(1);
+                    ts.overdue = false;
+                    // Lateness is now judged against the granted time; `first_due` keeps
+                    // the original for reporting. A recurring task's past periods stay late.
+                    if !due_rule.is_some_and(|rule| rule.is_recurring()) {
+                        ts.ever_overdue = false;
+                    }
+                    effects.push(Effect {
+                        at: now,
+                        task,
+                        kind: EffectKind::ExtensionApproved { due },
+                    });
+                    self.schedule_due(task);
+                }
+            }
+            ExtensionStep::Refuse => {
+                ts.extension_requested = None;
+                effects.push(Effect {
+                    at: now,
+                    task,
+                    kind: EffectKind::ExtensionRefused,
+                });
+            }
+        }
+    }
+
+    /// Moves a recurring task to its next period after a report.
+    fn next_period(&mut self, task: TaskRef, effects: &mut Vec<Effect>) {
+        let now = self.state.now;
+        let due_rule = self.task_def(task).due;
+        let ts = &mut self.state.tasks[task.index()];
+        // A report hands in the current period; a recurring task moves to the next one.
+        // A late report covers the periods it missed.
+        if let (Some(rule), Some(current)) = (due_rule, ts.due)
+            && rule.is_recurring()
+        {
+            ts.due = rule.next_after_at(&self.workflow.calendar, current, now);
+            ts.due_epoch = ts.due_epoch.wrapping_add(1);
+            ts.overdue = false;
+            if let Some(due) = ts.due {
+                effects.push(Effect {
+                    at: now,
+                    task,
+                    kind: EffectKind::Rescheduled { due },
+                });
+            }
+            self.schedule_due(task);
         }
     }
 
@@ -410,13 +432,7 @@ impl Instance {
             });
         }
         let name = || workflow.slots[task.index()].name.clone();
-        let action_name = || {
-            workflow
-                .actions
-                .get(action.index())
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", action.0))
-        };
+        let action_name = || self.action_label(action);
         let def = self.task_def(task);
         match ts.phase {
             Phase::Waiting => {
@@ -443,30 +459,7 @@ impl Instance {
             .iter()
             .position(|t| t.action == action && t.from.contains(&ts.state))
         else {
-            if !machine.transitions.iter().any(|t| t.action == action) {
-                let names = machine
-                    .transitions
-                    .iter()
-                    .map(|t| workflow.action_name(t.action));
-                return Err(ActError::UnknownAction {
-                    task: name(),
-                    action: action_name(),
-                    hint: crate::suggestion(&action_name(), names),
-                });
-            }
-            let mut possible: Vec<String> = machine
-                .transitions
-                .iter()
-                .filter(|t| t.from.contains(&ts.state) && t.after.is_none())
-                .map(|t| workflow.action_name(t.action).to_owned())
-                .collect();
-            possible.dedup();
-            return Err(ActError::InvalidTransition {
-                task: name(),
-                state: machine.states[ts.state.index()].id.clone(),
-                action: action_name(),
-                possible,
-            });
+            return Err(self.no_transition(task, action));
         };
         let transition = &machine.transitions[index];
         if !transition
@@ -505,20 +498,7 @@ impl Instance {
                 _ => {}
             }
         }
-        let refused = match transition.extension {
-            Some(ExtensionStep::Request) if ts.due.is_none() => {
-                Some("the task has no due time to extend")
-            }
-            Some(ExtensionStep::Request) if ts.extension_requested.is_some() => {
-                Some("a request is already pending; the supervisor decides on it first")
-            }
-            Some(ExtensionStep::Approve | ExtensionStep::Refuse)
-                if ts.extension_requested.is_none() =>
-            {
-                Some("no extension request is pending")
-            }
-            _ => None,
-        };
+        let refused = extension_refusal(transition.extension, ts);
         if let Some(reason) = refused {
             return Err(ActError::InvalidExtension {
                 task: name(),
@@ -527,6 +507,48 @@ impl Instance {
             });
         }
         Ok(index)
+    }
+
+    /// Why no transition of the task's machine fires `action` from its current state.
+    fn no_transition(&self, task: TaskRef, action: ActionId) -> ActError {
+        let workflow = &self.workflow;
+        let name = || workflow.slots[task.index()].name.clone();
+        let action_name = || self.action_label(action);
+        let machine = self.machine(task);
+        let state = self.state.tasks[task.index()].state;
+        if !machine.transitions.iter().any(|t| t.action == action) {
+            let names = machine
+                .transitions
+                .iter()
+                .map(|t| workflow.action_name(t.action));
+            return ActError::UnknownAction {
+                task: name(),
+                action: action_name(),
+                hint: crate::suggestion(&action_name(), names),
+            };
+        }
+        let mut possible: Vec<String> = machine
+            .transitions
+            .iter()
+            .filter(|t| t.from.contains(&state) && t.after.is_none())
+            .map(|t| workflow.action_name(t.action).to_owned())
+            .collect();
+        possible.dedup();
+        ActError::InvalidTransition {
+            task: name(),
+            state: machine.states[state.index()].id.clone(),
+            action: action_name(),
+            possible,
+        }
+    }
+
+    /// An action's id, or `#n` for an index the workflow does not have.
+    fn action_label(&self, action: ActionId) -> String {
+        self.workflow
+            .actions
+            .get(action.index())
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", action.0))
     }
 
     fn describe_role(&self, role: Role, task: TaskRef) -> String {
@@ -575,6 +597,24 @@ impl Instance {
     ) -> Result<Vec<Effect>, ActError> {
         let (actor, task, action) = self.workflow.resolve_act(actor, task, action)?;
         self.act(at, actor, task, action, note)
+    }
+}
+
+/// Why an extension step cannot be taken in the task's current state, if it cannot.
+fn extension_refusal(extension: Option<ExtensionStep>, ts: &TaskState) -> Option<&'static str> {
+    match extension {
+        Some(ExtensionStep::Request) if ts.due.is_none() => {
+            Some("the task has no due time to extend")
+        }
+        Some(ExtensionStep::Request) if ts.extension_requested.is_some() => {
+            Some("a request is already pending; the supervisor decides on it first")
+        }
+        Some(ExtensionStep::Approve | ExtensionStep::Refuse)
+            if ts.extension_requested.is_none() =>
+        {
+            Some("no extension request is pending")
+        }
+        _ => None,
     }
 }
 
