@@ -18,8 +18,8 @@ use std::sync::Arc;
 mod followup;
 pub(crate) mod grid;
 mod migrate;
+pub(crate) mod record;
 mod resume;
-pub(crate) mod view;
 
 pub use followup::{Amended, DueChange, FollowUpError, FollowUpReport};
 pub(crate) use migrate::map_state;
@@ -528,7 +528,7 @@ pub enum ActError {
         next: Timestamp,
     },
     /// No such task instance.
-    #[error("unknown task `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    #[error("unknown task `{}`{}", crate::model::diagnostic::excerpt(.name), hint_text(.hint))]
     UnknownTask {
         /// The name given.
         name: String,
@@ -536,7 +536,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// No such agency.
-    #[error("unknown agency `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    #[error("unknown agency `{}`{}", crate::model::diagnostic::excerpt(.name), hint_text(.hint))]
     UnknownAgency {
         /// The name given.
         name: String,
@@ -544,7 +544,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// The task's machine has no such action.
-    #[error("task `{task}` has no action `{}`{}", crate::excerpt(.action), hint_text(.hint))]
+    #[error("task `{task}` has no action `{}`{}", crate::model::diagnostic::excerpt(.action), hint_text(.hint))]
     UnknownAction {
         /// The task instance.
         task: String,
@@ -724,7 +724,7 @@ pub struct InstanceState {
 /// # Example: the host loop
 /// ```
 /// use std::sync::Arc;
-/// use directrix_core::{load, Instance, Timestamp, UtcOffset};
+/// use directrix_core::{load, Instance, Timestamp, time::UtcOffset};
 ///
 /// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
 /// let hanoi = workflow.calendar().offset();
@@ -1548,7 +1548,7 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// use directrix_core::{ActArgs, Span};
+    /// use directrix_core::{instance::ActArgs, Span};
     /// let at = workflow.directive().issued_at;
     /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
     /// let (health, task, request) = workflow.resolve_act("health", "health_readiness", "request_extension")?;
@@ -1710,7 +1710,7 @@ impl Instance {
                 return Err(ActError::UnknownAction {
                     task: name(),
                     action: action_name(),
-                    hint: crate::suggestion(&action_name(), names),
+                    hint: crate::model::diagnostic::suggestion(&action_name(), names),
                 });
             }
             let mut possible: Vec<String> = machine
@@ -2207,7 +2207,7 @@ pub enum RestoreError {
     /// Belongs to another directive.
     #[error(
         "snapshot belongs to directive `{}`, not `{expected}` (restore it with its own workflow)",
-        crate::excerpt(.found)
+        crate::model::diagnostic::excerpt(.found)
     )]
     OtherWorkflow {
         /// Found.
@@ -2232,7 +2232,7 @@ impl RestoreError {
     /// for [`RestoreError::CatchUp`] the refusal's own code.
     ///
     /// ```
-    /// let e = directrix_core::RestoreError::Mismatch("edited".into());
+    /// let e = directrix_core::instance::RestoreError::Mismatch("edited".into());
     /// assert_eq!(e.code(), "invalid_snapshot");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -2625,7 +2625,10 @@ impl Workflow {
             .agency_id(actor)
             .ok_or_else(|| ActError::UnknownAgency {
                 name: actor.to_owned(),
-                hint: crate::suggestion(actor, self.agencies.iter().map(|a| a.id.as_str())),
+                hint: crate::model::diagnostic::suggestion(
+                    actor,
+                    self.agencies.iter().map(|a| a.id.as_str()),
+                ),
             })?;
         let task_id = self.resolve_task(task, actor_id).ok_or_else(|| ActError::UnknownTask {
             name: task.to_owned(),
@@ -2634,7 +2637,7 @@ impl Workflow {
                 Some(_) => Some(format!(
                     "`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"
                 )),
-                None => crate::suggestion(task, self.tasks.iter().map(|t| t.id.as_str())),
+                None => crate::model::diagnostic::suggestion(task, self.tasks.iter().map(|t| t.id.as_str())),
             },
         })?;
         let action_id = self
@@ -2642,7 +2645,10 @@ impl Workflow {
             .ok_or_else(|| ActError::UnknownAction {
                 task: self.slots[task_id.index()].name.clone(),
                 action: action.to_owned(),
-                hint: crate::suggestion(action, self.actions.iter().map(String::as_str)),
+                hint: crate::model::diagnostic::suggestion(
+                    action,
+                    self.actions.iter().map(String::as_str),
+                ),
             })?;
         Ok((actor_id, task_id, action_id))
     }

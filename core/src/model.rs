@@ -18,6 +18,6 @@ pub(crate) mod limits;
 pub(crate) mod options;
 pub(crate) mod plan;
 pub(crate) mod render;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod time;
 pub(crate) mod workflow;

@@ -106,20 +106,47 @@ fn resolve(
         .copied()
         .find(|l| *l == first)
         .or_else(|| root.get(first).copied())
+        .or_else(|| {
+            // A name in one of the root's public modules (`crate::instance::Effect`).
+            let second = rest.get(1)?;
+            root.get(&format!("{first}::{second}"))
+                .or_else(|| root.get(&format!("{first}::*")))
+                .copied()
+        })
 }
 
-/// Crate-root names re-exported from a layer: `pub use front::load::{load, …}` maps
-/// `load` to `front`.
+/// Names the crate root re-exports from a layer, and those of its public modules: `pub
+/// use front::load::{load, …}` maps `load` to `front`; `pub mod instance { pub use
+/// crate::engine::{Effect, …}; }` maps `instance::Effect` to `engine` (a glob maps
+/// `module::*`).
 fn root_reexports(lib: &str) -> BTreeMap<String, &'static str> {
+    let lib = strip(lib);
     let mut names = BTreeMap::new();
-    for statement in use_statements(&strip(lib)) {
-        for path in expand(&statement) {
-            let segments: Vec<&str> = path.split("::").collect();
-            if let Some(layer) = LAYERS.iter().copied().find(|l| *l == segments[0])
-                && let Some(&last) = segments.last()
-                && last != "*"
-            {
-                names.insert(last.to_owned(), layer);
+    let mut top = lib.clone();
+    let mut blocks = Vec::new();
+    while let Some(at) = top.find("pub mod ") {
+        let name_end = at + top[at..].find(['{', ';']).unwrap();
+        let name = top[at + "pub mod ".len()..name_end].trim().to_owned();
+        if top.as_bytes()[name_end] == b';' {
+            top.replace_range(at..=name_end, "");
+            continue;
+        }
+        let close = name_end + top[name_end..].find("\n}").unwrap() + 2;
+        blocks.push((format!("{name}::"), top[name_end + 1..close - 1].to_owned()));
+        top.replace_range(at..close, "");
+    }
+    blocks.push((String::new(), top));
+    for (module, text) in blocks {
+        for statement in use_statements(&text) {
+            for path in expand(&statement) {
+                let path = path.trim_start_matches("crate::");
+                let segments: Vec<&str> = path.split("::").collect();
+                if let Some(layer) = LAYERS.iter().copied().find(|l| *l == segments[0])
+                    && let Some(&last) = segments.last()
+                    && (last != "*" || !module.is_empty())
+                {
+                    names.insert(format!("{module}{last}"), layer);
+                }
             }
         }
     }
@@ -385,14 +412,18 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 /// The checker itself: each path form is seen, and comments, strings and tests are not.
 #[test]
 fn tidy_sees_every_path_form() {
-    let mut root = BTreeMap::new();
-    root.insert("load".to_owned(), "front");
+    let root = root_reexports(
+        "mod engine;\npub use front::load::{load, Loaded};\n\
+         /// Docs.\npub mod instance {\n    pub use crate::engine::{Effect, Input};\n}\n\
+         pub mod workflow {\n    pub use crate::model::workflow::*;\n}\n",
+    );
     let source = r#"
         use crate::front::load::Reporter;
         use crate::front::cascade::{expand, Context};
         use crate::{model::time::Timestamp, front::{nfc, load::parse_ron as p}};
         use super::super::sim::simulate::Scenario;
         fn f() { crate :: engine::Instance::start(); let _ = crate::load(""); }
+        fn g(_: crate::instance::Effect, _: crate::workflow::Task) {}
         // use crate::front::commented;
         const S: &str = "crate::front::quoted";
         #[cfg(test)]
@@ -413,6 +444,8 @@ fn tidy_sees_every_path_form() {
         ("super::super::sim::simulate::Scenario", "sim"),
         ("crate::engine::Instance::start", "engine"),
         ("crate::load", "front"),
+        ("crate::instance::Effect", "engine"),
+        ("crate::workflow::Task", "model"),
     ]
     .into_iter()
     .map(|(p, l)| (p.to_owned(), l))

@@ -104,9 +104,9 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
 /// [`CalendarFileSpec`](crate::model::spec::CalendarFileSpec)), located in that text.
 ///
 /// ```
-/// let diagnostics = directrix_core::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
+/// let diagnostics = directrix_core::diagnostic::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
 /// assert_eq!(diagnostics[0].code.as_str(), "date-outside-year");
-/// assert!(directrix_core::check_calendar(r#"(format: 1, years: [])"#).is_empty());
+/// assert!(directrix_core::diagnostic::check_calendar(r#"(format: 1, years: [])"#).is_empty());
 /// ```
 pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
     let mut r = Reporter::new(source);
@@ -290,10 +290,10 @@ fn syntax_message<T>(code: &ron::Error, source: &str, offset: usize) -> (String,
     (message, hint)
 }
 
-/// `message` cut by [`cap_message`](crate::cap_message), so no diagnostic echoes a huge
+/// `message` cut by [`cap_message`](crate::model::diagnostic::cap_message), so no diagnostic echoes a huge
 /// input whole.
 pub(crate) fn capped(message: String) -> String {
-    match crate::cap_message(&message) {
+    match crate::model::diagnostic::cap_message(&message) {
         std::borrow::Cow::Borrowed(_) => message,
         std::borrow::Cow::Owned(short) => short,
     }
