@@ -15,7 +15,7 @@
 //!   only inputs, both return [`Effect`]s, and [`Instance::next_timer`] says when to call
 //!   again; snapshots and the journal persist it;
 //! - [`Scenario`] and [`simulate`] drive an instance through scripted virtual time;
-//! - [`render_graph`] draws the task, agency and document graphs as DOT or Mermaid.
+//! - [`render::render_graph`] draws the task, agency and document graphs as DOT or Mermaid.
 //!
 //! # Example
 //! ```
