@@ -35,6 +35,7 @@
 
 mod engine;
 mod front;
+mod glue;
 mod model;
 mod sim;
 
@@ -44,12 +45,13 @@ pub use engine::view::{
     AgencyField, EffectFields, EffectRecord, InboxRecord, NextTimerRecord, StatusRecord,
 };
 pub use engine::{
-    ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
-    FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
-    MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
-    SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
+    ActArgs, ActError, Changed, DueChange, Effect, EffectKind, FollowUpError, FollowUpReport,
+    InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem, MigrationReport,
+    NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT, SkippedTimer, Snapshot,
+    TaskState, TaskStatus, TimerPolicy, TimerReason,
 };
 pub use front::load::{LoadError, Loaded, check, check_calendar, check_with, load, load_with};
+pub use model::amendment::Amended;
 pub use model::analysis::{Analysis, TaskAnalysis};
 pub use model::calendar::Calendar;
 pub use model::compiled::{COMPILED_FORMAT, COMPILED_MAGIC, CompiledError};
