@@ -361,7 +361,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         number: spec.number.clone(),
         kind: spec.kind.clone(),
         issuer: issuer.map_or_else(|| spec.issuer.clone(), |a| running.agency(a).name.clone()),
-        issued_on: issued_at.to_rfc3339(offset)[..10].to_owned(),
+        issued_on: running.format_time(issued_at)[..10].to_owned(),
         subject: Some(spec.subject.clone()),
         gloss: spec.subject_gloss.clone(),
         implements: vec![spec.further_to.clone()],
