@@ -35,6 +35,7 @@
 
 mod engine;
 mod front;
+mod glue;
 mod model;
 mod sim;
 
@@ -98,11 +99,12 @@ pub mod analysis {
 /// to a new version, follow-up documents and resumption after downtime.
 pub mod instance {
     pub use crate::engine::{
-        ActArgs, ActError, Amended, Changed, DueChange, Effect, EffectKind, FollowUpError,
-        FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
-        MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
-        SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
+        ActArgs, ActError, Changed, DueChange, Effect, EffectKind, FollowUpError, FollowUpReport,
+        InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem, MigrationReport,
+        NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT, SkippedTimer,
+        Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
     };
+    pub use crate::model::amendment::Amended;
 }
 
 /// Records: a running instance as serialisable rows (effects, status, inbox, next timer)

@@ -6,6 +6,7 @@
 //! Architecture invariant: this layer imports none of the others (`front`, `engine`, `sim`);
 //! `core/tests/tidy.rs` checks it.
 
+pub(crate) mod amendment;
 pub(crate) mod analysis;
 pub(crate) mod calendar;
 pub(crate) mod compiled;

@@ -261,6 +261,17 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Converts a byte offset of `source` to line:column (the engine locates its follow-up
+/// checks with it too, so it lives here rather than in the front end's locator).
+pub(crate) fn location_of(source: &str, offset: usize) -> Location {
+    let offset = floor_char_boundary(source, offset);
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Location { line, column }
+}
+
 pub(crate) fn floor_char_boundary(source: &str, offset: usize) -> usize {
     let mut offset = offset.min(source.len());
     while !source.is_char_boundary(offset) {

@@ -683,6 +683,16 @@ impl Workflow {
         &self.calendar
     }
 
+    /// Formats a time at the workflow's offset, RFC 3339.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.format_time(workflow.directive().issued_at), "2021-05-07T08:00:00+07:00");
+    /// ```
+    pub fn format_time(&self, at: Timestamp) -> String {
+        at.to_rfc3339(self.calendar.offset())
+    }
+
     /// All agencies, indexed by [`AgencyId`].
     ///
     /// ```
