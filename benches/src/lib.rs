@@ -6,8 +6,9 @@
 #![deny(missing_docs)]
 
 use directrix_core::{
-    ActionId, AgencyId, Instance, MonteCarloReport, RunOutcome, Scenario, Span, TaskRef, Timestamp,
-    Workflow, aggregate, load, run_outcome, run_seed,
+    Instance, Scenario, Span, Timestamp, Workflow, load, simulation::MonteCarloReport,
+    simulation::RunOutcome, simulation::aggregate, simulation::run_outcome, simulation::run_seed,
+    workflow::ActionId, workflow::AgencyId, workflow::TaskRef,
 };
 use directrix_generate::{CascadeParams, GeneratedCascade, generate_cascade};
 use rayon::ThreadPool;
@@ -290,7 +291,7 @@ mod tests {
     /// checks the engine fixtures load and run.
     #[test]
     fn sizes_and_engine_fixtures() {
-        use directrix_core::{Input, Snapshot, TaskState};
+        use directrix_core::{Input, Snapshot, instance::TaskState};
         use std::mem::size_of;
         println!("size_of::<TaskState>() = {}", size_of::<TaskState>());
         println!("size_of::<Input>() = {}", size_of::<Input>());

@@ -233,7 +233,7 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
         return Checked::diagnostics(valid, diagnostics);
     }
     if is_calendar(path) {
-        let diagnostics = directrix_core::check_calendar(&source);
+        let diagnostics = directrix_core::diagnostic::check_calendar(&source);
         print(path, &source, &diagnostics);
         return Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics);
     }

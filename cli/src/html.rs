@@ -6,8 +6,10 @@
 
 use directrix_core::spec::{EscalationAction, StateKind};
 use directrix_core::{
-    AgencyId, Effect, EffectKind, Level, MonteCarloReport, Percentiles, RunOutcome, Simulation,
-    State, Target, TaskStatus, TimelineEntry, Timestamp, UtcOffset, Workflow,
+    Effect, EffectKind, Simulation, Timestamp, Workflow, instance::TaskStatus,
+    simulation::MonteCarloReport, simulation::Percentiles, simulation::RunOutcome,
+    simulation::TimelineEntry, time::UtcOffset, workflow::AgencyId, workflow::Level,
+    workflow::State, workflow::Target,
 };
 use std::fmt::Write as _;
 
@@ -112,7 +114,7 @@ struct Event<'a> {
 
 impl<'a> Event<'a> {
     /// A state of the event's task instance's machine.
-    fn state(&self, id: directrix_core::StateId) -> Option<&'a State> {
+    fn state(&self, id: directrix_core::workflow::StateId) -> Option<&'a State> {
         let workflow: &'a Workflow = self.workflow;
         workflow.machine_of(self.effect.task).states.get(id.index())
     }
@@ -350,7 +352,7 @@ fn summary(out: &mut String, ctx: &Context<'_>) {
         pct(report.top_level_probability),
         top_target_phrase(ctx)
     );
-    let mut late: Vec<&directrix_core::TaskStats> = report.tasks.iter().collect();
+    let mut late: Vec<&directrix_core::simulation::TaskStats> = report.tasks.iter().collect();
     late.sort_by(|a, b| {
         a.on_time_probability
             .total_cmp(&b.on_time_probability)
@@ -1475,7 +1477,7 @@ fn received_heatmap(out: &mut String, ctx: &Context<'_>) {
         .map(|a| a.escalations_caused_by_level.len())
         .max()
         .unwrap_or(0);
-    let mut rows: Vec<&directrix_core::AgencyStats> = ctx
+    let mut rows: Vec<&directrix_core::simulation::AgencyStats> = ctx
         .report
         .agencies
         .iter()

@@ -2,7 +2,7 @@
 
 use crate::diagnostics::to_json;
 use crate::{Format, Reported};
-use directrix_core::{Inspection, Workflow};
+use directrix_core::{Workflow, inspect::Inspection};
 
 pub(crate) fn inspect(workflow: &Workflow, format: Format) -> Result<(), Reported> {
     let inspection = workflow.inspection();

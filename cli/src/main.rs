@@ -19,7 +19,8 @@ mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use directrix_core::{
-    Code, Diagnostic, GraphFormat, GraphView, Limits, LoadOptions, Location, Severity, Workflow,
+    Code, Diagnostic, Limits, LoadOptions, Severity, Workflow, diagnostic::Location, render::Graph,
+    render::GraphFormat,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -266,11 +267,13 @@ fn main() -> ExitCode {
                 GraphFormatArg::Mermaid => GraphFormat::Mermaid,
             };
             let view = match view {
-                ViewArg::Tasks => GraphView::Tasks,
-                ViewArg::Agencies => GraphView::Agencies,
-                ViewArg::Documents => GraphView::Documents,
+                ViewArg::Tasks => Graph::Tasks,
+                ViewArg::Agencies => Graph::Agencies,
+                ViewArg::Documents => Graph::Documents,
             };
-            write_stdout(&directrix_core::render_graph(&workflow, view, format));
+            write_stdout(&directrix_core::render::render_graph(
+                &workflow, view, format,
+            ));
         }),
         Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => simulate::report(&args),

@@ -2,7 +2,9 @@
 
 use crate::diagnostics::to_json;
 use crate::{Format, LimitArgs, Reported, load_workflow, read_text, write_file};
-use directrix_core::{Instance, MigrateError, MigrationReport, Snapshot, cap_message};
+use directrix_core::{
+    Instance, Snapshot, diagnostic::cap_message, instance::MigrateError, instance::MigrationReport,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -4,8 +4,8 @@ use crate::diagnostics::to_json;
 use crate::simulate::Args;
 use crate::{Format, Reported};
 use directrix_core::{
-    MonteCarloReport, RunOutcome, Scenario, SimulateError, Workflow, aggregate, run_outcome,
-    run_seed,
+    Scenario, SimulateError, Workflow, simulation::MonteCarloReport, simulation::RunOutcome,
+    simulation::aggregate, simulation::run_outcome, simulation::run_seed,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;

@@ -3,8 +3,8 @@
 use crate::diagnostics::{print, to_json};
 use crate::{Format, LimitArgs, Reported, load_workflow, read_text};
 use directrix_core::{
-    EffectKind, EffectRecord, LoadOptions, Scenario, SimulateError, Simulation, SimulationReport,
-    TimelineEntry, Timestamp, Workflow,
+    EffectKind, LoadOptions, Scenario, SimulateError, Simulation, Timestamp, Workflow,
+    record::EffectRecord, simulation::SimulationReport, simulation::TimelineEntry,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,8 +77,9 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
         &args.limits.options(),
     )?;
     // Only the state at the instant is needed, not the timeline that led there.
-    let instance = directrix_core::simulate_state(Arc::clone(&workflow), &scenario, args.seed, at)
-        .map_err(|e| failed(&e))?;
+    let instance =
+        directrix_core::simulation::simulate_state(Arc::clone(&workflow), &scenario, args.seed, at)
+            .map_err(|e| failed(&e))?;
     let grid = instance.grid();
     match args.format {
         Format::Json => outln!("{}", to_json(&grid)),
@@ -87,7 +88,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Reported> {
     Ok(())
 }
 
-fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
+fn print_grid(workflow: &Workflow, grid: &directrix_core::record::Grid) {
     let short = Timestamp::parse(&grid.at, workflow.calendar().offset()).map_or_else(
         |_| grid.at.clone(),
         |t| t.to_short(workflow.calendar().offset()),
@@ -112,7 +113,7 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::Grid) {
         "extended",
         "returned"
     );
-    let row = |name: &str, c: &directrix_core::GridCounts| {
+    let row = |name: &str, c: &directrix_core::record::GridCounts| {
         outln!(
             "{name:width$}  {:>12}  {:>9}  {:>12}  {:>12}  {:>8}  {:>8}  {:>8}",
             c.done_on_time,

@@ -16,10 +16,11 @@ use std::sync::Arc;
 mod followup;
 pub(crate) mod grid;
 mod migrate;
+pub(crate) mod record;
 mod resume;
-pub(crate) mod view;
 
-pub use followup::{Amended, DueChange, FollowUpError, FollowUpReport};
+pub(crate) use followup::Amend;
+pub use followup::{DueChange, FollowUpError, FollowUpReport};
 pub(crate) use migrate::map_state;
 pub use migrate::{Changed, MigrateError, MigrationProblem, MigrationReport, Removed};
 pub use resume::{SkippedTimer, TimerPolicy};
@@ -109,7 +110,7 @@ pub struct InstanceState {
 /// # Example: the host loop
 /// ```
 /// use std::sync::Arc;
-/// use directrix_core::{load, Instance, Timestamp, UtcOffset};
+/// use directrix_core::{load, Instance, Timestamp, time::UtcOffset};
 ///
 /// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
 /// let hanoi = workflow.calendar().offset();
@@ -334,35 +335,11 @@ impl Instance {
         }
     }
 
-    /// Rebuilds an instance by replaying a journal from its `start`.
-    ///
-    /// # Errors
-    /// [`ReplayError`] when the journal does not begin with `start` or an input fails.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
-    /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("3d").unwrap())).unwrap();
-    /// let replayed = directrix_core::Instance::replay(workflow, instance.journal()).unwrap();
-    /// assert_eq!(replayed, instance);
-    /// ```
-    pub fn replay(workflow: Arc<Workflow>, journal: &[Input]) -> Result<Self, ReplayError> {
-        Self::replay_versions(&[workflow], journal)
-    }
-
-    /// [`Instance::replay`] across migrations: `versions` holds every version of the
-    /// workflow the journal went through, the one it started with first. Each `migrate`
-    /// input moves the replay to the version with its `to` hash, mapping the state
-    /// exactly as [`Instance::migrate`] did, so the result equals the live instance.
-    ///
-    /// # Errors
-    /// [`ReplayError`] when the journal does not begin with `start`, an input fails, a
-    /// `migrate` names a version not in `versions`, or a `resume` skips other timers than
-    /// it recorded.
-    pub fn replay_versions(
+    /// [`Instance::replay_versions`] with follow-up documents amended by `amend`.
+    pub(crate) fn replay_with(
         versions: &[Arc<Workflow>],
         journal: &[Input],
+        amend: &Amend<'_>,
     ) -> Result<Self, ReplayError> {
         let Some(Input::Start { at }) = journal.first() else {
             return Err(ReplayError::NoStart);
@@ -412,7 +389,7 @@ impl Instance {
                 }
                 Input::FollowUp { at, text } => {
                     instance
-                        .apply_follow_up(*at, text)
+                        .apply_follow_up_with(*at, text, amend)
                         .map_err(|error| ReplayError::FollowUp { index, error })?;
                 }
                 Input::Resume { to, policy, .. } => {

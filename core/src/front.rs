@@ -9,6 +9,7 @@
 pub(crate) mod builtin;
 pub(crate) mod cascade;
 pub(crate) mod compile;
+pub(crate) mod followup;
 pub(crate) mod graph;
 pub(crate) mod load;
 pub(crate) mod locator;

@@ -6,6 +6,7 @@
 //! Architecture invariant: this layer imports none of the others (`front`, `engine`, `sim`);
 //! `core/tests/tidy.rs` checks it.
 
+pub(crate) mod amendment;
 pub(crate) mod analysis;
 pub(crate) mod calendar;
 pub(crate) mod compiled;
@@ -18,6 +19,6 @@ pub(crate) mod limits;
 pub(crate) mod options;
 pub(crate) mod plan;
 pub(crate) mod render;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod time;
 pub(crate) mod workflow;

@@ -5,7 +5,7 @@
 //! Friday 07/05/2021 08:00 with a holiday on Tuesday 11/05, so the chain crosses a weekend
 //! and a holiday. It loads without a single warning.
 
-use directrix_core::{Diagnostic, Timestamp, UtcOffset, Workflow, check, load};
+use directrix_core::{Diagnostic, Timestamp, Workflow, check, load, time::UtcOffset};
 
 const BASE: &str = r#"(
     format: 1,

@@ -3,8 +3,8 @@
 //! RFC 3339 string at the calendar's offset.
 
 use directrix_core::{
-    Calendar, Diagnostic, Instance, LoadOptions, Timestamp, UtcOffset, check, check_calendar,
-    check_with, load, load_with,
+    Diagnostic, Instance, LoadOptions, Timestamp, check, check_with, diagnostic::check_calendar,
+    load, load_with, time::Calendar, time::UtcOffset,
 };
 use std::sync::Arc;
 

@@ -2,8 +2,8 @@
 //! reports flowing up; escalation crossing the directive boundary; validation.
 
 use directrix_core::{
-    Diagnostic, EffectKind, GraphFormat, GraphView, Instance, Severity, Timestamp, Workflow, check,
-    load, render_graph,
+    Diagnostic, EffectKind, Instance, Severity, Timestamp, Workflow, check, load, render::Graph,
+    render::GraphFormat, render::render_graph,
 };
 
 /// A province directs two districts; each district directs its communes (its children in
@@ -63,7 +63,11 @@ fn workflow() -> Workflow {
 }
 
 fn time(text: &str) -> Timestamp {
-    Timestamp::parse(text, directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap()).unwrap()
+    Timestamp::parse(
+        text,
+        directrix_core::time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+    )
+    .unwrap()
 }
 
 fn short(workflow: &Workflow, at: Timestamp) -> String {
@@ -354,7 +358,7 @@ fn escalation_climbs_to_the_parent_issuer_then_the_issuer() {
 #[test]
 fn documents_view_lists_the_chain() {
     let w = workflow();
-    let dot = render_graph(&w, GraphView::Documents, GraphFormat::Dot);
+    let dot = render_graph(&w, Graph::Documents, GraphFormat::Dot);
     // d0 = d1/KH implements this plan; d1, d2 = the communes' plans implement d1/KH.
     for line in [
         "d0 [label=\"Kế hoạch d1/KH\\nDistrict One\"];",
@@ -366,7 +370,7 @@ fn documents_view_lists_the_chain() {
     ] {
         assert!(dot.contains(line), "missing `{line}` in\n{dot}");
     }
-    let mermaid = render_graph(&w, GraphView::Documents, GraphFormat::Mermaid);
+    let mermaid = render_graph(&w, Graph::Documents, GraphFormat::Mermaid);
     assert!(mermaid.contains("d_this --> d0"), "{mermaid}");
 }
 

@@ -3,7 +3,8 @@
 //! panic, and whatever a corruption lets through still runs without one.
 
 use directrix_core::{
-    COMPILED_FORMAT, CompiledError, Instance, Limits, LoadOptions, Span, Workflow, load, load_with,
+    Instance, Limits, LoadOptions, Span, Workflow, compiled::COMPILED_FORMAT,
+    compiled::CompiledError, load, load_with,
 };
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -54,10 +55,10 @@ fn drive(workflow: Arc<Workflow>, days: i64) -> String {
     let mut effects = Vec::new();
     while now < end {
         for a in 0..workflow.agencies().len() {
-            let agency = directrix_core::AgencyId::from_index(a as u32);
+            let agency = directrix_core::workflow::AgencyId::from_index(a as u32);
             if let Some(item) = instance.inbox(agency).first().cloned() {
                 let until = now.saturating_add(Span::from_seconds(7 * 86_400));
-                let args = directrix_core::ActArgs {
+                let args = directrix_core::instance::ActArgs {
                     note: Some("ghi chú"),
                     until: item.needs_until.then_some(until),
                 };

@@ -5,8 +5,8 @@
 //! starts on Monday 10 May 2021 at 08:00.
 
 use directrix_core::{
-    ActError, AgencyId, Effect, EffectKind, Instance, TaskRef, TimerReason, Timestamp, UtcOffset,
-    Workflow, load,
+    ActError, Effect, EffectKind, Instance, Timestamp, Workflow, instance::TimerReason, load,
+    time::UtcOffset, workflow::AgencyId, workflow::TaskRef,
 };
 use std::sync::Arc;
 
@@ -837,7 +837,7 @@ fn critical_path_follows_actual_times() {
            (id: "b", title: "B", lead: ["unit2"], due: At("2021-05-12 17:00")),
            (id: "c", title: "C", lead: ["office"], depends_on: ["a", "b"], start: AfterDependencies, due: WorkingDays(1))"#,
     );
-    let ids = |path: Vec<directrix_core::TaskId>| -> Vec<String> {
+    let ids = |path: Vec<directrix_core::workflow::TaskId>| -> Vec<String> {
         path.iter().map(|t| wf.task(*t).id.clone()).collect()
     };
     assert_eq!(ids(wf.critical_path()), ["b", "c"]);
@@ -938,7 +938,7 @@ fn act_with(
     let wf = i.workflow().clone();
     let (actor, task, action) = wf.resolve_act(actor, task, action)?;
     let mut effects = Vec::new();
-    let args = directrix_core::ActArgs {
+    let args = directrix_core::instance::ActArgs {
         note,
         until: until.map(at),
     };
@@ -1213,7 +1213,7 @@ fn a_return_needs_a_note_is_counted_and_replays() {
 /// a JS number.
 #[test]
 fn times_outside_the_representable_range_are_refused() {
-    use directrix_core::{ActArgs, TimerPolicy};
+    use directrix_core::{instance::ActArgs, instance::TimerPolicy};
     let wf = tasks(r#"(id: "task", title: "T", lead: ["unit"], due: At("2021-06-11 17:00"))"#);
     let (unit, task_id) = (agency(&wf, "unit"), task(&wf, "task"));
     let acknowledge = wf.action_id("acknowledge").unwrap();
@@ -1281,7 +1281,7 @@ fn times_outside_the_representable_range_are_refused() {
     let west = UtcOffset::from_hms(-12, 0, 0).unwrap();
     assert_eq!(
         Timestamp::parse("9999-12-31T23:59:59-12:00", west),
-        Err(directrix_core::TimeError::OutOfRange)
+        Err(directrix_core::time::TimeError::OutOfRange)
     );
     assert_eq!(
         Timestamp::parse("9999-12-31T23:59:59+14:00", west),

@@ -3,8 +3,9 @@
 //! failure changing nothing, replay, snapshots and the grid after a cancellation.
 
 use directrix_core::{
-    EffectKind, FollowUpError, GraphFormat, GraphView, Input, Instance, Phase, ReplayError,
-    RestoreError, Scenario, SimulateError, Timestamp, Workflow, load, render_graph, simulate,
+    EffectKind, Input, Instance, Scenario, SimulateError, Timestamp, Workflow,
+    instance::FollowUpError, instance::Phase, instance::ReplayError, instance::RestoreError, load,
+    render::Graph, render::GraphFormat, render::render_graph, simulate,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +14,11 @@ const SEED: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
 const LETTER: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
 
 fn at(text: &str) -> Timestamp {
-    Timestamp::parse(text, directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap()).unwrap()
+    Timestamp::parse(
+        text,
+        directrix_core::time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+    )
+    .unwrap()
 }
 
 fn seed() -> Arc<Workflow> {
@@ -39,7 +44,7 @@ fn doc_to(further_to: &str, number: &str, body: &str) -> String {
     )
 }
 
-fn task(instance: &Instance, name: &str) -> directrix_core::TaskState {
+fn task(instance: &Instance, name: &str) -> directrix_core::instance::TaskState {
     let id = instance.workflow().task_ref(name).unwrap();
     instance.task_state(id).unwrap().clone()
 }
@@ -161,7 +166,7 @@ fn the_seed_letter_adds_retimes_cancels_and_tightens() {
     assert_eq!(escalated[0].at, at("2021-05-18 23:00"));
 
     // The chain of documents shows 114-CV/HU → 120-CV/HU.
-    let graph = render_graph(&workflow, GraphView::Documents, GraphFormat::Mermaid);
+    let graph = render_graph(&workflow, Graph::Documents, GraphFormat::Mermaid);
     assert!(graph.contains("120-CV/HU"), "{graph}");
     assert!(workflow.documents().iter().any(|d| d.number == "120-CV/HU"
         && d.implements == ["114-CV/HU"]
@@ -708,13 +713,13 @@ fn a_follow_up_refused_at_run_time_fails_the_run() {
     assert_eq!(error.diagnostics()[0].code.as_str(), "task-finished");
     // Nor does the grid's run or a Monte Carlo study go on silently.
     assert_eq!(
-        directrix_core::simulate_state(seed(), &scenario, 0, None)
+        directrix_core::simulation::simulate_state(seed(), &scenario, 0, None)
             .unwrap_err()
             .code(),
         "follow_up_refused"
     );
     assert_eq!(
-        directrix_core::monte_carlo(&seed(), &scenario, 3, 1)
+        directrix_core::simulation::monte_carlo(&seed(), &scenario, 3, 1)
             .unwrap_err()
             .code(),
         "follow_up_refused"

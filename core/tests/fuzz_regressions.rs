@@ -1,6 +1,6 @@
 //! Inputs the fuzz targets (`fuzz/`) found crashing, each kept as a test of the fix.
 
-use directrix_core::{Instance, Timestamp, UtcOffset, load};
+use directrix_core::{Instance, Timestamp, load, time::UtcOffset};
 use std::sync::Arc;
 
 const SEED: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");

@@ -18,8 +18,8 @@ mod common;
 
 use common::{Step, replay_equals_state, restore_continues, steps};
 use directrix_core::{
-    GraphFormat, GraphView, Limits, Scenario, Severity, Workflow, check, load, render_graph,
-    simulate,
+    Limits, Scenario, Severity, Workflow, check, load, render::Graph, render::GraphFormat,
+    render::render_graph, simulate,
 };
 use proptest::prelude::*;
 use std::fmt::Write as _;
@@ -728,7 +728,7 @@ fn load_generated(generated: &Generated) -> Option<Arc<Workflow>> {
     let _ = workflow.inspection();
     let _ = workflow.analysis();
     let _ = workflow.critical_path();
-    for view in [GraphView::Tasks, GraphView::Agencies, GraphView::Documents] {
+    for view in [Graph::Tasks, Graph::Agencies, Graph::Documents] {
         for format in [GraphFormat::Dot, GraphFormat::Mermaid] {
             let _ = render_graph(&workflow, view, format);
         }
@@ -792,7 +792,7 @@ fn the_generator_covers_the_format() {
             seen.insert("cycle reported");
             continue;
         };
-        let depth = |mut agency: Option<directrix_core::AgencyId>| {
+        let depth = |mut agency: Option<directrix_core::workflow::AgencyId>| {
             let mut depth = 0;
             while let Some(a) = agency {
                 depth += 1;
@@ -801,7 +801,7 @@ fn the_generator_covers_the_format() {
             depth
         };
         let deepest = (0..workflow.agencies().len() as u32)
-            .map(|a| depth(Some(directrix_core::AgencyId::from_index(a))))
+            .map(|a| depth(Some(directrix_core::workflow::AgencyId::from_index(a))))
             .max()
             .unwrap_or(0);
         if deepest >= 5 {

@@ -5,7 +5,14 @@
 
 #![allow(clippy::clone_on_copy)]
 
+// Every public module is globbed as well: a name in any of them must not shadow either.
+// The globs shadow whether or not this file uses their names, hence "unused".
 use directrix_core::*;
+#[allow(unused_imports)]
+use directrix_core::{
+    analysis::*, compiled::*, diagnostic::*, inspect::*, instance::*, limits::*, record::*,
+    render::*, simulation::*, spec::*, time::*, workflow::*,
+};
 
 /// A type that uses the prelude's traits by hand (derives are macros, which no type
 /// shadows).

@@ -1,6 +1,6 @@
 //! The tracking grid on the seed scenario at known instants.
 
-use directrix_core::{Grid, Scenario, Timestamp, load, simulate};
+use directrix_core::{Scenario, Timestamp, load, record::Grid, simulate};
 use std::sync::Arc;
 
 fn grid_at(at: &str) -> Grid {

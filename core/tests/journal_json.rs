@@ -1,7 +1,10 @@
 //! The journal's JSON form: every kind of input reads back as written, and a tampered
 //! input is refused with a reason (the WebAssembly and CLI hosts read snapshots as JSON).
 
-use directrix_core::{ActionId, AgencyId, Input, SkippedTimer, TaskRef, TimerPolicy, Timestamp};
+use directrix_core::{
+    Input, Timestamp, instance::SkippedTimer, instance::TimerPolicy, workflow::ActionId,
+    workflow::AgencyId, workflow::TaskRef,
+};
 
 fn every_kind() -> Vec<Input> {
     let at = Timestamp::from_seconds(1_620_349_200);

@@ -3,8 +3,8 @@
 //! typed error, never an out-of-memory or a stack overflow.
 
 use directrix_core::{
-    ActError, Diagnostic, Instance, Limits, LoadOptions, RestoreError, Span, TimerPolicy, Workflow,
-    load, load_with,
+    ActError, Diagnostic, Instance, Limits, LoadOptions, Span, Workflow, instance::RestoreError,
+    instance::TimerPolicy, load, load_with,
 };
 use directrix_generate::{CascadeParams, generate_cascade};
 use std::fmt::Write;
@@ -439,8 +439,8 @@ fn resuming_keeps_to_the_timer_limit_too() {
     let before = instance.clone();
     // The due time and the first reminder: two timers to handle, one allowed.
     for policy in [
-        directrix_core::TimerPolicy::Skip,
-        directrix_core::TimerPolicy::CollapseRecurring,
+        directrix_core::instance::TimerPolicy::Skip,
+        directrix_core::instance::TimerPolicy::CollapseRecurring,
     ] {
         let error = instance.resume(day, policy).unwrap_err();
         assert_eq!(error.code(), "too_many_timers", "{policy:?}");
@@ -452,7 +452,7 @@ fn resuming_keeps_to_the_timer_limit_too() {
     // Within the limit it goes through.
     let mut roomy = start(&source, &LoadOptions::default());
     let effects = roomy
-        .resume(day, directrix_core::TimerPolicy::Skip)
+        .resume(day, directrix_core::instance::TimerPolicy::Skip)
         .unwrap();
     assert!(
         effects.iter().any(|e| e.kind.name() == "skipped"),

@@ -2,8 +2,9 @@
 //! restore at a later time. Fixtures are the seed 114-CV/HU with edits.
 
 use directrix_core::{
-    EffectKind, Input, Instance, MigrateError, MigrationProblem, ReplayError, RestoreError,
-    SNAPSHOT_FORMAT, Snapshot, TimerPolicy, Timestamp, Workflow, load,
+    EffectKind, Input, Instance, Snapshot, Timestamp, Workflow, instance::MigrateError,
+    instance::MigrationProblem, instance::ReplayError, instance::RestoreError,
+    instance::SNAPSHOT_FORMAT, instance::TimerPolicy, load,
 };
 use std::sync::Arc;
 
@@ -14,7 +15,11 @@ fn load_arc(source: &str) -> Arc<Workflow> {
 }
 
 fn at(text: &str) -> Timestamp {
-    Timestamp::parse(text, directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap()).unwrap()
+    Timestamp::parse(
+        text,
+        directrix_core::time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+    )
+    .unwrap()
 }
 
 fn replace(source: &str, from: &str, to: &str) -> String {
@@ -374,7 +379,7 @@ fn a_task_whose_pending_dependencies_were_removed_starts() {
     let plan = old.task_ref("contingency_plan").unwrap();
     assert_eq!(
         instance.task_state(plan).unwrap().phase,
-        directrix_core::Phase::Blocked
+        directrix_core::instance::Phase::Blocked
     );
     let (mut migrated, report) = Instance::migrate(&old, new.clone(), instance.snapshot()).unwrap();
     let changed: Vec<_> = report

@@ -1,6 +1,9 @@
 //! Behaviour models and Monte Carlo statistics on cases with known answers.
 
-use directrix_core::{Scenario, Workflow, load, monte_carlo, run_outcome, run_seed, simulate};
+use directrix_core::{
+    Scenario, Workflow, load, simulate, simulation::monte_carlo, simulation::run_outcome,
+    simulation::run_seed,
+};
 use std::sync::Arc;
 
 const WORKFLOW: &str = r#"(
@@ -38,9 +41,9 @@ fn scenario(workflow: &Workflow, behaviours: &str) -> Scenario {
 }
 
 fn task<'r>(
-    report: &'r directrix_core::MonteCarloReport,
+    report: &'r directrix_core::simulation::MonteCarloReport,
     id: &str,
-) -> &'r directrix_core::TaskStats {
+) -> &'r directrix_core::simulation::TaskStats {
     report
         .tasks
         .iter()

@@ -3,7 +3,8 @@
 //! role holders fire transitions, time and escalation levels never go back.
 
 use directrix_core::{
-    AgencyId, Effect, EffectKind, Instance, Role, Snapshot, TaskRef, Workflow, load,
+    Effect, EffectKind, Instance, Snapshot, Workflow, load, workflow::AgencyId, workflow::Role,
+    workflow::TaskRef,
 };
 use proptest::prelude::*;
 use std::sync::{Arc, LazyLock};
@@ -244,7 +245,7 @@ fn agency_at(wf: &Workflow, n: usize) -> AgencyId {
         .unwrap()
 }
 
-fn action_at(wf: &Workflow, n: usize) -> directrix_core::ActionId {
+fn action_at(wf: &Workflow, n: usize) -> directrix_core::workflow::ActionId {
     // Every action of any machine, by name.
     let names: Vec<&str> = wf
         .machines()
@@ -316,9 +317,9 @@ proptest! {
         cut in any::<prop::sample::Index>(),
         pause in 0i64..20_000,
         policy in prop::sample::select(vec![
-            directrix_core::TimerPolicy::CatchUp,
-            directrix_core::TimerPolicy::Skip,
-            directrix_core::TimerPolicy::CollapseRecurring,
+            directrix_core::instance::TimerPolicy::CatchUp,
+            directrix_core::instance::TimerPolicy::Skip,
+            directrix_core::instance::TimerPolicy::CollapseRecurring,
         ]),
     ) {
         let cut = if steps.is_empty() { 0 } else { cut.index(steps.len() + 1) };

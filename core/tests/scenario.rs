@@ -1,7 +1,9 @@
 //! The full report of every bundled scenario, pinned as a snapshot; a run's horizon and
 //! the limit that bounds its work.
 
-use directrix_core::{LoadOptions, Scenario, load, load_with, simulate, simulate_state};
+use directrix_core::{
+    LoadOptions, Scenario, load, load_with, simulate, simulation::simulate_state,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -136,8 +138,11 @@ fn seed_with(limits: &[(&str, u64)]) -> Arc<directrix_core::Workflow> {
 }
 
 fn time(text: &str) -> directrix_core::Timestamp {
-    directrix_core::Timestamp::parse(text, directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap())
-        .unwrap()
+    directrix_core::Timestamp::parse(
+        text,
+        directrix_core::time::UtcOffset::from_hms(7, 0, 0).unwrap(),
+    )
+    .unwrap()
 }
 
 /// The error of a run expected to fail (a `Simulation` is too big to print).

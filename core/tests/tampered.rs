@@ -4,7 +4,8 @@
 //! accepted runs (advance far, act, snapshot, restore) without panic.
 
 use directrix_core::{
-    Instance, MigrateError, RestoreError, Snapshot, Span, TimerPolicy, Timestamp, Workflow, load,
+    Instance, Snapshot, Span, Timestamp, Workflow, instance::MigrateError, instance::RestoreError,
+    instance::TimerPolicy, load,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ fn act_once(instance: &mut Instance) {
     let workflow = Arc::clone(instance.workflow());
     let at = instance.now();
     for agency in 0..workflow.agencies().len() {
-        let agency = directrix_core::AgencyId::from_index(agency as u32);
+        let agency = directrix_core::workflow::AgencyId::from_index(agency as u32);
         if let Some(item) = instance
             .inbox(agency)
             .into_iter()
@@ -59,7 +60,7 @@ fn snapshot_json() -> Value {
 }
 
 /// The index of the first task instance whose status satisfies `pick`.
-fn task_where(pick: impl Fn(&directrix_core::TaskStatus) -> bool) -> usize {
+fn task_where(pick: impl Fn(&directrix_core::instance::TaskStatus) -> bool) -> usize {
     BUSY.status()
         .iter()
         .position(pick)

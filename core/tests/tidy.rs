@@ -3,39 +3,39 @@
 //!
 //! The layers are folders of `core/src`: `model/`, `front/`, `engine/`, `sim/`. Allowed:
 //! `front` → `model`; `engine` → `model`; `sim` → `engine`, `model` (and `front` to load
-//! scenarios). So a file of `model` (`model.rs` or under `model/`) names none of `front`,
-//! `engine`, `sim`, and a file of `engine` names neither `front` nor `sim`, whatever form
-//! the path takes: `crate::front::…`, `crate::{front::…}`, `super::super::front::…`, or a
-//! crate-root re-export of a forbidden layer's item (`crate::load`, found by reading
-//! `lib.rs`). Comments, strings and `#[cfg(test)]` modules are not dependencies and are
-//! skipped (a unit test may build its fixture with the front end).
+//! scenarios and behaviours, so `sim` forbids nothing: it is the top layer). So a file of
+//! `model` (`model.rs` or under `model/`) names none of `front`, `engine`, `sim`; a file
+//! of `front` neither `engine` nor `sim`; a file of `engine` neither `front` nor `sim`;
+//! whatever form the path takes: `crate::front::…`, `crate::{front::…}`,
+//! `super::super::front::…`, or a crate-root re-export of a forbidden layer's item
+//! (`crate::load`, found by reading `lib.rs`). Comments, strings and `#[cfg(test)]`
+//! modules are not dependencies and are skipped (a unit test may build its fixture with
+//! the front end).
 //!
-//! [`ALLOWLIST`] holds today's remaining violations; the test also fails when one of them
-//! no longer exists, so the list only shrinks.
+//! Outside the layers, `core/src` holds only `lib.rs` (module declarations and the public
+//! re-exports, no code) and `glue.rs`, the one module that names several layers: the
+//! public entry points whose work spans them (follow-ups: the front end builds the
+//! amendment, the engine applies it).
+//!
+//! There is no allowlist: a violation is fixed, not recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Violations still to remove: (file under `core/src`, path it names). Remove an entry
-/// when its edge is broken; never add one.
-const ALLOWLIST: &[(&str, &str)] = &[
-    // Follow-ups: the engine parses and compiles the amendment text itself.
-    ("engine/followup.rs", "crate::front::load::Reporter"),
-    ("engine/followup.rs", "crate::front::load::compile"),
-    ("engine/followup.rs", "crate::front::load::compile_due"),
-    ("engine/followup.rs", "crate::front::load::parse_ron"),
-    ("engine/followup.rs", "crate::front::load::parse_time_at"),
-    ("engine/followup.rs", "crate::front::nfc::follow_up"),
-];
-
 const LAYERS: [&str; 4] = ["model", "front", "engine", "sim"];
+
+/// The files of `core/src` outside the layers: the crate root and the glue.
+const OUTSIDE_LAYERS: [&str; 2] = ["lib.rs", "glue.rs"];
 
 /// The layers a layer must not name.
 fn forbidden(layer: &str) -> &'static [&'static str] {
     match layer {
         "model" => &["front", "engine", "sim"],
+        "front" => &["engine", "sim"],
         "engine" => &["front", "sim"],
-        _ => &[],
+        // The top layer: it drives the engine and loads its scenario text with the front end.
+        "sim" => &[],
+        _ => unreachable!("not a layer: {layer}"),
     }
 }
 
@@ -45,7 +45,7 @@ fn layers_import_only_allowed_directions() {
     let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
     let root = root_reexports(&lib);
     let mut found = BTreeSet::new();
-    for layer in ["model", "engine"] {
+    for layer in LAYERS {
         let mut files = vec![src.join(format!("{layer}.rs"))];
         collect(&src.join(layer), &mut files);
         for file in files {
@@ -67,21 +67,55 @@ fn layers_import_only_allowed_directions() {
             }
         }
     }
-    let allowed: BTreeSet<(String, String)> = ALLOWLIST
-        .iter()
-        .map(|&(f, p)| (f.to_owned(), p.to_owned()))
+    assert!(
+        found.is_empty(),
+        "forbidden layer imports (model imports none of front/engine/sim; front none of \
+         engine/sim; engine none of front/sim; see ARCHITECTURE.md):\n{found:#?}"
+    );
+}
+
+/// Everything in `core/src` is a layer, the crate root or the glue, and the crate root
+/// holds no code: so `glue.rs` is the one place outside the layers that names several.
+#[test]
+fn only_the_glue_joins_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut others: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_str().unwrap().to_owned())
+        .filter(|name| {
+            !LAYERS
+                .iter()
+                .any(|l| *name == *l || *name == format!("{l}.rs"))
+                && !OUTSIDE_LAYERS.contains(&name.as_str())
+        })
         .collect();
-    let new: Vec<_> = found.difference(&allowed).collect();
-    let gone: Vec<_> = allowed.difference(&found).collect();
+    others.sort();
     assert!(
-        new.is_empty(),
-        "forbidden layer imports (model imports none of front/engine/sim; engine none of \
-         front/sim; see ARCHITECTURE.md):\n{new:#?}"
+        others.is_empty(),
+        "core/src holds only the layers, lib.rs and glue.rs (put code that spans layers in \
+         glue.rs): {others:?}"
     );
-    assert!(
-        gone.is_empty(),
-        "these allowlisted violations are gone (remove them from ALLOWLIST in core/tests/tidy.rs):\n{gone:#?}"
-    );
+    // The crate root declares modules and re-exports; `fn`, `impl` or `struct` there
+    // would be code outside the layers.
+    let lib = strip(&std::fs::read_to_string(src.join("lib.rs")).unwrap());
+    let words: BTreeSet<&str> = lib
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .collect();
+    for keyword in [
+        "fn",
+        "impl",
+        "struct",
+        "enum",
+        "trait",
+        "const",
+        "static",
+        "macro_rules",
+    ] {
+        assert!(
+            !words.contains(keyword),
+            "lib.rs holds `{keyword}`: code belongs in a layer, or in glue.rs if it spans layers"
+        );
+    }
 }
 
 /// The layer a path names, if it leaves its own module for another layer.
@@ -106,20 +140,47 @@ fn resolve(
         .copied()
         .find(|l| *l == first)
         .or_else(|| root.get(first).copied())
+        .or_else(|| {
+            // A name in one of the root's public modules (`crate::instance::Effect`).
+            let second = rest.get(1)?;
+            root.get(&format!("{first}::{second}"))
+                .or_else(|| root.get(&format!("{first}::*")))
+                .copied()
+        })
 }
 
-/// Crate-root names re-exported from a layer: `pub use front::load::{load, …}` maps
-/// `load` to `front`.
+/// Names the crate root re-exports from a layer, and those of its public modules: `pub
+/// use front::load::{load, …}` maps `load` to `front`; `pub mod instance { pub use
+/// crate::engine::{Effect, …}; }` maps `instance::Effect` to `engine` (a glob maps
+/// `module::*`).
 fn root_reexports(lib: &str) -> BTreeMap<String, &'static str> {
+    let lib = strip(lib);
     let mut names = BTreeMap::new();
-    for statement in use_statements(&strip(lib)) {
-        for path in expand(&statement) {
-            let segments: Vec<&str> = path.split("::").collect();
-            if let Some(layer) = LAYERS.iter().copied().find(|l| *l == segments[0])
-                && let Some(&last) = segments.last()
-                && last != "*"
-            {
-                names.insert(last.to_owned(), layer);
+    let mut top = lib.clone();
+    let mut blocks = Vec::new();
+    while let Some(at) = top.find("pub mod ") {
+        let name_end = at + top[at..].find(['{', ';']).unwrap();
+        let name = top[at + "pub mod ".len()..name_end].trim().to_owned();
+        if top.as_bytes()[name_end] == b';' {
+            top.replace_range(at..=name_end, "");
+            continue;
+        }
+        let close = name_end + top[name_end..].find("\n}").unwrap() + 2;
+        blocks.push((format!("{name}::"), top[name_end + 1..close - 1].to_owned()));
+        top.replace_range(at..close, "");
+    }
+    blocks.push((String::new(), top));
+    for (module, text) in blocks {
+        for statement in use_statements(&text) {
+            for path in expand(&statement) {
+                let path = path.trim_start_matches("crate::");
+                let segments: Vec<&str> = path.split("::").collect();
+                if let Some(layer) = LAYERS.iter().copied().find(|l| *l == segments[0])
+                    && let Some(&last) = segments.last()
+                    && (last != "*" || !module.is_empty())
+                {
+                    names.insert(format!("{module}{last}"), layer);
+                }
             }
         }
     }
@@ -385,14 +446,18 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 /// The checker itself: each path form is seen, and comments, strings and tests are not.
 #[test]
 fn tidy_sees_every_path_form() {
-    let mut root = BTreeMap::new();
-    root.insert("load".to_owned(), "front");
+    let root = root_reexports(
+        "mod engine;\npub use front::load::{load, Loaded};\n\
+         /// Docs.\npub mod instance {\n    pub use crate::engine::{Effect, Input};\n}\n\
+         pub mod workflow {\n    pub use crate::model::workflow::*;\n}\n",
+    );
     let source = r#"
         use crate::front::load::Reporter;
         use crate::front::cascade::{expand, Context};
         use crate::{model::time::Timestamp, front::{nfc, load::parse_ron as p}};
         use super::super::sim::simulate::Scenario;
         fn f() { crate :: engine::Instance::start(); let _ = crate::load(""); }
+        fn g(_: crate::instance::Effect, _: crate::workflow::Task) {}
         // use crate::front::commented;
         const S: &str = "crate::front::quoted";
         #[cfg(test)]
@@ -413,6 +478,8 @@ fn tidy_sees_every_path_form() {
         ("super::super::sim::simulate::Scenario", "sim"),
         ("crate::engine::Instance::start", "engine"),
         ("crate::load", "front"),
+        ("crate::instance::Effect", "engine"),
+        ("crate::workflow::Task", "model"),
     ]
     .into_iter()
     .map(|(p, l)| (p.to_owned(), l))

@@ -6,9 +6,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use directrix_core::{
-    ActError, ActionId, AgencyId, Effect, Instance, TaskRef, Span, Timestamp, Workflow, load,
-};
+use directrix_core::{ActError, workflow::ActionId, workflow::AgencyId, Effect, Instance, workflow::TaskRef, Span, Timestamp, Workflow, load};
 use directrix_fuzz::{check_effects, check_instance, check_round_trips, check_step, check_views};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};

@@ -18,7 +18,7 @@
 //! workflow like any other, and doing it here would halve the executions.)
 #![no_main]
 
-use directrix_core::{FollowUpError, Instance, Scenario, Span, Workflow, load, simulate};
+use directrix_core::{instance::FollowUpError, Instance, Scenario, Span, Workflow, load, simulate};
 use directrix_fuzz::{
     check_diagnostic, check_effects, check_instance, check_step, check_views, header, mutate_ron,
 };

@@ -8,9 +8,7 @@
 //! An optional first line `//@ SEED` picks the run's random seed (modelled agencies).
 #![no_main]
 
-use directrix_core::{
-    Instance, LoadError, Scenario, Span, TimelineEntry, Timestamp, Workflow, load, simulate,
-};
+use directrix_core::{Instance, LoadError, Scenario, Span, simulation::TimelineEntry, Timestamp, Workflow, load, simulate};
 use directrix_fuzz::{check_diagnostic, check_instance, check_views, header, mutate_ron};
 use libfuzzer_sys::{fuzz_mutator, fuzz_target};
 use std::collections::BTreeMap;

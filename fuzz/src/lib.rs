@@ -4,10 +4,7 @@
 
 pub mod mutate;
 
-use directrix_core::{
-    Diagnostic, Effect, GraphFormat, GraphView, Instance, Span, Timestamp, Workflow, check, load,
-    render_graph,
-};
+use directrix_core::{Diagnostic, Effect, render::GraphFormat, render::Graph, Instance, Span, Timestamp, Workflow, check, load, render::render_graph};
 use std::sync::Arc;
 
 /// How many timers `exercise_workflow` fires at most, so a workflow with a timer every
@@ -51,7 +48,7 @@ pub fn check_diagnostic(source: &str, diagnostic: &Diagnostic) {
 /// bounded number of timers, read every view, snapshot and restore.
 pub fn exercise_workflow(workflow: Arc<Workflow>) {
     let _ = workflow.inspection();
-    for view in [GraphView::Tasks, GraphView::Agencies, GraphView::Documents] {
+    for view in [Graph::Tasks, Graph::Agencies, Graph::Documents] {
         for format in [GraphFormat::Dot, GraphFormat::Mermaid] {
             let _ = render_graph(&workflow, view, format);
         }
@@ -98,7 +95,7 @@ pub fn check_step(before: &Instance, after: &Instance) {
     assert!(after.now() >= before.now(), "time went backwards");
     let workflow = after.workflow();
     for (index, slot) in workflow.task_slots().iter().enumerate() {
-        let id = directrix_core::TaskRef::from_index(index as u32);
+        let id = directrix_core::workflow::TaskRef::from_index(index as u32);
         let (Some(old), Some(new)) = (before.task_state(id), after.task_state(id)) else {
             panic!("task instance {} has no state", slot.name);
         };
@@ -145,7 +142,7 @@ pub fn check_views(instance: &Instance) {
     let _ = instance.overdue();
     let _ = instance.critical_path();
     for (index, _) in workflow.agencies().iter().enumerate().take(64) {
-        let _ = instance.inbox(directrix_core::AgencyId::from_index(index as u32));
+        let _ = instance.inbox(directrix_core::workflow::AgencyId::from_index(index as u32));
     }
     let _ = instance
         .now()

@@ -76,8 +76,8 @@ const state = {
   instance: null,
   info: null, // workflow.inspect()
   offsetMin: 420,
-  agencies: new Map(), // id -> AgencyView
-  tasks: new Map(), // id -> TaskView
+  agencies: new Map(), // id -> InspectedAgency
+  tasks: new Map(), // id -> InspectedTask
   journal: [], // every effect, oldest first
   agency: null,
   graphView: "tasks",

@@ -9,8 +9,9 @@ use super::{
     to_js, ts,
 };
 use directrix_core::{
-    Diagnostic, Inspection, Instance, Limits, LoadError, MigrateError, MigrationProblem,
-    MigrationReport, Scenario, SimulateError, SimulationReport,
+    Diagnostic, Instance, Limits, LoadError, Scenario, SimulateError, inspect::Inspection,
+    instance::MigrateError, instance::MigrationProblem, instance::MigrationReport,
+    simulation::SimulationReport,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -32,8 +32,9 @@ pub use authoring::*;
 #[cfg(feature = "authoring")]
 use directrix_core::Diagnostic;
 use directrix_core::{
-    ActError, EffectRecord, GraphFormat, GraphView, InboxRecord, Instance, Limits, NextTimerRecord,
-    RestoreError, Snapshot, StatusRecord, TimerPolicy, Timestamp, Workflow as CoreWorkflow,
+    ActError, Instance, Limits, Snapshot, Timestamp, Workflow as CoreWorkflow,
+    instance::RestoreError, instance::TimerPolicy, record::EffectRecord, record::InboxRecord,
+    record::NextTimerRecord, record::StatusRecord, render::Graph, render::GraphFormat,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -75,9 +76,14 @@ pub fn error_class() -> JsValue {
 }
 
 /// A `DirectrixError`; `details` (an object or `undefined`) adds fields such as `line`.
-/// The message is capped ([`directrix_core::cap_message`]): a huge name is quoted short.
+/// The message is capped ([`directrix_core::diagnostic::cap_message`]): a huge name is quoted short.
 fn throw(code: &str, message: &str, details: JsValue) -> JsValue {
-    JsDirectrixError::new(code, &directrix_core::cap_message(message), details).into()
+    JsDirectrixError::new(
+        code,
+        &directrix_core::diagnostic::cap_message(message),
+        details,
+    )
+    .into()
 }
 
 fn simple_error(code: &str, message: impl AsRef<str>) -> JsValue {
@@ -126,7 +132,7 @@ fn known_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), JsValue
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !known.contains(&key.as_str()) {
-            let hint = directrix_core::suggestion(&key, known.iter().copied())
+            let hint = directrix_core::diagnostic::suggestion(&key, known.iter().copied())
                 .unwrap_or_else(|| format!("known: {}", known.join(", ")));
             return Err(invalid_argument(format!(
                 "unknown field `{key}` in {what} ({hint})"
@@ -299,7 +305,7 @@ fn timer_policy(value: &JsValue) -> Result<TimerPolicy, JsValue> {
         "collapse_recurring" => Ok(TimerPolicy::CollapseRecurring),
         _ => Err(invalid_argument(format!(
             "unknown timer policy `{name}` ({})",
-            directrix_core::suggestion(&name, NAMES)
+            directrix_core::diagnostic::suggestion(&name, NAMES)
                 .unwrap_or_else(|| "use `catch_up`, `skip` or `collapse_recurring`".to_owned())
         ))),
     }
@@ -429,9 +435,9 @@ impl Workflow {
             }
         };
         let view = match view.as_str() {
-            "tasks" => GraphView::Tasks,
-            "agencies" => GraphView::Agencies,
-            "documents" => GraphView::Documents,
+            "tasks" => Graph::Tasks,
+            "agencies" => Graph::Agencies,
+            "documents" => Graph::Documents,
             other => {
                 return Err(simple_error(
                     "invalid_argument",
@@ -441,7 +447,11 @@ impl Workflow {
                 ));
             }
         };
-        Ok(directrix_core::render_graph(&self.inner, view, format))
+        Ok(directrix_core::render::render_graph(
+            &self.inner,
+            view,
+            format,
+        ))
     }
 
     /// The dense index of an agency, for `Instance.actByIndex`.
@@ -589,7 +599,7 @@ impl WorkflowInstance {
                 &nfc(request.action),
             )
             .map_err(act_error)?;
-        let args = directrix_core::ActArgs {
+        let args = directrix_core::instance::ActArgs {
             note: request.note.as_deref(),
             until,
         };
@@ -615,9 +625,9 @@ impl WorkflowInstance {
     ) -> Result<u32, JsValue> {
         let at = epoch_seconds(at_seconds)?;
         let (actor, task, action) = (
-            directrix_core::AgencyId::from_index(index_arg(actor, "actor index")?),
-            directrix_core::TaskRef::from_index(index_arg(task, "task index")?),
-            directrix_core::ActionId::from_index(index_arg(action, "action index")?),
+            directrix_core::workflow::AgencyId::from_index(index_arg(actor, "actor index")?),
+            directrix_core::workflow::TaskRef::from_index(index_arg(task, "task index")?),
+            directrix_core::workflow::ActionId::from_index(index_arg(action, "action index")?),
         );
         self.last.clear();
         self.inner
@@ -649,9 +659,9 @@ impl WorkflowInstance {
             self.inner
                 .act_into(
                     at,
-                    directrix_core::AgencyId::from_index(event[0]),
-                    directrix_core::TaskRef::from_index(event[1]),
-                    directrix_core::ActionId::from_index(event[2]),
+                    directrix_core::workflow::AgencyId::from_index(event[0]),
+                    directrix_core::workflow::TaskRef::from_index(event[1]),
+                    directrix_core::workflow::ActionId::from_index(event[2]),
                     None,
                     &mut self.last,
                 )
@@ -721,7 +731,7 @@ impl WorkflowInstance {
         let id = workflow.agency_id(&agency).ok_or_else(|| {
             act_error(ActError::UnknownAgency {
                 name: agency.clone(),
-                hint: directrix_core::suggestion(
+                hint: directrix_core::diagnostic::suggestion(
                     &agency,
                     workflow.agencies().iter().map(|a| a.id.as_str()),
                 ),
@@ -732,7 +742,7 @@ impl WorkflowInstance {
 
     /// The tracking grid now: per lead agency and in total, done on time / late, open
     /// in time / overdue, due within 3 days.
-    pub fn grid(&self) -> Result<Ts<directrix_core::Grid>, JsValue> {
+    pub fn grid(&self) -> Result<Ts<directrix_core::record::Grid>, JsValue> {
         ts(&self.inner.grid())
     }
 

@@ -311,7 +311,7 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// use directrix_core::{ActArgs, Span};
+    /// use directrix_core::{instance::ActArgs, Span};
     /// let at = workflow.directive().issued_at;
     /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
     /// let (health, task, request) = workflow.resolve_act("health", "health_readiness", "request_extension")?;
@@ -524,7 +524,7 @@ impl Instance {
             return ActError::UnknownAction {
                 task: name(),
                 action: action_name(),
-                hint: crate::suggestion(&action_name(), names),
+                hint: crate::model::diagnostic::suggestion(&action_name(), names),
             };
         }
         let mut possible: Vec<String> = machine
@@ -633,7 +633,10 @@ impl Workflow {
             .agency_id(actor)
             .ok_or_else(|| ActError::UnknownAgency {
                 name: actor.to_owned(),
-                hint: crate::suggestion(actor, self.agencies.iter().map(|a| a.id.as_str())),
+                hint: crate::model::diagnostic::suggestion(
+                    actor,
+                    self.agencies.iter().map(|a| a.id.as_str()),
+                ),
             })?;
         let task_id = self.resolve_task(task, actor_id).ok_or_else(|| ActError::UnknownTask {
             name: task.to_owned(),
@@ -642,7 +645,7 @@ impl Workflow {
                 Some(_) => Some(format!(
                     "`{actor}` is not a member of this task's group; name the instance as `{task}[member]`"
                 )),
-                None => crate::suggestion(task, self.tasks.iter().map(|t| t.id.as_str())),
+                None => crate::model::diagnostic::suggestion(task, self.tasks.iter().map(|t| t.id.as_str())),
             },
         })?;
         let action_id = self
@@ -650,7 +653,10 @@ impl Workflow {
             .ok_or_else(|| ActError::UnknownAction {
                 task: self.slots[task_id.index()].name.clone(),
                 action: action.to_owned(),
-                hint: crate::suggestion(action, self.actions.iter().map(String::as_str)),
+                hint: crate::model::diagnostic::suggestion(
+                    action,
+                    self.actions.iter().map(String::as_str),
+                ),
             })?;
         Ok((actor_id, task_id, action_id))
     }

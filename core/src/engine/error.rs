@@ -25,7 +25,7 @@ pub enum ActError {
         next: Timestamp,
     },
     /// No such task instance.
-    #[error("unknown task `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    #[error("unknown task `{}`{}", crate::model::diagnostic::excerpt(.name), hint_text(.hint))]
     UnknownTask {
         /// The name given.
         name: String,
@@ -33,7 +33,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// No such agency.
-    #[error("unknown agency `{}`{}", crate::excerpt(.name), hint_text(.hint))]
+    #[error("unknown agency `{}`{}", crate::model::diagnostic::excerpt(.name), hint_text(.hint))]
     UnknownAgency {
         /// The name given.
         name: String,
@@ -41,7 +41,7 @@ pub enum ActError {
         hint: Option<String>,
     },
     /// The task's machine has no such action.
-    #[error("task `{task}` has no action `{}`{}", crate::excerpt(.action), hint_text(.hint))]
+    #[error("task `{task}` has no action `{}`{}", crate::model::diagnostic::excerpt(.action), hint_text(.hint))]
     UnknownAction {
         /// The task instance.
         task: String,

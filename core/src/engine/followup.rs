@@ -1,25 +1,29 @@
-//! Follow-up documents: a later letter ("tiếp theo Công văn số …") applied to a running
-//! instance. It adds tasks and policies, changes due rules, cancels tasks and tightens
-//! escalation.
+//! Follow-up documents, the instance side: a later letter ("tiếp theo Công văn số …")
+//! applied to a running instance. It adds tasks and policies, changes due rules, cancels
+//! tasks and tightens escalation.
 //!
-//! The amended workflow is the running one's spec with the changes, compiled with the same
-//! [`LoadOptions`](crate::LoadOptions) ([`Workflow::amend`]); the state is carried over by
-//! [`map_state`] as for a migration, then the cancellations and due changes act on the
-//! running task instances. The journal keeps the document's text (`Input::FollowUp`), so
-//! replay applies it again.
+//! The engine does not read the document: it is handed the [`Amendment`] the front end
+//! made of it (through an [`Amend`] function, so replay can rebuild one from a journaled
+//! text). The state is carried over by [`map_state`] as for a migration, then the
+//! cancellations and due changes act on the running task instances. The journal keeps
+//! the document's text (`Input::FollowUp`), so replay applies it again. The public entry
+//! points (`Workflow::amend`, `Instance::apply_follow_up`) are in `glue.rs`.
 
 use super::{ActError, Effect, EffectKind, Input, Instance, MigrateError, Phase, map_state};
-use crate::front::load::{Reporter, compile, compile_due, parse_ron, parse_time_at};
-use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion, summary};
-use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, StateKind};
+use crate::model::amendment::{Amended, Amendment};
+use crate::model::diagnostic::{Code, Diagnostic, Severity, cap_message, location_of, summary};
+use crate::model::spec::StateKind;
 use crate::model::time::Timestamp;
-use crate::model::workflow::{Document, Origin, TaskRef, Workflow};
+use crate::model::workflow::{TaskRef, Workflow};
 use serde::Serialize;
-use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
 use super::migrate::MigrationReport;
+
+/// Builds the amendment a follow-up text makes to a workflow: the front end's work,
+/// passed in so that the engine does not depend on it.
+pub(crate) type Amend<'a> = dyn Fn(&Workflow, &str) -> Result<Amendment, FollowUpError> + 'a;
 
 /// Why a follow-up document was not applied. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,22 +67,6 @@ impl FollowUpError {
     }
 }
 
-fn invalid(diagnostics: Vec<Diagnostic>) -> FollowUpError {
-    FollowUpError::Invalid { diagnostics }
-}
-
-/// A workflow amended by a follow-up document ([`Workflow::amend`]).
-#[derive(Debug, Clone)]
-pub struct Amended {
-    /// The amended workflow: another version of the same directive, whose documents end
-    /// with the follow-up.
-    pub workflow: Workflow,
-    /// The document as parsed.
-    pub spec: FollowUpSpec,
-    /// Warnings about what the document adds, located in its text.
-    pub warnings: Vec<Diagnostic>,
-}
-
 /// What a follow-up did to a running instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUpReport {
@@ -110,423 +98,14 @@ pub struct DueChange {
     pub to: Option<String>,
 }
 
-/// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 14] = [
-    "format",
-    "number",
-    "kind",
-    "kind_gloss",
-    "issuer",
-    "issued_at",
-    "further_to",
-    "subject",
-    "subject_gloss",
-    "add_tasks",
-    "add_policies",
-    "change_due",
-    "cancel",
-    "tighten",
-];
-
-/// The text of the top-level list `field`: from its key to the next top-level field.
-fn section_of(r: &Reporter<'_>, field: &str, len: usize) -> Option<Range<usize>> {
-    let start = r.locator.top_field(field)?;
-    let end = FIELDS
-        .iter()
-        .filter_map(|f| r.locator.top_field(f))
-        .filter(|&at| at > start)
-        .min()
-        .unwrap_or(len);
-    Some(start..end)
-}
-
-/// The spans of a list's items keyed by `task: "id"`.
-fn items(
-    r: &Reporter<'_>,
-    field: &str,
-    len: usize,
-    ids: impl Iterator<Item = String>,
-) -> Vec<Option<Range<usize>>> {
-    let ids: Vec<String> = ids.collect();
-    r.spans_within(
-        &section_of(r, field, len),
-        "task",
-        ids.iter().map(String::as_str),
-    )
-}
-
-/// The checked document and where its items are, for the state checks that follow.
-struct Amendment {
-    amended: Amended,
-    change_spans: Vec<Option<Range<usize>>>,
-    cancel_spans: Vec<Option<Range<usize>>>,
-    issued_at: Timestamp,
-}
-
-impl Workflow {
-    /// This workflow amended by a follow-up document (a
-    /// [`FollowUpSpec`](crate::model::spec::FollowUpSpec) text): its spec with the added
-    /// tasks and policies, the new due rules and policies, cancelled tasks no longer
-    /// depended on, compiled with the options it was loaded with. Hosts use it to
-    /// rebuild the workflow a snapshot taken after [`Instance::apply_follow_up`] needs:
-    /// amend the loaded workflow with each applied text, in order.
-    ///
-    /// # Errors
-    /// [`FollowUpError::Invalid`] with every problem, located in `text`.
-    ///
-    /// ```
-    /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
-    /// let workflow = directrix_core::load(source)?.workflow;
-    /// let text = include_str!("../../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
-    /// let amended = workflow.amend(text)?.workflow;
-    /// assert!(amended.task_id("checkpoints").is_some());
-    /// assert_ne!(amended.content_hash(), workflow.content_hash());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn amend(&self, text: &str) -> Result<Amended, FollowUpError> {
-        self.amendment(text).map(|a| a.amended)
-    }
-
-    fn amendment(&self, text: &str) -> Result<Amendment, FollowUpError> {
-        let Some(origin) = self.origin.as_deref() else {
-            return Err(invalid(vec![Diagnostic {
-                severity: Severity::Error,
-                code: Code::FurtherToMismatch,
-                message: "this workflow was not loaded from text, so it cannot be amended"
-                    .to_owned(),
-                span: None,
-                location: None,
-                hint: Some("load it with `load` or `load_with`".to_owned()),
-                origin: None,
-            }]));
-        };
-        let len = text.len();
-        let mut spec: FollowUpSpec =
-            parse_ron(text, &origin.options.limits).map_err(|d| invalid(vec![d]))?;
-        crate::front::nfc::follow_up(&mut spec);
-        let mut r = Reporter::new(text);
-        let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
-        if spec.format != FORMAT_VERSION {
-            let at = r.locator.top_field("format").map(|s| s..s + 6);
-            r.error(
-                Code::UnsupportedFormat,
-                at,
-                format!(
-                    "follow-up format {} is not supported (this directrix reads format {FORMAT_VERSION})",
-                    spec.format
-                ),
-            );
-        }
-        let offset = self.calendar.offset();
-        let issued_span = field(&r, "issued_at");
-        let issued_at = parse_time_at(&mut r, &spec.issued_at, offset, issued_span);
-        let issuer = self.agency_id(&spec.issuer);
-        match issuer {
-            None => {
-                let hint = suggestion(&spec.issuer, self.agencies.iter().map(|a| a.id.as_str()));
-                r.error_hint(
-                    Code::UnknownAgency,
-                    field(&r, "issuer"),
-                    format!("unknown agency `{}`", spec.issuer),
-                    hint,
-                );
-            }
-            // A letter from another body is not a follow-up ("tiếp theo") of this one.
-            Some(issuer) if issuer != self.directive.issuer => {
-                let own = &self.agency(self.directive.issuer).id;
-                r.error_hint(
-                    Code::IssuerMismatch,
-                    field(&r, "issuer"),
-                    format!(
-                        "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
-                        spec.issuer, self.directive.number
-                    ),
-                    Some(format!(
-                        "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
-                    )),
-                );
-            }
-            Some(_) => {}
-        }
-        // The chain so far: the directive, then the follow-ups in the order applied.
-        let chain: Vec<&str> = std::iter::once(self.directive.number.as_str())
-            .chain(origin.follow_ups.iter().map(|d| d.number.as_str()))
-            .collect();
-        if !chain.contains(&spec.further_to.as_str()) {
-            r.error_hint(
-                Code::FurtherToMismatch,
-                field(&r, "further_to"),
-                format!(
-                    "the follow-up is further to `{}`, but this instance runs `{}`",
-                    spec.further_to,
-                    chain.join("`, `")
-                ),
-                Some(format!(
-                    "a follow-up applies to the directive it follows: `further_to: \"{}\"`{}",
-                    self.directive.number,
-                    match chain.len() {
-                        1 => String::new(),
-                        _ => " or a follow-up already applied".to_owned(),
-                    }
-                )),
-            );
-        }
-        if chain.contains(&spec.number.as_str()) {
-            r.error_hint(
-                Code::DuplicateId,
-                field(&r, "number"),
-                format!(
-                    "document `{}` is already part of this instance",
-                    spec.number
-                ),
-                Some("a follow-up is applied once; give a new document its own number".to_owned()),
-            );
-        }
-        // Added ids must be new: a clash would silently replace running work.
-        let add_tasks = section_of(&r, "add_tasks", len);
-        let task_spans = r.spans_within(
-            &add_tasks,
-            "id",
-            spec.add_tasks.iter().map(|t| t.id.as_str()),
-        );
-        for (task, span) in spec.add_tasks.iter().zip(&task_spans) {
-            if self.task_index.contains_key(&task.id) {
-                let at = r.at(span, &task.id);
-                r.error_hint(
-                    Code::DuplicateId,
-                    at,
-                    format!("task `{}` already exists in the running directive", task.id),
-                    Some("give the new task its own id, or use `change_due` / `tighten` to amend the existing one".to_owned()),
-                );
-            }
-        }
-        let add_policies = section_of(&r, "add_policies", len);
-        let policy_spans = r.spans_within(
-            &add_policies,
-            "id",
-            spec.add_policies.iter().map(|p| p.id.as_str()),
-        );
-        for (policy, span) in spec.add_policies.iter().zip(&policy_spans) {
-            if origin.spec.policies.iter().any(|p| p.id == policy.id) {
-                let at = r.at(span, &policy.id);
-                r.error_hint(
-                    Code::DuplicateId,
-                    at,
-                    format!(
-                        "policy `{}` already exists in the running directive",
-                        policy.id
-                    ),
-                    Some("give the new policy its own id".to_owned()),
-                );
-            }
-        }
-        let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
-        let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
-            let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
-                "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
-                    .to_owned(),
-            ));
-            let at = r.at(span, id);
-            r.error_hint(
-                Code::UnknownTask,
-                at,
-                format!("unknown task `{id}` in the running directive"),
-                hint,
-            );
-        };
-        let change_spans = items(
-            &r,
-            "change_due",
-            len,
-            spec.change_due.iter().map(|c| c.task.clone()),
-        );
-        for (change, span) in spec.change_due.iter().zip(&change_spans) {
-            if !existing(&change.task) {
-                unknown_task(&mut r, &change.task, span);
-            }
-            // The rule's own texts (times, durations), located in this document.
-            compile_due(&mut r, &change.due, span, offset);
-        }
-        let cancel_spans = items(
-            &r,
-            "cancel",
-            len,
-            spec.cancel.iter().map(|c| c.task.clone()),
-        );
-        for (cancel, span) in spec.cancel.iter().zip(&cancel_spans) {
-            if !existing(&cancel.task) {
-                unknown_task(&mut r, &cancel.task, span);
-            }
-        }
-        let tighten_spans = items(
-            &r,
-            "tighten",
-            len,
-            spec.tighten.iter().map(|t| t.task.clone()),
-        );
-        for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
-            if !existing(&tighten.task) {
-                unknown_task(&mut r, &tighten.task, span);
-            }
-            let policies = || {
-                origin
-                    .spec
-                    .policies
-                    .iter()
-                    .chain(&spec.add_policies)
-                    .map(|p| p.id.as_str())
-            };
-            if !policies().any(|p| p == tighten.policy) {
-                let hint = suggestion(&tighten.policy, policies())
-                    .or(Some("define it in `add_policies`".to_owned()));
-                let at = r.at(span, &tighten.policy);
-                r.error_hint(
-                    Code::UnknownPolicy,
-                    at,
-                    format!("unknown policy `{}`", tighten.policy),
-                    hint,
-                );
-            }
-        }
-        if r.has_errors() {
-            return Err(invalid(r.finish()));
-        }
-
-        let mut amended = origin.spec.clone();
-        amended.tasks.extend(spec.add_tasks.iter().cloned());
-        amended.policies.extend(spec.add_policies.iter().cloned());
-        let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
-        for task in &mut amended.tasks {
-            if let Some(change) = spec.change_due.iter().rev().find(|c| c.task == task.id) {
-                task.due = Some(change.due.clone());
-            }
-            if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
-                task.policy = Some(tighten.policy.clone());
-            }
-            // A withdrawn item is no longer awaited by what depended on it.
-            task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
-        }
-        // Compile against this document's text with the two list keys renamed in place
-        // (same length, so every span and line:column holds): the added tasks and
-        // policies are then found where the loader looks for `tasks` and `policies`,
-        // and their diagnostics point into this document.
-        let mut shadow = text.to_owned();
-        for (from, to) in [("add_tasks", "    tasks"), ("add_policies", "    policies")] {
-            if let Some(at) = r.locator.top_field(from) {
-                shadow.replace_range(at..at + from.len(), to);
-            }
-        }
-        let within = |d: &Diagnostic| {
-            d.span.as_ref().is_some_and(|s| {
-                [&add_tasks, &add_policies]
-                    .iter()
-                    .any(|section| section.as_ref().is_some_and(|x| x.contains(&s.start)))
-            })
-        };
-        let loaded = compile(&amended, &shadow, &origin.options).map_err(|e| {
-            // The running parts compiled before: every error is this document's. One
-            // found on a running task whose due rule this document changes (a due time
-            // out of range) has no place in this text: it is located at the change.
-            let mut others = Vec::new();
-            for d in e
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error() || within(d))
-            {
-                let change = spec
-                    .change_due
-                    .iter()
-                    .zip(&change_spans)
-                    .rev()
-                    .find(|(c, _)| {
-                        d.code == Code::OutOfRange
-                            && d.message.contains(&format!("task `{}`", c.task))
-                    });
-                match change {
-                    Some((change, span)) if d.span.is_none() => {
-                        let at = r.at(span, &change.task);
-                        r.error_hint(d.code, at, d.message, d.hint);
-                    }
-                    _ => others.push(d),
-                }
-            }
-            let mut diagnostics = r.finish();
-            diagnostics.extend(others);
-            invalid(diagnostics)
-        })?;
-        let warnings: Vec<Diagnostic> = loaded.warnings.into_iter().filter(within).collect();
-        let mut workflow = loaded.workflow;
-        let issued_at = issued_at.unwrap_or(self.directive.issued_at);
-        let mut follow_ups = origin.follow_ups.clone();
-        follow_ups.push(Document {
-            number: spec.number.clone(),
-            kind: spec.kind.clone(),
-            issuer: issuer.map_or_else(|| spec.issuer.clone(), |a| self.agency(a).name.clone()),
-            issued_on: self.format_time(issued_at)[..10].to_owned(),
-            subject: Some(spec.subject.clone()),
-            gloss: spec.subject_gloss.clone(),
-            implements: vec![spec.further_to.clone()],
-        });
-        workflow.documents.extend(follow_ups.iter().cloned());
-        workflow.origin = Some(Arc::new(Origin {
-            spec: amended,
-            options: origin.options.clone(),
-            follow_ups,
-        }));
-        Ok(Amendment {
-            amended: Amended {
-                workflow,
-                spec,
-                warnings,
-            },
-            change_spans,
-            cancel_spans,
-            issued_at,
-        })
-    }
-}
-
 impl Instance {
-    /// Applies a follow-up document (a [`FollowUpSpec`](crate::model::spec::FollowUpSpec)
-    /// text) at `at`: the instance moves to the amended workflow ([`Workflow::amend`]),
-    /// task instances mapped by id. Then:
-    /// - added tasks start by their start rule, counted from `at` (at the next
-    ///   [`Instance::advance`]);
-    /// - running instances of a task with a new due rule get their due time recomputed
-    ///   from their start (`due_changed`; `first_due` keeps the original for reporting,
-    ///   and lateness is judged against the new time, as for an extension);
-    /// - unfinished instances of a cancelled task move to their machine's `Cancelled`
-    ///   state (`cancelled`), and tasks that depended on it stop waiting for it;
-    /// - a tightened task's escalation timers follow its new policy; levels it already
-    ///   reached do not fire again.
-    ///
-    /// Journaled as `Input::FollowUp` with the text; [`Instance::replay`] applies it again.
-    ///
-    /// # Errors
-    /// [`FollowUpError::Invalid`] with located diagnostics (including a cancelled or
-    /// re-timed task whose instances are all finished, `task-finished`; a new due time
-    /// before `at`, `due-before-follow-up`; a document applied before its issue time,
-    /// `follow-up-before-issue`); [`FollowUpError::Time`] for `at` before
-    /// [`Instance::now`] or timers pending by `at`. Nothing is changed.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// use directrix_core::{load, Instance, Timestamp};
-    /// let workflow = Arc::new(load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
-    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
-    /// let at = Timestamp::parse("2021-05-12 08:00", workflow.calendar().offset())?;
-    /// instance.advance(at)?;
-    /// let text = include_str!("../../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
-    /// let (effects, report) = instance.apply_follow_up(at, text)?;
-    /// assert_eq!(report.cancelled, ["contingency_plan"]);
-    /// assert!(effects.iter().any(|e| e.kind.name() == "due_changed"));
-    /// assert_eq!(Instance::replay(workflow, instance.journal())?, instance);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn apply_follow_up(
+    /// [`Instance::apply_follow_up`] with the document's amendment built by `amend`. The
+    /// time is checked first, then the document, then what it does to this instance.
+    pub(crate) fn apply_follow_up_with(
         &mut self,
         at: Timestamp,
         text: &str,
+        amend: &Amend<'_>,
     ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
         super::in_range(at).map_err(FollowUpError::Time)?;
         if at < self.state.now {
@@ -541,12 +120,25 @@ impl Instance {
                 next: next.at,
             }));
         }
+        let amendment = amend(&self.workflow, text)?;
+        self.apply_amendment(at, text, amendment)
+    }
+
+    /// Applies a follow-up document's `amendment` at `at` (checked against the clock
+    /// already), journaled with the document's `text`. On an error nothing is changed.
+    fn apply_amendment(
+        &mut self,
+        at: Timestamp,
+        text: &str,
+        amendment: Amendment,
+    ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
         let Amendment {
             amended,
-            change_spans,
-            cancel_spans,
             issued_at,
-        } = self.workflow.amendment(text)?;
+            issued_at_span,
+            change_due_spans,
+            cancel_spans,
+        } = amendment;
         let Amended {
             workflow,
             spec,
@@ -563,17 +155,17 @@ impl Instance {
         state.now = at;
         let (mut state, migration) =
             map_state(old, &state, &new).map_err(FollowUpError::Migrate)?;
-        let mut r = Reporter::new(text);
+        let mut r = Problems::new(text);
         if at < issued_at {
-            let span = r.locator.field_string_in("issued_at", 0..text.len());
             r.error(
                 Code::FollowUpBeforeIssue,
-                span,
+                issued_at_span,
                 format!(
                     "the follow-up is issued at {}, after the time it is applied at, {}",
                     new.format_time(issued_at),
                     new.format_time(at)
                 ),
+                None,
             );
         }
         let finished = |i: TaskRef, phase: Phase, state_id: usize| {
@@ -592,7 +184,7 @@ impl Instance {
         let mut effects = Vec::new();
         let mut due_changed = Vec::new();
         let show = |t: Option<Timestamp>| t.map(|t| new.format_time(t));
-        for (change, span) in spec.change_due.iter().zip(&change_spans) {
+        for (change, span) in spec.change_due.iter().zip(&change_due_spans) {
             let mut open = false;
             for i in instances(&change.task) {
                 let ts = &state.tasks[i.index()];
@@ -608,10 +200,9 @@ impl Instance {
                 let before = old.task_ref(name).map(|o| &self.state.tasks[o.index()]);
                 let ts = &mut state.tasks[i.index()];
                 if let Some(due) = ts.due.filter(|&due| due < at) {
-                    let at_due = r.at(span, &change.task);
-                    r.error_hint(
+                    r.error(
                         Code::DueBeforeFollowUp,
-                        at_due,
+                        span.clone(),
                         format!(
                             "the new due time of `{name}` would be {}, before the follow-up is applied at {}",
                             new.format_time(due),
@@ -660,10 +251,9 @@ impl Instance {
                 .iter()
                 .position(|s| s.kind == StateKind::Cancelled)
             else {
-                let at_task = r.at(span, &cancel.task);
-                r.error_hint(
+                r.error(
                     Code::NoCancelledState,
-                    at_task,
+                    span.clone(),
                     format!(
                         "task `{}` runs machine `{}`, which has no `Cancelled` state",
                         cancel.task, machine.id
@@ -699,8 +289,10 @@ impl Instance {
                 finished_error(&mut r, span, &cancel.task, "cancel it");
             }
         }
-        if r.has_errors() {
-            return Err(invalid(r.finish()));
+        if !r.diagnostics.is_empty() {
+            return Err(FollowUpError::Invalid {
+                diagnostics: r.finish(),
+            });
         }
         let mut tightened = Vec::new();
         for tighten in &spec.tighten {
@@ -733,12 +325,53 @@ impl Instance {
     }
 }
 
-fn finished_error(r: &mut Reporter<'_>, span: &Option<Range<usize>>, task: &str, what: &str) {
-    let at = r.at(span, task);
-    r.error_hint(
+fn finished_error(r: &mut Problems<'_>, span: &Option<Range<usize>>, task: &str, what: &str) {
+    r.error(
         Code::TaskFinished,
-        at,
+        span.clone(),
         format!("task `{task}` is already finished: too late to {what}"),
         Some("remove the line; a finished task stays as it was reported".to_owned()),
     );
+}
+
+/// The errors found applying a follow-up, located in its text as the front end locates
+/// the document's own.
+struct Problems<'t> {
+    text: &'t str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'t> Problems<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn error(
+        &mut self,
+        code: Code,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let capped = |text: String| cap_message(&text).into_owned();
+        self.diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: capped(message),
+            location: span.as_ref().map(|s| location_of(self.text, s.start)),
+            span,
+            hint: hint.map(capped),
+            origin: None,
+        });
+    }
+
+    /// In file order, unlocated last, keeping discovery order among equals.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics
+            .sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+        self.diagnostics
+    }
 }

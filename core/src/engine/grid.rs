@@ -43,7 +43,7 @@ impl GridCounts {
     /// `done_on_time + done_late + open_in_time + open_overdue`.
     ///
     /// ```
-    /// let counts = directrix_core::GridCounts { done_on_time: 2, open_overdue: 1, ..Default::default() };
+    /// let counts = directrix_core::record::GridCounts { done_on_time: 2, open_overdue: 1, ..Default::default() };
     /// assert_eq!(counts.tracked(), 3);
     /// ```
     pub fn tracked(&self) -> u32 {

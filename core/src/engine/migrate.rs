@@ -154,7 +154,7 @@ impl MigrateError {
     /// [`RestoreError::code`] for a snapshot that cannot be read.
     ///
     /// ```
-    /// assert_eq!(directrix_core::MigrateError::Refused(Vec::new()).code(), "migration_refused");
+    /// assert_eq!(directrix_core::instance::MigrateError::Refused(Vec::new()).code(), "migration_refused");
     /// ```
     pub fn code(&self) -> &'static str {
         match self {

@@ -152,7 +152,7 @@ pub enum RestoreError {
     /// Belongs to another directive.
     #[error(
         "snapshot belongs to directive `{}`, not `{expected}` (restore it with its own workflow)",
-        crate::excerpt(.found)
+        crate::model::diagnostic::excerpt(.found)
     )]
     OtherWorkflow {
         /// Found.
@@ -177,7 +177,7 @@ impl RestoreError {
     /// for [`RestoreError::CatchUp`] the refusal's own code.
     ///
     /// ```
-    /// let e = directrix_core::RestoreError::Mismatch("edited".into());
+    /// let e = directrix_core::instance::RestoreError::Mismatch("edited".into());
     /// assert_eq!(e.code(), "invalid_snapshot");
     /// ```
     pub fn code(&self) -> &'static str {

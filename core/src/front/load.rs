@@ -2,9 +2,9 @@
 //! The entry points and the RON parser are here; validation and compilation, section by
 //! section, in `compile`, and the diagnostics' collector in `reporter`.
 
-use crate::front::compile::calendar_file;
+use crate::front::compile::{calendar_file, compile};
 use crate::front::locator::{location_of, offset_of};
-use crate::front::reporter::capped;
+use crate::front::reporter::{Reporter, capped};
 use crate::model::diagnostic::{
     Code, Diagnostic, Severity, floor_char_boundary, suggestion, summary,
 };
@@ -14,10 +14,6 @@ use crate::model::spec::{self, WorkflowSpec};
 use crate::model::workflow::{Origin, Workflow};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
-
-// Kept at these paths for the follow-up code, which imports them from here.
-pub(crate) use crate::front::compile::{compile, compile_due, parse_time_at};
-pub(crate) use crate::front::reporter::Reporter;
 
 /// A successfully loaded workflow and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -105,9 +101,9 @@ pub fn check_with(source: &str, options: &LoadOptions) -> Vec<Diagnostic> {
 /// [`CalendarFileSpec`](crate::model::spec::CalendarFileSpec)), located in that text.
 ///
 /// ```
-/// let diagnostics = directrix_core::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
+/// let diagnostics = directrix_core::diagnostic::check_calendar(r#"(format: 1, years: [(year: 2024, holidays: ["2025-01-01"])])"#);
 /// assert_eq!(diagnostics[0].code.as_str(), "date-outside-year");
-/// assert!(directrix_core::check_calendar(r#"(format: 1, years: [])"#).is_empty());
+/// assert!(directrix_core::diagnostic::check_calendar(r#"(format: 1, years: [])"#).is_empty());
 /// ```
 pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
     let mut r = Reporter::new(source);

@@ -1,19 +1,11 @@
-//! Where things are in RON text: byte offsets to line:column and back, and the
+//! Where things are in RON text: byte offsets to line:column ([`location_of`], kept in the
+//! model because the engine locates its follow-up checks too) and back, and the
 //! [`Locator`] that finds the span of an id or a field, so semantic diagnostics point at
 //! what was written. Front-end only: the model's [`Diagnostic`](crate::Diagnostic) is data.
 
-use crate::model::diagnostic::{Location, floor_char_boundary};
+use crate::model::diagnostic::Location;
+pub(crate) use crate::model::diagnostic::location_of;
 use std::ops::Range;
-
-/// Converts byte offsets to line:column.
-pub(crate) fn location_of(source: &str, offset: usize) -> Location {
-    let offset = floor_char_boundary(source, offset);
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    Location { line, column }
-}
 
 /// Converts a 1-based line:column (columns in characters) to a byte offset.
 pub(crate) fn offset_of(source: &str, location: Location) -> usize {

@@ -4,7 +4,7 @@
 //! document (and the [`Locator`](crate::front::locator::Locator) compares in NFC, so spans
 //! still point at what was written); display text (names, titles, glosses) keeps the
 //! author's bytes. The engine compares ids as they are: hosts normalise the names they pass
-//! (the CLI with [`normalize_id`](crate::normalize_id), the WebAssembly bindings with JS's own
+//! (the CLI with [`normalize_id`](crate::model::ident::normalize_id), the WebAssembly bindings with JS's own
 //! `String.prototype.normalize`), so the runtime module carries no normalisation tables.
 
 use crate::model::ident::id;

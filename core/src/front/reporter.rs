@@ -6,10 +6,10 @@ use crate::model::diagnostic::{Code, Diagnostic, Severity};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-/// `message` cut by [`cap_message`](crate::cap_message), so no diagnostic echoes a huge
-/// input whole.
+/// `message` cut by [`cap_message`](crate::model::diagnostic::cap_message), so no diagnostic
+/// echoes a huge input whole.
 pub(crate) fn capped(message: String) -> String {
-    match crate::cap_message(&message) {
+    match crate::model::diagnostic::cap_message(&message) {
         std::borrow::Cow::Borrowed(_) => message,
         std::borrow::Cow::Owned(short) => short,
     }

@@ -162,7 +162,7 @@ impl Workflow {
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert_eq!(workflow.describe_effort(directrix_core::Effort::WorkingDays(1)), "1 working day");
+    /// assert_eq!(workflow.describe_effort(directrix_core::workflow::Effort::WorkingDays(1)), "1 working day");
     /// ```
     pub fn describe_effort(&self, effort: Effort) -> String {
         match effort {

@@ -9,8 +9,8 @@ use time::{Date, Duration, Time, UtcOffset, Weekday};
 /// A compiled calendar.
 ///
 /// ```
-/// use directrix_core::{Calendar, Timestamp};
-/// # let hanoi = directrix_core::UtcOffset::from_hms(7, 0, 0).unwrap();
+/// use directrix_core::{time::Calendar, Timestamp};
+/// # let hanoi = directrix_core::time::UtcOffset::from_hms(7, 0, 0).unwrap();
 /// let calendar = Calendar::new(hanoi).with_holiday("2021-05-10").unwrap();
 /// // Friday 07/05 + 1 working day: Monday 10/05 is a holiday, so Tuesday 11/05 17:00.
 /// let friday = Timestamp::parse("2021-05-07 08:00", hanoi).unwrap();
@@ -33,7 +33,7 @@ impl Calendar {
     /// at 17:00.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, UtcOffset};
+    /// # use directrix_core::{time::Calendar, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// assert_eq!(calendar.offset(), UtcOffset::UTC);
     /// ```
@@ -82,13 +82,13 @@ impl Calendar {
     /// Adds a holiday given as `YYYY-MM-DD`.
     ///
     /// # Errors
-    /// [`crate::TimeError::Date`] for a malformed date.
+    /// [`crate::model::time::TimeError::Date`] for a malformed date.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, UtcOffset};
+    /// # use directrix_core::{time::Calendar, time::UtcOffset};
     /// assert!(Calendar::new(UtcOffset::UTC).with_holiday("2021-02-30").is_err());
     /// ```
-    pub fn with_holiday(mut self, date: &str) -> Result<Self, crate::TimeError> {
+    pub fn with_holiday(mut self, date: &str) -> Result<Self, crate::model::time::TimeError> {
         self.holidays.insert(crate::model::time::parse_date(date)?);
         Ok(self)
     }
@@ -98,15 +98,15 @@ impl Calendar {
     /// holiday and a working day is a holiday.
     ///
     /// # Errors
-    /// [`crate::TimeError::Date`] for a malformed date.
+    /// [`crate::model::time::TimeError::Date`] for a malformed date.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, UtcOffset};
+    /// # use directrix_core::{time::Calendar, time::UtcOffset};
     /// // Saturday 04/05/2024 was worked in exchange for Monday 29/04.
     /// let calendar = Calendar::new(UtcOffset::UTC).with_working_day("2024-05-04").unwrap();
     /// assert!(calendar.is_working_day(time::macros::date!(2024 - 05 - 04)));
     /// ```
-    pub fn with_working_day(mut self, date: &str) -> Result<Self, crate::TimeError> {
+    pub fn with_working_day(mut self, date: &str) -> Result<Self, crate::model::time::TimeError> {
         self.working.insert(crate::model::time::parse_date(date)?);
         Ok(self)
     }
@@ -114,7 +114,7 @@ impl Calendar {
     /// The local UTC offset.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, UtcOffset};
+    /// # use directrix_core::{time::Calendar, time::UtcOffset};
     /// assert!(Calendar::new(UtcOffset::UTC).offset().is_utc());
     /// ```
     pub fn offset(&self) -> UtcOffset {
@@ -125,7 +125,7 @@ impl Calendar {
     /// weekend date decreed a working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, UtcOffset};
+    /// # use directrix_core::{time::Calendar, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let saturday = time::macros::date!(2021 - 05 - 08);
     /// assert!(!calendar.is_working_day(saturday));
@@ -140,7 +140,7 @@ impl Calendar {
     /// instant outside the representable range is on no working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::from_hms(7, 0, 0).unwrap());
     /// // Friday 07/05/2021 23:00 here is still Friday (16:00 UTC); an hour later, Saturday.
     /// let friday_night = Timestamp::parse("2021-05-07 23:00", calendar.offset()).unwrap();
@@ -264,7 +264,7 @@ impl Calendar {
     /// Returns `None` only beyond the supported years or when no weekday is a working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let friday = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
     /// let due = calendar.add_working_days(friday, 2).unwrap();
@@ -290,7 +290,7 @@ impl Calendar {
     /// Returns `None` only beyond the supported years or when no weekday is a working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let friday = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
     /// assert_eq!(calendar.work_days(friday, 1).unwrap().to_short(UtcOffset::UTC), "2021-05-07 17:00");
@@ -319,7 +319,7 @@ impl Calendar {
     /// Returns `None` only beyond the supported years or when no weekday is a working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let tuesday = Timestamp::parse("2021-05-11 17:00", UtcOffset::UTC).unwrap();
     /// // Two working days back skips the weekend: Friday 07/05.
@@ -339,7 +339,7 @@ impl Calendar {
     /// a non-working day moves to the next working day.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let thursday = Timestamp::parse("2021-05-06 08:00", UtcOffset::UTC).unwrap();
     /// // Saturday 08/05 is not a working day: the deadline moves to Monday.
@@ -356,7 +356,7 @@ impl Calendar {
     /// The local clock time `at`, `days` calendar days after the local day of `start`.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let start = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
     /// let at = time::macros::time!(15:00);

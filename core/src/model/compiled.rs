@@ -39,7 +39,7 @@ pub const COMPILED_FORMAT: u16 = 1;
 /// Why compiled bytes were refused.
 ///
 /// ```
-/// use directrix_core::{CompiledError, Limits, Workflow};
+/// use directrix_core::{compiled::CompiledError, Limits, Workflow};
 /// let error = Workflow::from_compiled(b"(directive: ...)", &Limits::default()).unwrap_err();
 /// assert_eq!(error, CompiledError::NotCompiled);
 /// assert_eq!(error.code(), "not-compiled");
@@ -612,7 +612,7 @@ fn check_task(
     };
     let states = Table::of("state", &machines[t.machine.index()].states);
     states.all(t.level_states.iter().flatten().map(|s| s.index()), &whose)?;
-    if let crate::Start::At(at) = t.start {
+    if let crate::model::workflow::Start::At(at) = t.start {
         check_time(at, &whose)?;
     }
     match t.due {

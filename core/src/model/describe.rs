@@ -12,7 +12,7 @@ impl Workflow {
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert_eq!(workflow.describe_start(directrix_core::Start::AtIssue), "at issue");
+    /// assert_eq!(workflow.describe_start(directrix_core::workflow::Start::AtIssue), "at issue");
     /// ```
     pub fn describe_start(&self, start: Start) -> String {
         match start {
@@ -27,7 +27,7 @@ impl Workflow {
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert_eq!(workflow.describe_due(Some(directrix_core::Due::WorkingDays(2))), "2 working days after start");
+    /// assert_eq!(workflow.describe_due(Some(directrix_core::workflow::Due::WorkingDays(2))), "2 working days after start");
     /// ```
     pub fn describe_due(&self, due: Option<Due>) -> String {
         match due {
@@ -71,7 +71,7 @@ impl Workflow {
     }
 }
 
-impl crate::Calendar {
+impl crate::model::calendar::Calendar {
     /// The UTC offset as written in files, e.g. `+07:00`.
     ///
     /// ```

@@ -261,6 +261,17 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Converts a byte offset of `source` to line:column (the engine locates its follow-up
+/// checks with it too, so it lives here rather than in the front end's locator).
+pub(crate) fn location_of(source: &str, offset: usize) -> Location {
+    let offset = floor_char_boundary(source, offset);
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Location { line, column }
+}
+
 pub(crate) fn floor_char_boundary(source: &str, offset: usize) -> usize {
     let mut offset = offset.min(source.len());
     while !source.is_char_boundary(offset) {
@@ -277,7 +288,7 @@ pub const EXCERPT_BYTES: usize = 64;
 /// 1 MB name makes a short message. Every message that echoes input goes through this.
 ///
 /// ```
-/// use directrix_core::excerpt;
+/// use directrix_core::diagnostic::excerpt;
 /// assert_eq!(excerpt("health"), "health");
 /// let long = "x".repeat(1_000_000);
 /// assert_eq!(excerpt(&long), format!("{}… (1000000 bytes)", "x".repeat(64)));
@@ -299,10 +310,10 @@ pub(crate) const MESSAGE_BYTES: usize = 1024;
 ///
 /// ```
 /// let message = format!("unknown agency `{}` in `lead`", "a".repeat(5000));
-/// let capped = directrix_core::cap_message(&message);
+/// let capped = directrix_core::diagnostic::cap_message(&message);
 /// assert!(capped.len() < 200 && capped.ends_with("(5000 bytes)` in `lead`"));
 /// // Capping twice changes nothing.
-/// assert_eq!(directrix_core::cap_message(&capped), capped);
+/// assert_eq!(directrix_core::diagnostic::cap_message(&capped), capped);
 /// ```
 pub fn cap_message(message: &str) -> std::borrow::Cow<'_, str> {
     let too_long = |part: &str| part.len() > EXCERPT_BYTES && !is_excerpt(part);
@@ -350,9 +361,9 @@ fn is_excerpt(part: &str) -> bool {
 /// name far longer than any id gets none.
 ///
 /// ```
-/// let hint = directrix_core::suggestion("heath", ["health", "police"]);
+/// let hint = directrix_core::diagnostic::suggestion("heath", ["health", "police"]);
 /// assert_eq!(hint.as_deref(), Some("did you mean `health`?"));
-/// assert_eq!(directrix_core::suggestion("health", ["health"]), None);
+/// assert_eq!(directrix_core::diagnostic::suggestion("health", ["health"]), None);
 /// ```
 pub fn suggestion<'a>(
     wrong: &str,
@@ -368,7 +379,7 @@ pub fn suggestion<'a>(
 /// Suggests the closest candidate to a misspelt id, if one is close enough.
 ///
 /// ```
-/// let hint = directrix_core::did_you_mean("heath", ["health", "police"]);
+/// let hint = directrix_core::diagnostic::did_you_mean("heath", ["health", "police"]);
 /// assert_eq!(hint.as_deref(), Some("health"));
 /// ```
 pub fn did_you_mean<'a>(

@@ -45,16 +45,16 @@ impl postcard::ser_flavors::Flavor for Fnv {
 #[derive(Serialize)]
 struct TaskPart<'a> {
     id: &'a str,
-    leads: &'a [crate::AgencyId],
-    support: &'a [crate::AgencyId],
-    for_each: Option<crate::GroupId>,
-    depends_on: &'a [crate::TaskId],
-    start: crate::Start,
-    due: Option<crate::Due>,
-    machine: crate::MachineId,
+    leads: &'a [crate::model::workflow::AgencyId],
+    support: &'a [crate::model::workflow::AgencyId],
+    for_each: Option<crate::model::workflow::GroupId>,
+    depends_on: &'a [crate::model::workflow::TaskId],
+    start: crate::model::workflow::Start,
+    due: Option<crate::model::workflow::Due>,
+    machine: crate::model::workflow::MachineId,
     policy: Option<usize>,
-    supervisor: crate::AgencyId,
-    parent_issuer: Option<crate::AgencyId>,
+    supervisor: crate::model::workflow::AgencyId,
+    parent_issuer: Option<crate::model::workflow::AgencyId>,
 }
 
 /// The content hash of `workflow`, as 16 lower-case hex digits.

@@ -8,8 +8,8 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 ///
 /// ```
 /// let decomposed = "co\u{302}ng_an"; // `công_an` typed as base letters and marks
-/// assert_eq!(directrix_core::normalize_id(decomposed), "c\u{f4}ng_an");
-/// assert!(matches!(directrix_core::normalize_id("health"), std::borrow::Cow::Borrowed(_)));
+/// assert_eq!(directrix_core::workflow::normalize_id(decomposed), "c\u{f4}ng_an");
+/// assert!(matches!(directrix_core::workflow::normalize_id("health"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn normalize_id(text: &str) -> Cow<'_, str> {
     if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {

@@ -10,17 +10,17 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inspection {
     /// Directive metadata.
-    pub directive: DirectiveView,
+    pub directive: InspectedDirective,
     /// Documents of the chain.
     pub documents: Vec<Document>,
     /// Calendar facts.
-    pub calendar: CalendarView,
+    pub calendar: InspectedCalendar,
     /// Agencies, in file order.
-    pub agencies: Vec<AgencyView>,
+    pub agencies: Vec<InspectedAgency>,
     /// Groups.
-    pub groups: Vec<GroupView>,
+    pub groups: Vec<InspectedGroup>,
     /// Tasks with their rules and planned times.
-    pub tasks: Vec<TaskView>,
+    pub tasks: Vec<InspectedTask>,
     /// The planned critical path, task ids first to last.
     pub critical_path: Vec<String>,
 }
@@ -28,7 +28,7 @@ pub struct Inspection {
 /// Directive metadata for display.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DirectiveView {
+pub struct InspectedDirective {
     /// Number and symbol.
     pub number: String,
     /// Kind as written.
@@ -52,7 +52,7 @@ pub struct DirectiveView {
     /// Addressed agency ids, groups expanded.
     pub addressees: Vec<String>,
     /// Copies.
-    pub copies: Vec<CopyView>,
+    pub copies: Vec<InspectedCopy>,
     /// Numbers of the documents implemented.
     pub implements: Vec<String>,
 }
@@ -60,7 +60,7 @@ pub struct DirectiveView {
 /// One copy line.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CopyView {
+pub struct InspectedCopy {
     /// Agency id, or `addressees` for "as above".
     pub to: String,
     /// Purpose as printed.
@@ -72,7 +72,7 @@ pub struct CopyView {
 /// Calendar facts.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CalendarView {
+pub struct InspectedCalendar {
     /// UTC offset, `+07:00`.
     pub utc_offset: String,
 }
@@ -80,7 +80,7 @@ pub struct CalendarView {
 /// An agency for display.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AgencyView {
+pub struct InspectedAgency {
     /// Id.
     pub id: String,
     /// Display name.
@@ -96,7 +96,7 @@ pub struct AgencyView {
 /// A group for display.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupView {
+pub struct InspectedGroup {
     /// Id.
     pub id: String,
     /// Display name.
@@ -108,7 +108,7 @@ pub struct GroupView {
 /// A task for display.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaskView {
+pub struct InspectedTask {
     /// Id.
     pub id: String,
     /// Title as written.
@@ -145,7 +145,7 @@ pub struct TaskView {
     pub expected: Option<String>,
     /// Earliest start at the expected pace (every dependency done), RFC 3339.
     pub earliest_start: String,
-    /// Earliest completion at the expected pace, RFC 3339 (see [`crate::TaskAnalysis`]).
+    /// Earliest completion at the expected pace, RFC 3339 (see [`crate::model::analysis::TaskAnalysis`]).
     pub earliest_completion: String,
     /// The dependency chain that sets the earliest completion, task ids first to last,
     /// ending with this task.
@@ -174,7 +174,7 @@ impl Workflow {
         let analysis = self.analysis();
         let d = self.directive();
         Inspection {
-            directive: DirectiveView {
+            directive: InspectedDirective {
                 number: d.number.clone(),
                 kind: d.kind.clone(),
                 kind_gloss: d.kind_gloss.clone(),
@@ -189,7 +189,7 @@ impl Workflow {
                 copies: d
                     .copies
                     .iter()
-                    .map(|c| CopyView {
+                    .map(|c| InspectedCopy {
                         to: c
                             .to
                             .map_or_else(|| "addressees".to_owned(), |a| self.agency(a).id.clone()),
@@ -200,13 +200,13 @@ impl Workflow {
                 implements: d.implements.clone(),
             },
             documents: self.documents().to_vec(),
-            calendar: CalendarView {
+            calendar: InspectedCalendar {
                 utc_offset: self.calendar().offset_text(),
             },
             agencies: self
                 .agencies()
                 .iter()
-                .map(|a| AgencyView {
+                .map(|a| InspectedAgency {
                     id: a.id.clone(),
                     name: a.name.clone(),
                     gloss: a.gloss.clone(),
@@ -217,7 +217,7 @@ impl Workflow {
             groups: self
                 .groups()
                 .iter()
-                .map(|g| GroupView {
+                .map(|g| InspectedGroup {
                     id: g.id.clone(),
                     name: g.name.clone(),
                     members: self.agency_ids(&g.members),
@@ -227,7 +227,7 @@ impl Workflow {
                 .tasks()
                 .iter()
                 .enumerate()
-                .map(|(i, t)| TaskView {
+                .map(|(i, t)| InspectedTask {
                     id: t.id.clone(),
                     title: t.title.clone(),
                     gloss: t.gloss.clone(),

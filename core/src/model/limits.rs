@@ -40,7 +40,7 @@ use serde::Serialize;
 /// let options = LoadOptions::default().with_limits(limits);
 /// # let _ = options;
 /// assert!(limits.set("instance", 1).unwrap_err().to_string().contains("did you mean `instances`?"));
-/// # Ok::<(), directrix_core::UnknownLimit>(())
+/// # Ok::<(), directrix_core::limits::UnknownLimit>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -84,7 +84,7 @@ pub struct UnknownLimit {
 }
 
 fn hint(name: &str) -> String {
-    match crate::suggestion(name, Limits::NAMES) {
+    match crate::model::diagnostic::suggestion(name, Limits::NAMES) {
         Some(s) => s,
         None => format!("known limits: {}", Limits::NAMES.join(", ")),
     }

@@ -96,7 +96,7 @@ impl Due {
     /// one-off dues).
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Due, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, workflow::Due, Timestamp, time::UtcOffset};
     /// # use directrix_core::spec::{Period, Within};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let monthly = Due::Periodic {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 /// Which graph to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphView {
+pub enum Graph {
     /// Tasks and their dependencies (an edge points from a dependency to its dependant),
     /// the critical path in bold.
     Tasks,
@@ -24,12 +24,12 @@ pub enum GraphFormat {
     Mermaid,
 }
 
-struct Graph {
+struct Drawing {
     nodes: Vec<(String, String, bool)>,
     edges: Vec<(String, String, bool)>,
 }
 
-fn tasks(workflow: &Workflow) -> Graph {
+fn tasks(workflow: &Workflow) -> Drawing {
     let critical = workflow.critical_path();
     let on_path = |i: usize| critical.iter().any(|t| t.index() == i);
     let nodes = workflow
@@ -56,10 +56,10 @@ fn tasks(workflow: &Workflow) -> Graph {
             edges.push((format!("t{}", dep.index()), format!("t{i}"), critical_edge));
         }
     }
-    Graph { nodes, edges }
+    Drawing { nodes, edges }
 }
 
-fn agencies(workflow: &Workflow) -> Graph {
+fn agencies(workflow: &Workflow) -> Drawing {
     let issuer = workflow.directive().issuer.index();
     let nodes = workflow
         .agencies()
@@ -76,10 +76,10 @@ fn agencies(workflow: &Workflow) -> Graph {
                 .map(|p| (format!("a{}", p.index()), format!("a{i}"), false))
         })
         .collect();
-    Graph { nodes, edges }
+    Drawing { nodes, edges }
 }
 
-fn documents(workflow: &Workflow) -> Graph {
+fn documents(workflow: &Workflow) -> Drawing {
     let directive = workflow.directive();
     let mut nodes: Vec<(String, String, bool)> = workflow
         .documents()
@@ -127,7 +127,7 @@ fn documents(workflow: &Workflow) -> Graph {
             edges.push((p, "d_this".to_owned(), true));
         }
     }
-    Graph { nodes, edges }
+    Drawing { nodes, edges }
 }
 
 fn dot_escape(text: &str) -> String {
@@ -140,26 +140,26 @@ fn mermaid_escape(text: &str) -> String {
     text.replace('"', "#quot;").replace('\n', "<br/>")
 }
 
-/// Renders one view of the workflow as DOT or Mermaid text.
+/// Renders one of the workflow's graphs as DOT or Mermaid text.
 ///
 /// ```
-/// use directrix_core::{render_graph, GraphFormat, GraphView};
+/// use directrix_core::{render::render_graph, render::GraphFormat, render::Graph};
 /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-/// let dot = render_graph(&workflow, GraphView::Documents, GraphFormat::Dot);
+/// let dot = render_graph(&workflow, Graph::Documents, GraphFormat::Dot);
 /// assert!(dot.starts_with("digraph") && dot.contains("15/CT-TTg"));
-/// let mermaid = render_graph(&workflow, GraphView::Agencies, GraphFormat::Mermaid);
+/// let mermaid = render_graph(&workflow, Graph::Agencies, GraphFormat::Mermaid);
 /// assert!(mermaid.starts_with("flowchart") && mermaid.contains("Công an huyện"));
 /// ```
-pub fn render_graph(workflow: &Workflow, view: GraphView, format: GraphFormat) -> String {
-    let graph = match view {
-        GraphView::Tasks => tasks(workflow),
-        GraphView::Agencies => agencies(workflow),
-        GraphView::Documents => documents(workflow),
+pub fn render_graph(workflow: &Workflow, graph: Graph, format: GraphFormat) -> String {
+    let drawing = match graph {
+        Graph::Tasks => tasks(workflow),
+        Graph::Agencies => agencies(workflow),
+        Graph::Documents => documents(workflow),
     };
     let mut out = String::new();
     match format {
         GraphFormat::Dot => {
-            let rankdir = if view == GraphView::Tasks { "LR" } else { "TB" };
+            let rankdir = if graph == Graph::Tasks { "LR" } else { "TB" };
             let _ = writeln!(
                 out,
                 "digraph \"{}\" {{",
@@ -170,7 +170,7 @@ pub fn render_graph(workflow: &Workflow, view: GraphView, format: GraphFormat) -
                 out,
                 "  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
             );
-            for (id, label, highlight) in &graph.nodes {
+            for (id, label, highlight) in &drawing.nodes {
                 let style = if *highlight {
                     ", penwidth=2.5, color=\"#b71c1c\""
                 } else {
@@ -178,7 +178,7 @@ pub fn render_graph(workflow: &Workflow, view: GraphView, format: GraphFormat) -
                 };
                 let _ = writeln!(out, "  {id} [label=\"{}\"{style}];", dot_escape(label));
             }
-            for (from, to, highlight) in &graph.edges {
+            for (from, to, highlight) in &drawing.edges {
                 let style = if *highlight {
                     " [penwidth=2.5, color=\"#b71c1c\"]"
                 } else {
@@ -189,16 +189,16 @@ pub fn render_graph(workflow: &Workflow, view: GraphView, format: GraphFormat) -
             out.push_str("}\n");
         }
         GraphFormat::Mermaid => {
-            let direction = if view == GraphView::Tasks { "LR" } else { "TD" };
+            let direction = if graph == Graph::Tasks { "LR" } else { "TD" };
             let _ = writeln!(out, "flowchart {direction}");
-            for (id, label, _) in &graph.nodes {
+            for (id, label, _) in &drawing.nodes {
                 let _ = writeln!(out, "  {id}[\"{}\"]", mermaid_escape(label));
             }
-            for (from, to, highlight) in &graph.edges {
+            for (from, to, highlight) in &drawing.edges {
                 let arrow = if *highlight { "==>" } else { "-->" };
                 let _ = writeln!(out, "  {from} {arrow} {to}");
             }
-            let highlighted: Vec<&str> = graph
+            let highlighted: Vec<&str> = drawing
                 .nodes
                 .iter()
                 .filter(|n| n.2)

@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 /// An instant: seconds since 1970-01-01T00:00:00Z.
 ///
 /// ```
-/// use directrix_core::{Timestamp, UtcOffset};
+/// use directrix_core::{Timestamp, time::UtcOffset};
 /// let t = Timestamp::parse("2021-05-07T08:00:00+07:00", UtcOffset::UTC).unwrap();
 /// assert_eq!(t.as_seconds(), 1_620_349_200);
 /// let hanoi = UtcOffset::from_hms(7, 0, 0).unwrap();
@@ -77,7 +77,7 @@ impl Timestamp {
     /// [`TimeError::OutOfRange`], or the engine's `invalid_time`.
     ///
     /// ```
-    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// # use directrix_core::{Timestamp, time::UtcOffset};
     /// let west = UtcOffset::from_hms(-12, 0, 0).unwrap();
     /// assert_eq!(Timestamp::MIN.to_rfc3339(west), "0000-01-01T00:00:00-12:00");
     /// ```
@@ -87,7 +87,7 @@ impl Timestamp {
     /// (`9999-12-31T09:59:59Z`); see [`Timestamp::MIN`].
     ///
     /// ```
-    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// # use directrix_core::{Timestamp, time::UtcOffset};
     /// let east = UtcOffset::from_hms(14, 0, 0).unwrap();
     /// assert_eq!(Timestamp::MAX.to_rfc3339(east), "9999-12-31T23:59:59+14:00");
     /// ```
@@ -151,7 +151,7 @@ impl Timestamp {
     /// the instant lies outside [`Timestamp::MIN`] to [`Timestamp::MAX`].
     ///
     /// ```
-    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// # use directrix_core::{Timestamp, time::UtcOffset};
     /// let hanoi = UtcOffset::from_hms(7, 0, 0).unwrap();
     /// let a = Timestamp::parse("2021-05-06 12:00", hanoi).unwrap();
     /// let b = Timestamp::parse("2021-05-06T05:00:00Z", hanoi).unwrap();
@@ -184,7 +184,7 @@ impl Timestamp {
     /// than fail.
     ///
     /// ```
-    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// # use directrix_core::{Timestamp, time::UtcOffset};
     /// assert_eq!(Timestamp::from_seconds(0).to_rfc3339(UtcOffset::UTC), "1970-01-01T00:00:00Z");
     /// ```
     pub fn to_rfc3339(self, offset: UtcOffset) -> String {
@@ -196,7 +196,7 @@ impl Timestamp {
     /// Formats compactly for tables: `2021-05-07 08:00` at the given offset.
     ///
     /// ```
-    /// # use directrix_core::{Timestamp, UtcOffset};
+    /// # use directrix_core::{Timestamp, time::UtcOffset};
     /// assert_eq!(Timestamp::from_seconds(0).to_short(UtcOffset::UTC), "1970-01-01 00:00");
     /// ```
     pub fn to_short(self, offset: UtcOffset) -> String {

@@ -345,7 +345,7 @@ impl Due {
     /// Whether the rule repeats (a report hands in one period and the next falls due).
     ///
     /// ```
-    /// assert!(!directrix_core::Due::WorkingDays(2).is_recurring());
+    /// assert!(!directrix_core::workflow::Due::WorkingDays(2).is_recurring());
     /// ```
     pub fn is_recurring(&self) -> bool {
         matches!(self, Due::Every { .. } | Due::Periodic { .. })
@@ -405,7 +405,7 @@ impl Effort {
     /// When this much work, begun at `begin`, is done.
     ///
     /// ```
-    /// # use directrix_core::{Calendar, Effort, Span, Timestamp, UtcOffset};
+    /// # use directrix_core::{time::Calendar, workflow::Effort, Span, Timestamp, time::UtcOffset};
     /// let calendar = Calendar::new(UtcOffset::UTC);
     /// let friday = Timestamp::parse("2021-05-07 08:00", UtcOffset::UTC).unwrap();
     /// // Friday counts: two working days end on Monday at the day's end.
@@ -681,6 +681,16 @@ impl Workflow {
     /// ```
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
+    }
+
+    /// Formats a time at the workflow's offset, RFC 3339.
+    ///
+    /// ```
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// assert_eq!(workflow.format_time(workflow.directive().issued_at), "2021-05-07T08:00:00+07:00");
+    /// ```
+    pub fn format_time(&self, at: Timestamp) -> String {
+        at.to_rfc3339(self.calendar.offset())
     }
 
     /// All agencies, indexed by [`AgencyId`].

@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// neighbouring runs are unrelated, and any host derives the same ones.
 ///
 /// ```
-/// use directrix_core::run_seed;
+/// use directrix_core::simulation::run_seed;
 /// assert_eq!(run_seed(1, 0), run_seed(1, 0));
 /// assert_ne!(run_seed(1, 0), run_seed(1, 1));
 /// ```
@@ -66,7 +66,7 @@ impl RunOutcome {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
-    /// let outcome = directrix_core::run_outcome(&workflow, &scenario, 1)?;
+    /// let outcome = directrix_core::simulation::run_outcome(&workflow, &scenario, 1)?;
     /// match outcome.finish() {
     ///     Some(end) => assert!(outcome.finished().iter().all(|f| f.is_some_and(|f| f <= end))),
     ///     None => assert!(outcome.finished().contains(&None)),
@@ -101,8 +101,8 @@ fn max_levels(workflow: &Workflow) -> usize {
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
-/// let a = directrix_core::run_outcome(&workflow, &scenario, 9)?;
-/// assert_eq!(a, directrix_core::run_outcome(&workflow, &scenario, 9)?);
+/// let a = directrix_core::simulation::run_outcome(&workflow, &scenario, 9)?;
+/// assert_eq!(a, directrix_core::simulation::run_outcome(&workflow, &scenario, 9)?);
 /// # Ok::<(), directrix_core::SimulateError>(())
 /// ```
 pub fn run_outcome(
@@ -164,7 +164,7 @@ pub fn run_outcome(
         let mut all_done = true;
         let mut latest: Option<(i64, AgencyId)> = None;
         for i in task.instances.clone() {
-            let id = crate::TaskRef(i);
+            let id = crate::model::workflow::TaskRef(i);
             let Some(state) = instance.task_state(id) else {
                 continue;
             };
@@ -288,9 +288,9 @@ impl Percentiles {
     /// report's overall finish both come through it.
     ///
     /// ```
-    /// let p = directrix_core::Percentiles::of_sorted(&[3_600, 7_200, 36_000]).unwrap();
+    /// let p = directrix_core::simulation::Percentiles::of_sorted(&[3_600, 7_200, 36_000]).unwrap();
     /// assert_eq!((p.p50, p.p90, p.p99), (2.0, 10.0, 10.0));
-    /// assert_eq!(directrix_core::Percentiles::of_sorted(&[]), None);
+    /// assert_eq!(directrix_core::simulation::Percentiles::of_sorted(&[]), None);
     /// ```
     pub fn of_sorted(seconds: &[i64]) -> Option<Self> {
         let at = |p: f64| {
@@ -431,7 +431,7 @@ pub fn aggregate(
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
-/// let report = directrix_core::monte_carlo(&workflow, &scenario, 20, 1)?;
+/// let report = directrix_core::simulation::monte_carlo(&workflow, &scenario, 20, 1)?;
 /// assert_eq!(report.runs, 20);
 /// assert!(report.tasks.iter().all(|t| (0.0..=1.0).contains(&t.on_time_probability)));
 /// # Ok::<(), directrix_core::SimulateError>(())

@@ -1,6 +1,6 @@
 //! Scenarios: scripted events that drive one instance through virtual time.
 
-use crate::engine::view::{EffectRecord, StatusRecord};
+use crate::engine::record::{EffectRecord, StatusRecord};
 use crate::engine::{ActArgs, ActError, Effect, EffectKind, FollowUpError, Instance};
 use crate::front::compile::parse_time_at;
 use crate::front::load::{LoadError, parse_ron};
@@ -655,7 +655,7 @@ pub fn simulate(
 /// # use std::sync::Arc;
 /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
 /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
-/// let instance = directrix_core::simulate_state(workflow.clone(), &scenario, 1, None)?;
+/// let instance = directrix_core::simulation::simulate_state(workflow.clone(), &scenario, 1, None)?;
 /// assert_eq!(instance.now(), scenario.until);
 /// # Ok::<(), directrix_core::SimulateError>(())
 /// ```
@@ -925,7 +925,7 @@ impl Simulation {
     /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.scenario.ron"), &workflow).unwrap();
     /// let run = directrix_core::simulate(workflow, &scenario, 1, None)?;
     /// for (version, entry) in run.entries() {
-    ///     if let directrix_core::TimelineEntry::Effect(effect) = entry {
+    ///     if let directrix_core::simulation::TimelineEntry::Effect(effect) = entry {
     ///         assert!(!version.task_slot(effect.task).name.is_empty());
     ///     }
     /// }

@@ -11,7 +11,8 @@
 #![allow(dead_code)]
 
 use directrix_core::{
-    AgencyId, Effect, Instance, Role, Snapshot, Span, TaskRef, Timestamp, Workflow,
+    Effect, Instance, Snapshot, Span, Timestamp, Workflow, workflow::AgencyId, workflow::Role,
+    workflow::TaskRef,
 };
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -133,7 +134,7 @@ pub fn try_act(
     at: Timestamp,
     actor: AgencyId,
     task: TaskRef,
-    action: directrix_core::ActionId,
+    action: directrix_core::workflow::ActionId,
     reach: &mut Reach,
 ) -> Result<Vec<Effect>, directrix_core::ActError> {
     let wf = Arc::clone(i.workflow());
@@ -151,7 +152,7 @@ pub fn try_act(
         .then(|| i.task_state(task).and_then(|s| s.due))
         .flatten()
         .map(|due| due.saturating_add(directrix_core::Span::from_seconds(86_400)));
-    let args = directrix_core::ActArgs {
+    let args = directrix_core::instance::ActArgs {
         note: Some("as the property test asks"),
         until,
     };

@@ -76,11 +76,11 @@ pub struct EffectFields {
     /// The agency concerned.
     pub agency: AgencyField,
     /// Transition action.
-    pub action: Option<crate::ActionId>,
+    pub action: Option<crate::model::workflow::ActionId>,
     /// Previous state.
-    pub from: Option<crate::StateId>,
+    pub from: Option<crate::model::workflow::StateId>,
     /// New state.
-    pub to: Option<crate::StateId>,
+    pub to: Option<crate::model::workflow::StateId>,
     /// Escalation level.
     pub level: Option<u8>,
     /// The lead concerned by an escalation.
@@ -156,16 +156,6 @@ pub struct NextTimerRecord {
 }
 
 impl Workflow {
-    /// Formats a time at the workflow's offset, RFC 3339.
-    ///
-    /// ```
-    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
-    /// assert_eq!(workflow.format_time(workflow.directive().issued_at), "2021-05-07T08:00:00+07:00");
-    /// ```
-    pub fn format_time(&self, at: Timestamp) -> String {
-        at.to_rfc3339(self.calendar.offset())
-    }
-
     fn agency_name(&self, agency: AgencyId) -> String {
         self.agencies
             .get(agency.index())
@@ -257,7 +247,7 @@ impl Workflow {
     }
 
     /// The id of a state of a task instance's machine (empty if out of range).
-    pub fn state_name(&self, task: TaskRef, state: crate::StateId) -> &str {
+    pub fn state_name(&self, task: TaskRef, state: crate::model::workflow::StateId) -> &str {
         self.slots
             .get(task.index())
             .and_then(|_| self.machine_of(task).states.get(state.index()))

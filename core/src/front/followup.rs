@@ -1,0 +1,388 @@
+//! Follow-up documents, the text side: a later letter ("tiếp theo Công văn số …") checked
+//! against the running workflow and compiled into an [`Amendment`]: the running spec with
+//! the document's changes, compiled with the same [`LoadOptions`](crate::LoadOptions).
+//! The engine applies it to an instance (`engine/followup.rs`); `glue.rs` joins the two.
+
+use crate::front::compile::{compile, compile_due, parse_time_at};
+use crate::front::load::parse_ron;
+use crate::front::reporter::Reporter;
+use crate::model::amendment::{Amended, Amendment};
+use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
+use crate::model::spec::{FORMAT_VERSION, FollowUpSpec};
+use crate::model::workflow::{Document, Origin, Workflow};
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// The top-level fields of a follow-up file, to bound each list's text.
+const FIELDS: [&str; 14] = [
+    "format",
+    "number",
+    "kind",
+    "kind_gloss",
+    "issuer",
+    "issued_at",
+    "further_to",
+    "subject",
+    "subject_gloss",
+    "add_tasks",
+    "add_policies",
+    "change_due",
+    "cancel",
+    "tighten",
+];
+
+/// The text of the top-level list `field`: from its key to the next top-level field.
+fn section_of(r: &Reporter<'_>, field: &str, len: usize) -> Option<Range<usize>> {
+    let start = r.locator.top_field(field)?;
+    let end = FIELDS
+        .iter()
+        .filter_map(|f| r.locator.top_field(f))
+        .filter(|&at| at > start)
+        .min()
+        .unwrap_or(len);
+    Some(start..end)
+}
+
+/// The spans of a list's items keyed by `task: "id"`.
+fn items(
+    r: &Reporter<'_>,
+    field: &str,
+    len: usize,
+    ids: impl Iterator<Item = String>,
+) -> Vec<Option<Range<usize>>> {
+    let ids: Vec<String> = ids.collect();
+    r.spans_within(
+        &section_of(r, field, len),
+        "task",
+        ids.iter().map(String::as_str),
+    )
+}
+
+/// The amendment a follow-up document (a [`FollowUpSpec`] text) makes to the `running`
+/// workflow: its spec with the added tasks and policies, the new due rules and policies,
+/// cancelled tasks no longer depended on, compiled with the options it was loaded with.
+/// What can be checked without a running instance is checked here; the engine checks the
+/// rest when it applies the amendment.
+///
+/// # Errors
+/// Every problem, located in `text` (at least one is an error).
+pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec<Diagnostic>> {
+    let Some(origin) = running.origin.as_deref() else {
+        return Err(vec![Diagnostic {
+            severity: Severity::Error,
+            code: Code::FurtherToMismatch,
+            message: "this workflow was not loaded from text, so it cannot be amended".to_owned(),
+            span: None,
+            location: None,
+            hint: Some("load it with `load` or `load_with`".to_owned()),
+            origin: None,
+        }]);
+    };
+    let len = text.len();
+    let mut spec: FollowUpSpec = parse_ron(text, &origin.options.limits).map_err(|d| vec![d])?;
+    crate::front::nfc::follow_up(&mut spec);
+    let mut r = Reporter::new(text);
+    let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
+    if spec.format != FORMAT_VERSION {
+        let at = r.locator.top_field("format").map(|s| s..s + 6);
+        r.error(
+            Code::UnsupportedFormat,
+            at,
+            format!(
+                "follow-up format {} is not supported (this directrix reads format {FORMAT_VERSION})",
+                spec.format
+            ),
+        );
+    }
+    let offset = running.calendar.offset();
+    let issued_span = field(&r, "issued_at");
+    let issued_at = parse_time_at(&mut r, &spec.issued_at, offset, issued_span.clone());
+    let issuer = running.agency_id(&spec.issuer);
+    match issuer {
+        None => {
+            let hint = suggestion(&spec.issuer, running.agencies.iter().map(|a| a.id.as_str()));
+            r.error_hint(
+                Code::UnknownAgency,
+                field(&r, "issuer"),
+                format!("unknown agency `{}`", spec.issuer),
+                hint,
+            );
+        }
+        // A letter from another body is not a follow-up ("tiếp theo") of this one.
+        Some(issuer) if issuer != running.directive.issuer => {
+            let own = &running.agency(running.directive.issuer).id;
+            r.error_hint(
+                Code::IssuerMismatch,
+                field(&r, "issuer"),
+                format!(
+                    "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
+                    spec.issuer, running.directive.number
+                ),
+                Some(format!(
+                    "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
+                )),
+            );
+        }
+        Some(_) => {}
+    }
+    // The chain so far: the directive, then the follow-ups in the order applied.
+    let chain: Vec<&str> = std::iter::once(running.directive.number.as_str())
+        .chain(origin.follow_ups.iter().map(|d| d.number.as_str()))
+        .collect();
+    if !chain.contains(&spec.further_to.as_str()) {
+        r.error_hint(
+            Code::FurtherToMismatch,
+            field(&r, "further_to"),
+            format!(
+                "the follow-up is further to `{}`, but this instance runs `{}`",
+                spec.further_to,
+                chain.join("`, `")
+            ),
+            Some(format!(
+                "a follow-up applies to the directive it follows: `further_to: \"{}\"`{}",
+                running.directive.number,
+                match chain.len() {
+                    1 => String::new(),
+                    _ => " or a follow-up already applied".to_owned(),
+                }
+            )),
+        );
+    }
+    if chain.contains(&spec.number.as_str()) {
+        r.error_hint(
+            Code::DuplicateId,
+            field(&r, "number"),
+            format!(
+                "document `{}` is already part of this instance",
+                spec.number
+            ),
+            Some("a follow-up is applied once; give a new document its own number".to_owned()),
+        );
+    }
+    // Added ids must be new: a clash would silently replace running work.
+    let add_tasks = section_of(&r, "add_tasks", len);
+    let task_spans = r.spans_within(
+        &add_tasks,
+        "id",
+        spec.add_tasks.iter().map(|t| t.id.as_str()),
+    );
+    for (task, span) in spec.add_tasks.iter().zip(&task_spans) {
+        if running.task_index.contains_key(&task.id) {
+            let at = r.at(span, &task.id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!("task `{}` already exists in the running directive", task.id),
+                Some("give the new task its own id, or use `change_due` / `tighten` to amend the existing one".to_owned()),
+            );
+        }
+    }
+    let add_policies = section_of(&r, "add_policies", len);
+    let policy_spans = r.spans_within(
+        &add_policies,
+        "id",
+        spec.add_policies.iter().map(|p| p.id.as_str()),
+    );
+    for (policy, span) in spec.add_policies.iter().zip(&policy_spans) {
+        if origin.spec.policies.iter().any(|p| p.id == policy.id) {
+            let at = r.at(span, &policy.id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!(
+                    "policy `{}` already exists in the running directive",
+                    policy.id
+                ),
+                Some("give the new policy its own id".to_owned()),
+            );
+        }
+    }
+    let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
+    let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
+        let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
+            "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
+                .to_owned(),
+        ));
+        let at = r.at(span, id);
+        r.error_hint(
+            Code::UnknownTask,
+            at,
+            format!("unknown task `{id}` in the running directive"),
+            hint,
+        );
+    };
+    let change_items = items(
+        &r,
+        "change_due",
+        len,
+        spec.change_due.iter().map(|c| c.task.clone()),
+    );
+    for (change, span) in spec.change_due.iter().zip(&change_items) {
+        if !existing(&change.task) {
+            unknown_task(&mut r, &change.task, span);
+        }
+        // The rule's own texts (times, durations), located in this document.
+        compile_due(&mut r, &change.due, span, offset);
+    }
+    let cancel_items = items(
+        &r,
+        "cancel",
+        len,
+        spec.cancel.iter().map(|c| c.task.clone()),
+    );
+    for (cancel, span) in spec.cancel.iter().zip(&cancel_items) {
+        if !existing(&cancel.task) {
+            unknown_task(&mut r, &cancel.task, span);
+        }
+    }
+    let tighten_spans = items(
+        &r,
+        "tighten",
+        len,
+        spec.tighten.iter().map(|t| t.task.clone()),
+    );
+    for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
+        if !existing(&tighten.task) {
+            unknown_task(&mut r, &tighten.task, span);
+        }
+        let policies = || {
+            origin
+                .spec
+                .policies
+                .iter()
+                .chain(&spec.add_policies)
+                .map(|p| p.id.as_str())
+        };
+        if !policies().any(|p| p == tighten.policy) {
+            let hint = suggestion(&tighten.policy, policies())
+                .or(Some("define it in `add_policies`".to_owned()));
+            let at = r.at(span, &tighten.policy);
+            r.error_hint(
+                Code::UnknownPolicy,
+                at,
+                format!("unknown policy `{}`", tighten.policy),
+                hint,
+            );
+        }
+    }
+    if r.has_errors() {
+        return Err(r.finish());
+    }
+
+    // Where the engine's checks will point: at the task a change or cancellation names.
+    // Located items are disjoint, so finding each in its own is one pass over the text;
+    // an item not located is searched for in the whole text, once per task.
+    let mut unlocated: HashMap<&str, Option<Range<usize>>> = HashMap::new();
+    let mut task_span = |item: &Option<Range<usize>>, task| match item {
+        Some(_) => r.at(item, task),
+        None => unlocated
+            .entry(task)
+            .or_insert_with(|| r.at(item, task))
+            .clone(),
+    };
+    let change_due_spans: Vec<_> = spec
+        .change_due
+        .iter()
+        .zip(&change_items)
+        .map(|(change, item)| task_span(item, change.task.as_str()))
+        .collect();
+    let cancel_spans: Vec<_> = spec
+        .cancel
+        .iter()
+        .zip(&cancel_items)
+        .map(|(cancel, item)| task_span(item, cancel.task.as_str()))
+        .collect();
+
+    let mut amended = origin.spec.clone();
+    amended.tasks.extend(spec.add_tasks.iter().cloned());
+    amended.policies.extend(spec.add_policies.iter().cloned());
+    let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
+    for task in &mut amended.tasks {
+        if let Some(change) = spec.change_due.iter().rev().find(|c| c.task == task.id) {
+            task.due = Some(change.due.clone());
+        }
+        if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
+            task.policy = Some(tighten.policy.clone());
+        }
+        // A withdrawn item is no longer awaited by what depended on it.
+        task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
+    }
+    // Compile against this document's text with the two list keys renamed in place
+    // (same length, so every span and line:column holds): the added tasks and
+    // policies are then found where the loader looks for `tasks` and `policies`,
+    // and their diagnostics point into this document.
+    let mut shadow = text.to_owned();
+    for (from, to) in [("add_tasks", "    tasks"), ("add_policies", "    policies")] {
+        if let Some(at) = r.locator.top_field(from) {
+            shadow.replace_range(at..at + from.len(), to);
+        }
+    }
+    let within = |d: &Diagnostic| {
+        d.span.as_ref().is_some_and(|s| {
+            [&add_tasks, &add_policies]
+                .iter()
+                .any(|section| section.as_ref().is_some_and(|x| x.contains(&s.start)))
+        })
+    };
+    let loaded = compile(&amended, &shadow, &origin.options).map_err(|e| {
+        // The running parts compiled before: every error is this document's. One
+        // found on a running task whose due rule this document changes (a due time
+        // out of range) has no place in this text: it is located at the change.
+        let mut others = Vec::new();
+        for d in e
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error() || within(d))
+        {
+            let change = spec
+                .change_due
+                .iter()
+                .zip(&change_items)
+                .rev()
+                .find(|(c, _)| {
+                    d.code == Code::OutOfRange && d.message.contains(&format!("task `{}`", c.task))
+                });
+            match change {
+                Some((change, span)) if d.span.is_none() => {
+                    let at = r.at(span, &change.task);
+                    r.error_hint(d.code, at, d.message, d.hint);
+                }
+                _ => others.push(d),
+            }
+        }
+        let mut diagnostics = r.finish();
+        diagnostics.extend(others);
+        diagnostics
+    })?;
+    let warnings: Vec<Diagnostic> = loaded.warnings.into_iter().filter(within).collect();
+    let mut workflow = loaded.workflow;
+    let issued_at = issued_at.unwrap_or(running.directive.issued_at);
+    let mut follow_ups = origin.follow_ups.clone();
+    follow_ups.push(Document {
+        number: spec.number.clone(),
+        kind: spec.kind.clone(),
+        issuer: issuer.map_or_else(|| spec.issuer.clone(), |a| running.agency(a).name.clone()),
+        issued_on: running.format_time(issued_at)[..10].to_owned(),
+        subject: Some(spec.subject.clone()),
+        gloss: spec.subject_gloss.clone(),
+        implements: vec![spec.further_to.clone()],
+    });
+    workflow.documents.extend(follow_ups.iter().cloned());
+    workflow.origin = Some(Arc::new(Origin {
+        spec: amended,
+        options: origin.options.clone(),
+        follow_ups,
+    }));
+    Ok(Amendment {
+        amended: Amended {
+            workflow,
+            spec,
+            warnings,
+        },
+        issued_at,
+        issued_at_span: issued_span,
+        change_due_spans,
+        cancel_spans,
+    })
+}

@@ -1,0 +1,129 @@
+//! Glue: the public entry points whose work spans layers, and the only module outside the
+//! layers that names several of them.
+//!
+//! A follow-up document is text, so the front end checks it and compiles the amended
+//! workflow ([`front::followup::amendment`]); applying that [`Amendment`] to a running
+//! instance is the engine's (`engine/followup.rs`). The engine does not import the front
+//! end (a host that runs compiled workflows links no parser), so it takes the amending as
+//! a function, and this module passes the front end's: `Workflow::amend`,
+//! `Instance::apply_follow_up` and `Instance::replay`/`replay_versions` (a journal keeps
+//! follow-ups as text) are defined here. `core/tests/tidy.rs` checks that no other file
+//! outside the layers names one.
+
+use crate::engine::{Effect, FollowUpError, FollowUpReport, Input, Instance, ReplayError};
+use crate::front;
+use crate::model::amendment::{Amended, Amendment};
+use crate::model::time::Timestamp;
+use crate::model::workflow::Workflow;
+use std::sync::Arc;
+
+/// The front end's amendment, its diagnostics as the engine's error: the amending function
+/// the engine's follow-ups and replay take.
+fn amend(workflow: &Workflow, text: &str) -> Result<Amendment, FollowUpError> {
+    front::followup::amendment(workflow, text)
+        .map_err(|diagnostics| FollowUpError::Invalid { diagnostics })
+}
+
+impl Workflow {
+    /// This workflow amended by a follow-up document (a
+    /// [`FollowUpSpec`](crate::model::spec::FollowUpSpec) text): its spec with the added
+    /// tasks and policies, the new due rules and policies, cancelled tasks no longer
+    /// depended on, compiled with the options it was loaded with. Hosts use it to
+    /// rebuild the workflow a snapshot taken after [`Instance::apply_follow_up`] needs:
+    /// amend the loaded workflow with each applied text, in order.
+    ///
+    /// # Errors
+    /// [`FollowUpError::Invalid`] with every problem, located in `text`.
+    ///
+    /// ```
+    /// let source = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
+    /// let workflow = directrix_core::load(source)?.workflow;
+    /// let text = include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
+    /// let amended = workflow.amend(text)?.workflow;
+    /// assert!(amended.task_id("checkpoints").is_some());
+    /// assert_ne!(amended.content_hash(), workflow.content_hash());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn amend(&self, text: &str) -> Result<Amended, FollowUpError> {
+        amend(self, text).map(|a| a.amended)
+    }
+}
+
+impl Instance {
+    /// Applies a follow-up document (a [`FollowUpSpec`](crate::model::spec::FollowUpSpec)
+    /// text) at `at`: the instance moves to the amended workflow ([`Workflow::amend`]),
+    /// task instances mapped by id. Then:
+    /// - added tasks start by their start rule, counted from `at` (at the next
+    ///   [`Instance::advance`]);
+    /// - running instances of a task with a new due rule get their due time recomputed
+    ///   from their start (`due_changed`; `first_due` keeps the original for reporting,
+    ///   and lateness is judged against the new time, as for an extension);
+    /// - unfinished instances of a cancelled task move to their machine's `Cancelled`
+    ///   state (`cancelled`), and tasks that depended on it stop waiting for it;
+    /// - a tightened task's escalation timers follow its new policy; levels it already
+    ///   reached do not fire again.
+    ///
+    /// Journaled as `Input::FollowUp` with the text; [`Instance::replay`] applies it again.
+    ///
+    /// # Errors
+    /// [`FollowUpError::Invalid`] with located diagnostics (including a cancelled or
+    /// re-timed task whose instances are all finished, `task-finished`; a new due time
+    /// before `at`, `due-before-follow-up`; a document applied before its issue time,
+    /// `follow-up-before-issue`); [`FollowUpError::Time`] for `at` before
+    /// [`Instance::now`] or timers pending by `at`. Nothing is changed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use directrix_core::{load, Instance, Timestamp};
+    /// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let at = Timestamp::parse("2021-05-12 08:00", workflow.calendar().offset())?;
+    /// instance.advance(at)?;
+    /// let text = include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
+    /// let (effects, report) = instance.apply_follow_up(at, text)?;
+    /// assert_eq!(report.cancelled, ["contingency_plan"]);
+    /// assert!(effects.iter().any(|e| e.kind.name() == "due_changed"));
+    /// assert_eq!(Instance::replay(workflow, instance.journal())?, instance);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_follow_up(
+        &mut self,
+        at: Timestamp,
+        text: &str,
+    ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
+        self.apply_follow_up_with(at, text, &amend)
+    }
+
+    /// Rebuilds an instance by replaying a journal from its `start`.
+    ///
+    /// # Errors
+    /// [`ReplayError`] when the journal does not begin with `start` or an input fails.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("3d").unwrap())).unwrap();
+    /// let replayed = directrix_core::Instance::replay(workflow, instance.journal()).unwrap();
+    /// assert_eq!(replayed, instance);
+    /// ```
+    pub fn replay(workflow: Arc<Workflow>, journal: &[Input]) -> Result<Self, ReplayError> {
+        Self::replay_versions(&[workflow], journal)
+    }
+
+    /// [`Instance::replay`] across migrations: `versions` holds every version of the
+    /// workflow the journal went through, the one it started with first. Each `migrate`
+    /// input moves the replay to the version with its `to` hash, mapping the state
+    /// exactly as [`Instance::migrate`] did, so the result equals the live instance.
+    ///
+    /// # Errors
+    /// [`ReplayError`] when the journal does not begin with `start`, an input fails, a
+    /// `migrate` names a version not in `versions`, or a `resume` skips other timers than
+    /// it recorded.
+    pub fn replay_versions(
+        versions: &[Arc<Workflow>],
+        journal: &[Input],
+    ) -> Result<Self, ReplayError> {
+        Self::replay_with(versions, journal, &amend)
+    }
+}
