@@ -9,10 +9,13 @@
 //! the document's text (`Input::FollowUp`), so replay applies it again. The public entry
 //! points (`Workflow::amend`, `Instance::apply_follow_up`) are in `glue.rs`.
 
-use super::{ActError, Effect, EffectKind, Input, Instance, MigrateError, Phase, map_state};
+use super::{
+    ActError, Effect, EffectKind, Input, Instance, InstanceState, MigrateError, Phase, TaskState,
+    map_state,
+};
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, cap_message, location_of, summary};
-use crate::model::spec::StateKind;
+use crate::model::spec::{FollowUpSpec, StateKind};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{TaskRef, Workflow};
 use serde::Serialize;
@@ -168,27 +171,95 @@ impl Instance {
                 None,
             );
         }
-        let finished = |i: TaskRef, phase: Phase, state_id: usize| {
-            phase == Phase::Running
-                && matches!(
-                    new.machine_of(i).states[state_id].kind,
-                    StateKind::Done | StateKind::Cancelled
-                )
-        };
-        let instances = |task: &str| {
-            new.task_id(task)
-                .map(|t| new.tasks[t.index()].instances.clone())
-                .unwrap_or(0..0)
-                .map(TaskRef)
+        let applying = Applying {
+            old,
+            new: &new,
+            running: &self.state,
+            at,
         };
         let mut effects = Vec::new();
+        let due_changed =
+            applying.change_dues(&mut r, &mut state, (&spec, &change_due_spans), &mut effects);
+        let cancelled = applying.cancel(&mut r, &mut state, (&spec, &cancel_spans), &mut effects);
+        if !r.diagnostics.is_empty() {
+            return Err(FollowUpError::Invalid {
+                diagnostics: r.finish(),
+            });
+        }
+        let tightened: Vec<String> = spec
+            .tighten
+            .iter()
+            .flat_map(|tighten| applying.instances(&tighten.task))
+            .filter(|&i| !applying.finished(i, &state.tasks[i.index()]))
+            .map(|i| new.slots[i.index()].name.clone())
+            .collect();
+        state.journal.push(Input::FollowUp {
+            at,
+            text: text.to_owned(),
+        });
+        self.workflow = new;
+        self.state = state;
+        self.prune_stale_front();
+        Ok((
+            effects,
+            FollowUpReport {
+                number: spec.number,
+                further_to: spec.further_to,
+                migration,
+                due_changed,
+                cancelled,
+                tightened,
+                warnings,
+            },
+        ))
+    }
+}
+
+/// A follow-up being applied: the workflow before and after, the instance's state
+/// before, and when.
+struct Applying<'a> {
+    old: &'a Workflow,
+    new: &'a Workflow,
+    running: &'a InstanceState,
+    at: Timestamp,
+}
+
+impl Applying<'_> {
+    /// Whether task instance `i` of the new workflow has finished in `ts`.
+    fn finished(&self, i: TaskRef, ts: &TaskState) -> bool {
+        ts.phase == Phase::Running
+            && matches!(
+                self.new.machine_of(i).states[ts.state.index()].kind,
+                StateKind::Done | StateKind::Cancelled
+            )
+    }
+
+    /// The instances of `task` in the new workflow (none for an unknown id).
+    fn instances(&self, task: &str) -> impl Iterator<Item = TaskRef> {
+        self.new
+            .task_id(task)
+            .map(|t| self.new.tasks[t.index()].instances.clone())
+            .unwrap_or(0..0)
+            .map(TaskRef)
+    }
+
+    /// The due changes on the mapped `state`: each open instance keeps its original due
+    /// time for reporting and is judged anew; a new due time already passed is refused.
+    fn change_dues(
+        &self,
+        r: &mut Problems<'_>,
+        state: &mut InstanceState,
+        (spec, spans): (&FollowUpSpec, &[Option<Range<usize>>]),
+        effects: &mut Vec<Effect>,
+    ) -> Vec<DueChange> {
+        let (old, new, at) = (self.old, self.new, self.at);
         let mut due_changed = Vec::new();
         let show = |t: Option<Timestamp>| t.map(|t| new.format_time(t));
-        for (change, span) in spec.change_due.iter().zip(&change_due_spans) {
+        for (change, span) in spec.change_due.iter().zip(spans) {
             let mut open = false;
-            for i in instances(&change.task) {
+            for i in self.instances(&change.task) {
                 let ts = &state.tasks[i.index()];
-                if finished(i, ts.phase, ts.state.index()) {
+                if self.finished(i, ts) {
                     continue;
                 }
                 open = true;
@@ -197,19 +268,19 @@ impl Instance {
                     continue;
                 }
                 let name = &new.slots[i.index()].name;
-                let before = old.task_ref(name).map(|o| &self.state.tasks[o.index()]);
+                let before = old.task_ref(name).map(|o| &self.running.tasks[o.index()]);
                 let ts = &mut state.tasks[i.index()];
                 if let Some(due) = ts.due.filter(|&due| due < at) {
                     r.error(
-                        Code::DueBeforeFollowUp,
-                        span.clone(),
-                        format!(
-                            "the new due time of `{name}` would be {}, before the follow-up is applied at {}",
-                            new.format_time(due),
-                            new.format_time(at)
-                        ),
-                        Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it".to_owned()),
-                    );
+                    Code::DueBeforeFollowUp,
+                    span.clone(),
+                    format!(
+                        "the new due time of `{name}` would be {}, before the follow-up is applied at {}",
+                        new.format_time(due),
+                        new.format_time(at)
+                    ),
+                    Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it".to_owned()),
+                );
                     continue;
                 }
                 let Some(before) = before else { continue };
@@ -237,11 +308,24 @@ impl Instance {
                 }
             }
             if !open {
-                finished_error(&mut r, span, &change.task, "change its due time");
+                finished_error(r, span, &change.task, "change its due time");
             }
         }
+        due_changed
+    }
+
+    /// The cancellations on the mapped `state`: each open instance enters its machine's
+    /// `Cancelled` state, its pending timers stale.
+    fn cancel(
+        &self,
+        r: &mut Problems<'_>,
+        state: &mut InstanceState,
+        (spec, spans): (&FollowUpSpec, &[Option<Range<usize>>]),
+        effects: &mut Vec<Effect>,
+    ) -> Vec<String> {
+        let (new, at) = (self.new, self.at);
         let mut cancelled = Vec::new();
-        for (cancel, span) in spec.cancel.iter().zip(&cancel_spans) {
+        for (cancel, span) in spec.cancel.iter().zip(spans) {
             let Some(task) = new.task_id(&cancel.task) else {
                 continue;
             };
@@ -263,9 +347,9 @@ impl Instance {
                 continue;
             };
             let mut open = false;
-            for i in instances(&cancel.task) {
+            for i in self.instances(&cancel.task) {
                 let ts = &mut state.tasks[i.index()];
-                if finished(i, ts.phase, ts.state.index()) {
+                if self.finished(i, ts) {
                     continue;
                 }
                 open = true;
@@ -286,42 +370,10 @@ impl Instance {
                 });
             }
             if !open {
-                finished_error(&mut r, span, &cancel.task, "cancel it");
+                finished_error(r, span, &cancel.task, "cancel it");
             }
         }
-        if !r.diagnostics.is_empty() {
-            return Err(FollowUpError::Invalid {
-                diagnostics: r.finish(),
-            });
-        }
-        let mut tightened = Vec::new();
-        for tighten in &spec.tighten {
-            for i in instances(&tighten.task) {
-                let ts = &state.tasks[i.index()];
-                if !finished(i, ts.phase, ts.state.index()) {
-                    tightened.push(new.slots[i.index()].name.clone());
-                }
-            }
-        }
-        state.journal.push(Input::FollowUp {
-            at,
-            text: text.to_owned(),
-        });
-        self.workflow = new;
-        self.state = state;
-        self.prune_stale_front();
-        Ok((
-            effects,
-            FollowUpReport {
-                number: spec.number,
-                further_to: spec.further_to,
-                migration,
-                due_changed,
-                cancelled,
-                tightened,
-                warnings,
-            },
-        ))
+        cancelled
     }
 }
 

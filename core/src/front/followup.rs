@@ -4,15 +4,17 @@
 //! The engine applies it to an instance (`engine/followup.rs`); `glue.rs` joins the two.
 
 use crate::front::compile::{compile, compile_due, parse_time_at};
-use crate::front::load::parse_ron;
+use crate::front::load::{Loaded, parse_ron};
 use crate::front::reporter::Reporter;
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
-use crate::model::spec::{FORMAT_VERSION, FollowUpSpec};
-use crate::model::workflow::{Document, Origin, Workflow};
+use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, WorkflowSpec};
+use crate::model::time::Timestamp;
+use crate::model::workflow::{AgencyId, Document, Origin, Workflow};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
+use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
 const FIELDS: [&str; 14] = [
@@ -44,13 +46,16 @@ fn section_of(r: &Reporter<'_>, field: &str, len: usize) -> Option<Range<usize>>
     Some(start..end)
 }
 
+/// The spans of a list's items, in order.
+type ItemSpans = Vec<Option<Range<usize>>>;
+
 /// The spans of a list's items keyed by `task: "id"`.
 fn items(
     r: &Reporter<'_>,
     field: &str,
     len: usize,
     ids: impl Iterator<Item = String>,
-) -> Vec<Option<Range<usize>>> {
+) -> ItemSpans {
     let ids: Vec<String> = ids.collect();
     r.spans_within(
         &section_of(r, field, len),
@@ -83,189 +88,10 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
     let mut spec: FollowUpSpec = parse_ron(text, &origin.options.limits).map_err(|d| vec![d])?;
     crate::front::nfc::follow_up(&mut spec);
     let mut r = Reporter::new(text);
-    let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
-    if spec.format != FORMAT_VERSION {
-        let at = r.locator.top_field("format").map(|s| s..s + 6);
-        r.error(
-            Code::UnsupportedFormat,
-            at,
-            format!(
-                "follow-up format {} is not supported (this directrix reads format {FORMAT_VERSION})",
-                spec.format
-            ),
-        );
-    }
     let offset = running.calendar.offset();
-    let issued_span = field(&r, "issued_at");
-    let issued_at = parse_time_at(&mut r, &spec.issued_at, offset, issued_span.clone());
-    let issuer = running.agency_id(&spec.issuer);
-    match issuer {
-        None => {
-            let hint = suggestion(&spec.issuer, running.agencies.iter().map(|a| a.id.as_str()));
-            r.error_hint(
-                Code::UnknownAgency,
-                field(&r, "issuer"),
-                format!("unknown agency `{}`", spec.issuer),
-                hint,
-            );
-        }
-        // A letter from another body is not a follow-up ("tiếp theo") of this one.
-        Some(issuer) if issuer != running.directive.issuer => {
-            let own = &running.agency(running.directive.issuer).id;
-            r.error_hint(
-                Code::IssuerMismatch,
-                field(&r, "issuer"),
-                format!(
-                    "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
-                    spec.issuer, running.directive.number
-                ),
-                Some(format!(
-                    "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
-                )),
-            );
-        }
-        Some(_) => {}
-    }
-    // The chain so far: the directive, then the follow-ups in the order applied.
-    let chain: Vec<&str> = std::iter::once(running.directive.number.as_str())
-        .chain(origin.follow_ups.iter().map(|d| d.number.as_str()))
-        .collect();
-    if !chain.contains(&spec.further_to.as_str()) {
-        r.error_hint(
-            Code::FurtherToMismatch,
-            field(&r, "further_to"),
-            format!(
-                "the follow-up is further to `{}`, but this instance runs `{}`",
-                spec.further_to,
-                chain.join("`, `")
-            ),
-            Some(format!(
-                "a follow-up applies to the directive it follows: `further_to: \"{}\"`{}",
-                running.directive.number,
-                match chain.len() {
-                    1 => String::new(),
-                    _ => " or a follow-up already applied".to_owned(),
-                }
-            )),
-        );
-    }
-    if chain.contains(&spec.number.as_str()) {
-        r.error_hint(
-            Code::DuplicateId,
-            field(&r, "number"),
-            format!(
-                "document `{}` is already part of this instance",
-                spec.number
-            ),
-            Some("a follow-up is applied once; give a new document its own number".to_owned()),
-        );
-    }
-    // Added ids must be new: a clash would silently replace running work.
-    let add_tasks = section_of(&r, "add_tasks", len);
-    let task_spans = r.spans_within(
-        &add_tasks,
-        "id",
-        spec.add_tasks.iter().map(|t| t.id.as_str()),
-    );
-    for (task, span) in spec.add_tasks.iter().zip(&task_spans) {
-        if running.task_index.contains_key(&task.id) {
-            let at = r.at(span, &task.id);
-            r.error_hint(
-                Code::DuplicateId,
-                at,
-                format!("task `{}` already exists in the running directive", task.id),
-                Some("give the new task its own id, or use `change_due` / `tighten` to amend the existing one".to_owned()),
-            );
-        }
-    }
-    let add_policies = section_of(&r, "add_policies", len);
-    let policy_spans = r.spans_within(
-        &add_policies,
-        "id",
-        spec.add_policies.iter().map(|p| p.id.as_str()),
-    );
-    for (policy, span) in spec.add_policies.iter().zip(&policy_spans) {
-        if origin.spec.policies.iter().any(|p| p.id == policy.id) {
-            let at = r.at(span, &policy.id);
-            r.error_hint(
-                Code::DuplicateId,
-                at,
-                format!(
-                    "policy `{}` already exists in the running directive",
-                    policy.id
-                ),
-                Some("give the new policy its own id".to_owned()),
-            );
-        }
-    }
-    let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
-    let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
-        let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
-            "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
-                .to_owned(),
-        ));
-        let at = r.at(span, id);
-        r.error_hint(
-            Code::UnknownTask,
-            at,
-            format!("unknown task `{id}` in the running directive"),
-            hint,
-        );
-    };
-    let change_items = items(
-        &r,
-        "change_due",
-        len,
-        spec.change_due.iter().map(|c| c.task.clone()),
-    );
-    for (change, span) in spec.change_due.iter().zip(&change_items) {
-        if !existing(&change.task) {
-            unknown_task(&mut r, &change.task, span);
-        }
-        // The rule's own texts (times, durations), located in this document.
-        compile_due(&mut r, &change.due, span, offset);
-    }
-    let cancel_items = items(
-        &r,
-        "cancel",
-        len,
-        spec.cancel.iter().map(|c| c.task.clone()),
-    );
-    for (cancel, span) in spec.cancel.iter().zip(&cancel_items) {
-        if !existing(&cancel.task) {
-            unknown_task(&mut r, &cancel.task, span);
-        }
-    }
-    let tighten_spans = items(
-        &r,
-        "tighten",
-        len,
-        spec.tighten.iter().map(|t| t.task.clone()),
-    );
-    for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
-        if !existing(&tighten.task) {
-            unknown_task(&mut r, &tighten.task, span);
-        }
-        let policies = || {
-            origin
-                .spec
-                .policies
-                .iter()
-                .chain(&spec.add_policies)
-                .map(|p| p.id.as_str())
-        };
-        if !policies().any(|p| p == tighten.policy) {
-            let hint = suggestion(&tighten.policy, policies())
-                .or(Some("define it in `add_policies`".to_owned()));
-            let at = r.at(span, &tighten.policy);
-            r.error_hint(
-                Code::UnknownPolicy,
-                at,
-                format!("unknown policy `{}`", tighten.policy),
-                hint,
-            );
-        }
-    }
+    let header = check_header(&mut r, &spec, running, origin, len);
+    let added = check_added(&mut r, &spec, running, origin, len);
+    let (change_items, cancel_items) = check_references(&mut r, &spec, origin, offset, len);
     if r.has_errors() {
         return Err(r.finish());
     }
@@ -294,75 +120,33 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         .map(|(cancel, item)| task_span(item, cancel.task.as_str()))
         .collect();
 
-    let mut amended = origin.spec.clone();
-    amended.tasks.extend(spec.add_tasks.iter().cloned());
-    amended.policies.extend(spec.add_policies.iter().cloned());
-    let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
-    for task in &mut amended.tasks {
-        if let Some(change) = spec.change_due.iter().rev().find(|c| c.task == task.id) {
-            task.due = Some(change.due.clone());
-        }
-        if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
-            task.policy = Some(tighten.policy.clone());
-        }
-        // A withdrawn item is no longer awaited by what depended on it.
-        task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
-    }
-    // Compile against this document's text with the two list keys renamed in place
-    // (same length, so every span and line:column holds): the added tasks and
-    // policies are then found where the loader looks for `tasks` and `policies`,
-    // and their diagnostics point into this document.
-    let mut shadow = text.to_owned();
-    for (from, to) in [("add_tasks", "    tasks"), ("add_policies", "    policies")] {
-        if let Some(at) = r.locator.top_field(from) {
-            shadow.replace_range(at..at + from.len(), to);
-        }
-    }
-    let within = |d: &Diagnostic| {
-        d.span.as_ref().is_some_and(|s| {
-            [&add_tasks, &add_policies]
-                .iter()
-                .any(|section| section.as_ref().is_some_and(|x| x.contains(&s.start)))
-        })
-    };
-    let loaded = compile(&amended, &shadow, &origin.options).map_err(|e| {
-        // The running parts compiled before: every error is this document's. One
-        // found on a running task whose due rule this document changes (a due time
-        // out of range) has no place in this text: it is located at the change.
-        let mut others = Vec::new();
-        for d in e
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.is_error() || within(d))
-        {
-            let change = spec
-                .change_due
-                .iter()
-                .zip(&change_items)
-                .rev()
-                .find(|(c, _)| {
-                    d.code == Code::OutOfRange && d.message.contains(&format!("task `{}`", c.task))
-                });
-            match change {
-                Some((change, span)) if d.span.is_none() => {
-                    let at = r.at(span, &change.task);
-                    r.error_hint(d.code, at, d.message, d.hint);
-                }
-                _ => others.push(d),
-            }
-        }
+    let amended = amended_spec(&origin.spec, &spec);
+    let loaded = compile_amended(
+        &mut r,
+        (&amended, text),
+        origin,
+        (&spec, &change_items),
+        &added,
+    )
+    .map_err(|others| {
         let mut diagnostics = r.finish();
         diagnostics.extend(others);
         diagnostics
     })?;
-    let warnings: Vec<Diagnostic> = loaded.warnings.into_iter().filter(within).collect();
+    let warnings: Vec<Diagnostic> = loaded
+        .warnings
+        .into_iter()
+        .filter(|d| added.contains(d))
+        .collect();
     let mut workflow = loaded.workflow;
-    let issued_at = issued_at.unwrap_or(running.directive.issued_at);
+    let issued_at = header.issued_at.unwrap_or(running.directive.issued_at);
     let mut follow_ups = origin.follow_ups.clone();
     follow_ups.push(Document {
         number: spec.number.clone(),
         kind: spec.kind.clone(),
-        issuer: issuer.map_or_else(|| spec.issuer.clone(), |a| running.agency(a).name.clone()),
+        issuer: header
+            .issuer
+            .map_or_else(|| spec.issuer.clone(), |a| running.agency(a).name.clone()),
         issued_on: running.format_time(issued_at)[..10].to_owned(),
         subject: Some(spec.subject.clone()),
         gloss: spec.subject_gloss.clone(),
@@ -381,8 +165,320 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
             warnings,
         },
         issued_at,
-        issued_at_span: issued_span,
+        issued_at_span: header.issued_span,
         change_due_spans,
         cancel_spans,
+    })
+}
+
+/// The document's own fields, checked against the running directive.
+struct Header {
+    issued_at: Option<Timestamp>,
+    issued_span: Option<Range<usize>>,
+    issuer: Option<AgencyId>,
+}
+
+/// Checks the format, issue time, issuer, `further_to` and number of the document.
+fn check_header(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    running: &Workflow,
+    origin: &Origin,
+    len: usize,
+) -> Header {
+    let field = |r: &Reporter<'_>, name: &str| r.locator.field_string_in(name, 0..len);
+    if spec.format != FORMAT_VERSION {
+        let at = r.locator.top_field("format").map(|s| s..s + 6);
+        r.error(
+            Code::UnsupportedFormat,
+            at,
+            format!(
+                "follow-up format {} is not supported (this directrix reads format {FORMAT_VERSION})",
+                spec.format
+            ),
+        );
+    }
+    let offset = running.calendar.offset();
+    let issued_span = field(r, "issued_at");
+    let issued_at = parse_time_at(r, &spec.issued_at, offset, issued_span.clone());
+    let issuer = running.agency_id(&spec.issuer);
+    match issuer {
+        None => {
+            let hint = suggestion(&spec.issuer, running.agencies.iter().map(|a| a.id.as_str()));
+            r.error_hint(
+                Code::UnknownAgency,
+                field(r, "issuer"),
+                format!("unknown agency `{}`", spec.issuer),
+                hint,
+            );
+        }
+        // A letter from another body is not a follow-up ("tiếp theo") of this one.
+        Some(issuer) if issuer != running.directive.issuer => {
+            let own = &running.agency(running.directive.issuer).id;
+            r.error_hint(
+                Code::IssuerMismatch,
+                field(r, "issuer"),
+                format!(
+                    "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
+                    spec.issuer, running.directive.number
+                ),
+                Some(format!(
+                    "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
+                )),
+            );
+        }
+        Some(_) => {}
+    }
+    // The chain so far: the directive, then the follow-ups in the order applied.
+    let chain: Vec<&str> = std::iter::once(running.directive.number.as_str())
+        .chain(origin.follow_ups.iter().map(|d| d.number.as_str()))
+        .collect();
+    if !chain.contains(&spec.further_to.as_str()) {
+        r.error_hint(
+            Code::FurtherToMismatch,
+            field(r, "further_to"),
+            format!(
+                "the follow-up is further to `{}`, but this instance runs `{}`",
+                spec.further_to,
+                chain.join("`, `")
+            ),
+            Some(format!(
+                "a follow-up applies to the directive it follows: `further_to: \"{}\"`{}",
+                running.directive.number,
+                match chain.len() {
+                    1 => String::new(),
+                    _ => " or a follow-up already applied".to_owned(),
+                }
+            )),
+        );
+    }
+    if chain.contains(&spec.number.as_str()) {
+        r.error_hint(
+            Code::DuplicateId,
+            field(r, "number"),
+            format!(
+                "document `{}` is already part of this instance",
+                spec.number
+            ),
+            Some("a follow-up is applied once; give a new document its own number".to_owned()),
+        );
+    }
+    Header {
+        issued_at,
+        issued_span,
+        issuer,
+    }
+}
+
+/// Where the added tasks and policies are in the text.
+struct Added {
+    tasks: Option<Range<usize>>,
+    policies: Option<Range<usize>>,
+}
+
+impl Added {
+    /// Whether a diagnostic points into the added tasks or policies.
+    fn contains(&self, d: &Diagnostic) -> bool {
+        d.span.as_ref().is_some_and(|s| {
+            [&self.tasks, &self.policies]
+                .iter()
+                .any(|section| section.as_ref().is_some_and(|x| x.contains(&s.start)))
+        })
+    }
+}
+
+/// Checks that the added tasks and policies have new ids.
+fn check_added(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    running: &Workflow,
+    origin: &Origin,
+    len: usize,
+) -> Added {
+    // Added ids must be new: a clash would silently replace running work.
+    let add_tasks = section_of(r, "add_tasks", len);
+    let task_spans = r.spans_within(
+        &add_tasks,
+        "id",
+        spec.add_tasks.iter().map(|t| t.id.as_str()),
+    );
+    for (task, span) in spec.add_tasks.iter().zip(&task_spans) {
+        if running.task_index.contains_key(&task.id) {
+            let at = r.at(span, &task.id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!("task `{}` already exists in the running directive", task.id),
+                Some("give the new task its own id, or use `change_due` / `tighten` to amend the existing one".to_owned()),
+            );
+        }
+    }
+    let add_policies = section_of(r, "add_policies", len);
+    let policy_spans = r.spans_within(
+        &add_policies,
+        "id",
+        spec.add_policies.iter().map(|p| p.id.as_str()),
+    );
+    for (policy, span) in spec.add_policies.iter().zip(&policy_spans) {
+        if origin.spec.policies.iter().any(|p| p.id == policy.id) {
+            let at = r.at(span, &policy.id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!(
+                    "policy `{}` already exists in the running directive",
+                    policy.id
+                ),
+                Some("give the new policy its own id".to_owned()),
+            );
+        }
+    }
+    Added {
+        tasks: add_tasks,
+        policies: add_policies,
+    }
+}
+
+/// Checks the tasks and policies that `change_due`, `cancel` and `tighten` name; returns
+/// the spans of the `change_due` and `cancel` items.
+fn check_references(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    origin: &Origin,
+    offset: UtcOffset,
+    len: usize,
+) -> (ItemSpans, ItemSpans) {
+    let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
+    let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
+        let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
+            "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
+                .to_owned(),
+        ));
+        let at = r.at(span, id);
+        r.error_hint(
+            Code::UnknownTask,
+            at,
+            format!("unknown task `{id}` in the running directive"),
+            hint,
+        );
+    };
+    let change_items = items(
+        r,
+        "change_due",
+        len,
+        spec.change_due.iter().map(|c| c.task.clone()),
+    );
+    for (change, span) in spec.change_due.iter().zip(&change_items) {
+        if !existing(&change.task) {
+            unknown_task(r, &change.task, span);
+        }
+        // The rule's own texts (times, durations), located in this document.
+        compile_due(r, &change.due, span, offset);
+    }
+    let cancel_items = items(r, "cancel", len, spec.cancel.iter().map(|c| c.task.clone()));
+    for (cancel, span) in spec.cancel.iter().zip(&cancel_items) {
+        if !existing(&cancel.task) {
+            unknown_task(r, &cancel.task, span);
+        }
+    }
+    let tighten_spans = items(
+        r,
+        "tighten",
+        len,
+        spec.tighten.iter().map(|t| t.task.clone()),
+    );
+    for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
+        if !existing(&tighten.task) {
+            unknown_task(r, &tighten.task, span);
+        }
+        let policies = || {
+            origin
+                .spec
+                .policies
+                .iter()
+                .chain(&spec.add_policies)
+                .map(|p| p.id.as_str())
+        };
+        if !policies().any(|p| p == tighten.policy) {
+            let hint = suggestion(&tighten.policy, policies())
+                .or(Some("define it in `add_policies`".to_owned()));
+            let at = r.at(span, &tighten.policy);
+            r.error_hint(
+                Code::UnknownPolicy,
+                at,
+                format!("unknown policy `{}`", tighten.policy),
+                hint,
+            );
+        }
+    }
+    (change_items, cancel_items)
+}
+
+/// The running spec with the document's changes: tasks and policies added, due rules and
+/// policies replaced, cancelled tasks no longer depended on.
+fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
+    let mut amended = running.clone();
+    amended.tasks.extend(spec.add_tasks.iter().cloned());
+    amended.policies.extend(spec.add_policies.iter().cloned());
+    let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
+    for task in &mut amended.tasks {
+        if let Some(change) = spec.change_due.iter().rev().find(|c| c.task == task.id) {
+            task.due = Some(change.due.clone());
+        }
+        if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
+            task.policy = Some(tighten.policy.clone());
+        }
+        // A withdrawn item is no longer awaited by what depended on it.
+        task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
+    }
+    amended
+}
+
+/// Compiles the amended spec against this document's text; on failure, the diagnostics
+/// that are not reported through `r`.
+fn compile_amended(
+    r: &mut Reporter<'_>,
+    (amended, text): (&WorkflowSpec, &str),
+    origin: &Origin,
+    (spec, change_items): (&FollowUpSpec, &[Option<Range<usize>>]),
+    added: &Added,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    // Compile against this document's text with the two list keys renamed in place
+    // (same length, so every span and line:column holds): the added tasks and
+    // policies are then found where the loader looks for `tasks` and `policies`,
+    // and their diagnostics point into this document.
+    let mut shadow = text.to_owned();
+    for (from, to) in [("add_tasks", "    tasks"), ("add_policies", "    policies")] {
+        if let Some(at) = r.locator.top_field(from) {
+            shadow.replace_range(at..at + from.len(), to);
+        }
+    }
+    compile(amended, &shadow, &origin.options).map_err(|e| {
+        // The running parts compiled before: every error is this document's. One
+        // found on a running task whose due rule this document changes (a due time
+        // out of range) has no place in this text: it is located at the change.
+        let mut others = Vec::new();
+        for d in e
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error() || added.contains(d))
+        {
+            let change = spec
+                .change_due
+                .iter()
+                .zip(change_items)
+                .rev()
+                .find(|(c, _)| {
+                    d.code == Code::OutOfRange && d.message.contains(&format!("task `{}`", c.task))
+                });
+            match change {
+                Some((change, span)) if d.span.is_none() => {
+                    let at = r.at(span, &change.task);
+                    r.error_hint(d.code, at, d.message, d.hint);
+                }
+                _ => others.push(d),
+            }
+        }
+        others
     })
 }
