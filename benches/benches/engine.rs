@@ -101,7 +101,9 @@ fn start(c: &mut Criterion) {
         let at = workflow.directive().issued_at;
         let name = format!("cascade_{}", workflow.task_slots().len());
         group.bench_function(name, |b| {
-            b.iter_with_large_drop(|| Instance::start(Arc::clone(&workflow), black_box(at)));
+            b.iter_with_large_drop(|| {
+                Instance::start(Arc::clone(&workflow), black_box(at)).unwrap()
+            });
         });
     }
     group.finish();
@@ -118,7 +120,7 @@ fn act(c: &mut Criterion) {
     group.throughput(Throughput::Elements(acts.len() as u64));
     group.bench_function("throughput", |b| {
         b.iter_batched(
-            || Instance::start(Arc::clone(&workflow), at).0,
+            || Instance::start(Arc::clone(&workflow), at).unwrap().0,
             |mut instance| {
                 run_acts(&mut instance, black_box(&acts));
                 instance
@@ -137,6 +139,7 @@ fn advance(c: &mut Criterion) {
     let at = workflow.directive().issued_at;
     let horizon = at.saturating_add(Span::from_seconds(14 * 86_400));
     let fired = Instance::start(Arc::clone(&workflow), at)
+        .unwrap()
         .0
         .advance(horizon)
         .expect("time moves forward")
@@ -146,7 +149,7 @@ fn advance(c: &mut Criterion) {
     heavy(&mut group);
     group.bench_function("many_timers", |b| {
         b.iter_batched(
-            || Instance::start(Arc::clone(&workflow), at).0,
+            || Instance::start(Arc::clone(&workflow), at).unwrap().0,
             |mut instance| {
                 let effects = instance.advance(black_box(horizon)).expect("forward");
                 (instance, effects)
@@ -165,7 +168,8 @@ fn advance(c: &mut Criterion) {
 fn snapshot(c: &mut Criterion) {
     let workflow = load_arc(&independent_tasks_text(ACT_TASKS));
     let acts = act_script(&workflow);
-    let (mut instance, _) = Instance::start(Arc::clone(&workflow), workflow.directive().issued_at);
+    let (mut instance, _) =
+        Instance::start(Arc::clone(&workflow), workflow.directive().issued_at).unwrap();
     run_acts(&mut instance, &acts[..acts.len() / 2]);
     let mut group = c.benchmark_group("snapshot");
     heavy(&mut group);

@@ -303,12 +303,14 @@ mod tests {
         let acts = act_script(&workflow);
         assert_eq!(acts.len(), 40);
         let (mut instance, _) =
-            Instance::start(Arc::clone(&workflow), workflow.directive().issued_at);
+            Instance::start(Arc::clone(&workflow), workflow.directive().issued_at)
+                .expect("a parsed time is in range");
         run_acts(&mut instance, &acts);
         assert_eq!(instance.journal().len(), 41);
 
         let workflow = load_arc(&many_timers_text(10));
-        let (instance, _) = Instance::start(Arc::clone(&workflow), workflow.directive().issued_at);
+        let (instance, _) = Instance::start(Arc::clone(&workflow), workflow.directive().issued_at)
+            .expect("a parsed time is in range");
         assert!(instance.next_timer().is_some());
     }
 }

@@ -415,7 +415,8 @@ mod tests {
                 .workflow,
         );
         let (_, effects) =
-            directrix_core::Instance::start(Arc::clone(&workflow), workflow.directive().issued_at);
+            directrix_core::Instance::start(Arc::clone(&workflow), workflow.directive().issued_at)
+                .unwrap();
         let mut record = workflow.effect_record(&effects[0]);
         assert_eq!(fields(&record), "");
         record.level = Some(2);

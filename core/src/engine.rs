@@ -115,7 +115,7 @@ pub struct InstanceState {
 /// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
 /// let hanoi = workflow.calendar().offset();
 /// let start = Timestamp::parse("2021-05-07 08:00", hanoi)?;
-/// let (mut instance, effects) = Instance::start(workflow.clone(), start);
+/// let (mut instance, effects) = Instance::start(workflow.clone(), start)?;
 /// assert!(effects.iter().any(|e| e.kind.name() == "started"));
 ///
 /// // An agency acts: the host authenticated it; the engine checks its role.
@@ -153,20 +153,26 @@ impl Instance {
     ///
     /// Returns the instance and the effects of starting (a `started` per running task).
     ///
+    /// # Errors
+    /// [`ActError::TimeOutOfRange`] (`invalid_time`) when `at` lies outside
+    /// [`Timestamp::MIN`] to [`Timestamp::MAX`] (a time parsed or built by this crate is
+    /// always inside; a host's number or a journal may not be).
+    ///
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{Instance, Timestamp};
     /// let at = workflow.directive().issued_at;
-    /// let (instance, effects) = directrix_core::Instance::start(workflow, at);
+    /// let (instance, effects) = Instance::start(workflow.clone(), at)?;
     /// assert_eq!(instance.now(), at);
     /// assert!(!effects.is_empty());
-    /// ```
     ///
-    /// `at` outside [`Timestamp::MIN`] to [`Timestamp::MAX`] is moved to the nearer end
-    /// (a time parsed or built by this crate is always inside);
-    /// [`Instance::try_start`] refuses it instead.
-    pub fn start(workflow: Arc<Workflow>, at: Timestamp) -> (Self, Vec<Effect>) {
-        let at = at.clamp(Timestamp::MIN, Timestamp::MAX);
+    /// let error = Instance::start(workflow, Timestamp::from_seconds(i64::MAX)).unwrap_err();
+    /// assert_eq!(error.code(), "invalid_time");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn start(workflow: Arc<Workflow>, at: Timestamp) -> Result<(Self, Vec<Effect>), ActError> {
+        let at = in_range(at)?;
         let tasks = workflow
             .slots
             .iter()
@@ -210,28 +216,7 @@ impl Instance {
             }
         }
         instance.prune_stale_front();
-        (instance, effects)
-    }
-
-    /// [`Instance::start`] for a time from outside (a host's number, a journal):
-    /// refuses a time it cannot represent.
-    ///
-    /// # Errors
-    /// [`ActError::TimeOutOfRange`] when `at` lies outside [`Timestamp::MIN`] to
-    /// [`Timestamp::MAX`].
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// use directrix_core::{Instance, Timestamp};
-    /// let error = Instance::try_start(workflow, Timestamp::from_seconds(i64::MAX)).unwrap_err();
-    /// assert_eq!(error.code(), "invalid_time");
-    /// ```
-    pub fn try_start(
-        workflow: Arc<Workflow>,
-        at: Timestamp,
-    ) -> Result<(Self, Vec<Effect>), ActError> {
-        Ok(Self::start(workflow, in_range(at)?))
+        Ok((instance, effects))
     }
 
     /// The workflow this instance runs.
@@ -255,8 +240,9 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// # let at = workflow.directive().issued_at;
-    /// let (instance, _) = directrix_core::Instance::start(workflow, at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow, at)?;
     /// assert_eq!(instance.journal().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn journal(&self) -> &[Input] {
         &self.state.journal
@@ -347,7 +333,7 @@ impl Instance {
         let Some(first) = versions.first() else {
             return Err(ReplayError::NoVersions);
         };
-        let (mut instance, _) = Self::try_start(Arc::clone(first), *at)
+        let (mut instance, _) = Self::start(Arc::clone(first), *at)
             .map_err(|error| ReplayError::Input { index: 0, error })?;
         for (index, input) in journal.iter().enumerate().skip(1) {
             let failed = |error| ReplayError::Input { index, error };

@@ -76,7 +76,7 @@ impl Instance {
     /// # use std::sync::Arc;
     /// use directrix_core::{load, Instance, Timestamp};
     /// let workflow = Arc::new(load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))?.workflow);
-    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let at = Timestamp::parse("2021-05-12 08:00", workflow.calendar().offset())?;
     /// instance.advance(at)?;
     /// let text = include_str!("../../workflows/kien-xuong-114-cv-hu.120.followup.ron");
@@ -102,10 +102,11 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("3d").unwrap())).unwrap();
     /// let replayed = directrix_core::Instance::replay(workflow, instance.journal()).unwrap();
     /// assert_eq!(replayed, instance);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn replay(workflow: Arc<Workflow>, journal: &[Input]) -> Result<Self, ReplayError> {
         Self::replay_versions(&[workflow], journal)

@@ -59,7 +59,7 @@ fn first_due(due: &str, start: &str) -> String {
     );
     let workflow = Arc::new(load(&source).expect("workflow loads").workflow);
     let start = at(start);
-    let (instance, _) = Instance::start(workflow.clone(), start);
+    let (instance, _) = Instance::start(workflow.clone(), start).unwrap();
     let id = workflow.task_ref("t").unwrap();
     workflow.format_time(instance.task_state(id).unwrap().due.expect("a due time"))
 }
@@ -310,7 +310,7 @@ fn recurring_report_moves_the_due_to_the_next_occurrence() {
     tasks: [(id: "t", title: "T", lead: ["unit"], due: Every(every: "1d", at: "16:00", until: "2021-05-09 16:00"))],
 )"#;
     let workflow = Arc::new(load(source).unwrap().workflow);
-    let (mut instance, _) = Instance::start(workflow.clone(), at("2021-05-07 08:00"));
+    let (mut instance, _) = Instance::start(workflow.clone(), at("2021-05-07 08:00")).unwrap();
     let t = workflow.task_ref("t").unwrap();
     let due = |i: &Instance| workflow.format_time(i.task_state(t).unwrap().due.unwrap());
     assert_eq!(due(&instance), "2021-05-07T16:00:00+07:00");
@@ -386,7 +386,7 @@ fn a_custom_weekend_and_day_end_through_a_workflow() {
 )"#;
     let workflow = Arc::new(load(source).unwrap().workflow);
     // Thu 06/05 + 1 working day with a Friday-Saturday weekend: Sunday 09/05 at 16:30.
-    let (instance, _) = Instance::start(workflow.clone(), at("2021-05-06 08:00"));
+    let (instance, _) = Instance::start(workflow.clone(), at("2021-05-06 08:00")).unwrap();
     let due = instance
         .task_state(workflow.task_ref("t").unwrap())
         .unwrap()
@@ -422,7 +422,7 @@ fn with_vn() -> LoadOptions {
 fn periodic_dues(source: &str, options: &LoadOptions, start: &str, n: usize) -> Vec<String> {
     let workflow = Arc::new(load_with(source, options).expect("workflow loads").workflow);
     let t = workflow.task_ref("t").unwrap();
-    let (mut instance, _) = Instance::start(workflow.clone(), at(start));
+    let (mut instance, _) = Instance::start(workflow.clone(), at(start)).unwrap();
     let mut dues = Vec::new();
     while dues.len() < n {
         let Some(due) = instance.task_state(t).unwrap().due else {
@@ -721,7 +721,7 @@ fn a_late_periodic_report_covers_the_periods_it_missed() {
     let source = workflow_with(r#"(utc_offset: "+07:00")"#, due, "2024-01-02 08:00");
     let workflow = Arc::new(load(&source).unwrap().workflow);
     let t = workflow.task_ref("t").unwrap();
-    let (mut instance, _) = Instance::start(workflow.clone(), at("2024-01-02 08:00"));
+    let (mut instance, _) = Instance::start(workflow.clone(), at("2024-01-02 08:00")).unwrap();
     assert_eq!(
         workflow.format_time(instance.task_state(t).unwrap().due.unwrap()),
         "2024-01-16T17:00:00+07:00"
@@ -768,7 +768,7 @@ fn a_cutoff_day_outside_the_month_is_rejected() {
 fn the_quang_tri_reporting_year_skips_tet() {
     let source = include_str!("../../workflows/quang-tri-41-2019-qd-ubnd.ron");
     let workflow = Arc::new(load_with(source, &with_vn()).unwrap().workflow);
-    let (mut instance, _) = Instance::start(workflow.clone(), at("2021-01-01 08:00"));
+    let (mut instance, _) = Instance::start(workflow.clone(), at("2021-01-01 08:00")).unwrap();
     assert_eq!(
         workflow.describe_due(workflow.tasks()[1].due),
         "quarterly: data cut off on day 14, due 5 working days after, until 2021-12-31"
@@ -824,7 +824,7 @@ fn telegram(
 )"#
     );
     let workflow = Arc::new(load(&source).expect("telegram loads").workflow);
-    let (instance, effects) = Instance::start(workflow.clone(), at(start));
+    let (instance, effects) = Instance::start(workflow.clone(), at(start)).unwrap();
     (workflow, instance, effects)
 }
 

@@ -212,7 +212,7 @@ fn complete(instance: &mut Instance, at: &str, task: &str) {
 fn completion_flows_up() {
     let w = workflow();
     let (mut instance, _) =
-        Instance::start(std::sync::Arc::new(w.clone()), w.directive().issued_at);
+        Instance::start(std::sync::Arc::new(w.clone()), w.directive().issued_at).unwrap();
     // The district cannot start its report while its communes' plans are open, nor can
     // the province's department.
     act(
@@ -322,7 +322,7 @@ fn completion_flows_up() {
 fn escalation_climbs_to_the_parent_issuer_then_the_issuer() {
     let w = workflow();
     let (mut instance, _) =
-        Instance::start(std::sync::Arc::new(w.clone()), w.directive().issued_at);
+        Instance::start(std::sync::Arc::new(w.clone()), w.directive().issued_at).unwrap();
     let effects = instance.advance(time("2021-05-13 18:00")).unwrap();
     let c1 = w.task_ref("top/d1/report/c1/report").unwrap();
     let targets: Vec<(String, &str)> = effects

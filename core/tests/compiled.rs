@@ -51,7 +51,7 @@ fn bundled() -> Vec<(String, Workflow)> {
 fn drive(workflow: Arc<Workflow>, days: i64) -> String {
     let mut now = workflow.directive().issued_at;
     let end = now.saturating_add(Span::from_seconds(days * 86_400));
-    let (mut instance, _) = Instance::start(workflow.clone(), now);
+    let (mut instance, _) = Instance::start(workflow.clone(), now).unwrap();
     let mut effects = Vec::new();
     while now < end {
         for a in 0..workflow.agencies().len() {
@@ -103,7 +103,7 @@ fn a_snapshot_moves_between_the_text_and_the_compiled_workflow() {
     let compiled =
         Arc::new(Workflow::from_compiled(&text.to_compiled(), &Limits::default()).unwrap());
     let at = text.directive().issued_at;
-    let (mut instance, _) = Instance::start(text.clone(), at);
+    let (mut instance, _) = Instance::start(text.clone(), at).unwrap();
     let later = at.saturating_add(Span::from_seconds(6 * 86_400));
     instance.advance(later).unwrap();
     let restored = Instance::restore(compiled, instance.snapshot()).expect("same content hash");

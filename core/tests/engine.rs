@@ -62,7 +62,7 @@ fn at(local: &str) -> Timestamp {
 }
 
 fn start(wf: &Arc<Workflow>) -> Instance {
-    Instance::start(wf.clone(), at(START)).0
+    Instance::start(wf.clone(), at(START)).unwrap().0
 }
 
 fn agency(wf: &Workflow, id: &str) -> AgencyId {
@@ -1247,7 +1247,7 @@ fn times_outside_the_representable_range_are_refused() {
             Err("invalid_time")
         );
         assert_eq!(
-            Instance::try_start(wf.clone(), bad).map(drop).map_err(code),
+            Instance::start(wf.clone(), bad).map(drop).map_err(code),
             Err("invalid_time")
         );
         assert_eq!(i.state(), &state, "{bad:?} changed the instance");

@@ -28,7 +28,8 @@ fn seed() -> Arc<Workflow> {
 /// The seed running until `when`, nobody acting.
 fn running(when: &str) -> Instance {
     let workflow = seed();
-    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     instance.advance(at(when)).unwrap();
     instance
 }
@@ -315,7 +316,8 @@ fn added_tasks_are_validated_in_the_follow_up_text() {
 #[test]
 fn a_finished_task_cannot_be_cancelled_or_retimed() {
     let workflow = seed();
-    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     let t = at("2021-05-07 08:10");
     instance.advance(t).unwrap();
     for (actor, action) in [
@@ -430,7 +432,7 @@ fn cancelling_needs_a_cancelled_state() {
         ],
     )"#;
     let workflow = Arc::new(load(source).unwrap().workflow);
-    let (mut instance, _) = Instance::start(workflow, at("2024-04-17 08:00"));
+    let (mut instance, _) = Instance::start(workflow, at("2024-04-17 08:00")).unwrap();
     let header = "(format: 1, number: \"2/T\", kind: \"Test\", issuer: \"boss\", issued_at: \"2024-04-17 08:00\", further_to: \"1/T\", subject: \"s\",\n";
     let text = format!("{header}    cancel: [(task: \"t\")],\n)");
     assert_eq!(

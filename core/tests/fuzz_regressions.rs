@@ -44,7 +44,8 @@ fn seed_issued_at_the_end_of_year_9999_runs_without_panic() {
     let source = SEED.replace("2021-05-07T08:00:00+07:00", "9999-12-20T08:00:00+07:00");
     assert_ne!(source, SEED);
     let workflow = Arc::new(load(&source).unwrap().workflow);
-    let (mut instance, effects) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, effects) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     let mut records: Vec<_> = effects.iter().map(|e| workflow.effect_record(e)).collect();
     for _ in 0..200 {
         let Some(next) = instance.next_timer() else {

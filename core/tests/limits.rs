@@ -287,7 +287,7 @@ fn reminder(repeat: &str) -> String {
 fn start(source: &str, options: &LoadOptions) -> Instance {
     let workflow: Arc<Workflow> = Arc::new(load_with(source, options).unwrap().workflow);
     let at = workflow.directive().issued_at;
-    Instance::start(workflow, at).0
+    Instance::start(workflow, at).unwrap().0
 }
 
 #[test]

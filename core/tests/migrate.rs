@@ -64,7 +64,7 @@ fn v2() -> String {
 
 /// The seed run to Saturday 08 May 12:00 with some work done.
 fn running(workflow: &Arc<Workflow>) -> Instance {
-    let (mut i, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut i, _) = Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     let t = at("2021-05-07 09:00");
     i.advance(t).unwrap();
     i.act_by_name(t, "radio_tv", "propaganda", "acknowledge", None)
@@ -375,7 +375,7 @@ fn a_task_whose_pending_dependencies_were_removed_starts() {
     );
     let new = replace(&old, "depends_on: [\"health_readiness\"],", "");
     let (old, new) = (load_arc(&old), load_arc(&new));
-    let (instance, _) = Instance::start(old.clone(), old.directive().issued_at);
+    let (instance, _) = Instance::start(old.clone(), old.directive().issued_at).unwrap();
     let plan = old.task_ref("contingency_plan").unwrap();
     assert_eq!(
         instance.task_state(plan).unwrap().phase,
@@ -423,7 +423,7 @@ fn migrate_checks_the_old_version_and_the_directive() {
 /// days later, on Wednesday 12 May 18:00.
 fn paused() -> (Arc<Workflow>, Instance, Timestamp) {
     let seed = load_arc(SEED);
-    let (mut i, _) = Instance::start(seed.clone(), seed.directive().issued_at);
+    let (mut i, _) = Instance::start(seed.clone(), seed.directive().issued_at).unwrap();
     let t = at("2021-05-07 09:00");
     i.advance(t).unwrap();
     i.act_by_name(t, "party_office", "monitor_report", "report", None)
@@ -597,7 +597,7 @@ fn a_reassignment_to_an_agency_that_is_gone_is_dropped_and_reported() {
         r#"Reassign, target: Agency("backup")"#,
     ));
     let new = load_arc(&source("", "Remind, target: Lead"));
-    let (mut instance, _) = Instance::start(old.clone(), old.directive().issued_at);
+    let (mut instance, _) = Instance::start(old.clone(), old.directive().issued_at).unwrap();
     instance.advance(at("2021-05-12 08:00")).unwrap();
     let t = old.task_ref("t").unwrap();
     assert_eq!(instance.leads(t), [old.agency_id("backup").unwrap()]);

@@ -258,7 +258,7 @@ fn action_at(wf: &Workflow, n: usize) -> directrix_core::workflow::ActionId {
 fn fresh() -> Instance {
     let wf = WORKFLOW.clone();
     let at = wf.directive().issued_at;
-    Instance::start(wf, at).0
+    Instance::start(wf, at).unwrap().0
 }
 
 proptest! {

@@ -41,7 +41,8 @@ fn act_once(instance: &mut Instance) {
 /// acts in the journal.
 static BUSY: LazyLock<Instance> = LazyLock::new(|| {
     let workflow = Arc::clone(&WORKFLOW);
-    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     for hour in 1..=30 {
         let to = workflow
             .directive()
@@ -375,7 +376,8 @@ fn a_task_blocked_behind_an_empty_fan_out_restores() {
     ],
 )"#;
     let workflow = Arc::new(load(source).unwrap().workflow);
-    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
     instance
         .advance(
             workflow

@@ -140,7 +140,7 @@ fn act(
 fuzz_target!(|ops: Vec<Op>| {
     let seed = seed();
     let workflow = seed.workflow.clone();
-    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at).expect("a parsed time is in range");
     check_instance(&instance);
     for op in ops.into_iter().take(256) {
         let before = instance.clone();

@@ -53,7 +53,7 @@ pub fn exercise_workflow(workflow: Arc<Workflow>) {
             let _ = render_graph(&workflow, view, format);
         }
     }
-    let (mut instance, effects) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    let (mut instance, effects) = Instance::start(workflow.clone(), workflow.directive().issued_at).expect("a parsed time is in range");
     for effect in &effects {
         let _ = workflow.effect_record(effect);
     }

@@ -514,7 +514,7 @@ impl Workflow {
             None => self.inner.directive().issued_at,
         };
         let (instance, effects) =
-            Instance::try_start(Arc::clone(&self.inner), at).map_err(act_error)?;
+            Instance::start(Arc::clone(&self.inner), at).map_err(act_error)?;
         let effects = records(&self.inner, &effects);
         Ok(StartedInstance {
             instance: Some(WorkflowInstance {

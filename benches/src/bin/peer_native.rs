@@ -60,7 +60,8 @@ fn run(args: &[String]) -> Result<String, String> {
     }
     let mut rates = Vec::with_capacity(repetitions);
     for round in 0..warmups + repetitions {
-        let (mut instance, _) = Instance::start(workflow.clone(), at);
+        let (mut instance, _) =
+            Instance::start(workflow.clone(), at).expect("a parsed time is in range");
         let clock = Instant::now();
         for &(task, action) in &events {
             instance

@@ -250,12 +250,13 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let at = workflow.directive().issued_at;
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at)?;
     /// let police = workflow.agency_id("police").unwrap();
     /// let task = workflow.task_ref("health_readiness").unwrap();
     /// let acknowledge = workflow.action_id("acknowledge").unwrap();
     /// let error = instance.act(at, police, task, acknowledge, None).unwrap_err();
     /// assert_eq!(error.code(), "not_allowed");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn act(
         &mut self,
@@ -280,7 +281,7 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// let at = workflow.directive().issued_at;
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at)?;
     /// let (health, task, acknowledge) = workflow.resolve_act("health", "health_readiness", "acknowledge")?;
     /// let mut effects = Vec::new();
     /// instance.act_into(at, health, task, acknowledge, None, &mut effects)?;
@@ -313,7 +314,7 @@ impl Instance {
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// use directrix_core::{instance::ActArgs, Span};
     /// let at = workflow.directive().issued_at;
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), at)?;
     /// let (health, task, request) = workflow.resolve_act("health", "health_readiness", "request_extension")?;
     /// let due = instance.task_state(task).unwrap().due.unwrap();
     /// let args = ActArgs { note: Some("waiting for test kits"), until: Some(due.saturating_add(Span::parse("2d")?)) };
@@ -583,9 +584,10 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// # let at = workflow.directive().issued_at;
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow, at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow, at)?;
     /// let error = instance.act_by_name(at, "heath", "health_readiness", "acknowledge", None).unwrap_err();
     /// assert_eq!(error.to_string(), "unknown agency `heath` (did you mean `health`?)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn act_by_name(
         &mut self,

@@ -152,7 +152,7 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// instance.advance(instance.now().saturating_add(directrix_core::Span::parse("5d")?))?;
     /// let grid = instance.grid();
     /// assert_eq!(grid.total.tracked() as usize, workflow.task_slots().len());

@@ -188,7 +188,7 @@ impl Instance {
     /// let source = include_str!("../../../workflows/kien-xuong-114-cv-hu.ron");
     /// let old = load(source)?.workflow;
     /// let new = Arc::new(load(&source.replace("due: Days(3)", "due: Days(4)"))?.workflow);
-    /// let (instance, _) = Instance::start(Arc::new(old.clone()), old.directive().issued_at);
+    /// let (instance, _) = Instance::start(Arc::new(old.clone()), old.directive().issued_at)?;
     /// let (migrated, report) = Instance::migrate(&old, new, instance.snapshot())?;
     /// assert_eq!(report.changed[0].task, "propaganda");
     /// assert_eq!(migrated.journal().last().unwrap(), &directrix_core::Input::Migrate {

@@ -18,8 +18,9 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
     /// # let at = workflow.directive().issued_at;
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), at)?;
     /// assert_eq!(instance.status().len(), workflow.task_slots().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn status(&self) -> Vec<TaskStatus> {
         (0..self.state.tasks.len())
@@ -51,8 +52,9 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// assert!(instance.overdue().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn overdue(&self) -> Vec<TaskRef> {
         (0..self.state.tasks.len())
@@ -67,10 +69,11 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let health = workflow.agency_id("health").unwrap();
     /// let inbox = instance.inbox(health);
     /// assert!(inbox.iter().any(|item| workflow.action_name(item.action) == "acknowledge"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inbox(&self, agency: AgencyId) -> Vec<InboxItem> {
         let mut items = Vec::new();
@@ -108,8 +111,9 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// assert!(!instance.critical_path().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn critical_path(&self) -> Vec<TaskId> {
         let workflow = &self.workflow;

@@ -174,9 +174,10 @@ impl Workflow {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let fields = workflow.effect_fields(&effects[0]);
     /// assert_eq!(fields.kind, "started");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn effect_fields(&self, effect: &Effect) -> EffectFields {
         let lead = self
@@ -259,9 +260,10 @@ impl Workflow {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (_, effects) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let record = workflow.effect_record(&effects[0]);
     /// assert_eq!(record.kind, "started");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn effect_record(&self, effect: &Effect) -> EffectRecord {
         let fields = self.effect_fields(effect);
@@ -294,10 +296,11 @@ impl Workflow {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let health = workflow.agency_id("health").unwrap();
     /// let record = workflow.inbox_record(&instance.inbox(health)[0]);
     /// assert_eq!((record.action.as_str(), record.to.as_str()), ("acknowledge", "acknowledged"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inbox_record(&self, item: &InboxItem) -> InboxRecord {
         InboxRecord {
@@ -323,9 +326,10 @@ impl Workflow {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let record = workflow.next_timer_record(&instance.next_timer().unwrap());
     /// assert!(["start", "due", "escalation", "timed"].contains(&record.reason));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_timer_record(&self, next: &NextTimer) -> NextTimerRecord {
         let (reason, level, action) = match next.reason {
@@ -373,8 +377,9 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// assert!(instance.status_records().iter().all(|s| !s.state.is_empty()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn status_records(&self) -> Vec<StatusRecord> {
         self.status()
@@ -388,9 +393,10 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let inbox = instance.inbox_records(workflow.agency_id("health").unwrap());
     /// assert!(inbox.iter().any(|entry| entry.task == "health_readiness"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inbox_records(&self, agency: AgencyId) -> Vec<InboxRecord> {
         self.inbox(agency)
@@ -405,9 +411,10 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let next = instance.next_timer_record().unwrap();
     /// assert!(next.at.starts_with("2021-05-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_timer_record(&self) -> Option<NextTimerRecord> {
         self.next_timer()

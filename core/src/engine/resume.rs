@@ -83,7 +83,7 @@ impl Instance {
     /// # use std::sync::Arc;
     /// use directrix_core::{Instance, Span, instance::TimerPolicy};
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let later = instance.now().saturating_add(Span::parse("5d")?);
     /// let (restored, effects) =
     ///     Instance::restore_at(workflow, instance.snapshot(), later, TimerPolicy::Skip)?;

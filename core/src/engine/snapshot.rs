@@ -15,11 +15,12 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let json = serde_json::to_string(&instance.snapshot()).unwrap();
     /// let snapshot = serde_json::from_str(&json).unwrap();
     /// let restored = directrix_core::Instance::restore(workflow, snapshot).unwrap();
     /// assert_eq!(restored, instance);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {

@@ -171,9 +171,10 @@ impl Instance {
     /// ```
     /// # use std::sync::Arc;
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let next = instance.next_timer().unwrap();
     /// assert!(next.at >= instance.now());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_timer(&self) -> Option<NextTimer> {
         let timer = self.state.timers.iter().find(|t| self.is_live(t))?;
@@ -208,7 +209,7 @@ impl Instance {
     /// # use std::sync::Arc;
     /// # use directrix_core::{Timestamp, Span};
     /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
-    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at);
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow.clone(), workflow.directive().issued_at)?;
     /// let week_later = instance.now().saturating_add(Span::parse("7d")?);
     /// let effects = instance.advance(week_later)?;
     /// assert!(effects.iter().any(|e| e.kind.name() == "overdue"));

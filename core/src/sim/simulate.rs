@@ -711,7 +711,8 @@ pub(crate) fn drive(
         });
     }
     let limit = workflow.limits().effects_per_run;
-    let (mut instance, effects) = Instance::start(Arc::clone(&workflow), scenario.start);
+    let (mut instance, effects) =
+        Instance::start(Arc::clone(&workflow), scenario.start).map_err(SimulateError::Engine)?;
     let mut agent = (!scenario.behaviours.is_empty())
         .then(|| Agent::new(&scenario.behaviours, &workflow, seed));
     let mut produced: u64 = 0;

@@ -338,7 +338,9 @@ pub fn apply(i: &mut Instance, step: Step, reach: &mut Reach) -> Vec<Effect> {
 }
 
 pub fn fresh(wf: &Arc<Workflow>) -> Instance {
-    Instance::start(Arc::clone(wf), wf.directive().issued_at).0
+    Instance::start(Arc::clone(wf), wf.directive().issued_at)
+        .unwrap()
+        .0
 }
 
 pub fn replay_equals_state(wf: &Arc<Workflow>, steps: &[Step]) {
