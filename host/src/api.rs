@@ -220,6 +220,7 @@ async fn post_act(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let agency = caller.agency()?.to_owned();
+    caller.may_read(&state.host, &id)?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => Some(

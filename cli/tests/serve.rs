@@ -1,0 +1,287 @@
+//! `directrix serve` as a real process on a real SQLite file: restarts, authentication
+//! and authority, limits, idempotency. (The crash test is in serve_crash.rs.)
+
+mod common;
+
+use common::serve::{SEED, Server, check, data_dir, request, token};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::Duration;
+
+const CLOCK: [&str; 4] = ["--clock", "2021-05-07T08:00:00+07:00", "--speed", "60"];
+
+fn task<'a>(view: &'a Value, name: &str) -> &'a Value {
+    view["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["task"] == name)
+        .unwrap_or_else(|| panic!("no task {name} in {view}"))
+}
+
+fn clock_of(server: &Server) -> String {
+    let health = server.request("GET", "/healthz", None, &[], b"");
+    assert_eq!(health.status, 200, "{}", health.body);
+    health.json()["clock"].as_str().expect("clock").to_owned()
+}
+
+#[test]
+fn a_restart_keeps_every_instance_and_continues_the_virtual_clock() {
+    let data = data_dir("restart");
+    let admin = token(&data, None);
+    let health = token(&data, Some("health"));
+    let server = Server::start(&data, &[&["--load", SEED][..], &CLOCK].concat());
+    let hash = server.workflows[0].clone();
+    let started = server.post("/v1/instances", &admin, &json!({ "workflow": hash }));
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["id"].as_i64().expect("id");
+    let acted = server.post(
+        &format!("/v1/instances/{id}/acts"),
+        &health,
+        &json!({ "task": "health_readiness", "action": "acknowledge" }),
+    );
+    assert_eq!(acted.status, 200, "{}", acted.body);
+    let before = server.get(&format!("/v1/instances/{id}"), &admin).json();
+    let clock_before = clock_of(&server);
+    drop(server);
+
+    // Started again without --clock: the data directory's clock continues; with another
+    // --clock it still continues (that flag only starts a new one).
+    for args in [
+        &[][..],
+        &["--clock", "2000-01-01T00:00:00Z", "--speed", "1"][..],
+    ] {
+        let server = Server::start(&data, args);
+        let after = server.get(&format!("/v1/instances/{id}"), &admin);
+        assert_eq!(after.status, 200, "{}", after.body);
+        let after = after.json();
+        assert_eq!(task(&after, "health_readiness")["state"], "acknowledged");
+        assert!(after["version"].as_i64() >= before["version"].as_i64());
+        assert_eq!(after["workflow"], before["workflow"]);
+        // RFC 3339 in UTC with the same width compares as text.
+        let clock_after = clock_of(&server);
+        assert!(
+            clock_after >= clock_before,
+            "{clock_after} < {clock_before}"
+        );
+        assert!(clock_after.starts_with("2021-05-"), "{clock_after}");
+        drop(server);
+    }
+    let (passed, report) = check(&data);
+    assert!(passed, "{report}");
+    assert!(
+        report.contains("1 instances checked, 0 mismatched"),
+        "{report}"
+    );
+}
+
+#[test]
+fn every_endpoint_refuses_a_caller_without_authority() {
+    let data = data_dir("security");
+    let admin = token(&data, None);
+    let health = token(&data, Some("health"));
+    let police = token(&data, Some("police"));
+    let stranger = token(&data, Some("ministry_of_elsewhere"));
+    let server = Server::start(
+        &data,
+        &[
+            &[
+                "--load",
+                SEED,
+                "--max-body",
+                "65536",
+                "--request-timeout",
+                "2",
+            ][..],
+            &CLOCK,
+        ]
+        .concat(),
+    );
+    let hash = server.workflows[0].clone();
+    let id = server
+        .post("/v1/instances", &admin, &json!({ "workflow": hash }))
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+    let act_path = format!("/v1/instances/{id}/acts");
+    let act = json!({ "task": "health_readiness", "action": "acknowledge" });
+    let endpoints: Vec<(&str, String, Vec<u8>)> = vec![
+        ("POST", "/v1/workflows".to_owned(), b"(format: 1)".to_vec()),
+        (
+            "POST",
+            "/v1/instances".to_owned(),
+            json!({ "workflow": hash }).to_string().into_bytes(),
+        ),
+        ("GET", format!("/v1/instances/{id}"), Vec::new()),
+        ("POST", act_path.clone(), act.to_string().into_bytes()),
+        ("GET", format!("/v1/instances/{id}/journal"), Vec::new()),
+        ("GET", "/v1/inbox".to_owned(), Vec::new()),
+    ];
+    let forged = format!("dxt_{}", "0".repeat(64));
+    for (method, path, body) in &endpoints {
+        for bearer in [None, Some(forged.as_str()), Some("")] {
+            let answer = server.request(method, path, bearer, &[], body);
+            assert_eq!(
+                answer.status, 401,
+                "{method} {path} {bearer:?}: {}",
+                answer.body
+            );
+            assert_eq!(answer.code(), "unauthorized");
+        }
+        // A scheme other than Bearer is no token either.
+        let basic = server.request(method, path, None, &[("authorization", "Basic YTpi")], body);
+        assert_eq!(basic.status, 401, "{method} {path}: {}", basic.body);
+    }
+
+    // Admin-only endpoints refuse an agency; the agency endpoints refuse the admin.
+    for (method, path, body) in &endpoints[..2] {
+        let answer = server.request(method, path, Some(&health), &[], body);
+        assert_eq!((answer.status, answer.code().as_str()), (403, "admin_only"));
+    }
+    let answer = server.post(&act_path, &admin, &act);
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (403, "agency_only")
+    );
+    assert_eq!(server.get("/v1/inbox", &admin).code(), "agency_only");
+
+    // An agency foreign to the directive reads and does nothing.
+    for (method, path, body) in &endpoints[2..5] {
+        let answer = server.request(method, path, Some(&stranger), &[], body);
+        assert_eq!(answer.status, 403, "{method} {path}: {}", answer.body);
+        assert_eq!(answer.code(), "not_a_party");
+    }
+    assert_eq!(server.get("/v1/inbox", &stranger).json(), json!([]));
+
+    // Another agency's task: the core's role check refuses, nothing changes.
+    let version = |server: &Server| {
+        server.get(&format!("/v1/instances/{id}"), &admin).json()["version"]
+            .as_i64()
+            .expect("version")
+    };
+    let start_version = version(&server);
+    let answer = server.post(&act_path, &police, &act);
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (403, "not_allowed"),
+        "{}",
+        answer.body
+    );
+    // A request cannot name its actor.
+    let answer = server.post(
+        &act_path,
+        &police,
+        &json!({ "task": "health_readiness", "action": "acknowledge", "actor": "health" }),
+    );
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "invalid_request")
+    );
+    assert_eq!(version(&server), start_version);
+
+    // Too large a body: refused before it is read.
+    let large = vec![b' '; 200_000];
+    let answer = request(
+        &server.addr,
+        "POST",
+        "/v1/workflows",
+        Some(&admin),
+        &[],
+        &large,
+    )
+    .expect("answer to a large body");
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (413, "body_too_large")
+    );
+
+    // A client that stops sending its body is cut off by the request timeout.
+    let mut slow = TcpStream::connect(&server.addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        slow,
+        "POST {act_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {health}\r\nContent-Length: 100\r\n\r\n{{\"task\""
+    )
+    .expect("write");
+    let answer = common::serve::read_response(&mut slow).expect("answer to a slow client");
+    assert_eq!(answer.status, 408, "{}", answer.body);
+    assert_eq!(version(&server), start_version);
+
+    // The same Idempotency-Key: the same request gets the first answer and changes
+    // nothing; another request is refused.
+    let keyed = |body: &Value| {
+        server.request(
+            "POST",
+            &act_path,
+            Some(&health),
+            &[("idempotency-key", "k-1")],
+            body.to_string().as_bytes(),
+        )
+    };
+    let first = keyed(&act);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let after_first = version(&server);
+    assert_eq!(after_first, start_version + 1);
+    let again = keyed(&act);
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (200, first.body.as_str())
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let other = keyed(&json!({ "task": "health_readiness", "action": "start" }));
+    assert_eq!(
+        (other.status, other.code().as_str()),
+        (422, "idempotency_key_reused")
+    );
+    assert_eq!(version(&server), after_first);
+    // Keys are per agency: police's "k-1" is its own (and police may not start it).
+    let police_key = server.request(
+        "POST",
+        &act_path,
+        Some(&police),
+        &[("idempotency-key", "k-1")],
+        json!({ "task": "health_readiness", "action": "start" })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(police_key.code(), "not_allowed");
+
+    // An invalid workflow: every diagnostic, located.
+    let broken = common::read(SEED).replacen("lead: [\"health\"]", "lead: [\"heath\"]", 1);
+    let answer = server.request(
+        "POST",
+        "/v1/workflows",
+        Some(&admin),
+        &[],
+        broken.as_bytes(),
+    );
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (422, "invalid_workflow")
+    );
+    let diagnostics = answer.json()["diagnostics"].clone();
+    let unknown = diagnostics
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "unknown-agency")
+        .unwrap_or_else(|| panic!("no unknown-agency in {diagnostics}"));
+    assert!(unknown["location"]["line"].as_u64().is_some(), "{unknown}");
+
+    // What needs no token.
+    assert_eq!(
+        server.request("GET", "/healthz", None, &[], b"").status,
+        200
+    );
+    let metrics = server.request("GET", "/metrics", None, &[], b"");
+    assert!(
+        metrics.body.contains("directrix_acts_total 1"),
+        "{}",
+        metrics.body
+    );
+    drop(server);
+    let (passed, report) = check(&data);
+    assert!(passed, "{report}");
+}
