@@ -78,3 +78,37 @@ impl Clock for VirtualClock {
         Duration::from_secs_f64((ahead as f64 / self.speed).min(3600.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_virtual_clock_runs_speed_times_faster_from_its_anchor() {
+        // Anchored ten real seconds ago at speed 360: at least an hour has passed.
+        let clock = VirtualClock {
+            virtual_start: 1_000,
+            wall_start_ms: wall_millis() - 10_000,
+            speed: 360.0,
+        };
+        let now = clock.now().as_seconds();
+        assert!(now >= 1_000 + 3_600, "{now}");
+        assert_eq!(
+            clock.real_wait(Timestamp::from_seconds(now - 1)),
+            Duration::ZERO
+        );
+        // An hour of virtual time ahead is at most ten real seconds away.
+        let wait = clock.real_wait(Timestamp::from_seconds(now + 3_600));
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn a_persisted_virtual_clock_reads_back_the_same() {
+        let clock = VirtualClock::starting(Timestamp::from_seconds(1_620_352_800), 3_600.0);
+        let text = serde_json::to_string(&clock).unwrap();
+        assert_eq!(serde_json::from_str::<VirtualClock>(&text).unwrap(), clock);
+    }
+}

@@ -644,9 +644,12 @@ impl Host {
                 firing.spawn(async move {
                     if let Err(error) = host.fire(id).await {
                         tracing::error!(instance = id, code = %error.code, message = %error.message, "firing timers failed");
-                        // Out of the index until something changes the instance, so a
-                        // failing instance does not spin the scheduler.
+                        // Out of the index for a second of real time, so a failing
+                        // instance (storage down) neither spins the scheduler nor is
+                        // forgotten.
                         lock(&host.timers).set(id, None);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        host.set_timer(id, Some(host.clock.now().as_seconds()));
                     }
                 });
             }
