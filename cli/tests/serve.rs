@@ -10,6 +10,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 const CLOCK: [&str; 4] = ["--clock", "2021-05-07T08:00:00+07:00", "--speed", "60"];
+const FOLLOW_UP: &str = "workflows/kien-xuong-114-cv-hu.120.followup.ron";
 
 fn task<'a>(view: &'a Value, name: &str) -> &'a Value {
     view["tasks"]
@@ -117,6 +118,11 @@ fn every_endpoint_refuses_a_caller_without_authority() {
         ("POST", act_path.clone(), act.to_string().into_bytes()),
         ("GET", format!("/v1/instances/{id}/journal"), Vec::new()),
         ("GET", "/v1/inbox".to_owned(), Vec::new()),
+        (
+            "POST",
+            format!("/v1/instances/{id}/follow-ups"),
+            common::read(FOLLOW_UP).into_bytes(),
+        ),
     ];
     let forged = format!("dxt_{}", "0".repeat(64));
     for (method, path, body) in &endpoints {
@@ -135,7 +141,7 @@ fn every_endpoint_refuses_a_caller_without_authority() {
     }
 
     // Admin-only endpoints refuse an agency; the agency endpoints refuse the admin.
-    for (method, path, body) in &endpoints[..2] {
+    for (method, path, body) in [&endpoints[0], &endpoints[1], &endpoints[6]] {
         let answer = server.request(method, path, Some(&health), &[], body);
         assert_eq!((answer.status, answer.code().as_str()), (403, "admin_only"));
     }
@@ -281,6 +287,72 @@ fn every_endpoint_refuses_a_caller_without_authority() {
         "{}",
         metrics.body
     );
+    drop(server);
+    let (passed, report) = check(&data);
+    assert!(passed, "{report}");
+}
+
+#[test]
+fn a_follow_up_is_journaled_with_its_text_and_survives_a_restart() {
+    let data = data_dir("follow-up");
+    let admin = token(&data, None);
+    let police = token(&data, Some("police"));
+    // The clock is on 12 May, the follow-up's day; the instance started on 7 May, so the
+    // five days of timers in between fire first (catch-up). A snapshot after every row:
+    // the amended instance's snapshot names the amended workflow, so loading replays.
+    let server = Server::start(
+        &data,
+        &[
+            "--load",
+            SEED,
+            "--clock",
+            "2021-05-12T08:30:00+07:00",
+            "--speed",
+            "60",
+            "--snapshot-every",
+            "1",
+        ],
+    );
+    let hash = server.workflows[0].clone();
+    let started = server.post(
+        "/v1/instances",
+        &admin,
+        &json!({ "workflow": hash, "start": "2021-05-07T08:00:00+07:00" }),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["id"].as_i64().expect("id");
+    let path = format!("/v1/instances/{id}/follow-ups");
+    let text = common::read(FOLLOW_UP);
+    let answer = server.request("POST", &path, Some(&admin), &[], text.as_bytes());
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = answer.json();
+    assert_eq!(answer["report"]["cancelled"], json!(["contingency_plan"]));
+    assert_ne!(answer["workflow"], json!(hash));
+    // Applying it again is refused with the core's code, and changes nothing.
+    let again = server.request("POST", &path, Some(&admin), &[], text.as_bytes());
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(again.code(), "invalid_follow_up");
+    let view = server.get(&format!("/v1/instances/{id}"), &admin).json();
+    drop(server);
+
+    let server = Server::start(&data, &[]);
+    let after = server.get(&format!("/v1/instances/{id}"), &admin).json();
+    assert_eq!(after["workflow"], answer["workflow"]);
+    assert_eq!(
+        task(&after, "contingency_plan"),
+        task(&view, "contingency_plan")
+    );
+    assert_eq!(task(&after, "contingency_plan")["state"], "cancelled");
+    let journal = server
+        .get(&format!("/v1/instances/{id}/journal"), &police)
+        .json();
+    let follow_up = journal
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["input"]["input"] == "follow_up")
+        .expect("a follow_up row");
+    assert_eq!(follow_up["input"]["text"], json!(text));
     drop(server);
     let (passed, report) = check(&data);
     assert!(passed, "{report}");

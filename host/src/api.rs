@@ -258,6 +258,29 @@ async fn post_act(
     Ok(response)
 }
 
+async fn post_follow_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.admin()?;
+    caller.may_read(&state.host, &id)?;
+    let bytes = body(bytes)?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid_request("the follow-up text is not UTF-8"))?;
+    let answer = state.host.follow_up(&id, text).await?;
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer,
+    )
+        .into_response())
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
@@ -275,6 +298,7 @@ pub fn router(host: Arc<Host>, limits: Limits) -> Router {
         .route("/v1/instances", post(post_instance))
         .route("/v1/instances/{id}", get(get_instance))
         .route("/v1/instances/{id}/acts", post(post_act))
+        .route("/v1/instances/{id}/follow-ups", post(post_follow_up))
         .route("/v1/instances/{id}/journal", get(get_journal))
         .route("/v1/inbox", get(get_inbox))
         .fallback(not_found)

@@ -613,6 +613,43 @@ impl Host {
         }
     }
 
+    /// Applies a follow-up document to an instance (admin): the timers due first, then
+    /// the document, journaled with its text so replay applies it again.
+    pub async fn follow_up(&self, id: &str, text: String) -> Result<String, ApiError> {
+        let (id, entry) = self.entry(id)?;
+        let mut slot = entry.slot.lock().await;
+        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
+        let first_seq = live.instance.journal().len() as i64;
+        let at = self.input_time(&live.instance);
+        let mut effects = Vec::new();
+        let outcome = Self::fire_due(&mut live.instance, at, &mut effects).and_then(|()| {
+            let (applied, report) = live
+                .instance
+                .apply_follow_up(at, &text)
+                .map_err(follow_up_error)?;
+            effects.extend(applied);
+            Ok(report)
+        });
+        let body = outcome.as_ref().ok().map(|report| {
+            serde_json::json!({
+                "instance": id,
+                "version": live.instance.journal().len() as i64,
+                "workflow": live.instance.workflow().content_hash(),
+                "at": live.instance.workflow().format_time(at),
+                "effects": effects
+                    .iter()
+                    .map(|e| serde_json::from_str(&effect_json(id, &live.instance, e)).unwrap_or_default())
+                    .collect::<Vec<serde_json::Value>>(),
+                "report": report,
+            })
+            .to_string()
+        });
+        self.commit(id, &mut slot, first_seq, &effects, None)
+            .await?;
+        outcome?;
+        body.ok_or_else(|| ApiError::internal("follow-up answered nothing"))
+    }
+
     /// Fires the due timers of one instance and journals them.
     async fn fire(&self, id: i64) -> Result<(), ApiError> {
         let Some(entry) = lock(&self.instances).get(&id).cloned() else {
@@ -696,6 +733,17 @@ fn act_on(
     };
     instance.act_with(at, actor, task, action, args, effects)?;
     Ok(())
+}
+
+fn follow_up_error(error: directrix_core::FollowUpError) -> ApiError {
+    let status = match error {
+        directrix_core::FollowUpError::Time(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, error.code(), error.to_string()).with(
+        "diagnostics",
+        serde_json::to_value(error.diagnostics()).unwrap_or_default(),
+    )
 }
 
 fn view(id: i64, instance: &Instance) -> InstanceView {
