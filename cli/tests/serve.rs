@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::serve::{SEED, Server, check, data_dir, request, token};
+use common::serve::{SEED, Server, check, data_dir, events, request, token};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::net::TcpStream;
@@ -123,6 +123,7 @@ fn every_endpoint_refuses_a_caller_without_authority() {
             format!("/v1/instances/{id}/follow-ups"),
             common::read(FOLLOW_UP).into_bytes(),
         ),
+        ("GET", "/v1/events".to_owned(), Vec::new()),
     ];
     let forged = format!("dxt_{}", "0".repeat(64));
     for (method, path, body) in &endpoints {
@@ -356,4 +357,58 @@ fn a_follow_up_is_journaled_with_its_text_and_survives_a_restart() {
     drop(server);
     let (passed, report) = check(&data);
     assert!(passed, "{report}");
+}
+
+#[test]
+fn the_event_stream_delivers_every_effect_with_a_stable_id_and_resumes() {
+    let data = data_dir("events");
+    let admin = token(&data, None);
+    let health = token(&data, Some("health"));
+    let server = Server::start(&data, &[&["--load", SEED][..], &CLOCK].concat());
+    let hash = server.workflows[0].clone();
+    let started = server.post("/v1/instances", &admin, &json!({ "workflow": hash }));
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["id"].as_i64().expect("id");
+
+    let first = events(&server.addr, &admin, None, 6);
+    let ids: Vec<i64> = first.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+    assert!(
+        first
+            .iter()
+            .all(|(_, e)| e["instance"] == id && e["kind"] == "started")
+    );
+    // Resuming after id 3 gives 4, 5, 6 again: the same events, the same ids.
+    let resumed = events(&server.addr, &admin, Some(3), 3);
+    assert_eq!(resumed, first[3..].to_vec());
+
+    // Live: the stream waits at its end and delivers the next commit's effects.
+    let (tail, _) = *first.last().expect("events");
+    let total = server
+        .get(&format!("/v1/instances/{id}/journal"), &admin)
+        .json();
+    assert!(total.as_array().is_some_and(|rows| !rows.is_empty()));
+    let addr = server.addr.clone();
+    let health_token = health.clone();
+    let reader = std::thread::spawn(move || {
+        // Everything after the start's effects, until the act's transition shows up.
+        let mut after = Some(tail);
+        loop {
+            let batch = events(&addr, &health_token, after, 1);
+            let (id, event) = batch[0].clone();
+            if event["kind"] == "transitioned" {
+                return event;
+            }
+            after = Some(id);
+        }
+    });
+    let acted = server.post(
+        &format!("/v1/instances/{id}/acts"),
+        &health,
+        &json!({ "task": "health_readiness", "action": "acknowledge" }),
+    );
+    assert_eq!(acted.status, 200, "{}", acted.body);
+    let event = reader.join().expect("reader");
+    assert_eq!(event["task"], "health_readiness");
+    assert_eq!(event["agency"], "health");
 }

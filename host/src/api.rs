@@ -8,6 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -281,6 +283,79 @@ async fn post_follow_up(
         .into_response())
 }
 
+/// Where an event stream is: the last id sent, and the effects read but not sent yet.
+struct Cursor {
+    state: AppState,
+    agency: Option<String>,
+    after: i64,
+    commits: tokio::sync::watch::Receiver<u64>,
+    buffer: std::collections::VecDeque<crate::store::StoredEffect>,
+}
+
+/// Reads effects after the cursor, waiting for the next commit when there are none.
+/// `None` ends the stream (the database failed, or the host is stopping).
+async fn next_event(mut cursor: Cursor) -> Option<(Result<Event, Infallible>, Cursor)> {
+    loop {
+        if let Some(effect) = cursor.buffer.pop_front() {
+            let event = Event::default()
+                .id(effect.id.to_string())
+                .event("effect")
+                .data(effect.record);
+            return Some((Ok(event), cursor));
+        }
+        // Marked seen before reading, so a commit after the read wakes the wait below.
+        cursor.commits.borrow_and_update();
+        let batch = read::effects_after(cursor.state.host.store().pool(), cursor.after, 256)
+            .await
+            .ok()?;
+        let Some(last) = batch.last() else {
+            cursor.commits.changed().await.ok()?;
+            continue;
+        };
+        cursor.after = last.id;
+        let host = &cursor.state.host;
+        let agency = cursor.agency.as_deref();
+        cursor.buffer.extend(batch.into_iter().filter(|effect| {
+            agency.is_none_or(|agency| host.is_party_of(effect.instance, agency))
+        }));
+    }
+}
+
+/// `GET /v1/events`: every effect from the outbox, in order, each with its stable id;
+/// `Last-Event-ID` resumes after that id. An agency sees the instances it has a part in.
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let after = match headers.get("last-event-id") {
+        None => 0,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .filter(|id| *id >= 0)
+            .ok_or_else(|| {
+                ApiError::invalid_request("Last-Event-ID is an event id (a whole number)")
+            })?,
+    };
+    let agency = match caller.0 {
+        Principal::Admin => None,
+        Principal::Agency(agency) => Some(agency),
+    };
+    let cursor = Cursor {
+        commits: state.host.subscribe_events(),
+        state,
+        agency,
+        after,
+        buffer: std::collections::VecDeque::new(),
+    };
+    let stream = futures_util::stream::unfold(cursor, next_event);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
@@ -301,6 +376,7 @@ pub fn router(host: Arc<Host>, limits: Limits) -> Router {
         .route("/v1/instances/{id}/follow-ups", post(post_follow_up))
         .route("/v1/instances/{id}/journal", get(get_journal))
         .route("/v1/inbox", get(get_inbox))
+        .route("/v1/events", get(events))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -140,6 +140,8 @@ pub struct Host {
     next_id: AtomicI64,
     timers: Mutex<Timers>,
     wake: Notify,
+    /// Bumped after every commit that stored effects: wakes the event streams.
+    events: tokio::sync::watch::Sender<u64>,
     snapshot_every: i64,
 }
 
@@ -194,6 +196,7 @@ impl Host {
             next_id: AtomicI64::new(max_id + 1),
             timers: Mutex::new(timers),
             wake: Notify::new(),
+            events: tokio::sync::watch::Sender::new(0),
             snapshot_every: snapshot_every.max(1),
         }))
     }
@@ -450,6 +453,7 @@ impl Host {
             },
         );
         self.set_timer(id, next_timer);
+        self.events.send_modify(|n| *n += 1);
         Ok(view)
     }
 
@@ -457,6 +461,17 @@ impl Host {
     fn is_party(&self, entry: &Entry, agency: &str) -> bool {
         self.workflow(&entry.workflow)
             .is_some_and(|w| w.agency_id(agency).is_some())
+    }
+
+    /// A receiver that sees a change after every commit that stored effects.
+    pub fn subscribe_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events.subscribe()
+    }
+
+    /// Whether `agency` has a part in instance `id` (sees its events).
+    pub fn is_party_of(&self, id: i64, agency: &str) -> bool {
+        let entry = lock(&self.instances).get(&id).cloned();
+        entry.is_some_and(|entry| self.is_party(&entry, agency))
     }
 
     /// Refuses an agency foreign to the instance's workflow.

@@ -288,3 +288,39 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
     }
 }
+
+/// Opens `GET /v1/events` and reads `count` events: (id, data JSON). The socket's read
+/// timeout bounds the wait if they never come.
+pub fn events(
+    addr: &str,
+    token: &str,
+    last_event_id: Option<i64>,
+    count: usize,
+) -> Vec<(i64, Value)> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut head =
+        format!("GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n");
+    if let Some(id) = last_event_id {
+        head.push_str(&format!("Last-Event-ID: {id}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write");
+    let mut reader = BufReader::new(stream);
+    let mut events = Vec::new();
+    let mut id = None;
+    while events.len() < count {
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).expect("read an event");
+        assert!(read > 0, "the event stream ended");
+        if let Some(value) = line.trim().strip_prefix("id: ") {
+            id = value.parse().ok();
+        } else if let Some(data) = line.trim().strip_prefix("data: ") {
+            let data = serde_json::from_str(data).expect("event data is JSON");
+            events.push((id.take().expect("an id before the data"), data));
+        }
+    }
+    events
+}
