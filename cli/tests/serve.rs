@@ -44,6 +44,30 @@ fn a_restart_keeps_every_instance_and_continues_the_virtual_clock() {
     );
     assert_eq!(acted.status, 200, "{}", acted.body);
     let before = server.get(&format!("/v1/instances/{id}"), &admin).json();
+    // The tracking grid: now, and a week later (a projection that journals nothing).
+    let grid = server.get(&format!("/v1/instances/{id}/grid"), &health);
+    assert_eq!(grid.status, 200, "{}", grid.body);
+    assert_eq!(grid.json()["total"]["open_overdue"], 0);
+    let later = server
+        .get(
+            &format!("/v1/instances/{id}/grid?at=2021-05-14T12:00:00%2B07:00"),
+            &health,
+        )
+        .json();
+    assert_eq!(later["at"], "2021-05-14T12:00:00+07:00");
+    assert!(later["total"]["open_overdue"].as_u64() > Some(0), "{later}");
+    let early = server.get(
+        &format!("/v1/instances/{id}/grid?at=2021-05-01T00:00:00Z"),
+        &health,
+    );
+    assert_eq!(
+        (early.status, early.code().as_str()),
+        (409, "time_went_backwards")
+    );
+    assert_eq!(
+        server.get(&format!("/v1/instances/{id}"), &admin).json()["version"],
+        before["version"]
+    );
     let clock_before = clock_of(&server);
     drop(server);
 
@@ -392,15 +416,15 @@ fn the_event_stream_delivers_every_effect_with_a_stable_id_and_resumes() {
     let health_token = health.clone();
     let reader = std::thread::spawn(move || {
         // Everything after the start's effects, until the act's transition shows up.
-        let mut after = Some(tail);
-        loop {
-            let batch = events(&addr, &health_token, after, 1);
-            let (id, event) = batch[0].clone();
-            if event["kind"] == "transitioned" {
-                return event;
+        let mut transition = None;
+        common::serve::events_until(&addr, &health_token, Some(tail), |(_, event)| {
+            let found = event["kind"] == "transitioned";
+            if found {
+                transition = Some(event.clone());
             }
-            after = Some(id);
-        }
+            found
+        });
+        transition.expect("a transition")
     });
     let acted = server.post(
         &format!("/v1/instances/{id}/acts"),

@@ -209,6 +209,23 @@ async fn get_journal(
     Ok(Json(state.host.journal(&id).await?).into_response())
 }
 
+#[derive(Deserialize)]
+struct GridQuery {
+    at: Option<String>,
+}
+
+async fn get_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<GridQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state.host, &id)?;
+    let axum::extract::Query(query) =
+        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
+    Ok(Json(state.host.grid(&id, query.at.as_deref()).await?).into_response())
+}
+
 async fn get_inbox(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let agency = caller.agency()?;
     Ok(Json(state.host.inbox(agency).await?).into_response())
@@ -375,6 +392,7 @@ pub fn router(host: Arc<Host>, limits: Limits) -> Router {
         .route("/v1/instances/{id}/acts", post(post_act))
         .route("/v1/instances/{id}/follow-ups", post(post_follow_up))
         .route("/v1/instances/{id}/journal", get(get_journal))
+        .route("/v1/instances/{id}/grid", get(get_grid))
         .route("/v1/inbox", get(get_inbox))
         .route("/v1/events", get(events))
         .fallback(not_found)

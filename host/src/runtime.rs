@@ -323,6 +323,9 @@ impl Host {
                     .timers_fired
                     .fetch_add(fired, Ordering::Relaxed);
                 self.set_timer(id, next_timer);
+                if !effects.is_empty() {
+                    self.events.send_modify(|n| *n += 1);
+                }
                 Ok(())
             }
             Err(error) => {
@@ -495,6 +498,30 @@ impl Host {
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         Ok(view(id, &live.instance))
+    }
+
+    /// The tracking grid of an instance at `at` (default: the clock's now), never before
+    /// the instance's own time. A projection: the timers due by then fire in a copy,
+    /// nothing is journaled.
+    pub async fn grid(&self, id: &str, at: Option<&str>) -> Result<directrix_core::Grid, ApiError> {
+        let (id, entry) = self.entry(id)?;
+        let mut slot = entry.slot.lock().await;
+        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
+        let at = match at {
+            Some(text) => Timestamp::parse(text, live.instance.workflow().calendar().offset())
+                .map_err(|e| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_time",
+                        e.to_string(),
+                    )
+                })?,
+            None => self.input_time(&live.instance),
+        };
+        let mut projected = live.instance.clone();
+        drop(slot);
+        projected.advance(at)?;
+        Ok(projected.grid())
     }
 
     /// The stored journal of an instance.

@@ -391,6 +391,10 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
 }
 
 /// Reads, shared by the server and the offline commands.
+///
+/// Every read runs its statement to the end (`fetch_all`, also for a lookup by key): a
+/// statement left open at its first row on a pooled connection could hold that
+/// connection's WAL read snapshot, and later reads on it would miss later commits.
 pub mod read {
     use super::*;
 
@@ -429,8 +433,10 @@ pub mod read {
     ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
         let row = sqlx::query("SELECT seq, state FROM snapshots WHERE instance = ?")
             .bind(instance)
-            .fetch_optional(pool)
-            .await?;
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
         Ok(row.map(|row| (row.get("seq"), row.get("state"))))
     }
 
@@ -507,8 +513,10 @@ pub mod read {
         )
         .bind(agency)
         .bind(key)
-        .fetch_optional(pool)
-        .await?;
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .next();
         Ok(row.map(|row| {
             (
                 row.get("instance"),
@@ -522,8 +530,10 @@ pub mod read {
     pub async fn token(pool: &SqlitePool, hash: &str) -> Result<Option<Principal>, StoreError> {
         let row = sqlx::query("SELECT agency, admin FROM tokens WHERE hash = ?")
             .bind(hash)
-            .fetch_optional(pool)
-            .await?;
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
         Ok(row.and_then(|row| {
             let admin: i64 = row.get("admin");
             let agency: Option<String> = row.get("agency");
@@ -539,8 +549,10 @@ pub mod read {
     pub async fn meta(pool: &SqlitePool, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
             .bind(key)
-            .fetch_optional(pool)
-            .await?;
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
         Ok(row.map(|row| row.get("value")))
     }
 }

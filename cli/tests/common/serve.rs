@@ -297,6 +297,21 @@ pub fn events(
     last_event_id: Option<i64>,
     count: usize,
 ) -> Vec<(i64, Value)> {
+    let mut events = Vec::new();
+    events_until(addr, token, last_event_id, |event| {
+        events.push(event.clone());
+        events.len() == count
+    });
+    events
+}
+
+/// Opens `GET /v1/events` and reads events until `done` says so.
+pub fn events_until(
+    addr: &str,
+    token: &str,
+    last_event_id: Option<i64>,
+    mut done: impl FnMut(&(i64, Value)) -> bool,
+) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -309,9 +324,8 @@ pub fn events(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("write");
     let mut reader = BufReader::new(stream);
-    let mut events = Vec::new();
     let mut id = None;
-    while events.len() < count {
+    loop {
         let mut line = String::new();
         let read = reader.read_line(&mut line).expect("read an event");
         assert!(read > 0, "the event stream ended");
@@ -319,8 +333,9 @@ pub fn events(
             id = value.parse().ok();
         } else if let Some(data) = line.trim().strip_prefix("data: ") {
             let data = serde_json::from_str(data).expect("event data is JSON");
-            events.push((id.take().expect("an id before the data"), data));
+            if done(&(id.take().expect("an id before the data"), data)) {
+                return;
+            }
         }
     }
-    events
 }
