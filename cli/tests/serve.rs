@@ -436,3 +436,27 @@ fn the_event_stream_delivers_every_effect_with_a_stable_id_and_resumes() {
     assert_eq!(event["task"], "health_readiness");
     assert_eq!(event["agency"], "health");
 }
+
+#[test]
+fn a_stop_signal_ends_open_event_streams_and_the_server() {
+    let data = data_dir("stop");
+    let admin = token(&data, None);
+    let server = Server::start(&data, &CLOCK);
+    let mut stream = TcpStream::connect(&server.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\n\r\n"
+    )
+    .expect("write");
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut stream, &mut head).expect("the stream's head");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let status = server.terminate().expect("the server exits on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    // The stream was ended, not cut: the rest reads to its end.
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut rest).expect("read to the end");
+}

@@ -306,6 +306,7 @@ struct Cursor {
     agency: Option<String>,
     after: i64,
     commits: tokio::sync::watch::Receiver<u64>,
+    stopping: tokio::sync::watch::Receiver<bool>,
     buffer: std::collections::VecDeque<crate::store::StoredEffect>,
 }
 
@@ -326,7 +327,13 @@ async fn next_event(mut cursor: Cursor) -> Option<(Result<Event, Infallible>, Cu
             .await
             .ok()?;
         let Some(last) = batch.last() else {
-            cursor.commits.changed().await.ok()?;
+            if *cursor.stopping.borrow_and_update() {
+                return None;
+            }
+            tokio::select! {
+                changed = cursor.commits.changed() => changed.ok()?,
+                _ = cursor.stopping.changed() => return None,
+            }
             continue;
         };
         cursor.after = last.id;
@@ -362,6 +369,7 @@ async fn events(
     };
     let cursor = Cursor {
         commits: state.host.subscribe_events(),
+        stopping: state.host.subscribe_stopping(),
         state,
         agency,
         after,

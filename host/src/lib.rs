@@ -152,13 +152,40 @@ pub fn serve(options: ServeOptions) -> Result<(), String> {
             let _ = stdout.flush();
         }
         tokio::spawn(Arc::clone(&host).run_scheduler());
+        let stopping = Arc::clone(&host);
         axum::serve(listener, api::router(host, options.limits))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+            .with_graceful_shutdown(async move {
+                stop_signal().await;
+                // Open event streams end, so the graceful shutdown does not wait for
+                // them for ever; every acknowledged input is already committed.
+                stopping.stop();
             })
             .await
             .map_err(|e| format!("server failed: {e}"))
     })
+}
+
+/// Ctrl-C, or SIGTERM where there is one (a service manager's stop).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Creates a token for `principal`, stores its hash, and returns the token (shown once).

@@ -142,6 +142,8 @@ pub struct Host {
     wake: Notify,
     /// Bumped after every commit that stored effects: wakes the event streams.
     events: tokio::sync::watch::Sender<u64>,
+    /// Set when the host stops: ends the event streams.
+    stopping: tokio::sync::watch::Sender<bool>,
     snapshot_every: i64,
 }
 
@@ -197,6 +199,7 @@ impl Host {
             timers: Mutex::new(timers),
             wake: Notify::new(),
             events: tokio::sync::watch::Sender::new(0),
+            stopping: tokio::sync::watch::Sender::new(false),
             snapshot_every: snapshot_every.max(1),
         }))
     }
@@ -469,6 +472,16 @@ impl Host {
     /// A receiver that sees a change after every commit that stored effects.
     pub fn subscribe_events(&self) -> tokio::sync::watch::Receiver<u64> {
         self.events.subscribe()
+    }
+
+    /// A receiver that turns true when the host stops.
+    pub fn subscribe_stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Ends the event streams (the server is shutting down).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Whether `agency` has a part in instance `id` (sees its events).

@@ -112,6 +112,21 @@ impl Server {
         }
     }
 
+    /// SIGTERM, then waits (bounded) for the process to exit: its status, or None if it
+    /// did not exit (it is then killed when dropped).
+    pub fn terminate(mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..400 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+
     /// SIGKILL, no chance to clean up.
     pub fn kill(mut self) {
         self.stop();
