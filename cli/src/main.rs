@@ -15,6 +15,7 @@ mod html;
 mod inspect;
 mod migrate;
 mod montecarlo;
+mod serve;
 mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -134,6 +135,13 @@ enum Command {
     /// Generate synthetic workflows for scale tests.
     #[command(subcommand)]
     Generate(Generate),
+    /// Run the durable host: workflows, instances and timers in `DIR/directrix.db`, an
+    /// HTTP API under `/v1` with bearer tokens (`serve token`), and a check that
+    /// replays every journal (`serve check`).
+    #[command(
+        after_help = "Example:\n  directrix serve token --data dx --admin\n  directrix serve --data dx --load workflows/kien-xuong-114-cv-hu.ron \\\n      --clock 2021-05-07T08:00:00+07:00 --speed 3600"
+    )]
+    Serve(serve::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,7 +248,7 @@ fn parse_limit(text: &str) -> Result<(String, u64), String> {
 }
 
 /// A failure already reported to the user; the process exits 1.
-struct Reported;
+pub(crate) struct Reported;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -293,6 +301,7 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Command::Serve(args) => serve::run(args),
         Command::Generate(Generate::Cascade {
             provinces,
             districts,
@@ -359,7 +368,7 @@ fn read_source(path: &Path) -> Result<String, ReadError> {
 }
 
 /// Reads a text file, reporting unreadable and non-UTF-8 files with a location.
-fn read_text(path: &Path) -> Result<String, Reported> {
+pub(crate) fn read_text(path: &Path) -> Result<String, Reported> {
     read_source(path).map_err(|error| {
         error.report(path);
         Reported

@@ -33,3 +33,5 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir.join(name)
 }
+
+pub mod serve;

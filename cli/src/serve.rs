@@ -1,0 +1,121 @@
+//! `directrix serve`: the host ([`directrix_host`]), its tokens and its check.
+
+use crate::Reported;
+use clap::Subcommand;
+use directrix_host::store::Principal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+#[command(subcommand_negates_reqs = true)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Option<ServeCommand>,
+    /// The data directory: everything is kept in DIR/directrix.db.
+    #[arg(long, value_name = "DIR", required = true)]
+    data: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Run a virtual clock from this instant (RFC 3339) instead of the system's. It is
+    /// kept in the data directory: a restart continues it.
+    #[arg(long, value_name = "RFC3339")]
+    clock: Option<String>,
+    /// Virtual seconds per real second, with --clock.
+    #[arg(long, value_name = "N")]
+    speed: Option<f64>,
+    /// Store this workflow before serving (repeatable); its hash is printed.
+    #[arg(long, value_name = "FILE")]
+    load: Vec<PathBuf>,
+    /// Snapshot an instance every N journal rows.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    snapshot_every: i64,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_body: usize,
+    /// Longest a request may take, in seconds (reading its body included).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServeCommand {
+    /// Print a new random token once; only its hash is stored.
+    Token {
+        /// The data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The agency the token acts as.
+        #[arg(long, required_unless_present = "admin", conflicts_with = "admin")]
+        agency: Option<String>,
+        /// An admin token: loads workflows and starts instances; acts as no agency.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Replay every instance's whole journal and compare with what is stored; exits 1
+    /// on any difference.
+    Check {
+        /// The data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Reported> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        Reported
+    };
+    match args.command {
+        Some(ServeCommand::Token {
+            data,
+            agency,
+            admin,
+        }) => {
+            let principal = match agency {
+                Some(agency) if !admin => Principal::Agency(agency),
+                _ => Principal::Admin,
+            };
+            let token = directrix_host::create_token(&data, &principal).map_err(fail)?;
+            outln!("{token}");
+            Ok(())
+        }
+        Some(ServeCommand::Check { data }) => {
+            let checks = directrix_host::check(&data).map_err(fail)?;
+            let mut bad = 0;
+            for check in &checks {
+                if check.problems.is_empty() {
+                    outln!(
+                        "instance {}: ok ({} journal rows, {} effects)",
+                        check.id,
+                        check.rows,
+                        check.effects
+                    );
+                } else {
+                    bad += 1;
+                    for problem in &check.problems {
+                        outln!("instance {}: MISMATCH: {problem}", check.id);
+                    }
+                }
+            }
+            outln!("{} instances checked, {bad} mismatched", checks.len());
+            if bad == 0 { Ok(()) } else { Err(Reported) }
+        }
+        None => {
+            let Some(data) = args.data else {
+                return Err(fail("--data DIR is required".to_owned()));
+            };
+            let mut options = directrix_host::ServeOptions::new(data);
+            options.listen = args.listen;
+            options.clock = args.clock;
+            options.speed = args.speed;
+            options.snapshot_every = args.snapshot_every;
+            options.limits.body_bytes = args.max_body;
+            options.limits.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+            for path in &args.load {
+                options.preload.push(crate::read_text(path)?);
+            }
+            directrix_host::serve(options).map_err(fail)
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The HTTP API: JSON under `/v1`, bearer tokens, the core's error codes.
+
+use crate::error::ApiError;
+use crate::runtime::{ActRequest, Host, hex};
+use crate::store::{Principal, read};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The longest Idempotency-Key accepted.
+const MAX_KEY_BYTES: usize = 200;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    host: Arc<Host>,
+    /// Tokens seen valid, by hash: a token is never changed once issued.
+    known_tokens: Arc<Mutex<HashMap<String, Principal>>>,
+}
+
+/// The limits the router enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, bytes.
+    pub body_bytes: usize,
+    /// Longest a request may take, reading its body included.
+    pub request_timeout: Duration,
+}
+
+/// The SHA-256 (hex) under which a token is stored.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The authenticated caller.
+struct Caller(Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "send `Authorization: Bearer TOKEN` (`directrix serve token`)",
+                )
+            })?;
+        let hash = token_hash(token);
+        let cached = state
+            .known_tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&hash)
+            .cloned();
+        let principal = match cached {
+            Some(principal) => principal,
+            None => {
+                let found = read::token(state.host.store().pool(), &hash)
+                    .await
+                    .map_err(|e| ApiError::storage(&e))?
+                    .ok_or_else(|| ApiError::unauthorized("this token is not known here"))?;
+                state
+                    .known_tokens
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(hash, found.clone());
+                found
+            }
+        };
+        Ok(Caller(principal))
+    }
+}
+
+impl Caller {
+    fn admin(&self) -> Result<(), ApiError> {
+        match &self.0 {
+            Principal::Admin => Ok(()),
+            Principal::Agency(_) => Err(ApiError::forbidden(
+                "admin_only",
+                "only an admin token may do this",
+            )),
+        }
+    }
+
+    fn agency(&self) -> Result<&str, ApiError> {
+        match &self.0 {
+            Principal::Agency(agency) => Ok(agency),
+            Principal::Admin => Err(ApiError::forbidden(
+                "agency_only",
+                "an admin token acts as no agency: use the agency's token",
+            )),
+        }
+    }
+
+    /// An agency reads only instances it has a part in; an admin reads every one.
+    fn may_read(&self, host: &Host, id: &str) -> Result<(), ApiError> {
+        match &self.0 {
+            Principal::Admin => host.check_party(id, None),
+            Principal::Agency(agency) => host.check_party(id, Some(agency)),
+        }
+    }
+}
+
+fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|rejection| {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "invalid_body"
+        };
+        ApiError::new(status, code, rejection.body_text())
+    })
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_request(e.to_string()))
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let now = state.host.clock().now();
+    Json(json!({ "status": "ok", "clock": now.to_rfc3339(directrix_core::time::UtcOffset::UTC) }))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        state.host.metrics().render(),
+    )
+        .into_response()
+}
+
+async fn post_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.admin()?;
+    let bytes = body(bytes)?;
+    let source = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid_request("the workflow text is not UTF-8"))?;
+    let (hash, warnings) = state.host.add_workflow(source).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "hash": hash, "diagnostics": warnings })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartRequest {
+    workflow: String,
+    #[serde(default)]
+    start: Option<String>,
+}
+
+async fn post_instance(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.admin()?;
+    let request: StartRequest = json_body(&body(bytes)?)?;
+    let view = state
+        .host
+        .start_instance(&request.workflow, request.start.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn get_instance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state.host, &id)?;
+    Ok(Json(state.host.instance_view(&id).await?).into_response())
+}
+
+async fn get_journal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state.host, &id)?;
+    Ok(Json(state.host.journal(&id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct GridQuery {
+    at: Option<String>,
+}
+
+async fn get_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<GridQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state.host, &id)?;
+    let axum::extract::Query(query) =
+        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
+    Ok(Json(state.host.grid(&id, query.at.as_deref()).await?).into_response())
+}
+
+async fn get_inbox(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let agency = caller.agency()?;
+    Ok(Json(state.host.inbox(agency).await?).into_response())
+}
+
+async fn post_act(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let agency = caller.agency()?.to_owned();
+    caller.may_read(&state.host, &id)?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_BYTES)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_idempotency_key",
+                        format!(
+                            "an Idempotency-Key is 1 to {MAX_KEY_BYTES} visible ASCII characters"
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let request: ActRequest = json_body(&body(bytes)?)?;
+    let outcome = state.host.act(&id, &agency, &request, key).await?;
+    let mut response = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        outcome.body,
+    )
+        .into_response();
+    if outcome.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn post_follow_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.admin()?;
+    caller.may_read(&state.host, &id)?;
+    let bytes = body(bytes)?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid_request("the follow-up text is not UTF-8"))?;
+    let answer = state.host.follow_up(&id, text).await?;
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer,
+    )
+        .into_response())
+}
+
+/// Where an event stream is: the last id sent, and the effects read but not sent yet.
+struct Cursor {
+    state: AppState,
+    agency: Option<String>,
+    after: i64,
+    commits: tokio::sync::watch::Receiver<u64>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    buffer: std::collections::VecDeque<crate::store::StoredEffect>,
+}
+
+/// Reads effects after the cursor, waiting for the next commit when there are none.
+/// `None` ends the stream (the database failed, or the host is stopping).
+async fn next_event(mut cursor: Cursor) -> Option<(Result<Event, Infallible>, Cursor)> {
+    loop {
+        if let Some(effect) = cursor.buffer.pop_front() {
+            let event = Event::default()
+                .id(effect.id.to_string())
+                .event("effect")
+                .data(effect.record);
+            return Some((Ok(event), cursor));
+        }
+        // Marked seen before reading, so a commit after the read wakes the wait below.
+        cursor.commits.borrow_and_update();
+        let batch = read::effects_after(cursor.state.host.store().pool(), cursor.after, 256)
+            .await
+            .ok()?;
+        let Some(last) = batch.last() else {
+            if *cursor.stopping.borrow_and_update() {
+                return None;
+            }
+            tokio::select! {
+                changed = cursor.commits.changed() => changed.ok()?,
+                _ = cursor.stopping.changed() => return None,
+            }
+            continue;
+        };
+        cursor.after = last.id;
+        let host = &cursor.state.host;
+        let agency = cursor.agency.as_deref();
+        cursor.buffer.extend(batch.into_iter().filter(|effect| {
+            agency.is_none_or(|agency| host.is_party_of(effect.instance, agency))
+        }));
+    }
+}
+
+/// `GET /v1/events`: every effect from the outbox, in order, each with its stable id;
+/// `Last-Event-ID` resumes after that id. An agency sees the instances it has a part in.
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let after = match headers.get("last-event-id") {
+        None => 0,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .filter(|id| *id >= 0)
+            .ok_or_else(|| {
+                ApiError::invalid_request("Last-Event-ID is an event id (a whole number)")
+            })?,
+    };
+    let agency = match caller.0 {
+        Principal::Admin => None,
+        Principal::Agency(agency) => Some(agency),
+    };
+    let cursor = Cursor {
+        commits: state.host.subscribe_events(),
+        stopping: state.host.subscribe_stopping(),
+        state,
+        agency,
+        after,
+        buffer: std::collections::VecDeque::new(),
+    };
+    let stream = futures_util::stream::unfold(cursor, next_event);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// The router.
+pub fn router(host: Arc<Host>, limits: Limits) -> Router {
+    let state = AppState {
+        host,
+        known_tokens: Arc::default(),
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/workflows", post(post_workflow))
+        .route("/v1/instances", post(post_instance))
+        .route("/v1/instances/{id}", get(get_instance))
+        .route("/v1/instances/{id}/acts", post(post_act))
+        .route("/v1/instances/{id}/follow-ups", post(post_follow_up))
+        .route("/v1/instances/{id}/journal", get(get_journal))
+        .route("/v1/instances/{id}/grid", get(get_grid))
+        .route("/v1/inbox", get(get_inbox))
+        .route("/v1/events", get(events))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

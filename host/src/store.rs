@@ -1,0 +1,595 @@
+//! Storage in `DIR/directrix.db` (SQLite, WAL, `synchronous=FULL`).
+//!
+//! Every write goes through one writer task that drains all pending commit requests
+//! into one transaction (group commit) and answers each through its own channel once
+//! the transaction is durable: many requests share one fsync. Each request runs in a
+//! savepoint, so one refused request (a version conflict, a reused idempotency key)
+//! does not take the others of its batch down with it.
+//!
+//! Every value is bound; no SQL text is built from data.
+
+use crate::metrics::Metrics;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Row};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// At most this many requests share one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// Why storage refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (IO, corruption, a constraint).
+    #[error("storage failed: {0}")]
+    Database(String),
+    /// The instance's stored version is not the one the append was computed from.
+    #[error("instance {instance} changed underneath (version conflict)")]
+    Conflict {
+        /// The instance.
+        instance: i64,
+    },
+    /// The writer task is gone (the host is shutting down).
+    #[error("the storage writer has stopped")]
+    Stopped,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+/// The database file in a data directory.
+pub fn database_path(dir: &Path) -> PathBuf {
+    dir.join("directrix.db")
+}
+
+/// One journal row to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    /// The core `Input` as JSON.
+    pub input: String,
+    /// The authenticated agency, for an act.
+    pub actor: Option<String>,
+    /// The request's `Idempotency-Key`, for an act.
+    pub idempotency_key: Option<String>,
+}
+
+/// The first answer to an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The authenticated agency (keys are per agency).
+    pub agency: String,
+    /// The key.
+    pub key: String,
+    /// SHA-256 of what was asked, to refuse the same key with another request.
+    pub request_hash: String,
+    /// The answer's JSON.
+    pub response: String,
+}
+
+/// What one input (or a few, e.g. the timers due before an act, then the act) changed in
+/// an instance: committed together or not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    /// The instance.
+    pub instance: i64,
+    /// `Some(workflow hash)` when this append creates the instance.
+    pub create: Option<String>,
+    /// The `seq` of the first row; the stored version must equal it.
+    pub first_seq: i64,
+    /// The rows, in order.
+    pub rows: Vec<JournalRow>,
+    /// The effects they caused (records as JSON), in order.
+    pub effects: Vec<String>,
+    /// The instance's next timer afterwards (epoch seconds).
+    pub next_timer: Option<i64>,
+    /// A snapshot covering the journal up to the end of this append.
+    pub snapshot: Option<Vec<u8>>,
+    /// The answer to remember for an idempotent request.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// A write request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Store a workflow (kept if already there).
+    Workflow {
+        /// Its content hash.
+        hash: String,
+        /// The RON text.
+        source: String,
+        /// `Workflow::to_compiled`.
+        compiled: Vec<u8>,
+    },
+    /// Append to (or create) an instance.
+    Append(Append),
+}
+
+struct Pending {
+    write: Write,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// A stored instance's index entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRow {
+    /// Its id.
+    pub id: i64,
+    /// Its workflow's hash.
+    pub workflow: String,
+    /// Its next timer (epoch seconds).
+    pub next_timer: Option<i64>,
+    /// Its journal's length.
+    pub version: i64,
+}
+
+/// A stored journal row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    /// Index in the core's journal.
+    pub seq: i64,
+    /// The core `Input` as JSON.
+    pub input: String,
+    /// The authenticated agency, for an act.
+    pub actor: Option<String>,
+    /// The request's key, for an act.
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEffect {
+    /// The stable event id.
+    pub id: i64,
+    /// The instance.
+    pub instance: i64,
+    /// The record's JSON.
+    pub record: String,
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// May load workflows and start instances; acts as no agency.
+    Admin,
+    /// One agency.
+    Agency(String),
+}
+
+/// The database: a pool for reads, one writer task for writes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    writer: mpsc::UnboundedSender<PendingBox>,
+}
+
+// A named wrapper so `Store` can derive Debug without exposing `Pending`.
+struct PendingBox(Pending);
+
+impl std::fmt::Debug for PendingBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+fn options(dir: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(database_path(dir))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Every commit reaches the disk before it is acknowledged.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+}
+
+/// Opens (creating and migrating) the database for reads only: no writer task.
+pub async fn open_pool(dir: &Path) -> Result<SqlitePool, StoreError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options(dir))
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+impl Store {
+    /// Opens the database in `dir` and starts the writer task (on the current runtime).
+    pub async fn open(dir: &Path, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
+        let pool = open_pool(dir).await?;
+        let connection = SqliteConnection::connect_with(&options(dir)).await?;
+        let (writer, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(connection, receiver, metrics));
+        Ok(Self { pool, writer })
+    }
+
+    /// The read pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Commits `write` (with whatever else is pending) and returns once it is durable.
+    pub async fn commit(&self, write: Write) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(PendingBox(Pending { write, reply }))
+            .map_err(|_| StoreError::Stopped)?;
+        answer.await.map_err(|_| StoreError::Stopped)?
+    }
+}
+
+async fn write_loop(
+    mut connection: SqliteConnection,
+    mut receiver: mpsc::UnboundedReceiver<PendingBox>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(PendingBox(first)) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(PendingBox(next)) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let outcomes = commit_batch(&mut connection, &batch).await;
+        metrics.record_commit(started.elapsed(), batch.len());
+        for (pending, outcome) in batch.into_iter().zip(outcomes) {
+            // The requester may have gone (its request timed out): nothing to tell.
+            let _ = pending.reply.send(outcome);
+        }
+    }
+}
+
+async fn commit_batch(
+    connection: &mut SqliteConnection,
+    batch: &[Pending],
+) -> Vec<Result<(), StoreError>> {
+    let failed_all = |error: sqlx::Error| vec![Err(StoreError::from(error)); batch.len()];
+    let mut transaction = match connection.begin().await {
+        Ok(transaction) => transaction,
+        Err(error) => return failed_all(error),
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for pending in batch {
+        let mut savepoint = match Connection::begin(&mut *transaction).await {
+            Ok(savepoint) => savepoint,
+            Err(error) => return failed_all(error),
+        };
+        match apply(&mut savepoint, &pending.write).await {
+            Ok(()) => {
+                if let Err(error) = savepoint.commit().await {
+                    return failed_all(error);
+                }
+                outcomes.push(Ok(()));
+            }
+            Err(error) => {
+                if let Err(rollback) = savepoint.rollback().await {
+                    return failed_all(rollback);
+                }
+                outcomes.push(Err(error));
+            }
+        }
+    }
+    match transaction.commit().await {
+        Ok(()) => outcomes,
+        Err(error) => failed_all(error),
+    }
+}
+
+async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::Workflow {
+            hash,
+            source,
+            compiled,
+        } => {
+            sqlx::query(
+                "INSERT INTO workflows (hash, source, compiled) VALUES (?, ?, ?) \
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(hash)
+            .bind(source)
+            .bind(compiled)
+            .execute(&mut *connection)
+            .await?;
+        }
+        Write::Append(append) => {
+            let version = append.first_seq + append.rows.len() as i64;
+            if let Some(workflow) = &append.create {
+                sqlx::query(
+                    "INSERT INTO instances (id, workflow, next_timer, version) VALUES (?, ?, ?, ?)",
+                )
+                .bind(append.instance)
+                .bind(workflow)
+                .bind(append.next_timer)
+                .bind(version)
+                .execute(&mut *connection)
+                .await?;
+            } else {
+                let updated = sqlx::query(
+                    "UPDATE instances SET next_timer = ?, version = ? WHERE id = ? AND version = ?",
+                )
+                .bind(append.next_timer)
+                .bind(version)
+                .bind(append.instance)
+                .bind(append.first_seq)
+                .execute(&mut *connection)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::Conflict {
+                        instance: append.instance,
+                    });
+                }
+            }
+            for (offset, row) in append.rows.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO journal (instance, seq, input, actor, idempotency_key) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(append.instance)
+                .bind(append.first_seq + offset as i64)
+                .bind(&row.input)
+                .bind(&row.actor)
+                .bind(&row.idempotency_key)
+                .execute(&mut *connection)
+                .await?;
+            }
+            for record in &append.effects {
+                sqlx::query("INSERT INTO effects (instance, seq, record) VALUES (?, ?, ?)")
+                    .bind(append.instance)
+                    .bind(version - 1)
+                    .bind(record)
+                    .execute(&mut *connection)
+                    .await?;
+            }
+            if let Some(state) = &append.snapshot {
+                sqlx::query(
+                    "INSERT INTO snapshots (instance, seq, state) VALUES (?, ?, ?) \
+                     ON CONFLICT (instance) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+                )
+                .bind(append.instance)
+                .bind(version)
+                .bind(state)
+                .execute(&mut *connection)
+                .await?;
+            }
+            if let Some(first) = &append.idempotency {
+                sqlx::query(
+                    "INSERT INTO idempotency (agency, key, instance, request_hash, response) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&first.agency)
+                .bind(&first.key)
+                .bind(append.instance)
+                .bind(&first.request_hash)
+                .bind(&first.response)
+                .execute(&mut *connection)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads, shared by the server and the offline commands.
+///
+/// Every read runs its statement to the end (`fetch_all`, also for a lookup by key): a
+/// statement left open at its first row on a pooled connection could hold that
+/// connection's WAL read snapshot, and later reads on it would miss later commits.
+pub mod read {
+    use super::*;
+
+    /// Every stored workflow: (hash, RON text).
+    pub async fn workflows(pool: &SqlitePool) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT hash, source FROM workflows ORDER BY hash")
+            .fetch_all(pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.get("hash"), row.get("source")))
+            .collect())
+    }
+
+    /// Every instance's index entry, by id.
+    pub async fn instances(pool: &SqlitePool) -> Result<Vec<InstanceRow>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, workflow, next_timer, version FROM instances ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| InstanceRow {
+                id: row.get("id"),
+                workflow: row.get("workflow"),
+                next_timer: row.get("next_timer"),
+                version: row.get("version"),
+            })
+            .collect())
+    }
+
+    /// The latest snapshot of an instance: (journal rows it covers, bytes).
+    pub async fn snapshot(
+        pool: &SqlitePool,
+        instance: i64,
+    ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let row = sqlx::query("SELECT seq, state FROM snapshots WHERE instance = ?")
+            .bind(instance)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
+        Ok(row.map(|row| (row.get("seq"), row.get("state"))))
+    }
+
+    /// An instance's journal rows from `from_seq` on, in order.
+    pub async fn journal(
+        pool: &SqlitePool,
+        instance: i64,
+        from_seq: i64,
+    ) -> Result<Vec<StoredRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, input, actor, idempotency_key FROM journal \
+             WHERE instance = ? AND seq >= ? ORDER BY seq",
+        )
+        .bind(instance)
+        .bind(from_seq)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredRow {
+                seq: row.get("seq"),
+                input: row.get("input"),
+                actor: row.get("actor"),
+                idempotency_key: row.get("idempotency_key"),
+            })
+            .collect())
+    }
+
+    /// An instance's effects, in order.
+    pub async fn effects_of(
+        pool: &SqlitePool,
+        instance: i64,
+    ) -> Result<Vec<StoredEffect>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, instance, record FROM effects WHERE instance = ? ORDER BY id")
+                .bind(instance)
+                .fetch_all(pool)
+                .await?;
+        Ok(rows.into_iter().map(effect).collect())
+    }
+
+    /// Up to `limit` effects after event id `after`, in order.
+    pub async fn effects_after(
+        pool: &SqlitePool,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEffect>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, instance, record FROM effects WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(effect).collect())
+    }
+
+    fn effect(row: sqlx::sqlite::SqliteRow) -> StoredEffect {
+        StoredEffect {
+            id: row.get("id"),
+            instance: row.get("instance"),
+            record: row.get("record"),
+        }
+    }
+
+    /// The first answer to (agency, key): (instance, request hash, response).
+    pub async fn idempotency(
+        pool: &SqlitePool,
+        agency: &str,
+        key: &str,
+    ) -> Result<Option<(i64, String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT instance, request_hash, response FROM idempotency WHERE agency = ? AND key = ?",
+        )
+        .bind(agency)
+        .bind(key)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .next();
+        Ok(row.map(|row| {
+            (
+                row.get("instance"),
+                row.get("request_hash"),
+                row.get("response"),
+            )
+        }))
+    }
+
+    /// Who holds the token with this hash.
+    pub async fn token(pool: &SqlitePool, hash: &str) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query("SELECT agency, admin FROM tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
+        Ok(row.and_then(|row| {
+            let admin: i64 = row.get("admin");
+            let agency: Option<String> = row.get("agency");
+            match (admin, agency) {
+                (1, _) => Some(Principal::Admin),
+                (_, Some(agency)) => Some(Principal::Agency(agency)),
+                _ => None,
+            }
+        }))
+    }
+
+    /// A value of the meta table.
+    pub async fn meta(pool: &SqlitePool, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
+        Ok(row.map(|row| row.get("value")))
+    }
+}
+
+/// Small writes made outside the writer task (before it starts, or by offline commands).
+pub mod direct {
+    use super::*;
+
+    /// Stores a token's hash.
+    pub async fn insert_token(
+        pool: &SqlitePool,
+        hash: &str,
+        principal: &Principal,
+    ) -> Result<(), StoreError> {
+        let (agency, admin) = match principal {
+            Principal::Admin => (None, 1i64),
+            Principal::Agency(agency) => (Some(agency.as_str()), 0i64),
+        };
+        sqlx::query("INSERT INTO tokens (hash, agency, admin) VALUES (?, ?, ?)")
+            .bind(hash)
+            .bind(agency)
+            .bind(admin)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a value of the meta table.
+    pub async fn set_meta(pool: &SqlitePool, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+}
