@@ -2,7 +2,7 @@
 //! operation N times after building its inputs. Under `valgrind --tool=callgrind` the
 //! difference between the counts at N and 2N is N operations' instructions, a figure that
 //! does not move with the machine's load (criterion's wall-clock times do, by 10 % or more
-//! on a shared 2-core machine). `benches/README.md` has the script that compares two builds.
+//! on a shared 2-core machine). `benches/icount` compares two builds (see `benches/README.md`).
 //!
 //! Operations: `replay` (the seed scenario's journal), `simulate-seed` (one scripted run),
 //! `advance` (10,000 tasks' timers over 14 days), `act` (10,000 tasks × 4 acts),
