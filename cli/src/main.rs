@@ -103,6 +103,14 @@ enum Command {
         after_help = "Examples:\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.scenario.ron --seed 1 --format json\n  directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron --runs 10000 --seed 1 --report report.html"
     )]
     Simulate(simulate::Args),
+    /// Combine the shards of a Monte Carlo study (`simulate --runs N --shard I/K`, run on
+    /// any number of machines) and print the study as `simulate --runs N` does: the same
+    /// bytes, table or JSON, and the same HTML report. Refuses shards of another workflow,
+    /// scenario, horizon, seed or study, a shard given twice or missing, and damaged ones.
+    #[command(
+        after_help = "Example (shards 0 to 3 of 10,000 runs, on four machines or one):\n  for i in 0 1 2 3; do\n    directrix simulate workflows/kien-xuong-114-cv-hu.ron \\\n        --scenario workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron \\\n        --runs 10000 --seed 1 --shard $i/4 > shard-$i.json\n  done\n  directrix merge workflows/kien-xuong-114-cv-hu.ron \\\n      --scenario workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron shard-*.json"
+    )]
+    Merge(montecarlo::MergeArgs),
     /// Print the tracking grid at an instant: per lead agency and in total, tasks done on
     /// time, done late, open within the deadline, open and overdue, and due within 3 days.
     #[command(
@@ -284,6 +292,7 @@ fn main() -> ExitCode {
             ));
         }),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Merge(args) => montecarlo::merge(&args),
         Command::Report(args) => simulate::report(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Compile { file, out, limits } => {

@@ -1,15 +1,19 @@
-//! `simulate --runs N`: Monte Carlo on threads, with a progress bar and an HTML report.
+//! `simulate --runs N`: Monte Carlo on threads, with a progress bar and an HTML report;
+//! `--shard I/K` runs a share of the study, and `merge` combines the shares.
 
 use crate::diagnostics::to_json;
 use crate::simulate::Args;
-use crate::{Format, Reported};
-use directrix_core::{
-    Scenario, SimulateError, Workflow, simulation::MonteCarloReport, simulation::RunOutcome,
-    simulation::aggregate, simulation::run_outcome, simulation::run_seed,
+use crate::{Format, LimitArgs, Reported, read_text};
+use directrix_core::simulation::{
+    MonteCarloReport, RunOutcome, Shard, aggregate, merge as directrix_merge, run_outcome,
+    run_seed, shard_runs,
 };
+use directrix_core::{Scenario, SimulateError, Workflow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,6 +31,42 @@ pub(crate) fn run(
             "note: the scenario models no behaviour, so every run is the same (add `behaviours` to the scenario for distributions)"
         );
     }
+    let master = args.seed();
+    let Some((index, count)) = args.shard() else {
+        let outcomes = outcomes(workflow, scenario, master, 0..runs, args)?;
+        return study(
+            workflow,
+            scenario,
+            master,
+            &outcomes,
+            args.report(),
+            args.format(),
+        );
+    };
+    let Some(range) = shard_runs(runs, index, count) else {
+        eprintln!("error: --shard {index}/{count}: shards are numbered from 0 to {count} - 1");
+        return Err(Reported);
+    };
+    let outcomes = outcomes(workflow, scenario, master, range, args)?;
+    let shard = Shard::of(workflow, scenario, master, runs, index, count, outcomes);
+    // One line: a study of many runs makes a large shard, and nobody reads it by eye.
+    outln!(
+        "{}",
+        serde_json::to_string(&shard).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+    Ok(())
+}
+
+/// The outcomes of runs `range` of a study with master seed `master`, on threads, in run
+/// order.
+fn outcomes(
+    workflow: &Arc<Workflow>,
+    scenario: &Scenario,
+    master: u64,
+    range: Range<u64>,
+    args: &Args,
+) -> Result<Vec<RunOutcome>, Reported> {
+    let runs = range.end - range.start;
     let progress = if !args.quiet() && runs >= PROGRESS_THRESHOLD && std::io::stderr().is_terminal()
     {
         let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
@@ -49,7 +89,6 @@ pub(crate) fn run(
             );
             Reported
         })?;
-    let master = args.seed();
     // Each run's seed depends only on the master seed and its index, and `collect` keeps
     // run order, so the output is the same for any number of threads. A failed run fails
     // the study; the one reported is the first in run order (every run before the
@@ -57,7 +96,7 @@ pub(crate) fn run(
     // depend on threads either.
     let first_failure = AtomicU64::new(u64::MAX);
     let results: Vec<Option<Result<RunOutcome, SimulateError>>> = pool.install(|| {
-        (0..runs)
+        range
             .into_par_iter()
             .map(|i| {
                 if i > first_failure.load(Ordering::Relaxed) {
@@ -73,14 +112,27 @@ pub(crate) fn run(
             .collect()
     });
     progress.finish_and_clear();
-    let outcomes = results
+    results
         .into_iter()
         .map_while(|r| r)
         .collect::<Result<Vec<RunOutcome>, SimulateError>>()
-        .map_err(|e| crate::simulate::failed(&e))?;
-    let report = aggregate(workflow, scenario, master, &outcomes);
-    if let Some(path) = args.report() {
-        let representative = representative_run(&outcomes);
+        .map_err(|e| crate::simulate::failed(&e))
+}
+
+/// The study's output from the outcomes of all its runs: the report (table or JSON) on
+/// stdout and, when asked, the HTML report. `simulate --runs` and `merge` end here, so a
+/// merged study prints the same bytes as one run on one machine.
+fn study(
+    workflow: &Arc<Workflow>,
+    scenario: &Scenario,
+    master: u64,
+    outcomes: &[RunOutcome],
+    html: Option<&Path>,
+    format: Format,
+) -> Result<(), Reported> {
+    let report = aggregate(workflow, scenario, master, outcomes);
+    if let Some(path) = html {
+        let representative = representative_run(outcomes);
         let run = directrix_core::simulate(
             Arc::clone(workflow),
             scenario,
@@ -88,18 +140,82 @@ pub(crate) fn run(
             None,
         )
         .map_err(|e| crate::simulate::failed(&e))?;
-        let html = crate::html::render(workflow, &report, &outcomes, &run, representative);
+        let html = crate::html::render(workflow, &report, outcomes, &run, representative);
         std::fs::write(path, html).map_err(|e| {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             Reported
         })?;
         eprintln!("wrote {}", path.display());
     }
-    match args.format() {
+    match format {
         Format::Json => outln!("{}", to_json(&report)),
         Format::Table => print_table(&report),
     }
     Ok(())
+}
+
+/// Arguments of `directrix merge`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MergeArgs {
+    /// The workflow file the shards simulated.
+    workflow: PathBuf,
+    /// The scenario file the shards ran.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// The horizon the shards ran to, if `simulate` was given one.
+    #[arg(long)]
+    until: Option<String>,
+    /// The shard files (`simulate --runs N --shard I/K` output), in any order.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Also write a self-contained HTML report of the whole study to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// `directrix merge`: the shards of one study, checked and combined, printed as
+/// `simulate --runs` prints the whole study.
+pub(crate) fn merge(args: &MergeArgs) -> Result<(), Reported> {
+    let (workflow, mut scenario, until) = crate::simulate::load_scenario(
+        &args.workflow,
+        args.scenario.as_deref(),
+        args.until.as_deref(),
+        "--until",
+        &args.limits.options(),
+    )?;
+    scenario.until = until.unwrap_or(scenario.until);
+    let mut shards = Vec::with_capacity(args.shards.len());
+    for path in &args.shards {
+        let text = read_text(path)?;
+        let shard: Shard = serde_json::from_str(&text).map_err(|e| {
+            eprintln!(
+                "error: {}:{}:{}: not a shard of a Monte Carlo study: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            );
+            Reported
+        })?;
+        shards.push(shard);
+    }
+    let outcomes = directrix_merge(&workflow, &scenario, &shards).map_err(|e| {
+        eprintln!("error[{}]: {e}", e.code());
+        Reported
+    })?;
+    let master = shards.first().map_or(0, |s| s.seed);
+    study(
+        &workflow,
+        &scenario,
+        master,
+        &outcomes,
+        args.report.as_deref(),
+        args.format,
+    )
 }
 
 /// The run whose overall finish is the median one: a typical run to draw.

@@ -34,8 +34,13 @@ pub(crate) struct Args {
     #[arg(long)]
     quiet: bool,
     /// Also write a self-contained HTML report of the Monte Carlo study to this file.
-    #[arg(long, requires = "runs")]
+    #[arg(long, requires = "runs", conflicts_with = "shard")]
     report: Option<PathBuf>,
+    /// Run only shard I of K (0 ≤ I < K) of the `--runs` study and print its outcomes as
+    /// JSON, for a batch system to run the shards on many machines; `directrix merge`
+    /// combines them into the study's report, the same bytes as one machine prints.
+    #[arg(long, requires = "runs", value_name = "I/K", value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
     /// Also write a snapshot of the instance at the end (JSON), for `directrix migrate`
     /// or a host's `restore`.
     #[arg(long, conflicts_with = "runs")]
@@ -152,7 +157,7 @@ pub(crate) fn failed(error: &SimulateError) -> Reported {
 
 /// Loads the workflow and the scenario (or silence), and the horizon given as option
 /// `flag` (the core checks that it lies within the run).
-fn load_scenario(
+pub(crate) fn load_scenario(
     workflow_path: &Path,
     scenario_path: Option<&Path>,
     until: Option<&str>,
@@ -186,6 +191,26 @@ fn load_scenario(
         })
         .transpose()?;
     Ok((workflow, scenario, until))
+}
+
+/// `I/K` with `I < K`: shard I (from 0) of K.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not I/K (shard I of K, from 0: 0/4 … 3/4)"))?;
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|e| format!("`{s}` in `{text}`: {e}"))
+    };
+    let (index, count) = (number(index)?, number(count)?);
+    if index >= count {
+        return Err(format!(
+            "shard {index} of {count} does not exist: shards are numbered from 0 to {}",
+            count.saturating_sub(1)
+        ));
+    }
+    Ok((index, count))
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Reported> {
@@ -225,6 +250,10 @@ impl Args {
 
     pub(crate) fn quiet(&self) -> bool {
         self.quiet
+    }
+
+    pub(crate) fn shard(&self) -> Option<(u64, u64)> {
+        self.shard
     }
 
     pub(crate) fn report(&self) -> Option<&Path> {

@@ -133,8 +133,8 @@ pub mod render {
 pub mod simulation {
     pub use crate::sim::behaviour::{Behaviour, Behaviours, Delay};
     pub use crate::sim::montecarlo::{
-        AgencyStats, MonteCarloReport, Percentiles, RunOutcome, TaskStats, aggregate, monte_carlo,
-        run_outcome, run_seed,
+        AgencyStats, MonteCarloReport, Percentiles, RunOutcome, SHARD_FORMAT, Shard, ShardError,
+        TaskStats, aggregate, merge, monte_carlo, run_outcome, run_seed, shard_runs,
     };
     pub use crate::sim::simulate::{
         Scenario, ScriptedEvent, ScriptedFollowUp, SimulateError, Simulation, SimulationReport,

@@ -294,3 +294,70 @@ fn scripted_events_and_behaviours_mix_in_one_scenario() {
             .any(|e| e.task.starts_with("apply") && e.kind == "transitioned")
     );
 }
+
+/// The seed workflow with its behaviour scenario, for the shard tests.
+fn seed_study() -> (Arc<Workflow>, Scenario) {
+    let workflow = Arc::new(
+        load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron"))
+            .expect("the seed loads")
+            .workflow,
+    );
+    let (scenario, _) = Scenario::load(
+        include_str!("../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"),
+        &workflow,
+    )
+    .expect("the seed's behaviour scenario loads");
+    (workflow, scenario)
+}
+
+#[test]
+fn shards_cover_the_runs_in_order_and_merge_to_the_whole_study() {
+    use directrix_core::simulation::{Shard, aggregate, merge, shard_runs};
+    for (runs, count) in [(0, 1), (1, 3), (10, 3), (10, 10), (7, 12), (u64::MAX, 5)] {
+        let ranges: Vec<_> = (0..count)
+            .map(|i| shard_runs(runs, i, count).expect("a shard of the study"))
+            .collect();
+        assert_eq!(ranges[0].start, 0);
+        assert_eq!(ranges[count as usize - 1].end, runs);
+        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(ranges.iter().all(|r| r.end - r.start <= runs / count + 1));
+        assert_eq!(shard_runs(runs, count, count), None);
+    }
+    let (workflow, scenario) = seed_study();
+    let whole = monte_carlo(&workflow, &scenario, 17, 4).expect("runs");
+    for count in [1, 2, 5, 17, 20] {
+        let mut shards = (0..count)
+            .map(|i| Shard::run(&workflow, &scenario, 4, 17, i, count))
+            .collect::<Result<Vec<_>, _>>()
+            .expect("shards run");
+        shards.reverse();
+        let outcomes = merge(&workflow, &scenario, &shards).expect("they merge");
+        assert_eq!(aggregate(&workflow, &scenario, 4, &outcomes), whole);
+    }
+}
+
+#[test]
+fn hostile_shard_claims_are_refused_without_work_proportional_to_them() {
+    use directrix_core::simulation::{Shard, ShardError, merge};
+    let (workflow, scenario) = seed_study();
+    let real = Shard::run(&workflow, &scenario, 1, 4, 0, 2).expect("runs");
+    let code = |shards: &[Shard]| merge(&workflow, &scenario, shards).unwrap_err().code();
+    // A study of 2^64 - 1 shards, of which this is the last but one: shard 0 is missing.
+    let mut huge = real.clone();
+    (huge.runs, huge.count, huge.index) = (u64::MAX, u64::MAX, u64::MAX - 1);
+    huge.outcomes.truncate(1);
+    assert_eq!(code(&[huge]), "missing_shard");
+    // Its outcome count does not match its runs.
+    let mut short = real.clone();
+    short.outcomes.pop();
+    assert_eq!(code(&[short]), "damaged_shard");
+    // An outcome that indexes past the workflow.
+    let mut bent: serde_json::Value = serde_json::to_value(&real).expect("serialises");
+    bent["outcomes"][0]["critical_tasks"] = serde_json::json!([4_000_000_000u32]);
+    let bent: Shard = serde_json::from_value(bent).expect("still a shard");
+    assert_eq!(code(&[bent]), "damaged_shard");
+    assert_eq!(merge(&workflow, &scenario, &[]), Err(ShardError::Empty));
+    let mut future = real;
+    future.format += 1;
+    assert_eq!(code(&[future]), "shard_format");
+}

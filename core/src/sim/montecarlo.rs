@@ -6,9 +6,11 @@
 //! host may run them on any number of threads or machines and merge the outcomes.
 
 use crate::engine::{EffectKind, Phase};
+use crate::model::time::Timestamp;
 use crate::model::workflow::{AgencyId, TaskId, Workflow};
 use crate::sim::simulate::{Scenario, SimulateError, TimelineEntry, drive};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// The seed of run `index` under `master` (SplitMix64 of their combination): seeds of
@@ -28,8 +30,9 @@ pub fn run_seed(master: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// What one run contributes to the statistics.
-#[derive(Debug, Clone, PartialEq)]
+/// What one run contributes to the statistics. Serialisable, so the runs of one study can
+/// be shared out ([`Shard`]); [`RunOutcome::fits`] checks one read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
     /// Per task: seconds from the start until its last instance was done, if all were.
     finished: Vec<Option<i64>>,
@@ -77,6 +80,40 @@ impl RunOutcome {
         self.finished
             .iter()
             .try_fold(0i64, |last, f| f.map(|f| last.max(f)))
+    }
+
+    /// Whether this outcome has the shape a run of `workflow` gives: a value per task,
+    /// per level of each task's policy and per agency, and ids inside the workflow. An
+    /// outcome read from a file is checked with it before [`aggregate`] indexes by it.
+    pub fn fits(&self, workflow: &Workflow) -> bool {
+        let tasks = workflow.tasks();
+        let agencies = workflow.agencies().len();
+        let levels = max_levels(workflow);
+        let level_counts = |t: &crate::model::workflow::Task| {
+            t.policy.map_or(0, |p| workflow.policies()[p].levels.len())
+        };
+        self.finished.len() == tasks.len()
+            && self.finished.iter().flatten().all(|&f| f >= 0)
+            && self.on_time.len() == tasks.len()
+            && self
+                .on_time
+                .iter()
+                .zip(tasks)
+                .all(|(&n, t)| n as usize <= t.instances.len())
+            && self.escalations.len() == tasks.len()
+            && self
+                .escalations
+                .iter()
+                .zip(tasks)
+                .all(|(e, t)| e.len() == level_counts(t))
+            && self.received.len() == agencies
+            && self.caused.len() == agencies
+            && self.caused_by_level.len() == agencies
+            && self.caused_by_level.iter().all(|l| l.len() == levels)
+            && self.late.len() == agencies
+            && self.late.iter().all(|&l| l >= 0)
+            && self.critical_agencies.iter().all(|a| a.index() < agencies)
+            && self.critical_tasks.iter().all(|t| t.index() < tasks.len())
     }
 }
 
@@ -446,4 +483,299 @@ pub fn monte_carlo(
         .map(|i| run_outcome(workflow, scenario, run_seed(seed, i)))
         .collect::<Result<Vec<RunOutcome>, SimulateError>>()?;
     Ok(aggregate(workflow, scenario, seed, &outcomes))
+}
+
+/// The format of [`Shard`] this build writes and reads.
+pub const SHARD_FORMAT: u32 = 1;
+
+/// The runs shard `index` of `count` does in a study of `runs`: a contiguous range, the
+/// ranges of `0..count` covering `0..runs` in order, their lengths differing by one at
+/// most. `None` when `index >= count` or `count` is 0.
+///
+/// ```
+/// use directrix_core::simulation::shard_runs;
+/// assert_eq!(shard_runs(10, 0, 3), Some(0..3));
+/// assert_eq!(shard_runs(10, 2, 3), Some(6..10));
+/// assert_eq!(shard_runs(10, 3, 3), None);
+/// ```
+pub fn shard_runs(runs: u64, index: u64, count: u64) -> Option<Range<u64>> {
+    if index >= count {
+        return None;
+    }
+    // 128-bit products: `runs * index` may not fit in 64 bits.
+    let at = |i: u64| (u128::from(runs) * u128::from(i) / u128::from(count)) as u64;
+    Some(at(index)..at(index + 1))
+}
+
+/// Part of a Monte Carlo study, for splitting it over machines with any batch system:
+/// the outcomes of the runs [`shard_runs`] gives shard `index` of `count`. [`merge`]
+/// combines the shards of one study into the outcomes of all its runs, in run order, so
+/// the merged report is the one a single machine gives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shard {
+    /// [`SHARD_FORMAT`] when written.
+    pub format: u32,
+    /// The [`Workflow::content_hash`] of the workflow simulated.
+    pub workflow_hash: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The horizon of every run (the scenario's `until`, or the one the host set).
+    pub until: Timestamp,
+    /// The master seed of the study.
+    pub seed: u64,
+    /// Runs in the whole study.
+    pub runs: u64,
+    /// This shard's index, from 0.
+    pub index: u64,
+    /// Shards in the study.
+    pub count: u64,
+    /// The outcomes of this shard's runs, in run order.
+    pub outcomes: Vec<RunOutcome>,
+}
+
+impl Shard {
+    /// Runs this shard's part of a study of `runs` with master seed `seed`.
+    ///
+    /// # Errors
+    /// [`ShardError::NoSuchShard`] for an index outside `0..count`; the first failing
+    /// run's [`SimulateError`] as [`ShardError::Run`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let (scenario, _) = directrix_core::Scenario::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.behaviour.scenario.ron"), &workflow).unwrap();
+    /// use directrix_core::simulation::{Shard, merge, monte_carlo, aggregate};
+    /// let shards = (0..3)
+    ///     .map(|i| Shard::run(&workflow, &scenario, 1, 20, i, 3))
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// let outcomes = merge(&workflow, &scenario, &shards)?;
+    /// assert_eq!(aggregate(&workflow, &scenario, 1, &outcomes), monte_carlo(&workflow, &scenario, 20, 1)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run(
+        workflow: &Arc<Workflow>,
+        scenario: &Scenario,
+        seed: u64,
+        runs: u64,
+        index: u64,
+        count: u64,
+    ) -> Result<Shard, ShardError> {
+        let range =
+            shard_runs(runs, index, count).ok_or(ShardError::NoSuchShard { index, count })?;
+        let outcomes = range
+            .map(|i| run_outcome(workflow, scenario, run_seed(seed, i)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ShardError::Run(Box::new(e)))?;
+        Ok(Shard::of(
+            workflow, scenario, seed, runs, index, count, outcomes,
+        ))
+    }
+
+    /// A shard of outcomes a host computed itself (on threads, say), runs in order.
+    pub fn of(
+        workflow: &Workflow,
+        scenario: &Scenario,
+        seed: u64,
+        runs: u64,
+        index: u64,
+        count: u64,
+        outcomes: Vec<RunOutcome>,
+    ) -> Shard {
+        Shard {
+            format: SHARD_FORMAT,
+            workflow_hash: workflow.content_hash().to_owned(),
+            scenario: scenario.name.clone(),
+            until: scenario.until,
+            seed,
+            runs,
+            index,
+            count,
+            outcomes,
+        }
+    }
+}
+
+/// Why shards do not merge, or a shard cannot run. Every variant names the shard.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardError {
+    /// No shards were given.
+    #[error("no shards to merge")]
+    Empty,
+    /// The shard index lies outside `0..count`.
+    #[error("there is no shard {index} of {count} (shards are numbered from 0 to {count} - 1)")]
+    NoSuchShard {
+        /// The index asked for.
+        index: u64,
+        /// Shards in the study.
+        count: u64,
+    },
+    /// A shard of a format this build does not read.
+    #[error("shard {index} has format {found}; this directrix reads format {expected}")]
+    Format {
+        /// The shard's index.
+        index: u64,
+        /// Its format.
+        found: u32,
+        /// [`SHARD_FORMAT`].
+        expected: u32,
+    },
+    /// A shard of another workflow, scenario or study (seed, runs, shard count).
+    #[error(
+        "shard {index} is of another study: its {field} is {found}, the first shard's or the given one's is {expected}"
+    )]
+    OtherStudy {
+        /// The shard's index.
+        index: u64,
+        /// What differs: `workflow`, `scenario`, `until`, `seed`, `runs` or `count`.
+        field: &'static str,
+        /// The shard's value.
+        found: String,
+        /// The value it should have.
+        expected: String,
+    },
+    /// The same shard given twice.
+    #[error("shard {index} is given twice")]
+    Duplicate {
+        /// The shard's index.
+        index: u64,
+    },
+    /// A shard of the study is missing.
+    #[error("shard {index} of {count} is missing")]
+    Missing {
+        /// The first missing index.
+        index: u64,
+        /// Shards in the study.
+        count: u64,
+    },
+    /// A shard's outcomes are not what its runs give: a wrong number of them, or one
+    /// that does not fit the workflow (a damaged or edited file).
+    #[error("shard {index} is damaged: {problem}")]
+    Damaged {
+        /// The shard's index.
+        index: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A run of the shard failed.
+    #[error("{0}")]
+    Run(Box<SimulateError>),
+}
+
+impl ShardError {
+    /// A stable snake_case code: `no_shards`, `no_such_shard`, `shard_format`,
+    /// `other_study`, `duplicate_shard`, `missing_shard`, `damaged_shard`, or the failed
+    /// run's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShardError::Empty => "no_shards",
+            ShardError::NoSuchShard { .. } => "no_such_shard",
+            ShardError::Format { .. } => "shard_format",
+            ShardError::OtherStudy { .. } => "other_study",
+            ShardError::Duplicate { .. } => "duplicate_shard",
+            ShardError::Missing { .. } => "missing_shard",
+            ShardError::Damaged { .. } => "damaged_shard",
+            ShardError::Run(e) => e.code(),
+        }
+    }
+}
+
+/// The outcomes of every run of a study split into `shards`, in run order, after
+/// checking that they are all the shards of one study of this workflow and scenario,
+/// each once, each whole and fitting the workflow. Feed them to [`aggregate`] with the
+/// study's seed (every shard's `seed`).
+///
+/// # Errors
+/// The first problem found, as a [`ShardError`]; nothing is merged.
+pub fn merge(
+    workflow: &Workflow,
+    scenario: &Scenario,
+    shards: &[Shard],
+) -> Result<Vec<RunOutcome>, ShardError> {
+    let first = shards.first().ok_or(ShardError::Empty)?;
+    let count = first.count;
+    let mut by_index: Vec<Option<&Shard>> = Vec::new();
+    for shard in shards {
+        let index = shard.index;
+        if shard.format != SHARD_FORMAT {
+            return Err(ShardError::Format {
+                index,
+                found: shard.format,
+                expected: SHARD_FORMAT,
+            });
+        }
+        let other = |field, found: String, expected: String| ShardError::OtherStudy {
+            index,
+            field,
+            found,
+            expected,
+        };
+        if shard.workflow_hash != workflow.content_hash() {
+            let expected = workflow.content_hash().to_owned();
+            return Err(other("workflow", shard.workflow_hash.clone(), expected));
+        }
+        if shard.scenario != scenario.name {
+            return Err(other(
+                "scenario",
+                shard.scenario.clone(),
+                scenario.name.clone(),
+            ));
+        }
+        if shard.until != scenario.until {
+            let time = |t| workflow.format_time(t);
+            return Err(other("until", time(shard.until), time(scenario.until)));
+        }
+        for (field, found, expected) in [
+            ("seed", shard.seed, first.seed),
+            ("runs", shard.runs, first.runs),
+            ("count", shard.count, count),
+        ] {
+            if found != expected {
+                return Err(other(field, found.to_string(), expected.to_string()));
+            }
+        }
+        let range =
+            shard_runs(shard.runs, index, count).ok_or(ShardError::NoSuchShard { index, count })?;
+        let damaged = |problem: String| ShardError::Damaged { index, problem };
+        if shard.outcomes.len() as u64 != range.end - range.start {
+            return Err(damaged(format!(
+                "it holds {} outcomes for runs {}..{} ({} runs)",
+                shard.outcomes.len(),
+                range.start,
+                range.end,
+                range.end - range.start
+            )));
+        }
+        if let Some(at) = shard.outcomes.iter().position(|o| !o.fits(workflow)) {
+            return Err(damaged(format!(
+                "the outcome of run {} does not fit the workflow",
+                range.start + at as u64
+            )));
+        }
+        // Shards are at most `shards.len()` distinct indices below `count`; a sparse
+        // table of that size is enough, whatever `count` claims.
+        let slot = usize::try_from(index).map_err(|_| ShardError::NoSuchShard { index, count })?;
+        if slot >= shards.len() {
+            return Err(ShardError::Missing {
+                index: (0..count)
+                    .find(|&i| shards.iter().all(|s| s.index != i))
+                    .unwrap_or(0),
+                count,
+            });
+        }
+        by_index.resize(shards.len(), None);
+        if by_index[slot].replace(shard).is_some() {
+            return Err(ShardError::Duplicate { index });
+        }
+    }
+    if let Some(index) = (0..count).find(|&i| by_index.get(i as usize).is_none_or(Option::is_none))
+    {
+        return Err(ShardError::Missing { index, count });
+    }
+    Ok(by_index
+        .into_iter()
+        .flatten()
+        .flat_map(|shard| shard.outcomes.iter().cloned())
+        .collect())
 }
