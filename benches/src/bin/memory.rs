@@ -38,7 +38,10 @@ fn report(name: &str, text: &str) {
     let json = serde_json::to_vec(&snapshot).expect("serialises").len();
     let mut cbor = Vec::new();
     ciborium::into_writer(&snapshot, &mut cbor).expect("serialises");
-    println!("{name}: {slots} task instances, {} inputs journaled mid-run", busy.journal().len());
+    println!(
+        "{name}: {slots} task instances, {} inputs journaled mid-run",
+        busy.journal().len()
+    );
     println!(
         "  workflow (shared by every instance): {workflow_bytes} B, {:.0} B per task instance",
         per(workflow_bytes)
