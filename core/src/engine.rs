@@ -209,7 +209,7 @@ impl Instance {
                 ),
                 // Also when every dependency fans out over an empty group: no instance
                 // of it can ever complete, so waiting for one would block for ever.
-                Start::AfterDependencies if instance.dependencies_done(task) => {
+                Start::AfterDependencies if instance.dependencies_done(id) => {
                     instance.begin(id, at, &mut effects)
                 }
                 Start::AfterDependencies => instance.state.tasks[i].phase = Phase::Blocked,
@@ -279,23 +279,50 @@ impl Instance {
             && !state.submitted
     }
 
-    /// Whether every dependency of the task is done.
-    fn dependencies_done(&self, task: &Task) -> bool {
-        task.depends_on.iter().all(|d| {
-            let dep = &self.workflow.tasks[d.index()];
-            self.state.done[d.index()] as usize == dep.instances.len()
+    /// Whether every dependency of the task instance is done: of a per-member
+    /// dependency, the same member's instance; of any other, every instance.
+    fn dependencies_done(&self, task: TaskRef) -> bool {
+        let def = self.task_def(task);
+        def.depends_on.iter().all(|&d| {
+            if def.per_member.contains(&d) {
+                self.instance_done(self.workflow.same_member(task, d))
+            } else {
+                let dep = &self.workflow.tasks[d.index()];
+                self.state.done[d.index()] as usize == dep.instances.len()
+            }
         })
     }
 
-    fn pending_dependencies(&self, task: &Task) -> Vec<String> {
-        task.depends_on
-            .iter()
-            .filter(|d| {
-                let dep = &self.workflow.tasks[d.index()];
-                self.state.done[d.index()] as usize != dep.instances.len()
-            })
-            .map(|d| self.workflow.tasks[d.index()].id.clone())
-            .collect()
+    /// Whether a task instance has reached a done state.
+    fn instance_done(&self, task: TaskRef) -> bool {
+        self.state.tasks[task.index()].phase == Phase::Running
+            && self.current_state(task).kind == crate::model::spec::StateKind::Done
+    }
+
+    /// The dependency instances the task instance still waits for, by name
+    /// (`count[phu_yen]` for a fan-out's member, `count` for a task without one).
+    fn pending_dependencies(&self, task: TaskRef) -> Vec<String> {
+        let def = self.task_def(task);
+        let mut pending = Vec::new();
+        for &d in &def.depends_on {
+            let instances = if def.per_member.contains(&d) {
+                let one = self.workflow.same_member(task, d).0;
+                one..one + 1
+            } else if self.state.done[d.index()] as usize
+                == self.workflow.tasks[d.index()].instances.len()
+            {
+                continue;
+            } else {
+                self.workflow.tasks[d.index()].instances.clone()
+            };
+            pending.extend(
+                instances
+                    .map(TaskRef)
+                    .filter(|&i| !self.instance_done(i))
+                    .map(|i| self.workflow.slots[i.index()].name.clone()),
+            );
+        }
+        pending
     }
 
     /// The current leads of an instance.

@@ -4,7 +4,7 @@
 use super::{ActArgs, ActError, Effect, EffectKind, Input, Instance, Phase, TaskState, in_range};
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskId, TaskRef, Workflow};
+use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskRef, Workflow};
 use std::sync::Arc;
 
 impl Instance {
@@ -109,10 +109,7 @@ impl Instance {
                     kind: EffectKind::Completed { on_time },
                 });
                 self.state.done[task_id.index()] += 1;
-                let def = &self.workflow.tasks[task_id.index()];
-                if self.state.done[task_id.index()] as usize == def.instances.len() {
-                    self.unblock_dependents(task_id, effects);
-                }
+                self.unblock_dependents(task, effects);
             }
             StateKind::Cancelled => {
                 ts.finished_at = Some(now);
@@ -208,16 +205,33 @@ impl Instance {
         }
     }
 
-    fn unblock_dependents(&mut self, done: TaskId, effects: &mut Vec<Effect>) {
+    /// After instance `done` is done: starts (or reports unblocked) each instance of a
+    /// dependent task that waited for it and for nothing else. A per-member dependant's
+    /// instance for the same member waited for it alone of its task; any other dependant
+    /// waited for every instance of it, so only the last one done frees it.
+    fn unblock_dependents(&mut self, done: TaskRef, effects: &mut Vec<Effect>) {
         let now = self.state.now;
         let workflow = Arc::clone(&self.workflow);
-        for &dependent in workflow.dependents(done) {
+        let done_task = workflow.slots[done.index()].task;
+        let all_done =
+            self.state.done[done_task.index()] as usize == workflow.task(done_task).instances.len();
+        for &dependent in workflow.dependents(done_task) {
             let def = workflow.task(dependent);
-            if !self.dependencies_done(def) {
+            let freed = if def.per_member.contains(&done_task) {
+                // The same offset, read the other way round (see `Workflow::same_member`).
+                let offset = done.0 - workflow.task(done_task).instances.start;
+                let one = def.instances.start + offset;
+                one..one + 1
+            } else if all_done {
+                def.instances.clone()
+            } else {
                 continue;
-            }
-            for i in def.instances.clone() {
+            };
+            for i in freed {
                 let id = TaskRef(i);
+                if !self.dependencies_done(id) {
+                    continue;
+                }
                 match self.state.tasks[i as usize].phase {
                     Phase::Blocked => {
                         effects.push(Effect {
@@ -449,7 +463,7 @@ impl Instance {
             Phase::Blocked => {
                 return Err(ActError::Blocked {
                     task: name(),
-                    waiting_for: self.pending_dependencies(def),
+                    waiting_for: self.pending_dependencies(task),
                 });
             }
             Phase::Running => {}
@@ -481,10 +495,10 @@ impl Instance {
         }
         for guard in &transition.guards {
             match guard {
-                Guard::DependenciesDone if !self.dependencies_done(def) => {
+                Guard::DependenciesDone if !self.dependencies_done(task) => {
                     return Err(ActError::Blocked {
                         task: name(),
-                        waiting_for: self.pending_dependencies(def),
+                        waiting_for: self.pending_dependencies(task),
                     });
                 }
                 Guard::BeforeDue => {

@@ -59,11 +59,12 @@ pub enum ActError {
         starts_at: Timestamp,
     },
     /// The task, or this action, waits for unfinished dependencies.
-    #[error("task `{task}` is blocked until these tasks are done: {}", .waiting_for.join(", "))]
+    #[error("task `{task}` is blocked until these tasks are done: {}", list_capped(.waiting_for))]
     Blocked {
         /// The task instance.
         task: String,
-        /// The unfinished dependencies.
+        /// The unfinished dependency instances (`count[phu_yen]` for a member of a
+        /// fan-out), every one of them; the message names the first few.
         waiting_for: Vec<String>,
     },
     /// The action does not apply in the current state.
@@ -143,6 +144,16 @@ pub enum ActError {
 
 fn hint_text(hint: &Option<String>) -> String {
     hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// The first few items, then how many more: a task waiting for a national fan-out would
+/// otherwise name sixty-odd instances.
+fn list_capped(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match items.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", items[..SHOWN].join(", ")),
+        _ => items.join(", "),
+    }
 }
 
 fn list_or_none(items: &[String]) -> String {

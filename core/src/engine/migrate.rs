@@ -288,21 +288,37 @@ pub(crate) fn map_state(
             done[slot.task.index()] += 1;
         }
     }
-    let dependencies_done = |def: &Task| {
-        def.depends_on
-            .iter()
-            .all(|d| done[d.index()] as usize == new.tasks[d.index()].instances.len())
+    let instance_done = |i: TaskRef| {
+        let ts = &tasks[i.index()];
+        ts.phase == Phase::Running
+            && new.machine_of(i).states[ts.state.index()].kind == StateKind::Done
     };
+    // As `Instance::dependencies_done`, on the mapped state.
+    let dependencies_done = |i: TaskRef, def: &Task| {
+        def.depends_on.iter().all(|&d| {
+            if def.per_member.contains(&d) {
+                instance_done(new.same_member(i, d))
+            } else {
+                done[d.index()] as usize == new.tasks[d.index()].instances.len()
+            }
+        })
+    };
+    let blocked: Vec<bool> = (0..tasks.len())
+        .map(|i| {
+            let def = &new.tasks[new.slots[i].task.index()];
+            def.start == Start::AfterDependencies && !dependencies_done(TaskRef(i as u32), def)
+        })
+        .collect();
     // Tasks not started yet wait by the new rules (their timers are rebuilt below).
     for (i, ts) in tasks.iter_mut().enumerate() {
         if ts.phase == Phase::Running {
             continue;
         }
-        let def = &new.tasks[new.slots[i].task.index()];
         let was = ts.phase;
-        ts.phase = match def.start {
-            Start::AfterDependencies if !dependencies_done(def) => Phase::Blocked,
-            _ => Phase::Waiting,
+        ts.phase = if blocked[i] {
+            Phase::Blocked
+        } else {
+            Phase::Waiting
         };
         if was == Phase::Blocked && ts.phase == Phase::Waiting && origin[i].is_some() {
             report.changed.push(Changed {

@@ -430,6 +430,8 @@ fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
         }
         // A withdrawn item is no longer awaited by what depended on it.
         task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
+        task.depends_on_all
+            .retain(|d| !cancelled.contains(d.as_str()));
     }
     amended
 }

@@ -87,6 +87,8 @@ pub enum Code {
     OutOfRange,
     EventAfterEnd,
     IssuerMismatch,
+    DependencyListedTwice,
+    RedundantDependsOnAll,
 }
 
 impl Code {
@@ -162,6 +164,8 @@ impl Code {
             Code::OutOfRange => "out-of-range",
             Code::EventAfterEnd => "event-after-end",
             Code::IssuerMismatch => "issuer-mismatch",
+            Code::DependencyListedTwice => "dependency-listed-twice",
+            Code::RedundantDependsOnAll => "redundant-depends-on-all",
         }
     }
 }

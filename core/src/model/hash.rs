@@ -57,6 +57,21 @@ struct TaskPart<'a> {
     parent_issuer: Option<crate::model::workflow::AgencyId>,
 }
 
+/// The dependencies waited for per member ([`Task::per_member`]), as (task index, its
+/// list) for the tasks that have some. Serialises to nothing at all when no task has any,
+/// so that adding them left the hash of every workflow without one as it was.
+struct PerMember<'a>(Vec<(usize, &'a [crate::model::workflow::TaskId])>);
+
+impl Serialize for PerMember<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            s.serialize_unit()
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
 /// The content hash of `workflow`, as 16 lower-case hex digits.
 pub(crate) fn content_hash(workflow: &Workflow) -> String {
     let Workflow {
@@ -123,6 +138,14 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
             (id, members)
         })
         .collect();
+    let per_member = PerMember(
+        tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.per_member.is_empty())
+            .map(|(i, t)| (i, t.per_member.as_slice()))
+            .collect(),
+    );
     let tasks: Vec<_> = tasks
         .iter()
         .map(|task| {
@@ -132,6 +155,8 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
                 support,
                 for_each,
                 depends_on,
+                // Hashed apart, in `per_member` above.
+                per_member: _,
                 start,
                 due,
                 machine,
@@ -171,6 +196,7 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         actions,
         policies,
         tasks,
+        per_member,
     );
     const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     // Writing into `Fnv` cannot fail and every part serialises (postcard refuses only

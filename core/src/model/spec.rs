@@ -544,9 +544,18 @@ pub struct TaskSpec {
     /// One task instance per member of this group, led by that member.
     #[serde(default)]
     pub for_each: Option<String>,
-    /// Tasks that must be done first.
+    /// Tasks that must be done first. When this task and a dependency fan out over the
+    /// same group, each member's instance waits only for that member's instance of the
+    /// dependency (a province calls its vessels in after its own count); otherwise it
+    /// waits for every instance of the dependency.
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Tasks that must be done first by every member: for a dependency that fans out over
+    /// the same group as this task, each instance waits for all of the dependency's
+    /// instances, not only its own member's (evacuation starts once every province has
+    /// counted). A task is listed here or in `depends_on`, not both.
+    #[serde(default)]
+    pub depends_on_all: Vec<String>,
     /// When the task starts.
     #[serde(default)]
     pub start: StartSpec,

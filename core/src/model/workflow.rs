@@ -448,6 +448,11 @@ pub struct Task {
     pub for_each: Option<GroupId>,
     /// Dependencies.
     pub depends_on: Vec<TaskId>,
+    /// Of `depends_on`, those waited for member by member: each fans out over the same
+    /// group as this task, so this task's instance for a member waits only for that
+    /// member's instance of it (same group, same member order: the same offset in both
+    /// ranges of `instances`). Every other dependency is waited for in full.
+    pub per_member: Vec<TaskId>,
     /// Start rule.
     pub start: Start,
     /// Due rule.
@@ -842,6 +847,15 @@ impl Workflow {
             Some(member) => std::slice::from_ref(member),
             None => &self.tasks[slot.task.index()].leads,
         }
+    }
+
+    /// The instance of `dependency` for the same member as `instance`, for a dependency
+    /// the instance's task waits for per member ([`Task::per_member`]: the two fan out
+    /// over the same group, so the member sits at the same offset in both).
+    pub(crate) fn same_member(&self, instance: TaskRef, dependency: TaskId) -> TaskRef {
+        let task = &self.tasks[self.slots[instance.index()].task.index()];
+        let offset = instance.0 - task.instances.start;
+        TaskRef(self.tasks[dependency.index()].instances.start + offset)
     }
 
     /// The tasks that depend on `task`.
