@@ -277,6 +277,9 @@ fn invalid_transition_lists_what_is_possible() {
                 "refuse_extension".into(),
                 "cancel".into()
             ],
+            entered_by: None,
+            entered_at: at(START),
+            joint_leads: vec![],
         }
     );
 }

@@ -317,3 +317,144 @@ fn a_long_wait_names_the_first_instances_and_counts_the_rest() {
         "task `summary` is blocked until these tasks are done: count[p1], count[p2], count[p3], count[p4], count[p5] and 2 more"
     );
 }
+
+// ------------------------------------------------------------------ several leads (2d)
+
+/// Police and army lead the same order: `mode` is the task's `lead_mode` field, if any.
+fn two_leads(mode: &str) -> Arc<Workflow> {
+    workflow(&format!(
+        r#"
+        (id: "guard", title: "Guard the coast", lead: ["a", "b"], {mode} due: After("1d")),"#
+    ))
+}
+
+#[test]
+fn joint_leads_share_one_instance_and_the_refusal_says_who_moved_it() {
+    let workflow = two_leads("");
+    assert_eq!(
+        workflow.task_slots().len(),
+        1,
+        "one shared instance by default"
+    );
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    let nine = at(&workflow, "2024-11-11 09:00");
+    instance.advance(nine).unwrap();
+    instance
+        .act_by_name(nine, "b", "guard", "acknowledge", None)
+        .unwrap();
+    let error = instance
+        .act_by_name(nine, "a", "guard", "acknowledge", None)
+        .unwrap_err();
+    let ActError::InvalidTransition {
+        state,
+        entered_by,
+        joint_leads,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(state, "acknowledged");
+    assert_eq!(entered_by.as_deref(), Some("b"));
+    assert_eq!(joint_leads, &["a", "b"]);
+    let message = error.to_string();
+    assert!(
+        message.contains("in state `acknowledged`, where `b` moved it at"),
+        "{message}"
+    );
+    assert!(
+        message.contains("its leads `a`, `b` share this one instance (`lead_mode: Joint`)"),
+        "{message}"
+    );
+    assert!(message.contains("write `lead_mode: Each`"), "{message}");
+    // `Joint` written out is the same workflow.
+    assert_eq!(
+        two_leads("lead_mode: Joint,").content_hash(),
+        workflow.content_hash()
+    );
+}
+
+#[test]
+fn a_refusal_on_a_one_lead_task_does_not_talk_of_sharing() {
+    let workflow = workflow(STORM);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    let nine = at(&workflow, "2024-11-11 09:00");
+    instance.advance(nine).unwrap();
+    let error = instance
+        .act_by_name(nine, "a", "count[a]", "accept", None)
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("in state `assigned`, entered at"),
+        "{message}"
+    );
+    assert!(!message.contains("lead_mode"), "{message}");
+}
+
+#[test]
+fn each_lead_runs_its_own_instance() {
+    use directrix_core::instance::Phase::Running;
+    let workflow = two_leads("lead_mode: Each,");
+    let names: Vec<_> = workflow
+        .task_slots()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["guard[a]", "guard[b]"]);
+    assert_ne!(workflow.content_hash(), two_leads("").content_hash());
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    let nine = at(&workflow, "2024-11-11 09:00");
+    instance.advance(nine).unwrap();
+    // The bare id resolves to the actor's own instance.
+    instance
+        .act_by_name(nine, "b", "guard", "acknowledge", None)
+        .unwrap();
+    instance
+        .act_by_name(nine, "a", "guard", "acknowledge", None)
+        .unwrap();
+    // Each acts only on its own.
+    let error = instance
+        .act_by_name(nine, "a", "guard[b]", "start", None)
+        .unwrap_err();
+    assert_eq!(error.code(), "not_allowed");
+    assert_eq!(phase(&instance, "guard[a]"), Running);
+    // The compiled form keeps the fan-out.
+    let again = Workflow::from_compiled(&workflow.to_compiled(), workflow.limits()).unwrap();
+    assert_eq!(again.task_slots(), workflow.task_slots());
+}
+
+#[test]
+fn a_lead_mode_with_nothing_to_choose_is_flagged() {
+    let found = diagnostics(
+        r#"
+        (id: "one", title: "One lead", lead: ["a"], lead_mode: Each),
+        (id: "each", title: "Fan-out", for_each: "provinces", lead_mode: Joint),
+        (id: "two", title: "Two leads", lead: ["a", "b"], lead_mode: Each),"#,
+    );
+    assert_eq!(
+        found,
+        [
+            (
+                "redundant-lead-mode".to_owned(),
+                Severity::Warning,
+                "lead_mod".to_owned()
+            ),
+            (
+                "redundant-lead-mode".to_owned(),
+                Severity::Warning,
+                "lead_mod".to_owned()
+            ),
+        ]
+    );
+    let source = source(r#"(id: "one", title: "One lead", lead: ["a"], lead_mode: Each),"#);
+    let warning = &check(&source)[0];
+    assert!(
+        warning.message.contains("it has one lead"),
+        "{}",
+        warning.message
+    );
+    assert_eq!(warning.hint.as_deref(), Some("remove `lead_mode`"));
+}

@@ -549,12 +549,68 @@ impl Instance {
             .map(|t| workflow.action_name(t.action).to_owned())
             .collect();
         possible.dedup();
+        let ts = &self.state.tasks[task.index()];
+        let leads = self.leads(task);
+        let joint_leads = if leads.len() > 1 {
+            leads
+                .iter()
+                .map(|a| workflow.agencies[a.index()].id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         ActError::InvalidTransition {
             task: name(),
             state: machine.states[state.index()].id.clone(),
             action: action_name(),
             possible,
+            entered_by: self
+                .entered_by(task)
+                .map(|a| workflow.agencies[a.index()].id.clone()),
+            entered_at: ts.entered_at,
+            joint_leads,
         }
+    }
+
+    /// The agency whose action moved the instance into its current state: the journal's
+    /// last action on it at the time it entered the state whose transition goes there
+    /// (`None`: it started there, or a timed transition or follow-up moved it). Read
+    /// only to explain a refusal, so the scan back through the journal costs nothing
+    /// on the accepted path.
+    fn entered_by(&self, task: TaskRef) -> Option<AgencyId> {
+        let ts = &self.state.tasks[task.index()];
+        let machine = self.machine(task);
+        let moves_here = |action: ActionId| {
+            machine
+                .transitions
+                .iter()
+                .any(|t| t.action == action && !t.stays && t.to == ts.state && t.after.is_none())
+        };
+        // The journal is in time order: inputs before the state was entered end the scan.
+        for input in self.state.journal.iter().rev() {
+            let at = match input {
+                Input::Start { at }
+                | Input::Act { at, .. }
+                | Input::Migrate { at, .. }
+                | Input::FollowUp { at, .. } => *at,
+                Input::Advance { to } | Input::Resume { to, .. } => *to,
+            };
+            if at < ts.entered_at {
+                break;
+            }
+            if let Input::Act {
+                actor,
+                task: acted,
+                action,
+                ..
+            } = input
+                && *acted == task
+                && moves_here(*action)
+            {
+                return Some(*actor);
+            }
+        }
+        None
     }
 
     /// An action's id, or `#n` for an index the workflow does not have.

@@ -68,7 +68,12 @@ pub enum ActError {
         waiting_for: Vec<String>,
     },
     /// The action does not apply in the current state.
-    #[error("`{action}` is not possible for task `{task}` in state `{state}` (possible now: {})", list_or_none(.possible))]
+    #[error(
+        "`{action}` is not possible for task `{task}` in state `{state}`{} (possible now: {}){}",
+        entered_text(.entered_by, .entered_at),
+        list_or_none(.possible),
+        joint_text(.joint_leads)
+    )]
     InvalidTransition {
         /// The task instance.
         task: String,
@@ -78,6 +83,14 @@ pub enum ActError {
         action: String,
         /// Actions possible from this state.
         possible: Vec<String>,
+        /// The agency whose action moved the instance into its state; `None` when it
+        /// started there or the system moved it (a timed transition).
+        entered_by: Option<String>,
+        /// When the instance entered its state.
+        entered_at: Timestamp,
+        /// When several leads share this one instance (`lead_mode: Joint`): all of them.
+        /// One lead's action moves it for every lead.
+        joint_leads: Vec<String>,
     },
     /// The actor holds none of the roles the transition names.
     #[error("agency `{actor}` may not `{action}` task `{task}` (allowed: {})", .allowed.join(", "))]
@@ -154,6 +167,24 @@ fn list_capped(items: &[String]) -> String {
         Some(more) if more > 0 => format!("{} and {more} more", items[..SHOWN].join(", ")),
         _ => items.join(", "),
     }
+}
+
+fn entered_text(entered_by: &Option<String>, entered_at: &Timestamp) -> String {
+    match entered_by {
+        Some(agency) => format!(", where `{agency}` moved it at {entered_at}"),
+        None => format!(", entered at {entered_at}"),
+    }
+}
+
+fn joint_text(joint_leads: &[String]) -> String {
+    if joint_leads.is_empty() {
+        return String::new();
+    }
+    let leads: Vec<String> = joint_leads.iter().map(|l| format!("`{l}`")).collect();
+    format!(
+        "; its leads {} share this one instance (`lead_mode: Joint`), so one lead's action moves it for all (write `lead_mode: Each` to give each lead an instance of its own)",
+        leads.join(", ")
+    )
 }
 
 fn list_or_none(items: &[String]) -> String {

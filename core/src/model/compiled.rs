@@ -629,7 +629,7 @@ fn check_task(
         None if t.leads.is_empty() => {
             return Err(inconsistent(format!("{whose} has no lead")));
         }
-        None => 1,
+        None => t.fan_out(groups) as u64,
     };
     let states = Table::of("state", &machines[t.machine.index()].states);
     states.all(t.level_states.iter().flatten().map(|s| s.index()), &whose)?;

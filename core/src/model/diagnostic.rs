@@ -89,6 +89,7 @@ pub enum Code {
     IssuerMismatch,
     DependencyListedTwice,
     RedundantDependsOnAll,
+    RedundantLeadMode,
 }
 
 impl Code {
@@ -166,6 +167,7 @@ impl Code {
             Code::IssuerMismatch => "issuer-mismatch",
             Code::DependencyListedTwice => "dependency-listed-twice",
             Code::RedundantDependsOnAll => "redundant-depends-on-all",
+            Code::RedundantLeadMode => "redundant-lead-mode",
         }
     }
 }

@@ -538,6 +538,10 @@ pub struct TaskSpec {
     /// Lead agencies (chủ trì); with `for_each`, each member leads its own instance.
     #[serde(default)]
     pub lead: Vec<String>,
+    /// With several leads: one instance they share (`Joint`, the default) or one each
+    /// (`Each`).
+    #[serde(default)]
+    pub lead_mode: Option<LeadMode>,
     /// Supporting agencies (phối hợp): agency or group ids.
     #[serde(default)]
     pub support: Vec<String>,
@@ -584,6 +588,18 @@ pub struct TaskSpec {
     /// to `expected`.
     #[serde(default)]
     pub minimum: Option<EffortSpec>,
+}
+
+/// How a task with several leads runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeadMode {
+    /// One instance, which any lead may act on: the first lead to acknowledge moves it
+    /// for all of them (the police and the military answering together).
+    #[default]
+    Joint,
+    /// One instance per lead, named `task[lead]`, as a fan-out over the listed leads: each
+    /// acknowledges, works and reports on its own.
+    Each,
 }
 
 /// How much work a task takes, as an office plans it.

@@ -5,7 +5,9 @@
 //! the API boundary.
 
 use crate::model::calendar::Calendar;
-use crate::model::spec::{AgencyKind, EscalationAction, ExtensionStep, Guard, StateKind, Urgency};
+use crate::model::spec::{
+    AgencyKind, EscalationAction, ExtensionStep, Guard, LeadMode, StateKind, Urgency,
+};
 use crate::model::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -442,6 +444,9 @@ pub struct Task {
     pub gloss: Option<String>,
     /// Lead agencies (empty for `for_each`: each member leads).
     pub leads: Vec<AgencyId>,
+    /// With several leads, one shared instance or one per lead (then each lead is the
+    /// member of its instance, as in a fan-out).
+    pub lead_mode: LeadMode,
     /// Supporting agencies, groups expanded.
     pub support: Vec<AgencyId>,
     /// Fan-out group.
@@ -476,13 +481,29 @@ pub struct Task {
     pub instances: Range<u32>,
 }
 
+impl Task {
+    /// Whether each lead runs an instance of its own (`lead_mode: Each` with several).
+    pub fn each_lead(&self) -> bool {
+        self.lead_mode == LeadMode::Each && self.leads.len() > 1
+    }
+
+    /// How many instances the task fans out to, given its group's size.
+    pub(crate) fn fan_out(&self, groups: &[Group]) -> usize {
+        match self.for_each {
+            Some(group) => groups[group.index()].members.len(),
+            None if self.each_lead() => self.leads.len(),
+            None => 1,
+        }
+    }
+}
+
 /// The definition of one task instance of the fan-out: which task, for which member
 /// (what a [`TaskRef`] points at).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskSlot {
     /// Its task.
     pub task: TaskId,
-    /// The member leading it, for `for_each` tasks.
+    /// The member leading it, for `for_each` tasks (and each lead's, for `lead_mode: Each`).
     pub member: Option<AgencyId>,
     /// Display name: `task` or `task[member]`.
     pub name: String,
@@ -563,9 +584,14 @@ impl Workflow {
         let mut slots = Vec::new();
         for (i, task) in tasks.iter_mut().enumerate() {
             let first = slots.len() as u32;
-            match task.for_each {
-                Some(group) => {
-                    for &member in &groups[group.index()].members {
+            let members = match task.for_each {
+                Some(group) => Some(groups[group.index()].members.as_slice()),
+                None if task.each_lead() => Some(task.leads.as_slice()),
+                None => None,
+            };
+            match members {
+                Some(members) => {
+                    for &member in members {
                         slots.push(TaskSlot {
                             task: TaskId(i as u32),
                             member: Some(member),

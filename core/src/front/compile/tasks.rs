@@ -12,7 +12,7 @@ use crate::front::cascade::{self, Generated, is_placeholder};
 use crate::front::reporter::{Reporter, section};
 use crate::model::calendar::Calendar;
 use crate::model::diagnostic::{Code, Severity, suggestion};
-use crate::model::spec::{self, Anchor, StartSpec, TaskSpec, WorkflowSpec};
+use crate::model::spec::{self, Anchor, LeadMode, StartSpec, TaskSpec, WorkflowSpec};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{
     AgencyId, Document, Due, Effort, GroupId, MachineId, Start, StateId, Task, TaskId,
@@ -148,6 +148,36 @@ struct TaskCompiler<'a> {
     anchors_checked: HashSet<(usize, usize)>,
 }
 
+/// How a task's several leads run; a `lead_mode` with nothing to choose between (one
+/// lead, or a `for_each` task, whose members each have their own instance) is flagged.
+fn lead_mode(
+    r: &mut Reporter<'_>,
+    task: &TaskSpec,
+    span: &Option<Range<usize>>,
+    leads: usize,
+) -> LeadMode {
+    let Some(mode) = task.lead_mode else {
+        return LeadMode::Joint;
+    };
+    let why = if task.for_each.is_some() {
+        Some("each member of its `for_each` group already runs its own instance")
+    } else if leads < 2 {
+        Some("it has one lead, so there is nothing to share or split")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        r.push(
+            Severity::Warning,
+            Code::RedundantLeadMode,
+            r.field_at(span, "lead_mode"),
+            format!("`lead_mode` changes nothing for task `{}`: {why}", task.id),
+            Some("remove `lead_mode`".to_owned()),
+        );
+    }
+    mode
+}
+
 impl TaskCompiler<'_> {
     /// Task `i`, at `span`; `generated` when a cascade expanded it, `extra_depends` the
     /// tasks of its children's directives.
@@ -161,6 +191,7 @@ impl TaskCompiler<'_> {
     ) -> Task {
         let cx = self.cx;
         let leads = self.leads(r, task, span);
+        let lead_mode = lead_mode(r, task, span, leads.len());
         let support = self.support(r, task, span);
         let for_each = self.for_each(r, task, span);
         check_lead_or_for_each(r, task, span);
@@ -183,6 +214,7 @@ impl TaskCompiler<'_> {
             title: task.title.clone(),
             gloss: task.gloss.clone(),
             leads,
+            lead_mode,
             support,
             for_each,
             depends_on,
