@@ -34,8 +34,8 @@ mod snapshot;
 mod timers;
 
 pub use effect::{Effect, EffectKind};
-pub use error::ActError;
 use error::in_range;
+pub use error::{ActError, Entered};
 pub use input::{ActArgs, Input};
 pub use query::{InboxItem, TaskStatus};
 pub use snapshot::{RestoreError, SNAPSHOT_FORMAT, Snapshot};

@@ -277,9 +277,11 @@ fn invalid_transition_lists_what_is_possible() {
                 "refuse_extension".into(),
                 "cancel".into()
             ],
-            entered_by: None,
-            entered_at: at(START),
-            joint_leads: vec![],
+            entered: Box::new(directrix_core::instance::Entered {
+                by: None,
+                at: at(START),
+                joint_leads: vec![],
+            }),
         }
     );
 }

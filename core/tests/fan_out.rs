@@ -346,18 +346,13 @@ fn joint_leads_share_one_instance_and_the_refusal_says_who_moved_it() {
     let error = instance
         .act_by_name(nine, "a", "guard", "acknowledge", None)
         .unwrap_err();
-    let ActError::InvalidTransition {
-        state,
-        entered_by,
-        joint_leads,
-        ..
-    } = &error
-    else {
+    let ActError::InvalidTransition { state, entered, .. } = &error else {
         panic!("{error:?}")
     };
     assert_eq!(state, "acknowledged");
-    assert_eq!(entered_by.as_deref(), Some("b"));
-    assert_eq!(joint_leads, &["a", "b"]);
+    assert_eq!(entered.by.as_deref(), Some("b"));
+    assert_eq!(entered.at, nine);
+    assert_eq!(entered.joint_leads, ["a", "b"]);
     let message = error.to_string();
     assert!(
         message.contains("in state `acknowledged`, where `b` moved it at"),

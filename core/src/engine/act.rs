@@ -1,7 +1,9 @@
 //! Acting: the checks an action passes (`authorize`, `check_args`) and a transition's
 //! consequences (`apply`), from the names of a request to the effects.
 
-use super::{ActArgs, ActError, Effect, EffectKind, Input, Instance, Phase, TaskState, in_range};
+use super::{
+    ActArgs, ActError, Effect, EffectKind, Entered, Input, Instance, Phase, TaskState, in_range,
+};
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskRef, Workflow};
@@ -564,11 +566,13 @@ impl Instance {
             state: machine.states[state.index()].id.clone(),
             action: action_name(),
             possible,
-            entered_by: self
-                .entered_by(task)
-                .map(|a| workflow.agencies[a.index()].id.clone()),
-            entered_at: ts.entered_at,
-            joint_leads,
+            entered: Box::new(Entered {
+                by: self
+                    .entered_by(task)
+                    .map(|a| workflow.agencies[a.index()].id.clone()),
+                at: ts.entered_at,
+                joint_leads,
+            }),
         }
     }
 

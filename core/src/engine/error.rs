@@ -70,9 +70,9 @@ pub enum ActError {
     /// The action does not apply in the current state.
     #[error(
         "`{action}` is not possible for task `{task}` in state `{state}`{} (possible now: {}){}",
-        entered_text(.entered_by, .entered_at),
+        entered_text(&.entered.by, &.entered.at),
         list_or_none(.possible),
-        joint_text(.joint_leads)
+        joint_text(&.entered.joint_leads)
     )]
     InvalidTransition {
         /// The task instance.
@@ -83,14 +83,8 @@ pub enum ActError {
         action: String,
         /// Actions possible from this state.
         possible: Vec<String>,
-        /// The agency whose action moved the instance into its state; `None` when it
-        /// started there or the system moved it (a timed transition).
-        entered_by: Option<String>,
-        /// When the instance entered its state.
-        entered_at: Timestamp,
-        /// When several leads share this one instance (`lead_mode: Joint`): all of them.
-        /// One lead's action moves it for every lead.
-        joint_leads: Vec<String>,
+        /// How the instance came to be in its state, and who shares it.
+        entered: Box<Entered>,
     },
     /// The actor holds none of the roles the transition names.
     #[error("agency `{actor}` may not `{action}` task `{task}` (allowed: {})", .allowed.join(", "))]
@@ -153,6 +147,21 @@ pub enum ActError {
         /// The due time.
         due: Timestamp,
     },
+}
+
+/// How a task instance came to be in its state, and who shares it: what a refused
+/// transition needs to explain itself (boxed in [`ActError::InvalidTransition`] to keep
+/// the error small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entered {
+    /// The agency whose action moved the instance into its state; `None` when it started
+    /// there or the system moved it (a timed transition, a follow-up).
+    pub by: Option<String>,
+    /// When the instance entered its state.
+    pub at: Timestamp,
+    /// When several leads share this one instance (`lead_mode: Joint`): all of them, since
+    /// one lead's action moves it for every lead. Empty otherwise.
+    pub joint_leads: Vec<String>,
 }
 
 fn hint_text(hint: &Option<String>) -> String {
