@@ -15,7 +15,7 @@ use super::{
 };
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, cap_message, location_of, summary};
-use crate::model::spec::{FollowUpSpec, StateKind};
+use crate::model::spec::{FollowUpSpec, StateKind, Urgency};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{TaskRef, Workflow};
 use serde::Serialize;
@@ -75,6 +75,10 @@ impl FollowUpError {
 pub struct FollowUpReport {
     /// The follow-up's number.
     pub number: String,
+    /// Its issuer's agency id (the follow-up's own, which the timeline shows).
+    pub issuer: String,
+    /// Its urgency mark.
+    pub urgency: Urgency,
     /// The document it follows.
     pub further_to: String,
     /// The carry-over onto the amended workflow: added task instances, timers rebuilt.
@@ -204,6 +208,8 @@ impl Instance {
             effects,
             FollowUpReport {
                 number: spec.number,
+                issuer: spec.issuer,
+                urgency: spec.urgency,
                 further_to: spec.further_to,
                 migration,
                 due_changed,
@@ -279,7 +285,7 @@ impl Applying<'_> {
                         new.format_time(due),
                         new.format_time(at)
                     ),
-                    Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it".to_owned()),
+                    Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it, or a `ClockTime` (counted from the follow-up's issue day) later than it".to_owned()),
                 );
                     continue;
                 }

@@ -901,9 +901,13 @@ pub struct FollowUpSpec {
     /// English gloss of the kind.
     #[serde(default)]
     pub kind_gloss: Option<String>,
+    /// Urgency mark (Khẩn, Thượng khẩn, Hỏa tốc), as on a directive.
+    #[serde(default)]
+    pub urgency: Urgency,
     /// The issuing agency's id.
     pub issuer: String,
-    /// Time of issue.
+    /// Time of issue. Clock times in the document (`ClockTime(at: "16:00", days: 0)`:
+    /// "before 16:00 today") count from this day, not from each task's start.
     pub issued_at: String,
     /// The number of the document it follows: the running directive's, or a follow-up
     /// already applied to it.
