@@ -276,6 +276,25 @@ fn depends_on_all_without_a_shared_fan_out_is_flagged() {
         found.iter().all(|(_, _, at)| at.starts_with("\"count\"]")),
         "{found:?}"
     );
+    // Each entry of the list is located on its own.
+    let found = diagnostics(
+        r#"
+        (id: "count", title: "Count", for_each: "provinces"),
+        (id: "tally", title: "Tally", lead: ["region"]),
+        (id: "call_in", title: "Call in", for_each: "provinces", depends_on: ["tally", "count"], depends_on_all: ["tally", "count"]),"#,
+    );
+    let codes: Vec<_> = found
+        .iter()
+        .map(|(c, _, at)| (c.as_str(), at.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("dependency-listed-twice", "\"tally\","),
+            ("redundant-depends-on-all", "\"tally\","),
+            ("dependency-listed-twice", "\"count\"]"),
+        ]
+    );
     let source = source(
         r#"
         (id: "count", title: "Count", for_each: "provinces"),

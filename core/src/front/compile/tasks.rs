@@ -345,7 +345,7 @@ impl TaskCompiler<'_> {
             if task.depends_on.contains(dep) {
                 r.error_hint(
                     Code::DependencyListedTwice,
-                    r.field_at(span, "depends_on_all"),
+                    r.value_in_field(span, "depends_on_all", dep),
                     format!(
                         "task `{}` lists `{dep}` in both `depends_on` and `depends_on_all`",
                         task.id
@@ -375,7 +375,7 @@ impl TaskCompiler<'_> {
                     if k < own {
                         self.same_member_candidates.push((i, t));
                     } else if k < own + all {
-                        let at = r.field_at(span, "depends_on_all");
+                        let at = r.value_in_field(span, "depends_on_all", dep);
                         self.all_members_asked.push((i, t, at));
                     }
                 }
