@@ -89,6 +89,10 @@ pub struct TaskState {
     /// Times handed-in work was sent back to redo.
     #[serde(default)]
     pub returns: u8,
+    /// Withdrawn by a follow-up (cancelled there, alone or with its whole task): nothing
+    /// waits for it any more, as for a done instance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
     state_epoch: u32,
     due_epoch: u32,
 }
@@ -99,7 +103,8 @@ pub struct InstanceState {
     started_at: Timestamp,
     now: Timestamp,
     tasks: Vec<TaskState>,
-    /// Per task definition: how many of its instances are done.
+    /// Per task definition: how many of its instances are done or withdrawn (what its
+    /// dependants wait for).
     done: Vec<u32>,
     timers: BTreeSet<Timer>,
     journal: Vec<Input>,
@@ -293,10 +298,13 @@ impl Instance {
         })
     }
 
-    /// Whether a task instance has reached a done state.
+    /// Whether a task instance has reached a done state, or was withdrawn by a follow-up:
+    /// either way its dependants no longer wait for it.
     fn instance_done(&self, task: TaskRef) -> bool {
-        self.state.tasks[task.index()].phase == Phase::Running
-            && self.current_state(task).kind == crate::model::spec::StateKind::Done
+        let ts = &self.state.tasks[task.index()];
+        ts.withdrawn
+            || ts.phase == Phase::Running
+                && self.current_state(task).kind == crate::model::spec::StateKind::Done
     }
 
     /// The dependency instances the task instance still waits for, by name

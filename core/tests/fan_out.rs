@@ -472,3 +472,98 @@ fn a_lead_mode_with_nothing_to_choose_is_flagged() {
     );
     assert_eq!(warning.hint.as_deref(), Some("remove `lead_mode`"));
 }
+
+// ------------------------------------------------- a follow-up to some members (2b)
+
+/// A follow-up of 11 November 09:00 from the region with `body` as its lists.
+fn follow_up(body: &str) -> String {
+    format!(
+        "(\n    format: 1,\n    number: \"2/CĐ\",\n    kind: \"Công điện\",\n    issuer: \"region\",\n    issued_at: \"2024-11-11 09:00\",\n    further_to: \"1/CĐ\",\n    subject: \"s\",\n{body}\n)\n"
+    )
+}
+
+#[test]
+fn a_follow_up_withdraws_one_members_instance_and_nothing_waits_for_it() {
+    use directrix_core::instance::Phase::{Blocked, Running};
+    let workflow = workflow(STORM);
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    let nine = at(&workflow, "2024-11-11 09:00");
+    instance.advance(nine).unwrap();
+    let text =
+        follow_up(r#"    cancel: [(task: "count[b]", reason: "B is out of the storm's path")],"#);
+    let (effects, report) = instance.apply_follow_up(nine, &text).unwrap();
+    assert_eq!(report.cancelled, ["count[b]"]);
+    let amended = Arc::clone(instance.workflow());
+    let lines: Vec<String> = effects
+        .iter()
+        .map(|e| format!("{} {}", e.kind.name(), amended.task_slot(e.task).name))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "cancelled count[b]",
+            "unblocked call_in[b]",
+            "started call_in[b]"
+        ]
+    );
+    // A's count still runs; B's call-in no longer waits for B's count.
+    assert_eq!(phase(&instance, "count[a]"), Running);
+    assert_eq!(phase(&instance, "call_in[b]"), Running);
+    assert_eq!(phase(&instance, "call_in[a]"), Blocked);
+    // Evacuation waits for every count, but not for the withdrawn one.
+    assert_eq!(
+        blocked_on(&mut instance, nine, "a", "evacuate[a]"),
+        ["count[a]"]
+    );
+    let mut unblocked = complete(&mut instance, nine, "a", "count[a]");
+    unblocked.sort();
+    assert_eq!(unblocked, ["call_in[a]", "evacuate[a]", "evacuate[b]"]);
+
+    // Replay and a snapshot's checks agree.
+    let replayed = Instance::replay(workflow, instance.journal()).unwrap();
+    assert_eq!(replayed, instance);
+    let restored = Instance::restore(Arc::clone(instance.workflow()), instance.snapshot()).unwrap();
+    assert_eq!(restored, instance);
+}
+
+#[test]
+fn a_follow_up_can_only_cancel_a_member_and_says_so() {
+    let workflow = workflow(STORM);
+    let located = |body: &str| -> Vec<(String, String, String)> {
+        let text = follow_up(body);
+        let error = workflow.amend(&text).unwrap_err();
+        error
+            .diagnostics()
+            .iter()
+            .map(|d| {
+                let span = d.span.clone().unwrap();
+                (
+                    d.code.as_str().to_owned(),
+                    text[span].to_owned(),
+                    d.hint.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let found = located(r#"    change_due: [(task: "count[b]", due: After("2d"))],"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("member-change-unsupported", "\"count[b]\"")
+    );
+    assert!(found[0].2.contains("`task: \"count\"`"), "{}", found[0].2);
+    let found = located(r#"    cancel: [(task: "count[c]")],"#);
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("unknown-task", "\"count[c]\"")
+    );
+    assert_eq!(found[0].2, "`count` fans out to count[a], count[b]");
+    let found = located(r#"    cancel: [(task: "summary[a]")],"#);
+    assert_eq!(found[0].0, "unknown-task");
+    assert!(
+        found[0].2.contains("`summary` does not fan out"),
+        "{}",
+        found[0].2
+    );
+}

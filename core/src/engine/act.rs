@@ -207,11 +207,11 @@ impl Instance {
         }
     }
 
-    /// After instance `done` is done: starts (or reports unblocked) each instance of a
+    /// After instance `done` is done (or withdrawn): starts (or reports unblocked) each instance of a
     /// dependent task that waited for it and for nothing else. A per-member dependant's
     /// instance for the same member waited for it alone of its task; any other dependant
     /// waited for every instance of it, so only the last one done frees it.
-    fn unblock_dependents(&mut self, done: TaskRef, effects: &mut Vec<Effect>) {
+    pub(super) fn unblock_dependents(&mut self, done: TaskRef, effects: &mut Vec<Effect>) {
         let now = self.state.now;
         let workflow = Arc::clone(&self.workflow);
         let done_task = workflow.slots[done.index()].task;

@@ -279,20 +279,19 @@ pub(crate) fn map_state(
             });
         }
     }
+    // As `Instance::instance_done`: done, or withdrawn by a follow-up.
+    let instance_done = |i: TaskRef| {
+        let ts = &tasks[i.index()];
+        ts.withdrawn
+            || ts.phase == Phase::Running
+                && new.machine_of(i).states[ts.state.index()].kind == StateKind::Done
+    };
     let mut done = vec![0u32; new.tasks.len()];
-    for (i, ts) in tasks.iter().enumerate() {
-        let slot = &new.slots[i];
-        if ts.phase == Phase::Running
-            && new.machine_of(TaskRef(i as u32)).states[ts.state.index()].kind == StateKind::Done
-        {
+    for (i, slot) in new.slots.iter().enumerate() {
+        if instance_done(TaskRef(i as u32)) {
             done[slot.task.index()] += 1;
         }
     }
-    let instance_done = |i: TaskRef| {
-        let ts = &tasks[i.index()];
-        ts.phase == Phase::Running
-            && new.machine_of(i).states[ts.state.index()].kind == StateKind::Done
-    };
     // As `Instance::dependencies_done`, on the mapped state.
     let dependencies_done = |i: TaskRef, def: &Task| {
         def.depends_on.iter().all(|&d| {
@@ -511,6 +510,7 @@ impl TaskState {
             extension_requested: None,
             extensions: 0,
             returns: 0,
+            withdrawn: false,
             state_epoch: 0,
             due_epoch: 0,
         }

@@ -92,7 +92,8 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
     let offset = running.calendar.offset();
     let header = check_header(&mut r, &spec, running, origin, len);
     let added = check_added(&mut r, &spec, running, origin, len);
-    let (change_items, cancel_items) = check_references(&mut r, &spec, origin, offset, len);
+    let (change_items, cancel_items) =
+        check_references(&mut r, &spec, (running, origin), offset, len);
     if r.has_errors() {
         return Err(r.finish());
     }
@@ -351,22 +352,72 @@ fn check_added(
 fn check_references(
     r: &mut Reporter<'_>,
     spec: &FollowUpSpec,
-    origin: &Origin,
+    (running, origin): (&Workflow, &Origin),
     offset: UtcOffset,
     len: usize,
 ) -> (ItemSpans, ItemSpans) {
     let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
+    // One member's instance of a fan-out (`evacuate[phu_yen]`), not a whole task.
+    let member = |name: &str| !existing(name) && running.task_ref(name).is_some();
     let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
-        let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
-            "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
-                .to_owned(),
-        ));
+        // `evacuate[phu_yen]`: a member the task does not fan out to, or a task that
+        // does not fan out at all.
+        let base = id.split('[').next().unwrap_or(id);
+        let hint = match running.task_id(base).filter(|_| base != id) {
+            Some(task) => {
+                let def = running.task(task);
+                let members = || {
+                    def.instances
+                        .clone()
+                        .map(|i| running.slots[i as usize].name.as_str())
+                };
+                if def.instances.len() == 1
+                    && running.slots[def.instances.start as usize].member.is_none()
+                {
+                    Some(format!(
+                        "`{base}` does not fan out to members: name the whole task, `task: \"{base}\"`"
+                    ))
+                } else {
+                    // Judged on the member's id alone: the shared `task[` prefix would
+                    // make any name look close.
+                    let asked = id[base.len()..].trim_matches(['[', ']']);
+                    let ids = def.instances.clone().filter_map(|i| {
+                        let agency = running.slots[i as usize].member?;
+                        Some(running.agency(agency).id.as_str())
+                    });
+                    match suggestion(asked, ids) {
+                        Some(_) => suggestion(id, members()),
+                        None => Some(format!(
+                            "`{base}` fans out to {}",
+                            members().take(5).collect::<Vec<_>>().join(", ")
+                        )),
+                    }
+                }
+            }
+            None => suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
+                "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
+                    .to_owned(),
+            )),
+        };
         let at = r.at(span, id);
         r.error_hint(
             Code::UnknownTask,
             at,
             format!("unknown task `{id}` in the running directive"),
             hint,
+        );
+    };
+    // Only cancelling works member by member: a due rule or a policy is the whole task's.
+    let whole_only = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>, what: &str| {
+        let base = id.split('[').next().unwrap_or(id);
+        let at = r.at(span, id);
+        r.error_hint(
+            Code::MemberChangeUnsupported,
+            at,
+            format!("a follow-up {what} of a whole task, not of one member's instance `{id}`"),
+            Some(format!(
+                "name the whole task, `task: \"{base}\"`, or cancel `{id}` and add a task of its own in `add_tasks`"
+            )),
         );
     };
     let change_items = items(
@@ -376,7 +427,9 @@ fn check_references(
         spec.change_due.iter().map(|c| c.task.clone()),
     );
     for (change, span) in spec.change_due.iter().zip(&change_items) {
-        if !existing(&change.task) {
+        if member(&change.task) {
+            whole_only(r, &change.task, span, "changes the due rule");
+        } else if !existing(&change.task) {
             unknown_task(r, &change.task, span);
         }
         // The rule's own texts (times, durations), located in this document.
@@ -384,7 +437,7 @@ fn check_references(
     }
     let cancel_items = items(r, "cancel", len, spec.cancel.iter().map(|c| c.task.clone()));
     for (cancel, span) in spec.cancel.iter().zip(&cancel_items) {
-        if !existing(&cancel.task) {
+        if !existing(&cancel.task) && !member(&cancel.task) {
             unknown_task(r, &cancel.task, span);
         }
     }
@@ -395,7 +448,9 @@ fn check_references(
         spec.tighten.iter().map(|t| t.task.clone()),
     );
     for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
-        if !existing(&tighten.task) {
+        if member(&tighten.task) {
+            whole_only(r, &tighten.task, span, "sets the escalation policy");
+        } else if !existing(&tighten.task) {
             unknown_task(r, &tighten.task, span);
         }
         let policies = || {

@@ -90,6 +90,7 @@ pub enum Code {
     DependencyListedTwice,
     RedundantDependsOnAll,
     RedundantLeadMode,
+    MemberChangeUnsupported,
 }
 
 impl Code {
@@ -168,6 +169,7 @@ impl Code {
             Code::DependencyListedTwice => "dependency-listed-twice",
             Code::RedundantDependsOnAll => "redundant-depends-on-all",
             Code::RedundantLeadMode => "redundant-lead-mode",
+            Code::MemberChangeUnsupported => "member-change-unsupported",
         }
     }
 }

@@ -950,7 +950,8 @@ pub struct ChangeDueSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CancelSpec {
-    /// The task's id.
+    /// The task's id, or one member's instance of a fan-out, `evacuate[phu_yen]` (a
+    /// telegram to some of the provinces): only that instance is withdrawn.
     pub task: String,
     /// Why, as the letter says.
     #[serde(default)]
