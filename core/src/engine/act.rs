@@ -737,8 +737,8 @@ impl Workflow {
         Ok((actor_id, task_id, action_id))
     }
 
-    /// Finds a task instance by `task`, `task[member]`, or a `for_each` task's bare id
-    /// with `actor` as the member.
+    /// Finds a task instance by `task`, `task[member]`, or the bare id of a task that
+    /// fans out (`for_each`, or `lead_mode: Each`) with `actor` as the member.
     pub fn resolve_task(&self, task: &str, actor: AgencyId) -> Option<TaskRef> {
         if let Some(id) = self.task_ref(task) {
             return Some(id);
