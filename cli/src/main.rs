@@ -78,8 +78,11 @@ enum Command {
         limits: LimitArgs,
     },
     /// Draw a graph of a workflow as Graphviz DOT or Mermaid text.
+    ///
+    /// With `--follow-up`, the workflow as amended by those follow-up documents, in the
+    /// order given: their tasks join the task graph, and each joins the documents chain.
     #[command(
-        after_help = "Example:\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --format dot --view tasks | dot -Tsvg > tasks.svg"
+        after_help = "Examples:\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --format dot --view tasks | dot -Tsvg > tasks.svg\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --view documents --follow-up workflows/kien-xuong-114-cv-hu.120.followup.ron"
     )]
     Graph {
         /// The workflow file.
@@ -90,6 +93,10 @@ enum Command {
         /// Which graph.
         #[arg(long, value_enum, default_value_t = ViewArg::Tasks)]
         view: ViewArg,
+        /// A follow-up document (`NAME.LABEL.followup.ron`) amending the workflow; repeat
+        /// it for several, oldest first.
+        #[arg(long = "follow-up", value_name = "FILE")]
+        follow_ups: Vec<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -276,21 +283,24 @@ fn main() -> ExitCode {
             file,
             format,
             view,
+            follow_ups,
             limits,
-        } => load_workflow(&file, &limits.options()).map(|workflow| {
-            let format = match format {
-                GraphFormatArg::Dot => GraphFormat::Dot,
-                GraphFormatArg::Mermaid => GraphFormat::Mermaid,
-            };
-            let view = match view {
-                ViewArg::Tasks => Graph::Tasks,
-                ViewArg::Agencies => Graph::Agencies,
-                ViewArg::Documents => Graph::Documents,
-            };
-            write_stdout(&directrix_core::render::render_graph(
-                &workflow, view, format,
-            ));
-        }),
+        } => load_workflow(&file, &limits.options())
+            .and_then(|workflow| amend_with(workflow, &follow_ups))
+            .map(|workflow| {
+                let format = match format {
+                    GraphFormatArg::Dot => GraphFormat::Dot,
+                    GraphFormatArg::Mermaid => GraphFormat::Mermaid,
+                };
+                let view = match view {
+                    ViewArg::Tasks => Graph::Tasks,
+                    ViewArg::Agencies => Graph::Agencies,
+                    ViewArg::Documents => Graph::Documents,
+                };
+                write_stdout(&directrix_core::render::render_graph(
+                    &workflow, view, format,
+                ));
+            }),
         Command::Simulate(args) => simulate::run(&args),
         Command::Merge(args) => montecarlo::merge(&args),
         Command::Report(args) => simulate::report(&args),
@@ -521,6 +531,28 @@ impl WorkflowFile {
 
 /// Reads, parses and validates a workflow (with the calendars beside it), printing errors
 /// in full and warnings as a count (`validate` shows them).
+/// `workflow` amended by each follow-up document in turn; a refused one is reported
+/// against its own file.
+fn amend_with(mut workflow: Workflow, follow_ups: &[PathBuf]) -> Result<Workflow, Reported> {
+    for path in follow_ups {
+        let text = read_text(path)?;
+        match workflow.amend(&text) {
+            Ok(amended) => {
+                diagnostics::print(path, &text, &amended.warnings);
+                workflow = amended.workflow;
+            }
+            Err(error) => {
+                diagnostics::print(path, &text, error.diagnostics());
+                if error.diagnostics().is_empty() {
+                    eprintln!("error: {}: {error}", path.display());
+                }
+                return Err(Reported);
+            }
+        }
+    }
+    Ok(workflow)
+}
+
 fn load_workflow(path: &Path, options: &LoadOptions) -> Result<Workflow, Reported> {
     let file = WorkflowFile::read(path).map_err(|unreadable| {
         unreadable.report();

@@ -34,8 +34,8 @@ mod snapshot;
 mod timers;
 
 pub use effect::{Effect, EffectKind};
-pub use error::ActError;
 use error::in_range;
+pub use error::{ActError, Entered};
 pub use input::{ActArgs, Input};
 pub use query::{InboxItem, TaskStatus};
 pub use snapshot::{RestoreError, SNAPSHOT_FORMAT, Snapshot};
@@ -89,6 +89,10 @@ pub struct TaskState {
     /// Times handed-in work was sent back to redo.
     #[serde(default)]
     pub returns: u8,
+    /// Withdrawn by a follow-up (cancelled there, alone or with its whole task): nothing
+    /// waits for it any more, as for a done instance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
     state_epoch: u32,
     due_epoch: u32,
 }
@@ -99,7 +103,8 @@ pub struct InstanceState {
     started_at: Timestamp,
     now: Timestamp,
     tasks: Vec<TaskState>,
-    /// Per task definition: how many of its instances are done.
+    /// Per task definition: how many of its instances are done or withdrawn (what its
+    /// dependants wait for).
     done: Vec<u32>,
     timers: BTreeSet<Timer>,
     journal: Vec<Input>,
@@ -209,7 +214,7 @@ impl Instance {
                 ),
                 // Also when every dependency fans out over an empty group: no instance
                 // of it can ever complete, so waiting for one would block for ever.
-                Start::AfterDependencies if instance.dependencies_done(task) => {
+                Start::AfterDependencies if instance.dependencies_done(id) => {
                     instance.begin(id, at, &mut effects)
                 }
                 Start::AfterDependencies => instance.state.tasks[i].phase = Phase::Blocked,
@@ -279,23 +284,53 @@ impl Instance {
             && !state.submitted
     }
 
-    /// Whether every dependency of the task is done.
-    fn dependencies_done(&self, task: &Task) -> bool {
-        task.depends_on.iter().all(|d| {
-            let dep = &self.workflow.tasks[d.index()];
-            self.state.done[d.index()] as usize == dep.instances.len()
+    /// Whether every dependency of the task instance is done: of a per-member
+    /// dependency, the same member's instance; of any other, every instance.
+    fn dependencies_done(&self, task: TaskRef) -> bool {
+        let def = self.task_def(task);
+        def.depends_on.iter().all(|&d| {
+            if def.per_member.contains(&d) {
+                self.instance_done(self.workflow.same_member(task, d))
+            } else {
+                let dep = &self.workflow.tasks[d.index()];
+                self.state.done[d.index()] as usize == dep.instances.len()
+            }
         })
     }
 
-    fn pending_dependencies(&self, task: &Task) -> Vec<String> {
-        task.depends_on
-            .iter()
-            .filter(|d| {
-                let dep = &self.workflow.tasks[d.index()];
-                self.state.done[d.index()] as usize != dep.instances.len()
-            })
-            .map(|d| self.workflow.tasks[d.index()].id.clone())
-            .collect()
+    /// Whether a task instance has reached a done state, or was withdrawn by a follow-up:
+    /// either way its dependants no longer wait for it.
+    fn instance_done(&self, task: TaskRef) -> bool {
+        let ts = &self.state.tasks[task.index()];
+        ts.withdrawn
+            || ts.phase == Phase::Running
+                && self.current_state(task).kind == crate::model::spec::StateKind::Done
+    }
+
+    /// The dependency instances the task instance still waits for, by name
+    /// (`count[phu_yen]` for a fan-out's member, `count` for a task without one).
+    fn pending_dependencies(&self, task: TaskRef) -> Vec<String> {
+        let def = self.task_def(task);
+        let mut pending = Vec::new();
+        for &d in &def.depends_on {
+            let instances = if def.per_member.contains(&d) {
+                let one = self.workflow.same_member(task, d).0;
+                one..one + 1
+            } else if self.state.done[d.index()] as usize
+                == self.workflow.tasks[d.index()].instances.len()
+            {
+                continue;
+            } else {
+                self.workflow.tasks[d.index()].instances.clone()
+            };
+            pending.extend(
+                instances
+                    .map(TaskRef)
+                    .filter(|&i| !self.instance_done(i))
+                    .map(|i| self.workflow.slots[i.index()].name.clone()),
+            );
+        }
+        pending
     }
 
     /// The current leads of an instance.

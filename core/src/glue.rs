@@ -56,7 +56,8 @@ impl Instance {
     /// - added tasks start by their start rule, counted from `at` (at the next
     ///   [`Instance::advance`]);
     /// - running instances of a task with a new due rule get their due time recomputed
-    ///   from their start (`due_changed`; `first_due` keeps the original for reporting,
+    ///   from their start, except a `ClockTime`, which counts from the follow-up's issue
+    ///   day (`due_changed`; `first_due` keeps the original for reporting,
     ///   and lateness is judged against the new time, as for an extension);
     /// - unfinished instances of a cancelled task move to their machine's `Cancelled`
     ///   state (`cancelled`), and tasks that depended on it stop waiting for it;

@@ -99,10 +99,10 @@ pub mod analysis {
 /// to a new version, follow-up documents and resumption after downtime.
 pub mod instance {
     pub use crate::engine::{
-        ActArgs, ActError, Changed, DueChange, Effect, EffectKind, FollowUpError, FollowUpReport,
-        InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem, MigrationReport,
-        NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT, SkippedTimer,
-        Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
+        ActArgs, ActError, Changed, DueChange, Effect, EffectKind, Entered, FollowUpError,
+        FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
+        MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
+        SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
     };
     pub use crate::model::amendment::Amended;
 }

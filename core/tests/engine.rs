@@ -277,6 +277,11 @@ fn invalid_transition_lists_what_is_possible() {
                 "refuse_extension".into(),
                 "cancel".into()
             ],
+            entered: Box::new(directrix_core::instance::Entered {
+                by: None,
+                at: at(START),
+                joint_leads: vec![],
+            }),
         }
     );
 }

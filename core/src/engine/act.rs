@@ -1,10 +1,12 @@
 //! Acting: the checks an action passes (`authorize`, `check_args`) and a transition's
 //! consequences (`apply`), from the names of a request to the effects.
 
-use super::{ActArgs, ActError, Effect, EffectKind, Input, Instance, Phase, TaskState, in_range};
+use super::{
+    ActArgs, ActError, Effect, EffectKind, Entered, Input, Instance, Phase, TaskState, in_range,
+};
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskId, TaskRef, Workflow};
+use crate::model::workflow::{ActionId, AgencyId, Role, Start, TaskRef, Workflow};
 use std::sync::Arc;
 
 impl Instance {
@@ -109,10 +111,7 @@ impl Instance {
                     kind: EffectKind::Completed { on_time },
                 });
                 self.state.done[task_id.index()] += 1;
-                let def = &self.workflow.tasks[task_id.index()];
-                if self.state.done[task_id.index()] as usize == def.instances.len() {
-                    self.unblock_dependents(task_id, effects);
-                }
+                self.unblock_dependents(task, effects);
             }
             StateKind::Cancelled => {
                 ts.finished_at = Some(now);
@@ -208,16 +207,33 @@ impl Instance {
         }
     }
 
-    fn unblock_dependents(&mut self, done: TaskId, effects: &mut Vec<Effect>) {
+    /// After instance `done` is done (or withdrawn): starts (or reports unblocked) each instance of a
+    /// dependent task that waited for it and for nothing else. A per-member dependant's
+    /// instance for the same member waited for it alone of its task; any other dependant
+    /// waited for every instance of it, so only the last one done frees it.
+    pub(super) fn unblock_dependents(&mut self, done: TaskRef, effects: &mut Vec<Effect>) {
         let now = self.state.now;
         let workflow = Arc::clone(&self.workflow);
-        for &dependent in workflow.dependents(done) {
+        let done_task = workflow.slots[done.index()].task;
+        let all_done =
+            self.state.done[done_task.index()] as usize == workflow.task(done_task).instances.len();
+        for &dependent in workflow.dependents(done_task) {
             let def = workflow.task(dependent);
-            if !self.dependencies_done(def) {
+            let freed = if def.per_member.contains(&done_task) {
+                // The same offset, read the other way round (see `Workflow::same_member`).
+                let offset = done.0 - workflow.task(done_task).instances.start;
+                let one = def.instances.start + offset;
+                one..one + 1
+            } else if all_done {
+                def.instances.clone()
+            } else {
                 continue;
-            }
-            for i in def.instances.clone() {
+            };
+            for i in freed {
                 let id = TaskRef(i);
+                if !self.dependencies_done(id) {
+                    continue;
+                }
                 match self.state.tasks[i as usize].phase {
                     Phase::Blocked => {
                         effects.push(Effect {
@@ -449,7 +465,7 @@ impl Instance {
             Phase::Blocked => {
                 return Err(ActError::Blocked {
                     task: name(),
-                    waiting_for: self.pending_dependencies(def),
+                    waiting_for: self.pending_dependencies(task),
                 });
             }
             Phase::Running => {}
@@ -481,10 +497,10 @@ impl Instance {
         }
         for guard in &transition.guards {
             match guard {
-                Guard::DependenciesDone if !self.dependencies_done(def) => {
+                Guard::DependenciesDone if !self.dependencies_done(task) => {
                     return Err(ActError::Blocked {
                         task: name(),
-                        waiting_for: self.pending_dependencies(def),
+                        waiting_for: self.pending_dependencies(task),
                     });
                 }
                 Guard::BeforeDue => {
@@ -535,12 +551,70 @@ impl Instance {
             .map(|t| workflow.action_name(t.action).to_owned())
             .collect();
         possible.dedup();
+        let ts = &self.state.tasks[task.index()];
+        let leads = self.leads(task);
+        let joint_leads = if leads.len() > 1 {
+            leads
+                .iter()
+                .map(|a| workflow.agencies[a.index()].id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         ActError::InvalidTransition {
             task: name(),
             state: machine.states[state.index()].id.clone(),
             action: action_name(),
             possible,
+            entered: Box::new(Entered {
+                by: self
+                    .entered_by(task)
+                    .map(|a| workflow.agencies[a.index()].id.clone()),
+                at: ts.entered_at,
+                joint_leads,
+            }),
         }
+    }
+
+    /// The agency whose action moved the instance into its current state: the journal's
+    /// last action on it at the time it entered the state whose transition goes there
+    /// (`None`: it started there, or a timed transition or follow-up moved it). Read
+    /// only to explain a refusal, so the scan back through the journal costs nothing
+    /// on the accepted path.
+    fn entered_by(&self, task: TaskRef) -> Option<AgencyId> {
+        let ts = &self.state.tasks[task.index()];
+        let machine = self.machine(task);
+        let moves_here = |action: ActionId| {
+            machine
+                .transitions
+                .iter()
+                .any(|t| t.action == action && !t.stays && t.to == ts.state && t.after.is_none())
+        };
+        // The journal is in time order: inputs before the state was entered end the scan.
+        for input in self.state.journal.iter().rev() {
+            let at = match input {
+                Input::Start { at }
+                | Input::Act { at, .. }
+                | Input::Migrate { at, .. }
+                | Input::FollowUp { at, .. } => *at,
+                Input::Advance { to } | Input::Resume { to, .. } => *to,
+            };
+            if at < ts.entered_at {
+                break;
+            }
+            if let Input::Act {
+                actor,
+                task: acted,
+                action,
+                ..
+            } = input
+                && *acted == task
+                && moves_here(*action)
+            {
+                return Some(*actor);
+            }
+        }
+        None
     }
 
     /// An action's id, or `#n` for an index the workflow does not have.
@@ -663,8 +737,8 @@ impl Workflow {
         Ok((actor_id, task_id, action_id))
     }
 
-    /// Finds a task instance by `task`, `task[member]`, or a `for_each` task's bare id
-    /// with `actor` as the member.
+    /// Finds a task instance by `task`, `task[member]`, or the bare id of a task that
+    /// fans out (`for_each`, or `lead_mode: Each`) with `actor` as the member.
     pub fn resolve_task(&self, task: &str, actor: AgencyId) -> Option<TaskRef> {
         if let Some(id) = self.task_ref(task) {
             return Some(id);

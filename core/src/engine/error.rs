@@ -59,15 +59,21 @@ pub enum ActError {
         starts_at: Timestamp,
     },
     /// The task, or this action, waits for unfinished dependencies.
-    #[error("task `{task}` is blocked until these tasks are done: {}", .waiting_for.join(", "))]
+    #[error("task `{task}` is blocked until these tasks are done: {}", list_capped(.waiting_for))]
     Blocked {
         /// The task instance.
         task: String,
-        /// The unfinished dependencies.
+        /// The unfinished dependency instances (`count[phu_yen]` for a member of a
+        /// fan-out), every one of them; the message names the first few.
         waiting_for: Vec<String>,
     },
     /// The action does not apply in the current state.
-    #[error("`{action}` is not possible for task `{task}` in state `{state}` (possible now: {})", list_or_none(.possible))]
+    #[error(
+        "`{action}` is not possible for task `{task}` in state `{state}`{} (possible now: {}){}",
+        entered_text(&.entered.by, &.entered.at),
+        list_or_none(.possible),
+        joint_text(&.entered.joint_leads)
+    )]
     InvalidTransition {
         /// The task instance.
         task: String,
@@ -77,6 +83,8 @@ pub enum ActError {
         action: String,
         /// Actions possible from this state.
         possible: Vec<String>,
+        /// How the instance came to be in its state, and who shares it.
+        entered: Box<Entered>,
     },
     /// The actor holds none of the roles the transition names.
     #[error("agency `{actor}` may not `{action}` task `{task}` (allowed: {})", .allowed.join(", "))]
@@ -141,8 +149,51 @@ pub enum ActError {
     },
 }
 
+/// How a task instance came to be in its state, and who shares it: what a refused
+/// transition needs to explain itself (boxed in [`ActError::InvalidTransition`] to keep
+/// the error small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entered {
+    /// The agency whose action moved the instance into its state; `None` when it started
+    /// there or the system moved it (a timed transition, a follow-up).
+    pub by: Option<String>,
+    /// When the instance entered its state.
+    pub at: Timestamp,
+    /// When several leads share this one instance (`lead_mode: Joint`): all of them, since
+    /// one lead's action moves it for every lead. Empty otherwise.
+    pub joint_leads: Vec<String>,
+}
+
 fn hint_text(hint: &Option<String>) -> String {
     hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// The first few items, then how many more: a task waiting for a national fan-out would
+/// otherwise name sixty-odd instances.
+fn list_capped(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match items.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", items[..SHOWN].join(", ")),
+        _ => items.join(", "),
+    }
+}
+
+fn entered_text(entered_by: &Option<String>, entered_at: &Timestamp) -> String {
+    match entered_by {
+        Some(agency) => format!(", where `{agency}` moved it at {entered_at}"),
+        None => format!(", entered at {entered_at}"),
+    }
+}
+
+fn joint_text(joint_leads: &[String]) -> String {
+    if joint_leads.is_empty() {
+        return String::new();
+    }
+    let leads: Vec<String> = joint_leads.iter().map(|l| format!("`{l}`")).collect();
+    format!(
+        "; its leads {} share this one instance (`lead_mode: Joint`), so one lead's action moves it for all (write `lead_mode: Each` to give each lead an instance of its own)",
+        leads.join(", ")
+    )
 }
 
 fn list_or_none(items: &[String]) -> String {

@@ -15,9 +15,9 @@ use super::{
 };
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, cap_message, location_of, summary};
-use crate::model::spec::{FollowUpSpec, StateKind};
+use crate::model::spec::{FollowUpSpec, StateKind, Urgency};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{TaskRef, Workflow};
+use crate::model::workflow::{TaskId, TaskRef, Workflow};
 use serde::Serialize;
 use std::ops::Range;
 use std::sync::Arc;
@@ -75,6 +75,10 @@ impl FollowUpError {
 pub struct FollowUpReport {
     /// The follow-up's number.
     pub number: String,
+    /// Its issuer's agency id (the follow-up's own, which the timeline shows).
+    pub issuer: String,
+    /// Its urgency mark.
+    pub urgency: Urgency,
     /// The document it follows.
     pub further_to: String,
     /// The carry-over onto the amended workflow: added task instances, timers rebuilt.
@@ -199,11 +203,20 @@ impl Instance {
         });
         self.workflow = new;
         self.state = state;
+        // A withdrawn member's instance held back its own dependants; a whole task's
+        // dependants no longer depend on it in the amended workflow.
+        for name in &cancelled {
+            if let Some(i) = self.workflow.task_ref(name) {
+                self.unblock_dependents(i, &mut effects);
+            }
+        }
         self.prune_stale_front();
         Ok((
             effects,
             FollowUpReport {
                 number: spec.number,
+                issuer: spec.issuer,
+                urgency: spec.urgency,
                 further_to: spec.further_to,
                 migration,
                 due_changed,
@@ -234,12 +247,22 @@ impl Applying<'_> {
             )
     }
 
-    /// The instances of `task` in the new workflow (none for an unknown id).
+    /// The task `name` names in the new workflow and the instances it means: every
+    /// instance of a task id, or the one of a member's name (`evacuate[phu_yen]`).
+    fn resolve(&self, name: &str) -> Option<(TaskId, std::ops::Range<u32>)> {
+        match self.new.task_id(name) {
+            Some(t) => Some((t, self.new.tasks[t.index()].instances.clone())),
+            None => self
+                .new
+                .task_ref(name)
+                .map(|i| (self.new.slots[i.index()].task, i.0..i.0 + 1)),
+        }
+    }
+
+    /// The instances `task` names in the new workflow (none for an unknown name).
     fn instances(&self, task: &str) -> impl Iterator<Item = TaskRef> {
-        self.new
-            .task_id(task)
-            .map(|t| self.new.tasks[t.index()].instances.clone())
-            .unwrap_or(0..0)
+        self.resolve(task)
+            .map_or(0..0, |(_, instances)| instances)
             .map(TaskRef)
     }
 
@@ -279,7 +302,7 @@ impl Applying<'_> {
                         new.format_time(due),
                         new.format_time(at)
                     ),
-                    Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it".to_owned()),
+                    Some("a follow-up can only set due times still ahead; give an absolute `At(...)` time after it, or a `ClockTime` (counted from the follow-up's issue day) later than it".to_owned()),
                 );
                     continue;
                 }
@@ -326,7 +349,7 @@ impl Applying<'_> {
         let (new, at) = (self.new, self.at);
         let mut cancelled = Vec::new();
         for (cancel, span) in spec.cancel.iter().zip(spans) {
-            let Some(task) = new.task_id(&cancel.task) else {
+            let Some((task, _)) = self.resolve(&cancel.task) else {
                 continue;
             };
             let machine = &new.machines[new.tasks[task.index()].machine.index()];
@@ -362,6 +385,9 @@ impl Applying<'_> {
                 ts.finished_at = Some(at);
                 ts.overdue = false;
                 ts.extension_requested = None;
+                // Nothing waits for it any more (see `apply_amendment`).
+                ts.withdrawn = true;
+                state.done[task.index()] += 1;
                 cancelled.push(new.slots[i.index()].name.clone());
                 effects.push(Effect {
                     at,

@@ -279,30 +279,45 @@ pub(crate) fn map_state(
             });
         }
     }
+    // As `Instance::instance_done`: done, or withdrawn by a follow-up.
+    let instance_done = |i: TaskRef| {
+        let ts = &tasks[i.index()];
+        ts.withdrawn
+            || ts.phase == Phase::Running
+                && new.machine_of(i).states[ts.state.index()].kind == StateKind::Done
+    };
     let mut done = vec![0u32; new.tasks.len()];
-    for (i, ts) in tasks.iter().enumerate() {
-        let slot = &new.slots[i];
-        if ts.phase == Phase::Running
-            && new.machine_of(TaskRef(i as u32)).states[ts.state.index()].kind == StateKind::Done
-        {
+    for (i, slot) in new.slots.iter().enumerate() {
+        if instance_done(TaskRef(i as u32)) {
             done[slot.task.index()] += 1;
         }
     }
-    let dependencies_done = |def: &Task| {
-        def.depends_on
-            .iter()
-            .all(|d| done[d.index()] as usize == new.tasks[d.index()].instances.len())
+    // As `Instance::dependencies_done`, on the mapped state.
+    let dependencies_done = |i: TaskRef, def: &Task| {
+        def.depends_on.iter().all(|&d| {
+            if def.per_member.contains(&d) {
+                instance_done(new.same_member(i, d))
+            } else {
+                done[d.index()] as usize == new.tasks[d.index()].instances.len()
+            }
+        })
     };
+    let blocked: Vec<bool> = (0..tasks.len())
+        .map(|i| {
+            let def = &new.tasks[new.slots[i].task.index()];
+            def.start == Start::AfterDependencies && !dependencies_done(TaskRef(i as u32), def)
+        })
+        .collect();
     // Tasks not started yet wait by the new rules (their timers are rebuilt below).
     for (i, ts) in tasks.iter_mut().enumerate() {
         if ts.phase == Phase::Running {
             continue;
         }
-        let def = &new.tasks[new.slots[i].task.index()];
         let was = ts.phase;
-        ts.phase = match def.start {
-            Start::AfterDependencies if !dependencies_done(def) => Phase::Blocked,
-            _ => Phase::Waiting,
+        ts.phase = if blocked[i] {
+            Phase::Blocked
+        } else {
+            Phase::Waiting
         };
         if was == Phase::Blocked && ts.phase == Phase::Waiting && origin[i].is_some() {
             report.changed.push(Changed {
@@ -495,6 +510,7 @@ impl TaskState {
             extension_requested: None,
             extensions: 0,
             returns: 0,
+            withdrawn: false,
             state_epoch: 0,
             due_epoch: 0,
         }

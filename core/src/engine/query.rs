@@ -119,38 +119,53 @@ impl Instance {
         let workflow = &self.workflow;
         let plan = crate::model::plan::plan(workflow);
         let now = self.state.now;
-        // In dependency order, so an unfinished task never ends before its dependencies.
+        // In dependency order, so an unfinished task never ends before its dependencies;
+        // per instance, since a per-member dependency holds back one member's instance.
         let mut ends = vec![now; workflow.tasks.len()];
+        let mut instance_ends = vec![now; workflow.slots.len()];
         for task in crate::model::plan::topological(workflow) {
             let def = &workflow.tasks[task.index()];
-            let dependencies_end = def.depends_on.iter().map(|d| ends[d.index()]).max();
+            for i in def.instances.clone() {
+                let dependencies_end = def
+                    .depends_on
+                    .iter()
+                    .map(|&d| {
+                        if def.per_member.contains(&d) {
+                            instance_ends[workflow.same_member(TaskRef(i), d).index()]
+                        } else {
+                            ends[d.index()]
+                        }
+                    })
+                    .max();
+                let ts = &self.state.tasks[i as usize];
+                instance_ends[i as usize] = match ts.finished_at {
+                    Some(finished) => finished,
+                    None => {
+                        let expected = match ts.phase {
+                            Phase::Running => ts.due.or(plan[task.index()].due),
+                            // Not started yet: due by its rule from when it can start.
+                            Phase::Waiting | Phase::Blocked => {
+                                let start = match def.start {
+                                    Start::At(t) => t.max(now),
+                                    _ => now,
+                                }
+                                .max(dependencies_end.unwrap_or(now));
+                                def.due
+                                    .and_then(|d| d.last(&workflow.calendar, start))
+                                    .or(Some(start))
+                            }
+                        };
+                        expected
+                            .unwrap_or(now)
+                            .max(now)
+                            .max(dependencies_end.unwrap_or(now))
+                    }
+                };
+            }
             ends[task.index()] = def
                 .instances
                 .clone()
-                .map(|i| {
-                    let ts = &self.state.tasks[i as usize];
-                    if let Some(finished) = ts.finished_at {
-                        return finished;
-                    }
-                    let expected = match ts.phase {
-                        Phase::Running => ts.due.or(plan[task.index()].due),
-                        // Not started yet: due by its rule from when it can start.
-                        Phase::Waiting | Phase::Blocked => {
-                            let start = match def.start {
-                                Start::At(t) => t.max(now),
-                                _ => now,
-                            }
-                            .max(dependencies_end.unwrap_or(now));
-                            def.due
-                                .and_then(|d| d.last(&workflow.calendar, start))
-                                .or(Some(start))
-                        }
-                    };
-                    expected
-                        .unwrap_or(now)
-                        .max(now)
-                        .max(dependencies_end.unwrap_or(now))
-                })
+                .map(|i| instance_ends[i as usize])
                 .max()
                 .unwrap_or(now);
         }

@@ -212,8 +212,8 @@ impl InstanceState {
     ///   state; a finished task is not overdue; `overdue` implies `ever_overdue` and a
     ///   due time already passed;
     /// - the escalation level is at most the number of levels of the task's policy;
-    /// - `done` counts exactly the task instances in a `Done` state (dependencies are
-    ///   released by it);
+    /// - `done` counts exactly the task instances in a `Done` state or withdrawn
+    ///   (dependencies are released by it); a withdrawn one is in a `Cancelled` state;
     /// - timers are at or after `now`, name a task instance, level or transition that
     ///   exists, and a timer that would fire (live) does what its task allows: a due
     ///   timer needs a due time, a timed transition leaves the current state;
@@ -356,7 +356,10 @@ impl InstanceState {
                 ts.level
             ));
         }
-        Ok(running && state.kind == StateKind::Done)
+        if ts.withdrawn && !(running && state.kind == StateKind::Cancelled) {
+            return task("is withdrawn, but not cancelled");
+        }
+        Ok(ts.withdrawn || running && state.kind == StateKind::Done)
     }
 
     /// The checks of [`InstanceState::fits`] on the timers.

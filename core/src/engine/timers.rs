@@ -286,9 +286,7 @@ impl Instance {
             TimerKind::Start => {
                 let at = timer.at;
                 self.begin(task, at, effects);
-                if !self.task_def(task).depends_on.is_empty()
-                    && self.dependencies_done(self.task_def(task))
-                {
+                if !self.task_def(task).depends_on.is_empty() && self.dependencies_done(task) {
                     effects.push(Effect {
                         at,
                         task,

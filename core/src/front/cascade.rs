@@ -640,16 +640,18 @@ fn instantiate(
             }
         })
         .collect();
-    generated.depends_on = task
-        .depends_on
-        .iter()
-        .map(|dep| {
-            if local.contains(dep.as_str()) {
-                format!("{prefix}/{dep}")
-            } else {
-                dep.clone()
-            }
-        })
-        .collect();
+    let localise = |deps: &[String]| -> Vec<String> {
+        deps.iter()
+            .map(|dep| {
+                if local.contains(dep.as_str()) {
+                    format!("{prefix}/{dep}")
+                } else {
+                    dep.clone()
+                }
+            })
+            .collect()
+    };
+    generated.depends_on = localise(&task.depends_on);
+    generated.depends_on_all = localise(&task.depends_on_all);
     generated
 }

@@ -150,10 +150,7 @@ fn check_fan_out(
     groups: &[Group],
     limits: &Limits,
 ) {
-    let fan_out = |task: &Task| {
-        task.for_each
-            .map_or(1, |g| groups[g.index()].members.len() as u64)
-    };
+    let fan_out = |task: &Task| task.fan_out(groups) as u64;
     let instances: u64 = tasks.iter().map(fan_out).sum();
     if instances > limits.instances {
         let widest = (0..tasks.len()).max_by_key(|&i| (fan_out(&tasks[i]), usize::MAX - i));

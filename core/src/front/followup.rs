@@ -8,20 +8,21 @@ use crate::front::load::{Loaded, parse_ron};
 use crate::front::reporter::Reporter;
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
-use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, WorkflowSpec};
+use crate::model::spec::{DueSpec, FORMAT_VERSION, FollowUpSpec, WorkflowSpec};
 use crate::model::time::Timestamp;
-use crate::model::workflow::{AgencyId, Document, Origin, Workflow};
+use crate::model::workflow::{AgencyId, Document, Due, Origin, Workflow};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "format",
     "number",
     "kind",
     "kind_gloss",
+    "urgency",
     "issuer",
     "issued_at",
     "further_to",
@@ -91,7 +92,8 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
     let offset = running.calendar.offset();
     let header = check_header(&mut r, &spec, running, origin, len);
     let added = check_added(&mut r, &spec, running, origin, len);
-    let (change_items, cancel_items) = check_references(&mut r, &spec, origin, offset, len);
+    let (change_items, cancel_items) =
+        check_references(&mut r, &spec, (running, origin), offset, len);
     if r.has_errors() {
         return Err(r.finish());
     }
@@ -120,26 +122,32 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         .map(|(cancel, item)| task_span(item, cancel.task.as_str()))
         .collect();
 
-    let amended = amended_spec(&origin.spec, &spec);
-    let loaded = compile_amended(
+    // Checked above: the issue time parsed (else an error returned early).
+    let issued_at = header.issued_at.unwrap_or(running.directive.issued_at);
+    let clock_times = ClockTimes::of(running, issued_at, &spec);
+    clock_times.check(&mut r, &spec, (&change_items, &added), running);
+    if r.has_errors() {
+        return Err(r.finish());
+    }
+    let amended = amended_spec(&origin.spec, &spec, &clock_times, offset);
+    let loaded = match compile_amended(
         &mut r,
         (&amended, text),
         origin,
         (&spec, &change_items),
         &added,
-    )
-    .map_err(|others| {
-        let mut diagnostics = r.finish();
-        diagnostics.extend(others);
-        diagnostics
-    })?;
-    let warnings: Vec<Diagnostic> = loaded
-        .warnings
-        .into_iter()
-        .filter(|d| added.contains(d))
-        .collect();
+    ) {
+        Ok(loaded) => loaded,
+        Err(others) => {
+            let mut diagnostics = r.finish();
+            diagnostics.extend(others);
+            return Err(diagnostics);
+        }
+    };
+    // The document's own warnings (none is an error here), then the added tasks'.
+    let mut warnings = r.finish();
+    warnings.extend(loaded.warnings.into_iter().filter(|d| added.contains(d)));
     let mut workflow = loaded.workflow;
-    let issued_at = header.issued_at.unwrap_or(running.directive.issued_at);
     let mut follow_ups = origin.follow_ups.clone();
     follow_ups.push(Document {
         number: spec.number.clone(),
@@ -344,22 +352,72 @@ fn check_added(
 fn check_references(
     r: &mut Reporter<'_>,
     spec: &FollowUpSpec,
-    origin: &Origin,
+    (running, origin): (&Workflow, &Origin),
     offset: UtcOffset,
     len: usize,
 ) -> (ItemSpans, ItemSpans) {
     let existing = |id: &str| origin.spec.tasks.iter().any(|t| t.id == id);
+    // One member's instance of a fan-out (`evacuate[phu_yen]`), not a whole task.
+    let member = |name: &str| !existing(name) && running.task_ref(name).is_some();
     let unknown_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
-        let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
-            "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
-                .to_owned(),
-        ));
+        // `evacuate[phu_yen]`: a member the task does not fan out to, or a task that
+        // does not fan out at all.
+        let base = id.split('[').next().unwrap_or(id);
+        let hint = match running.task_id(base).filter(|_| base != id) {
+            Some(task) => {
+                let def = running.task(task);
+                let members = || {
+                    def.instances
+                        .clone()
+                        .map(|i| running.slots[i as usize].name.as_str())
+                };
+                if def.instances.len() == 1
+                    && running.slots[def.instances.start as usize].member.is_none()
+                {
+                    Some(format!(
+                        "`{base}` does not fan out to members: name the whole task, `task: \"{base}\"`"
+                    ))
+                } else {
+                    // Judged on the member's id alone: the shared `task[` prefix would
+                    // make any name look close.
+                    let asked = id[base.len()..].trim_matches(['[', ']']);
+                    let ids = def.instances.clone().filter_map(|i| {
+                        let agency = running.slots[i as usize].member?;
+                        Some(running.agency(agency).id.as_str())
+                    });
+                    match suggestion(asked, ids) {
+                        Some(_) => suggestion(id, members()),
+                        None => Some(format!(
+                            "`{base}` fans out to {}",
+                            members().take(5).collect::<Vec<_>>().join(", ")
+                        )),
+                    }
+                }
+            }
+            None => suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str())).or(Some(
+                "a follow-up amends the tasks of the running directive; new ones go in `add_tasks`"
+                    .to_owned(),
+            )),
+        };
         let at = r.at(span, id);
         r.error_hint(
             Code::UnknownTask,
             at,
             format!("unknown task `{id}` in the running directive"),
             hint,
+        );
+    };
+    // Only cancelling works member by member: a due rule or a policy is the whole task's.
+    let whole_only = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>, what: &str| {
+        let base = id.split('[').next().unwrap_or(id);
+        let at = r.at(span, id);
+        r.error_hint(
+            Code::MemberChangeUnsupported,
+            at,
+            format!("a follow-up {what} of a whole task, not of one member's instance `{id}`"),
+            Some(format!(
+                "name the whole task, `task: \"{base}\"`, or cancel `{id}` and add a task of its own in `add_tasks`"
+            )),
         );
     };
     let change_items = items(
@@ -369,7 +427,9 @@ fn check_references(
         spec.change_due.iter().map(|c| c.task.clone()),
     );
     for (change, span) in spec.change_due.iter().zip(&change_items) {
-        if !existing(&change.task) {
+        if member(&change.task) {
+            whole_only(r, &change.task, span, "changes the due rule");
+        } else if !existing(&change.task) {
             unknown_task(r, &change.task, span);
         }
         // The rule's own texts (times, durations), located in this document.
@@ -377,7 +437,7 @@ fn check_references(
     }
     let cancel_items = items(r, "cancel", len, spec.cancel.iter().map(|c| c.task.clone()));
     for (cancel, span) in spec.cancel.iter().zip(&cancel_items) {
-        if !existing(&cancel.task) {
+        if !existing(&cancel.task) && !member(&cancel.task) {
             unknown_task(r, &cancel.task, span);
         }
     }
@@ -388,7 +448,9 @@ fn check_references(
         spec.tighten.iter().map(|t| t.task.clone()),
     );
     for (tighten, span) in spec.tighten.iter().zip(&tighten_spans) {
-        if !existing(&tighten.task) {
+        if member(&tighten.task) {
+            whole_only(r, &tighten.task, span, "sets the escalation policy");
+        } else if !existing(&tighten.task) {
             unknown_task(r, &tighten.task, span);
         }
         let policies = || {
@@ -414,22 +476,171 @@ fn check_references(
     (change_items, cancel_items)
 }
 
-/// The running spec with the document's changes: tasks and policies added, due rules and
-/// policies replaced, cancelled tasks no longer depended on.
-fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
+/// The clock times of a follow-up (`ClockTime(at, days)` in `change_due` and in the added
+/// tasks), each as the instant it means in a letter: `days` after the day the follow-up
+/// is issued. In a workflow a clock time counts from each task's start; a telegram of
+/// 14/11 saying "before 16:00 today" means 14/11 at 16:00 for every task it touches,
+/// whenever those started (days earlier, for a change to a running task).
+struct ClockTimes {
+    /// Per `change_due` item: the instant its `ClockTime` means.
+    change_due: Vec<Option<Timestamp>>,
+    /// Per added task: the instant its `ClockTime` due means.
+    add_tasks: Vec<Option<Timestamp>>,
+    issued_at: Timestamp,
+}
+
+impl ClockTimes {
+    fn of(running: &Workflow, issued_at: Timestamp, spec: &FollowUpSpec) -> Self {
+        let offset = running.calendar.offset();
+        // The texts were checked (`check_references`, and the added tasks' compile
+        // reports a bad clock time in place): a scratch reporter drops a repeat.
+        let instant = |due: Option<&DueSpec>| match due? {
+            DueSpec::ClockTime { .. } => {
+                match compile_due(&mut Reporter::new(""), due?, &None, offset)? {
+                    Due::ClockTime { at, days } => running.calendar.clock_time(issued_at, days, at),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        ClockTimes {
+            change_due: spec
+                .change_due
+                .iter()
+                .map(|c| instant(Some(&c.due)))
+                .collect(),
+            add_tasks: spec
+                .add_tasks
+                .iter()
+                .map(|t| instant(t.due.as_ref()))
+                .collect(),
+            issued_at,
+        }
+    }
+
+    /// A clock time already past when the follow-up is issued ("before 16:00 today" in
+    /// a letter of 17:00): an error for a change to a running task (the engine would
+    /// refuse it as `due-before-follow-up` when applied), a warning for an added task
+    /// (overdue as soon as it starts).
+    fn check(
+        &self,
+        r: &mut Reporter<'_>,
+        spec: &FollowUpSpec,
+        (change_items, added): (&[Option<Range<usize>>], &Added),
+        running: &Workflow,
+    ) {
+        let clock = |due: Option<&DueSpec>| match due {
+            Some(DueSpec::ClockTime { at, days }) => Some((at.clone(), *days)),
+            _ => None,
+        };
+        let issued = running.format_time(self.issued_at);
+        for ((change, item), t) in spec
+            .change_due
+            .iter()
+            .zip(change_items)
+            .zip(&self.change_due)
+        {
+            if let (Some(t), Some((at, days))) = (t, clock(Some(&change.due)))
+                && *t < self.issued_at
+            {
+                r.error_hint(
+                    Code::DueBeforeFollowUp,
+                    r.at(item, &at),
+                    format!(
+                        "the new due time of task `{}`, {at} {}, is {} (in a follow-up a clock time counts from the day it is issued), before the follow-up is issued at {issued}",
+                        change.task,
+                        day_words(days),
+                        running.format_time(*t)
+                    ),
+                    Some("give a later clock time, or `days: 1` for tomorrow".to_owned()),
+                );
+            }
+        }
+        let task_spans = r.spans_within(
+            &added.tasks,
+            "id",
+            spec.add_tasks.iter().map(|t| t.id.as_str()),
+        );
+        for ((task, item), t) in spec.add_tasks.iter().zip(&task_spans).zip(&self.add_tasks) {
+            if let (Some(t), Some((at, days))) = (t, clock(task.due.as_ref()))
+                && *t < self.issued_at
+            {
+                r.push(
+                    Severity::Warning,
+                    Code::DueBeforeFollowUp,
+                    r.at(item, &at),
+                    format!(
+                        "added task `{}` is due {at} {}, which is {} (in a follow-up a clock time counts from the day it is issued), before the follow-up is issued at {issued}: it is overdue as soon as it starts",
+                        task.id,
+                        day_words(days),
+                        running.format_time(*t)
+                    ),
+                    Some("give a later clock time, or `days: 1` for tomorrow".to_owned()),
+                );
+            }
+        }
+    }
+}
+
+/// "today", "tomorrow", "N days later": a `ClockTime`'s `days` as the letter says it.
+fn day_words(days: u32) -> String {
+    match days {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n => format!("{n} days after the issue day"),
+    }
+}
+
+/// A due rule as the amended spec holds it: a clock time of the follow-up as the absolute
+/// time it means (see [`ClockTimes`]), anything else as written.
+fn anchored(due: &DueSpec, instant: Option<Timestamp>, offset: UtcOffset) -> DueSpec {
+    match instant {
+        Some(t) => DueSpec::At(t.to_short(offset)),
+        None => due.clone(),
+    }
+}
+
+/// The running spec with the document's changes: tasks and policies added (clock times
+/// anchored on the issue day), due rules and policies replaced, cancelled tasks no longer
+/// depended on.
+fn amended_spec(
+    running: &WorkflowSpec,
+    spec: &FollowUpSpec,
+    clock_times: &ClockTimes,
+    offset: UtcOffset,
+) -> WorkflowSpec {
     let mut amended = running.clone();
-    amended.tasks.extend(spec.add_tasks.iter().cloned());
+    amended
+        .tasks
+        .extend(
+            spec.add_tasks
+                .iter()
+                .zip(&clock_times.add_tasks)
+                .map(|(task, &instant)| {
+                    let mut task = task.clone();
+                    task.due = task.due.map(|due| anchored(&due, instant, offset));
+                    task
+                }),
+        );
     amended.policies.extend(spec.add_policies.iter().cloned());
     let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
     for task in &mut amended.tasks {
-        if let Some(change) = spec.change_due.iter().rev().find(|c| c.task == task.id) {
-            task.due = Some(change.due.clone());
+        if let Some((change, &instant)) = spec
+            .change_due
+            .iter()
+            .zip(&clock_times.change_due)
+            .rev()
+            .find(|(c, _)| c.task == task.id)
+        {
+            task.due = Some(anchored(&change.due, instant, offset));
         }
         if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
             task.policy = Some(tighten.policy.clone());
         }
         // A withdrawn item is no longer awaited by what depended on it.
         task.depends_on.retain(|d| !cancelled.contains(d.as_str()));
+        task.depends_on_all
+            .retain(|d| !cancelled.contains(d.as_str()));
     }
     amended
 }

@@ -89,6 +89,7 @@ fn task(task: &mut TaskSpec) {
     ids(&mut task.support);
     opt(&mut task.for_each);
     ids(&mut task.depends_on);
+    ids(&mut task.depends_on_all);
     opt(&mut task.machine);
     opt(&mut task.policy);
     opt(&mut task.supervisor);

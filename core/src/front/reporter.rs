@@ -198,6 +198,21 @@ impl<'s> Reporter<'s> {
             .or(Some(range.start..range.start))
     }
 
+    /// The location of `"value"` in field `field`'s value inside `item` (one entry of a
+    /// list, when the same text also appears in another field), else as [`Self::field_at`].
+    pub(crate) fn value_in_field(
+        &self,
+        item: &Option<Range<usize>>,
+        field: &str,
+        value: &str,
+    ) -> Option<Range<usize>> {
+        let range = item.clone()?;
+        self.locator
+            .field_in(field, range.clone())
+            .and_then(|key| self.locator.string_in(value, key..range.end))
+            .or_else(|| self.field_at(item, field))
+    }
+
     /// A top-level or nested field key anywhere.
     pub(crate) fn key(&self, field: &str) -> Option<Range<usize>> {
         self.locator.field(field).map(|at| at..at + field.len())

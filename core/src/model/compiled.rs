@@ -34,7 +34,7 @@ pub const COMPILED_MAGIC: &[u8; 4] = b"DRXW";
 /// The format this build writes and reads. Raised whenever the serialised tables or any
 /// type in them change shape: old bytes are then refused with [`CompiledError::Format`]
 /// rather than misread.
-pub const COMPILED_FORMAT: u16 = 1;
+pub const COMPILED_FORMAT: u16 = 2;
 
 /// Why compiled bytes were refused.
 ///
@@ -95,7 +95,7 @@ impl CompiledError {
     ///
     /// ```
     /// use directrix_core::{Limits, Workflow};
-    /// let error = Workflow::from_compiled(b"DRXW\x01\x00", &Limits::default()).unwrap_err();
+    /// let error = Workflow::from_compiled(b"DRXW\x02\x00", &Limits::default()).unwrap_err();
     /// assert_eq!(error.code(), "damaged-compiled");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -509,6 +509,9 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
     for t in &tasks {
         instances += check_task(t, &tables, &groups, &machines)?;
     }
+    for t in &tasks {
+        check_per_member(t, &tasks)?;
+    }
     check_limit("instances", "task instances", instances, limits.instances)?;
     if has_cycle(tasks.len(), |i| {
         tasks[i].depends_on.iter().map(|d| d.index()).collect()
@@ -536,6 +539,24 @@ fn check(model: Model, limits: &Limits) -> Result<(Parts, String), CompiledError
         tasks,
     };
     Ok((parts, content_hash))
+}
+
+/// As loading guarantees and the engine relies on (it finds a member's instance of a
+/// per-member dependency at the same offset): each per-member dependency is one of the
+/// task's dependencies and fans out over the same group as the task.
+fn check_per_member(t: &Task, tasks: &[Task]) -> Result<(), CompiledError> {
+    for dep in &t.per_member {
+        let same_group =
+            t.for_each.is_some() && tasks.get(dep.index()).map(|d| d.for_each) == Some(t.for_each);
+        if !t.depends_on.contains(dep) || !same_group {
+            return Err(inconsistent(format!(
+                "task `{}` waits per member for task {}, which is not a dependency fanning out over the same group",
+                t.id,
+                dep.index()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The index tables of a model, to check references against.
@@ -608,7 +629,7 @@ fn check_task(
         None if t.leads.is_empty() => {
             return Err(inconsistent(format!("{whose} has no lead")));
         }
-        None => 1,
+        None => t.fan_out(groups) as u64,
     };
     let states = Table::of("state", &machines[t.machine.index()].states);
     states.all(t.level_states.iter().flatten().map(|s| s.index()), &whose)?;
@@ -658,7 +679,7 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 18] = [
+        let cases: [(Edit, &str); 19] = [
             (
                 |m| m.content_hash = "not a hash".to_owned(),
                 "is not 16 lower-case hex",
@@ -674,6 +695,10 @@ mod tests {
             (
                 |m| m.tasks[1].depends_on.push(TaskId(50)),
                 "refers to task 50",
+            ),
+            (
+                |m| m.tasks[1].per_member.push(TaskId(0)),
+                "waits per member for task 0",
             ),
             (
                 |m| m.agencies[0].parent = Some(AgencyId(0)),

@@ -87,6 +87,10 @@ pub enum Code {
     OutOfRange,
     EventAfterEnd,
     IssuerMismatch,
+    DependencyListedTwice,
+    RedundantDependsOnAll,
+    RedundantLeadMode,
+    MemberChangeUnsupported,
 }
 
 impl Code {
@@ -162,6 +166,10 @@ impl Code {
             Code::OutOfRange => "out-of-range",
             Code::EventAfterEnd => "event-after-end",
             Code::IssuerMismatch => "issuer-mismatch",
+            Code::DependencyListedTwice => "dependency-listed-twice",
+            Code::RedundantDependsOnAll => "redundant-depends-on-all",
+            Code::RedundantLeadMode => "redundant-lead-mode",
+            Code::MemberChangeUnsupported => "member-change-unsupported",
         }
     }
 }

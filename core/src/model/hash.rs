@@ -57,6 +57,26 @@ struct TaskPart<'a> {
     parent_issuer: Option<crate::model::workflow::AgencyId>,
 }
 
+/// Task fields added after hashes were first pinned, for the tasks that use them: the
+/// dependencies waited for per member ([`Task::per_member`]) as (task index, its list),
+/// and the tasks whose leads each run an instance ([`Task::each_lead`]). Serialises to
+/// nothing at all when no task uses any, so that adding them left the hash of every
+/// workflow without them as it was.
+struct Later<'a> {
+    per_member: Vec<(usize, &'a [crate::model::workflow::TaskId])>,
+    each_lead: Vec<usize>,
+}
+
+impl Serialize for Later<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.per_member.is_empty() && self.each_lead.is_empty() {
+            s.serialize_unit()
+        } else {
+            (&self.per_member, &self.each_lead).serialize(s)
+        }
+    }
+}
+
 /// The content hash of `workflow`, as 16 lower-case hex digits.
 pub(crate) fn content_hash(workflow: &Workflow) -> String {
     let Workflow {
@@ -123,6 +143,15 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
             (id, members)
         })
         .collect();
+    let later = Later {
+        per_member: tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.per_member.is_empty())
+            .map(|(i, t)| (i, t.per_member.as_slice()))
+            .collect(),
+        each_lead: (0..tasks.len()).filter(|&i| tasks[i].each_lead()).collect(),
+    };
     let tasks: Vec<_> = tasks
         .iter()
         .map(|task| {
@@ -132,6 +161,9 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
                 support,
                 for_each,
                 depends_on,
+                // Hashed apart, in `later` above.
+                per_member: _,
+                lead_mode: _,
                 start,
                 due,
                 machine,
@@ -171,6 +203,7 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         actions,
         policies,
         tasks,
+        later,
     );
     const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     // Writing into `Fnv` cannot fail and every part serialises (postcard refuses only

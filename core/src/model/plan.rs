@@ -410,6 +410,9 @@ pub(crate) fn critical_chain(
 impl Workflow {
     /// The planned start and due time of every task, in task order, assuming the
     /// directive starts at its issue time and dependencies finish exactly when due.
+    /// Every member's instance of a task is planned alike, so a dependency waited for per
+    /// member ([`crate::model::workflow::Task::per_member`]) plans as one waited for in
+    /// full: the plan is per task.
     ///
     /// ```
     /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;

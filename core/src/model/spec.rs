@@ -538,15 +538,28 @@ pub struct TaskSpec {
     /// Lead agencies (chủ trì); with `for_each`, each member leads its own instance.
     #[serde(default)]
     pub lead: Vec<String>,
+    /// With several leads: one instance they share (`Joint`, the default) or one each
+    /// (`Each`).
+    #[serde(default)]
+    pub lead_mode: Option<LeadMode>,
     /// Supporting agencies (phối hợp): agency or group ids.
     #[serde(default)]
     pub support: Vec<String>,
     /// One task instance per member of this group, led by that member.
     #[serde(default)]
     pub for_each: Option<String>,
-    /// Tasks that must be done first.
+    /// Tasks that must be done first. When this task and a dependency fan out over the
+    /// same group, each member's instance waits only for that member's instance of the
+    /// dependency (a province calls its vessels in after its own count); otherwise it
+    /// waits for every instance of the dependency.
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Tasks that must be done first by every member: for a dependency that fans out over
+    /// the same group as this task, each instance waits for all of the dependency's
+    /// instances, not only its own member's (evacuation starts once every province has
+    /// counted). A task is listed here or in `depends_on`, not both.
+    #[serde(default)]
+    pub depends_on_all: Vec<String>,
     /// When the task starts.
     #[serde(default)]
     pub start: StartSpec,
@@ -575,6 +588,18 @@ pub struct TaskSpec {
     /// to `expected`.
     #[serde(default)]
     pub minimum: Option<EffortSpec>,
+}
+
+/// How a task with several leads runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeadMode {
+    /// One instance, which any lead may act on: the first lead to acknowledge moves it
+    /// for all of them (the police and the military answering together).
+    #[default]
+    Joint,
+    /// One instance per lead, named `task[lead]`, as a fan-out over the listed leads: each
+    /// acknowledges, works and reports on its own.
+    Each,
 }
 
 /// How much work a task takes, as an office plans it.
@@ -876,9 +901,13 @@ pub struct FollowUpSpec {
     /// English gloss of the kind.
     #[serde(default)]
     pub kind_gloss: Option<String>,
+    /// Urgency mark (Khẩn, Thượng khẩn, Hỏa tốc), as on a directive.
+    #[serde(default)]
+    pub urgency: Urgency,
     /// The issuing agency's id.
     pub issuer: String,
-    /// Time of issue.
+    /// Time of issue. Clock times in the document (`ClockTime(at: "16:00", days: 0)`:
+    /// "before 16:00 today") count from this day, not from each task's start.
     pub issued_at: String,
     /// The number of the document it follows: the running directive's, or a follow-up
     /// already applied to it.
@@ -921,7 +950,8 @@ pub struct ChangeDueSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CancelSpec {
-    /// The task's id.
+    /// The task's id, or one member's instance of a fan-out, `evacuate[phu_yen]` (a
+    /// telegram to some of the provinces): only that instance is withdrawn.
     pub task: String,
     /// Why, as the letter says.
     #[serde(default)]

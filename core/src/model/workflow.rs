@@ -5,7 +5,9 @@
 //! the API boundary.
 
 use crate::model::calendar::Calendar;
-use crate::model::spec::{AgencyKind, EscalationAction, ExtensionStep, Guard, StateKind, Urgency};
+use crate::model::spec::{
+    AgencyKind, EscalationAction, ExtensionStep, Guard, LeadMode, StateKind, Urgency,
+};
 use crate::model::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -442,12 +444,20 @@ pub struct Task {
     pub gloss: Option<String>,
     /// Lead agencies (empty for `for_each`: each member leads).
     pub leads: Vec<AgencyId>,
+    /// With several leads, one shared instance or one per lead (then each lead is the
+    /// member of its instance, as in a fan-out).
+    pub lead_mode: LeadMode,
     /// Supporting agencies, groups expanded.
     pub support: Vec<AgencyId>,
     /// Fan-out group.
     pub for_each: Option<GroupId>,
     /// Dependencies.
     pub depends_on: Vec<TaskId>,
+    /// Of `depends_on`, those waited for member by member: each fans out over the same
+    /// group as this task, so this task's instance for a member waits only for that
+    /// member's instance of it (same group, same member order: the same offset in both
+    /// ranges of `instances`). Every other dependency is waited for in full.
+    pub per_member: Vec<TaskId>,
     /// Start rule.
     pub start: Start,
     /// Due rule.
@@ -471,13 +481,29 @@ pub struct Task {
     pub instances: Range<u32>,
 }
 
+impl Task {
+    /// Whether each lead runs an instance of its own (`lead_mode: Each` with several).
+    pub fn each_lead(&self) -> bool {
+        self.lead_mode == LeadMode::Each && self.leads.len() > 1
+    }
+
+    /// How many instances the task fans out to, given its group's size.
+    pub(crate) fn fan_out(&self, groups: &[Group]) -> usize {
+        match self.for_each {
+            Some(group) => groups[group.index()].members.len(),
+            None if self.each_lead() => self.leads.len(),
+            None => 1,
+        }
+    }
+}
+
 /// The definition of one task instance of the fan-out: which task, for which member
 /// (what a [`TaskRef`] points at).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskSlot {
     /// Its task.
     pub task: TaskId,
-    /// The member leading it, for `for_each` tasks.
+    /// The member leading it, for `for_each` tasks (and each lead's, for `lead_mode: Each`).
     pub member: Option<AgencyId>,
     /// Display name: `task` or `task[member]`.
     pub name: String,
@@ -558,9 +584,14 @@ impl Workflow {
         let mut slots = Vec::new();
         for (i, task) in tasks.iter_mut().enumerate() {
             let first = slots.len() as u32;
-            match task.for_each {
-                Some(group) => {
-                    for &member in &groups[group.index()].members {
+            let members = match task.for_each {
+                Some(group) => Some(groups[group.index()].members.as_slice()),
+                None if task.each_lead() => Some(task.leads.as_slice()),
+                None => None,
+            };
+            match members {
+                Some(members) => {
+                    for &member in members {
                         slots.push(TaskSlot {
                             task: TaskId(i as u32),
                             member: Some(member),
@@ -842,6 +873,15 @@ impl Workflow {
             Some(member) => std::slice::from_ref(member),
             None => &self.tasks[slot.task.index()].leads,
         }
+    }
+
+    /// The instance of `dependency` for the same member as `instance`, for a dependency
+    /// the instance's task waits for per member ([`Task::per_member`]: the two fan out
+    /// over the same group, so the member sits at the same offset in both).
+    pub(crate) fn same_member(&self, instance: TaskRef, dependency: TaskId) -> TaskRef {
+        let task = &self.tasks[self.slots[instance.index()].task.index()];
+        let offset = instance.0 - task.instances.start;
+        TaskRef(self.tasks[dependency.index()].instances.start + offset)
     }
 
     /// The tasks that depend on `task`.

@@ -467,6 +467,8 @@ pub enum TimelineEntry {
         name: String,
         /// Its number.
         number: String,
+        /// Its issuer's agency id: the follow-up's own, not the running directive's.
+        issuer: String,
     },
 }
 
@@ -776,6 +778,7 @@ pub(crate) fn drive(
                         at,
                         name: follow_up.name.clone(),
                         number: report.number,
+                        issuer: report.issuer,
                     });
                     record(keep, &instance, &mut agent, effects, None, &mut produced);
                 }
@@ -844,9 +847,14 @@ pub(crate) fn drive(
     })
 }
 
-/// The timeline record of a follow-up document: kind `follow_up`, no task, the issuer as
-/// agency, `note` naming the document.
-fn follow_up_record(workflow: &Workflow, at: Timestamp, name: &str, number: &str) -> EffectRecord {
+/// The timeline record of a follow-up document: kind `follow_up`, no task, the
+/// follow-up's own issuer as agency, `note` naming the document.
+fn follow_up_record(
+    workflow: &Workflow,
+    at: Timestamp,
+    (name, number): (&str, &str),
+    issuer: &str,
+) -> EffectRecord {
     let note = match number {
         "" => name.to_owned(),
         number => format!("{number} ({name})"),
@@ -855,7 +863,7 @@ fn follow_up_record(workflow: &Workflow, at: Timestamp, name: &str, number: &str
         at: workflow.format_time(at),
         kind: "follow_up",
         task: String::new(),
-        agency: workflow.agency(workflow.directive.issuer).id.clone(),
+        agency: issuer.to_owned(),
         action: None,
         from: None,
         to: None,
@@ -956,9 +964,12 @@ impl Simulation {
                     note: Some(note.clone()),
                     ..version.effect_record(effect)
                 },
-                TimelineEntry::FollowUp { at, name, number } => {
-                    follow_up_record(version, *at, name, number)
-                }
+                TimelineEntry::FollowUp {
+                    at,
+                    name,
+                    number,
+                    issuer,
+                } => follow_up_record(version, *at, (name, number), issuer),
                 TimelineEntry::Rejected { event, error } => {
                     let workflow = version;
                     let mut record = workflow.effect_record(&Effect {

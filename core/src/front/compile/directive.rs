@@ -142,8 +142,11 @@ pub(super) fn documents(
         section(r, "document", "documents", "number", &spec.documents, |d| {
             &d.number
         });
+    // A document may implement the directive itself (a ministry's guidance issued under
+    // it): its number is known without being listed, and the graph draws that edge.
+    let own = spec.directive.number.as_str();
     let check_document = |r: &mut Reporter<'_>, number: &str, span: Option<Range<usize>>| {
-        if !document_numbers.contains_key(number) && !spec.documents.is_empty() {
+        if number != own && !document_numbers.contains_key(number) && !spec.documents.is_empty() {
             let hint = suggestion(number, document_numbers.keys().copied()).or(Some(
                 "list it under `documents` to draw the chain".to_owned(),
             ));
@@ -157,8 +160,20 @@ pub(super) fn documents(
         }
     };
     for number in &spec.directive.implements {
-        let span = r.at(directive_span, number);
-        check_document(r, number, span);
+        let span = r.value_in_field(directive_span, "implements", number);
+        if number == own {
+            r.error_hint(
+                Code::DocumentCycle,
+                span,
+                format!("directive `{own}` implements itself"),
+                Some(
+                    "`implements` names the documents above this one; a document issued under this directive lists it in its own `implements`"
+                        .to_owned(),
+                ),
+            );
+        } else {
+            check_document(r, number, span);
+        }
     }
     let mut document_edges = Vec::new();
     for (i, (document, span)) in spec.documents.iter().zip(&document_spans).enumerate() {

@@ -11,8 +11,8 @@ use crate::front::builtin;
 use crate::front::cascade::{self, Generated, is_placeholder};
 use crate::front::reporter::{Reporter, section};
 use crate::model::calendar::Calendar;
-use crate::model::diagnostic::{Code, suggestion};
-use crate::model::spec::{self, Anchor, StartSpec, TaskSpec, WorkflowSpec};
+use crate::model::diagnostic::{Code, Severity, suggestion};
+use crate::model::spec::{self, Anchor, LeadMode, StartSpec, TaskSpec, WorkflowSpec};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{
     AgencyId, Document, Due, Effort, GroupId, MachineId, Start, StateId, Task, TaskId,
@@ -59,6 +59,8 @@ pub(super) fn compile(
         policies,
         task_index: &task_index,
         dependency_edges: Vec::new(),
+        same_member_candidates: Vec::new(),
+        all_members_asked: Vec::new(),
         anchors_checked: HashSet::new(),
     };
     let mut tasks = Vec::with_capacity(spans.len());
@@ -73,6 +75,7 @@ pub(super) fn compile(
             r.diagnostics.truncate(mark);
         }
     }
+    compiler.resolve_per_member(r, &mut tasks, &first_of_key);
     let cyclic = report_cycles(
         r,
         tasks.len(),
@@ -135,8 +138,44 @@ struct TaskCompiler<'a> {
     task_index: &'a HashMap<String, TaskId>,
     /// (dependent, dependency) task indices, for the cycle check.
     dependency_edges: Vec<(usize, usize)>,
+    /// (dependent, dependency) from `depends_on`: waited for per member when both fan
+    /// out over the same group (known once every task is compiled).
+    same_member_candidates: Vec<(usize, TaskId)>,
+    /// (dependent, dependency, where) from `depends_on_all`, to check once every task's
+    /// fan-out is known.
+    all_members_asked: Vec<(usize, TaskId, Option<Range<usize>>)>,
     /// (policy, machine) pairs whose anchor states were checked.
     anchors_checked: HashSet<(usize, usize)>,
+}
+
+/// How a task's several leads run; a `lead_mode` with nothing to choose between (one
+/// lead, or a `for_each` task, whose members each have their own instance) is flagged.
+fn lead_mode(
+    r: &mut Reporter<'_>,
+    task: &TaskSpec,
+    span: &Option<Range<usize>>,
+    leads: usize,
+) -> LeadMode {
+    let Some(mode) = task.lead_mode else {
+        return LeadMode::Joint;
+    };
+    let why = if task.for_each.is_some() {
+        Some("each member of its `for_each` group already runs its own instance")
+    } else if leads < 2 {
+        Some("it has one lead, so there is nothing to share or split")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        r.push(
+            Severity::Warning,
+            Code::RedundantLeadMode,
+            r.field_at(span, "lead_mode"),
+            format!("`lead_mode` changes nothing for task `{}`: {why}", task.id),
+            Some("remove `lead_mode`".to_owned()),
+        );
+    }
+    mode
 }
 
 impl TaskCompiler<'_> {
@@ -152,6 +191,7 @@ impl TaskCompiler<'_> {
     ) -> Task {
         let cx = self.cx;
         let leads = self.leads(r, task, span);
+        let lead_mode = lead_mode(r, task, span, leads.len());
         let support = self.support(r, task, span);
         let for_each = self.for_each(r, task, span);
         check_lead_or_for_each(r, task, span);
@@ -174,9 +214,12 @@ impl TaskCompiler<'_> {
             title: task.title.clone(),
             gloss: task.gloss.clone(),
             leads,
+            lead_mode,
             support,
             for_each,
             depends_on,
+            // Resolved by `resolve_per_member` once every task's fan-out is known.
+            per_member: Vec::new(),
             start,
             due,
             machine,
@@ -287,8 +330,10 @@ impl TaskCompiler<'_> {
             })
     }
 
-    /// The tasks a task depends on (its own `depends_on`, then `extra_depends`), each
-    /// once, recorded as edges for the cycle check.
+    /// The tasks a task depends on (its own `depends_on` and `depends_on_all`, then
+    /// `extra_depends`), each once, recorded as edges for the cycle check; those of
+    /// `depends_on` as candidates to wait for per member, those of `depends_on_all` to
+    /// check; a task in both lists is reported.
     fn depends_on(
         &mut self,
         r: &mut Reporter<'_>,
@@ -296,13 +341,42 @@ impl TaskCompiler<'_> {
         task: &TaskSpec,
         extra_depends: &[String],
     ) -> Vec<TaskId> {
+        for dep in task.depends_on_all.iter() {
+            if task.depends_on.contains(dep) {
+                r.error_hint(
+                    Code::DependencyListedTwice,
+                    r.value_in_field(span, "depends_on_all", dep),
+                    format!(
+                        "task `{}` lists `{dep}` in both `depends_on` and `depends_on_all`",
+                        task.id
+                    ),
+                    Some(format!(
+                        "keep `{dep}` in `depends_on` to wait for the same member's instance, or in `depends_on_all` to wait for every member's"
+                    )),
+                );
+            }
+        }
         let mut depends_on = Vec::new();
-        for dep in task.depends_on.iter().chain(extra_depends) {
+        let own = task.depends_on.len();
+        let all = task.depends_on_all.len();
+        let listed = task
+            .depends_on
+            .iter()
+            .chain(&task.depends_on_all)
+            .chain(extra_depends)
+            .enumerate();
+        for (k, dep) in listed {
             match self.task_index.get(dep) {
                 Some(&t) => {
                     if !depends_on.contains(&t) {
                         depends_on.push(t);
                         self.dependency_edges.push((i, t.index()));
+                    }
+                    if k < own {
+                        self.same_member_candidates.push((i, t));
+                    } else if k < own + all {
+                        let at = r.value_in_field(span, "depends_on_all", dep);
+                        self.all_members_asked.push((i, t, at));
                     }
                 }
                 None => {
@@ -317,6 +391,40 @@ impl TaskCompiler<'_> {
             }
         }
         depends_on
+    }
+
+    /// Fills each task's `per_member`: the dependencies of its `depends_on` that fan out
+    /// over the same group as it does. A `depends_on_all` entry that is not such a
+    /// dependency changes nothing (it is waited for in full anyway), and is flagged.
+    fn resolve_per_member(&self, r: &mut Reporter<'_>, tasks: &mut [Task], first_of_key: &[bool]) {
+        let same_group = |a: usize, b: TaskId, tasks: &[Task]| {
+            tasks[a].for_each.is_some() && tasks[a].for_each == tasks[b.index()].for_each
+        };
+        for &(i, dep) in &self.same_member_candidates {
+            // A task also listed in `depends_on_all` (reported) is waited for in full.
+            let asked_all = self
+                .all_members_asked
+                .iter()
+                .any(|&(j, d, _)| j == i && d == dep);
+            if same_group(i, dep, tasks) && !asked_all && !tasks[i].per_member.contains(&dep) {
+                tasks[i].per_member.push(dep);
+            }
+        }
+        for (i, dep, at) in &self.all_members_asked {
+            // A template task reports at its first expansion only.
+            if first_of_key[*i] && !same_group(*i, *dep, tasks) {
+                let (task, dep) = (&tasks[*i].id, &tasks[dep.index()].id);
+                r.push(
+                    Severity::Warning,
+                    Code::RedundantDependsOnAll,
+                    at.clone(),
+                    format!(
+                        "`depends_on_all` changes nothing for task `{task}`: it waits for every instance of `{dep}` anyway, since the two do not fan out over the same group"
+                    ),
+                    Some(format!("move `{dep}` to `depends_on`")),
+                );
+            }
+        }
     }
 
     /// When a task starts; a start before the directive is issued is legal, and flagged.
