@@ -17,7 +17,7 @@ use std::sync::Arc;
 use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 16] = [
     "format",
     "number",
     "kind",
@@ -32,6 +32,8 @@ const FIELDS: [&str; 14] = [
     "change_due",
     "cancel",
     "tighten",
+    "extend_period",
+    "end_period",
 ];
 
 /// The text of the top-level list `field`: from its key to the next top-level field.
@@ -92,6 +94,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
     let header = check_header(&mut r, &spec, running, origin, len);
     let added = check_added(&mut r, &spec, running, origin, len);
     let (change_items, cancel_items) = check_references(&mut r, &spec, origin, offset, len);
+    let period_items = check_periods(&mut r, &spec, origin, (offset, header.issued_at), len);
     if r.has_errors() {
         return Err(r.finish());
     }
@@ -118,6 +121,15 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         .iter()
         .zip(&cancel_items)
         .map(|(cancel, item)| task_span(item, cancel.task.as_str()))
+        .collect();
+
+    let period_spans: Vec<_> = spec
+        .extend_period
+        .iter()
+        .map(|e| e.task.as_str())
+        .chain(spec.end_period.iter().map(|e| e.task.as_str()))
+        .zip(&period_items)
+        .map(|(task, item)| task_span(item, task))
         .collect();
 
     let amended = amended_spec(&origin.spec, &spec);
@@ -168,6 +180,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         issued_at_span: header.issued_span,
         change_due_spans,
         cancel_spans,
+        period_spans,
     })
 }
 
@@ -414,6 +427,76 @@ fn check_references(
     (change_items, cancel_items)
 }
 
+/// Checks the tasks that `extend_period` and `end_period` name (each must be a measure
+/// in force) and the new ends (after the document's issue time); returns the spans of
+/// their items, `extend_period`'s first.
+fn check_periods(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    origin: &Origin,
+    (offset, issued_at): (UtcOffset, Option<Timestamp>),
+    len: usize,
+) -> ItemSpans {
+    let check_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
+        let Some(task) = origin.spec.tasks.iter().find(|t| t.id == id) else {
+            let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str()));
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::UnknownTask,
+                at,
+                format!("unknown task `{id}` in the running directive"),
+                hint,
+            );
+            return;
+        };
+        if task.in_force.is_none() {
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::NoPeriod,
+                at,
+                format!("task `{id}` is not a measure in force for a period"),
+                Some("only a task with `in_force` has a period to extend or end; to move a deadline, use `change_due`".to_owned()),
+            );
+        }
+    };
+    let mut spans = items(
+        r,
+        "extend_period",
+        len,
+        spec.extend_period.iter().map(|e| e.task.clone()),
+    );
+    for (extend, span) in spec.extend_period.iter().zip(&spans) {
+        check_task(r, &extend.task, span);
+        let at = r.at(span, &extend.until);
+        if let (Some(until), Some(issued_at)) =
+            (parse_time_at(r, &extend.until, offset, at.clone()), issued_at)
+            && until <= issued_at
+        {
+            r.error_hint(
+                Code::InvalidPeriod,
+                at,
+                format!(
+                    "the new end of task `{}`'s period, {}, is not after this document is issued",
+                    extend.task,
+                    until.to_rfc3339(offset)
+                ),
+                Some("to lift the measure now, list the task in `end_period`".to_owned()),
+            );
+        }
+    }
+    let ends = items(
+        r,
+        "end_period",
+        len,
+        spec.end_period.iter().map(|e| e.task.clone()),
+    );
+    for (end, span) in spec.end_period.iter().zip(&ends) {
+        check_task(r, &end.task, span);
+    }
+    spans.extend(ends);
+    spans
+}
+
 /// The running spec with the document's changes: tasks and policies added, due rules and
 /// policies replaced, cancelled tasks no longer depended on.
 fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
@@ -427,6 +510,24 @@ fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
         }
         if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
             task.policy = Some(tighten.policy.clone());
+        }
+        // A period moved keeps its beginning and takes the new end: the extension's, or
+        // the document's issue time for a measure lifted.
+        let new_end = spec
+            .extend_period
+            .iter()
+            .rev()
+            .find(|e| e.task == task.id)
+            .map(|e| &e.until)
+            .or_else(|| {
+                spec.end_period
+                    .iter()
+                    .any(|e| e.task == task.id)
+                    .then_some(&spec.issued_at)
+            });
+        if let (Some(period), Some(until)) = (task.in_force.as_mut(), new_end) {
+            period.length = None;
+            period.until = Some(until.clone());
         }
         // A withdrawn item is no longer awaited by what depended on it.
         task.depends_on.retain(|d| !cancelled.contains(d.as_str()));

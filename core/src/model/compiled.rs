@@ -34,7 +34,7 @@ pub const COMPILED_MAGIC: &[u8; 4] = b"DRXW";
 /// The format this build writes and reads. Raised whenever the serialised tables or any
 /// type in them change shape: old bytes are then refused with [`CompiledError::Format`]
 /// rather than misread.
-pub const COMPILED_FORMAT: u16 = 1;
+pub const COMPILED_FORMAT: u16 = 2;
 
 /// Why compiled bytes were refused.
 ///
@@ -95,7 +95,7 @@ impl CompiledError {
     ///
     /// ```
     /// use directrix_core::{Limits, Workflow};
-    /// let error = Workflow::from_compiled(b"DRXW\x01\x00", &Limits::default()).unwrap_err();
+    /// let error = Workflow::from_compiled(b"DRXW\x02\x00", &Limits::default()).unwrap_err();
     /// assert_eq!(error.code(), "damaged-compiled");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -628,7 +628,38 @@ fn check_task(
         }
         _ => {}
     }
+    if let Some(period) = t.period {
+        check_period(&period, t.due, &whose)?;
+    }
     Ok(instances)
+}
+
+/// What `front/compile/period.rs` guarantees of a period in force: positive lengths, an
+/// end after a fixed beginning, and the final report as the task's due rule.
+fn check_period(period: &InForce, due: Option<Due>, whose: &str) -> Result<(), CompiledError> {
+    check_positive(period.report_within, &format!("the report window of {whose}"))?;
+    if let Some(from) = period.from {
+        check_time(from, whose)?;
+    }
+    match period.end {
+        InForceEnd::Length(length) => {
+            check_positive(length, &format!("the period of {whose}"))?;
+        }
+        InForceEnd::Until(until) => {
+            check_time(until, whose)?;
+            if period.from.is_some_and(|from| until <= from) {
+                return Err(inconsistent(format!(
+                    "the period of {whose} ends before it begins"
+                )));
+            }
+        }
+    }
+    if due != Some(period.due()) {
+        return Err(inconsistent(format!(
+            "{whose} is in force for a period but not due at its end"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

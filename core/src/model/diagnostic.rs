@@ -87,6 +87,11 @@ pub enum Code {
     OutOfRange,
     EventAfterEnd,
     IssuerMismatch,
+    InvalidPeriod,
+    PeriodEndsBeforeStart,
+    PeriodWithDue,
+    PeriodWithoutReport,
+    NoPeriod,
 }
 
 impl Code {
@@ -162,6 +167,11 @@ impl Code {
             Code::OutOfRange => "out-of-range",
             Code::EventAfterEnd => "event-after-end",
             Code::IssuerMismatch => "issuer-mismatch",
+            Code::InvalidPeriod => "invalid-period",
+            Code::PeriodEndsBeforeStart => "period-ends-before-start",
+            Code::PeriodWithDue => "period-with-due",
+            Code::PeriodWithoutReport => "period-without-report",
+            Code::NoPeriod => "no-period",
         }
     }
 }

@@ -123,6 +123,7 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
             (id, members)
         })
         .collect();
+    let workflow_tasks = tasks;
     let tasks: Vec<_> = tasks
         .iter()
         .map(|task| {
@@ -138,6 +139,8 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
                 policy,
                 supervisor,
                 parent_issuer,
+                // Hashed after the model, only where present (see below).
+                period: _,
                 // Read only by the static analysis, not by the engine.
                 expected: _,
                 minimum: _,
@@ -177,5 +180,17 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
     // unknown-length sequences, which derived impls never produce); an error would give
     // the offset basis, never panic.
     let hash = postcard::serialize_with_flavor(&model, Fnv(FNV_OFFSET)).unwrap_or(FNV_OFFSET);
+    // Periods in force came later: folded in only when a task has one, so every workflow
+    // without them keeps the hash it had (and its snapshots stay restorable).
+    let periods: Vec<_> = workflow_tasks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, task)| task.period.map(|p| (i, p)))
+        .collect();
+    let hash = if periods.is_empty() {
+        hash
+    } else {
+        postcard::serialize_with_flavor(&periods, Fnv(hash)).unwrap_or(hash)
+    };
     format!("{hash:016x}")
 }

@@ -863,6 +863,7 @@ fn follow_up_record(workflow: &Workflow, at: Timestamp, name: &str, number: &str
         lead: None,
         due: None,
         on_time: None,
+        until: None,
         note: Some(note),
         code: None,
         error: None,
