@@ -124,7 +124,7 @@ pub struct StatusRecord {
     pub period: Option<PeriodStatus>,
     /// For a measure in force: when its period ends.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_force_until: Option<String>,
+    pub period_until: Option<String>,
 }
 
 /// One thing an agency may do now ([`InboxItem`]) with names: an entry of the JS
@@ -388,7 +388,7 @@ impl Workflow {
             finished_at: status.finished_at.map(|t| self.format_time(t)),
             on_time: status.on_time,
             period: status.period.map(|p| p.status),
-            in_force_until: status.period.map(|p| self.format_time(p.until)),
+            period_until: status.period.map(|p| self.format_time(p.until)),
         }
     }
 }
