@@ -403,7 +403,11 @@ impl Applying<'_> {
             .extend_period
             .iter()
             .map(|e| (e.task.as_str(), "extend its period"))
-            .chain(spec.end_period.iter().map(|e| (e.task.as_str(), "end its period")));
+            .chain(
+                spec.end_period
+                    .iter()
+                    .map(|e| (e.task.as_str(), "end its period")),
+            );
         let mut due_changed = Vec::new();
         for ((task, what), span) in tasks.zip(spans) {
             let mut open = false;

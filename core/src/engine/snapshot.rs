@@ -1,9 +1,7 @@
 //! Snapshots: the persisted form of an instance, restoring one, and the checks that a
 //! state from outside fits the workflow.
 
-use super::{
-    ActError, Input, Instance, InstanceState, PeriodStatus, Phase, TaskState, TimerKind,
-};
+use super::{ActError, Input, Instance, InstanceState, PeriodStatus, Phase, TaskState, TimerKind};
 use crate::model::spec::StateKind;
 use crate::model::time::Timestamp;
 use crate::model::workflow::{Start, TaskRef, Workflow};
@@ -352,8 +350,14 @@ impl InstanceState {
             return task("is overdue, but no due time has passed");
         }
         if let Some(period) = ts.period {
-            time_fits(period.from, &format!("the period start of task `{}`", slot.name))?;
-            time_fits(period.until, &format!("the period end of task `{}`", slot.name))?;
+            time_fits(
+                period.from,
+                &format!("the period start of task `{}`", slot.name),
+            )?;
+            time_fits(
+                period.until,
+                &format!("the period end of task `{}`", slot.name),
+            )?;
             if !running || def.period.is_none() {
                 return task("has a period in force, but is not a running measure in force");
             }

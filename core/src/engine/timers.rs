@@ -29,8 +29,18 @@ pub(super) fn add_timers(set: &mut BTreeSet<Timer>, timers: impl IntoIterator<It
 /// The timer of a period's next change, if it has one to come.
 pub(super) fn period_timer(task: TaskRef, period: &PeriodState) -> Option<Timer> {
     let (at, kind) = match period.status {
-        PeriodStatus::Pending => (period.from, TimerKind::PeriodStart { epoch: period.epoch }),
-        PeriodStatus::InForce => (period.until, TimerKind::PeriodEnd { epoch: period.epoch }),
+        PeriodStatus::Pending => (
+            period.from,
+            TimerKind::PeriodStart {
+                epoch: period.epoch,
+            },
+        ),
+        PeriodStatus::InForce => (
+            period.until,
+            TimerKind::PeriodEnd {
+                epoch: period.epoch,
+            },
+        ),
         PeriodStatus::Ended => return None,
     };
     Some(Timer { at, task, kind })
@@ -41,13 +51,25 @@ pub(super) fn period_timer(task: TaskRef, period: &PeriodState) -> Option<Timer>
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(super) enum TimerKind {
     Start,
-    Due { epoch: u32 },
-    Level { level: u16, epoch: u32 },
-    Timed { transition: u16, epoch: u32 },
+    Due {
+        epoch: u32,
+    },
+    Level {
+        level: u16,
+        epoch: u32,
+    },
+    Timed {
+        transition: u16,
+        epoch: u32,
+    },
     /// A period in force begins; `epoch` is the period's.
-    PeriodStart { epoch: u32 },
+    PeriodStart {
+        epoch: u32,
+    },
     /// A period in force ends.
-    PeriodEnd { epoch: u32 },
+    PeriodEnd {
+        epoch: u32,
+    },
 }
 
 /// Why the next timer is set.
@@ -182,8 +204,12 @@ impl Instance {
                 }
             }
             TimerKind::Timed { epoch, .. } => ts.phase == Phase::Running && epoch == ts.state_epoch,
-            TimerKind::PeriodStart { epoch } => self.period_timer_live(timer.task, epoch, PeriodStatus::Pending),
-            TimerKind::PeriodEnd { epoch } => self.period_timer_live(timer.task, epoch, PeriodStatus::InForce),
+            TimerKind::PeriodStart { epoch } => {
+                self.period_timer_live(timer.task, epoch, PeriodStatus::Pending)
+            }
+            TimerKind::PeriodEnd { epoch } => {
+                self.period_timer_live(timer.task, epoch, PeriodStatus::InForce)
+            }
         }
     }
 

@@ -468,9 +468,10 @@ fn check_periods(
     for (extend, span) in spec.extend_period.iter().zip(&spans) {
         check_task(r, &extend.task, span);
         let at = r.at(span, &extend.until);
-        if let (Some(until), Some(issued_at)) =
-            (parse_time_at(r, &extend.until, offset, at.clone()), issued_at)
-            && until <= issued_at
+        if let (Some(until), Some(issued_at)) = (
+            parse_time_at(r, &extend.until, offset, at.clone()),
+            issued_at,
+        ) && until <= issued_at
         {
             r.error_hint(
                 Code::InvalidPeriod,

@@ -85,9 +85,7 @@ fn pass(workflow: &Workflow, effort: impl Fn(&Task) -> Option<Effort>) -> Vec<Pa
         };
         // A measure in force is reported once its period ends: the report's work (its
         // effort) begins there.
-        let begins = task
-            .period
-            .map_or(start, |p| p.window(anchor).1.max(start));
+        let begins = task.period.map_or(start, |p| p.window(anchor).1.max(start));
         let report = effort(task).map_or(begins, |e| e.finish(calendar, begins));
         let completion = match task.due {
             Some(due @ Due::Every { .. }) => {

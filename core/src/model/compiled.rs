@@ -637,7 +637,10 @@ fn check_task(
 /// What `front/compile/period.rs` guarantees of a period in force: positive lengths, an
 /// end after a fixed beginning, and the final report as the task's due rule.
 fn check_period(period: &InForce, due: Option<Due>, whose: &str) -> Result<(), CompiledError> {
-    check_positive(period.report_within, &format!("the report window of {whose}"))?;
+    check_positive(
+        period.report_within,
+        &format!("the report window of {whose}"),
+    )?;
     if let Some(from) = period.from {
         check_time(from, whose)?;
     }

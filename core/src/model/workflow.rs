@@ -447,9 +447,10 @@ impl InForce {
                     .saturating_add(self.report_within.as_seconds()),
             )),
             // Either end is a fixed time: the task's start does not move it.
-            (Some(from), InForceEnd::Length(length)) => {
-                Due::At(from.saturating_add(length).saturating_add(self.report_within))
-            }
+            (Some(from), InForceEnd::Length(length)) => Due::At(
+                from.saturating_add(length)
+                    .saturating_add(self.report_within),
+            ),
             (_, InForceEnd::Until(until)) => Due::At(until.saturating_add(self.report_within)),
         }
     }

@@ -41,7 +41,8 @@ pub(super) fn compile_period(
             Some("the lead reports once the period ends: use the `default` machine, or mark the report transition `reports: true`".to_owned()),
         );
     }
-    let time = |r: &mut Reporter<'_>, text: &String| parse_time_at(r, text, offset, r.at(span, text));
+    let time =
+        |r: &mut Reporter<'_>, text: &String| parse_time_at(r, text, offset, r.at(span, text));
     let from = match &period.from {
         Some(text) => Some(time(r, text)?),
         None => None,

@@ -4,8 +4,8 @@
 
 use super::agencies::{Party, expand};
 use super::due::compile_due;
-use super::period;
 use super::machines::Machines;
+use super::period;
 use super::policies::Policies;
 use super::{CycleWording, parse_span_at, parse_time_at, report_cycles};
 use crate::front::builtin;
