@@ -323,6 +323,14 @@ fn a_period_starts_and_ends_on_its_own_timers_and_holds_the_final_report() {
         .unwrap_err();
     assert_eq!(error.code(), "in_force");
     assert_eq!(instance, before);
+    // Nor does the lead's inbox offer it.
+    let health = instance.workflow().agency_id("health").unwrap();
+    let offered: Vec<_> = instance
+        .inbox(health)
+        .iter()
+        .map(|item| instance.workflow().action_name(item.action).to_owned())
+        .collect();
+    assert!(!offered.contains(&"report".to_owned()), "{offered:?}");
 
     // Fifteen days round the clock, weekends and all: it ends at 00:00 on Sunday 23 May.
     let effects = instance.advance(at("2021-05-23 00:00")).unwrap();
@@ -770,5 +778,21 @@ fn the_bundled_directive_is_extended_by_its_follow_up() {
     assert_eq!(
         state(&instance, "enforce").period.unwrap().until,
         at("2020-04-16 00:00").saturating_add(span)
+    );
+}
+
+#[test]
+fn a_compiled_workflow_keeps_its_periods() {
+    let workflow = workflow();
+    let bytes = workflow.to_compiled();
+    let back = Workflow::from_compiled(&bytes, &directrix_core::Limits::default()).unwrap();
+    assert_eq!(back.content_hash(), workflow.content_hash());
+    assert_eq!(
+        back.tasks().iter().map(|t| t.period).collect::<Vec<_>>(),
+        workflow
+            .tasks()
+            .iter()
+            .map(|t| t.period)
+            .collect::<Vec<_>>()
     );
 }

@@ -692,7 +692,7 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 18] = [
+        let cases: [(Edit, &str); 21] = [
             (
                 |m| m.content_hash = "not a hash".to_owned(),
                 "is not 16 lower-case hex",
@@ -766,6 +766,42 @@ mod tests {
                     t.leads.clear();
                 },
                 "has no lead",
+            ),
+            // What `front/compile/period.rs` guarantees of a period in force.
+            (
+                |m| {
+                    let period = InForce {
+                        from: None,
+                        end: InForceEnd::Length(Span::from_seconds(86_400)),
+                        report_within: Span::from_seconds(0),
+                    };
+                    m.tasks[0].due = Some(period.due());
+                    m.tasks[0].period = Some(period);
+                },
+                "the report window of task",
+            ),
+            (
+                |m| {
+                    let at = m.directive.issued_at;
+                    let period = InForce {
+                        from: Some(at),
+                        end: InForceEnd::Until(at),
+                        report_within: Span::from_seconds(3600),
+                    };
+                    m.tasks[0].due = Some(period.due());
+                    m.tasks[0].period = Some(period);
+                },
+                "ends before it begins",
+            ),
+            (
+                |m| {
+                    m.tasks[0].period = Some(InForce {
+                        from: None,
+                        end: InForceEnd::Length(Span::from_seconds(86_400)),
+                        report_within: Span::from_seconds(3600),
+                    })
+                },
+                "not due at its end",
             ),
         ];
         for (edit, reason) in cases {

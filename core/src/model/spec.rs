@@ -567,8 +567,9 @@ pub struct TaskSpec {
     #[serde(default)]
     pub cascade: Option<CascadeSpec>,
     /// The work it takes at the usual pace, from when it can begin to its report (for a
-    /// recurring due, each report). Read only by the static deadline analysis; a task
-    /// without it counts as taking no time.
+    /// recurring due, each report; for a measure `in_force`, the final report's work
+    /// after its period ends). Read only by the static deadline analysis; a task without
+    /// it counts as taking no time.
     #[serde(default)]
     pub expected: Option<EffortSpec>,
     /// The least it can take when pushed; at most `expected`, and only with it. Defaults
