@@ -28,7 +28,7 @@ fn the_timeline_says_when_a_measure_is_in_force_and_when_it_ends() {
         "in force until 2020-04-16 00:00",
         "in force now until 2020-04-23 00:00",
         "no longer in force: final report owed",
-        "in_force",
+        "is the final report of a measure in force",
     ] {
         assert!(table.contains(expected), "`{expected}` missing:\n{table}");
     }
