@@ -594,6 +594,16 @@ fn follow_up_period_mistakes_are_located() {
         refused(&mut instance, "2021-05-20 08:00", &text),
         [("invalid-period".to_owned(), line, column)]
     );
+    // A new due rule on a measure in force.
+    let text = follow_up(
+        "2021-05-20 08:00",
+        r#"    change_due: [(task: "distancing", due: At("2021-06-06 00:00"))],"#,
+    );
+    let (line, column) = locate(&text, "\"distancing\"");
+    assert_eq!(
+        refused(&mut instance, "2021-05-20 08:00", &text),
+        [("period-with-due".to_owned(), line, column)]
+    );
     // An unknown task.
     let text = follow_up(
         "2021-05-20 08:00",
@@ -795,4 +805,36 @@ fn a_compiled_workflow_keeps_its_periods() {
             .map(|t| t.period)
             .collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn a_migration_that_makes_a_running_task_a_measure_in_force_starts_its_period() {
+    // The same directive written before periods existed: a plain due time.
+    let old = load(&edit(
+        WORKFLOW,
+        r#"in_force: (from: "2021-05-08 00:00", length: "15d", report_within: "1d"),"#,
+        r#"due: At("2021-05-24 00:00"),"#,
+    ))
+    .unwrap()
+    .workflow;
+    let (mut instance, _) =
+        Instance::start(Arc::new(old.clone()), old.directive().issued_at).unwrap();
+    instance.advance(at("2021-05-10 08:00")).unwrap();
+    let (mut migrated, report) = Instance::migrate(&old, workflow(), instance.snapshot()).unwrap();
+    assert!(
+        report
+            .changed
+            .iter()
+            .any(|c| c.task == "distancing" && c.what == "timers_rebuilt"),
+        "{report:?}"
+    );
+    // Its period began on 8 May: it is settled at the next advance, and runs to its end.
+    let effects = migrated.advance(at("2021-05-10 08:00")).unwrap();
+    assert!(effects.iter().any(|e| e.kind
+        == EffectKind::PeriodStarted {
+            from: at("2021-05-08 00:00"),
+            until: at("2021-05-23 00:00")
+        }));
+    let effects = migrated.advance(at("2021-05-23 00:00")).unwrap();
+    assert!(effects.iter().any(|e| e.kind == EffectKind::PeriodEnded));
 }

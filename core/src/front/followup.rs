@@ -8,7 +8,7 @@ use crate::front::load::{Loaded, parse_ron};
 use crate::front::reporter::Reporter;
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
-use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, WorkflowSpec};
+use crate::model::spec::{FORMAT_VERSION, FollowUpSpec, TaskSpec, WorkflowSpec};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{AgencyId, Document, Origin, Workflow};
 use std::collections::{BTreeSet, HashMap};
@@ -384,6 +384,19 @@ fn check_references(
     for (change, span) in spec.change_due.iter().zip(&change_items) {
         if !existing(&change.task) {
             unknown_task(r, &change.task, span);
+        }
+        let in_force = |t: &TaskSpec| t.id == change.task && t.in_force.is_some();
+        if origin.spec.tasks.iter().any(in_force) {
+            let at = r.at(span, &change.task);
+            r.error_hint(
+                Code::PeriodWithDue,
+                at,
+                format!(
+                    "task `{}` is a measure in force: its due time is its final report's, after the period",
+                    change.task
+                ),
+                Some("move the end of the period with `extend_period` (or lift it with `end_period`)".to_owned()),
+            );
         }
         // The rule's own texts (times, durations), located in this document.
         compile_due(r, &change.due, span, offset);
