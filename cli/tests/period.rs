@@ -69,3 +69,22 @@ fn the_grid_counts_measures_in_force() {
     ]));
     assert!(during.contains("Measures in force now: 4."), "{during}");
 }
+
+#[test]
+fn inspect_lists_the_measures_in_force() {
+    let table = ok(&run(&["inspect", DIRECTIVE]));
+    assert!(
+        table
+            .contains("from 2020-04-01T00:00:00+07:00 for 15d; final report within 17h of its end"),
+        "{table}"
+    );
+    let json: Value =
+        serde_json::from_str(&ok(&run(&["inspect", DIRECTIVE, "--format", "json"]))).expect("json");
+    let tasks = json["tasks"].as_array().expect("tasks");
+    let with_period: Vec<_> = tasks
+        .iter()
+        .filter(|t| t.get("in_force").is_some())
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(with_period, ["isolation", "enforce"]);
+}
