@@ -838,3 +838,49 @@ fn a_migration_that_makes_a_running_task_a_measure_in_force_starts_its_period() 
     let effects = migrated.advance(at("2021-05-23 00:00")).unwrap();
     assert!(effects.iter().any(|e| e.kind == EffectKind::PeriodEnded));
 }
+
+#[test]
+fn a_measure_superseded_by_an_added_one_ends_when_its_successor_begins() {
+    let mut instance = in_force();
+    // From 00:00 on 22 May the district switches from distancing to a lighter regime.
+    let text = follow_up(
+        "2021-05-20 08:00",
+        r#"    add_tasks: [(id: "new_normal", title: "Trạng thái bình thường mới", lead: ["health"],
+                 in_force: (from: "2021-05-22 00:00", length: "30d", report_within: "1d"))],
+    supersede: [(task: "distancing", by: "new_normal")],"#,
+    );
+    let (effects, _) = instance
+        .apply_follow_up(at("2021-05-20 08:00"), &text)
+        .unwrap();
+    assert!(effects.contains(&Effect {
+        at: at("2021-05-20 08:00"),
+        task: instance.workflow().task_ref("distancing").unwrap(),
+        kind: EffectKind::PeriodExtended {
+            until: at("2021-05-22 00:00")
+        },
+    }));
+    let effects = instance.advance(at("2021-05-22 00:00")).unwrap();
+    let periods: Vec<_> = kinds(&instance, &effects)
+        .into_iter()
+        .filter(|(_, kind)| kind.starts_with("period"))
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("distancing".to_owned(), "period_ended"),
+            ("new_normal".to_owned(), "period_started"),
+        ]
+    );
+
+    // The successor must be a measure in force this document adds.
+    let mut instance = in_force();
+    let text = follow_up(
+        "2021-05-20 08:00",
+        r#"    supersede: [(task: "distancing", by: "plan")],"#,
+    );
+    let (line, column) = locate(&text, "\"plan\"");
+    assert_eq!(
+        refused(&mut instance, "2021-05-20 08:00", &text),
+        [("no-period".to_owned(), line, column)]
+    );
+}

@@ -386,10 +386,11 @@ impl Applying<'_> {
 }
 
 impl Applying<'_> {
-    /// The periods moved on the mapped `state` (`extend_period`, then `end_period`): the
-    /// mapping gave each running instance its new end; here a period whose end has come
-    /// ends now, the others are extended, and the final report's new due time is judged
-    /// anew (the original stays in `first_due`). A period already over cannot be moved.
+    /// The periods moved on the mapped `state` (`extend_period`, `end_period`, then
+    /// `supersede`): the mapping gave each running instance its new end; here a period
+    /// whose end has come ends now, the others are re-timed, and the final report's new
+    /// due time is judged anew (the original stays in `first_due`). A period already over
+    /// cannot be moved.
     fn periods(
         &self,
         r: &mut Problems<'_>,
@@ -407,6 +408,11 @@ impl Applying<'_> {
                 spec.end_period
                     .iter()
                     .map(|e| (e.task.as_str(), "end its period")),
+            )
+            .chain(
+                spec.supersede
+                    .iter()
+                    .map(|e| (e.task.as_str(), "supersede it")),
             );
         let mut due_changed = Vec::new();
         for ((task, what), span) in tasks.zip(spans) {

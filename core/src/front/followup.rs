@@ -17,7 +17,7 @@ use std::sync::Arc;
 use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 17] = [
     "format",
     "number",
     "kind",
@@ -34,6 +34,7 @@ const FIELDS: [&str; 16] = [
     "tighten",
     "extend_period",
     "end_period",
+    "supersede",
 ];
 
 /// The text of the top-level list `field`: from its key to the next top-level field.
@@ -128,6 +129,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         .iter()
         .map(|e| e.task.as_str())
         .chain(spec.end_period.iter().map(|e| e.task.as_str()))
+        .chain(spec.supersede.iter().map(|e| e.task.as_str()))
         .zip(&period_items)
         .map(|(task, item)| task_span(item, task))
         .collect();
@@ -508,6 +510,38 @@ fn check_periods(
         check_task(r, &end.task, span);
     }
     spans.extend(ends);
+    let supersedes = items(
+        r,
+        "supersede",
+        len,
+        spec.supersede.iter().map(|e| e.task.clone()),
+    );
+    for (supersede, span) in spec.supersede.iter().zip(&supersedes) {
+        check_task(r, &supersede.task, span);
+        let successor = spec.add_tasks.iter().find(|t| t.id == supersede.by);
+        if successor.is_none_or(|t| t.in_force.is_none()) {
+            let at = r.at(span, &supersede.by);
+            let hint = match successor {
+                None => suggestion(&supersede.by, spec.add_tasks.iter().map(|t| t.id.as_str())).or(
+                    Some("the successor is a task this document adds, in `add_tasks`".to_owned()),
+                ),
+                Some(_) => Some(
+                    "give the successor an `in_force` period; the old one ends when it begins"
+                        .to_owned(),
+                ),
+            };
+            r.error_hint(
+                Code::NoPeriod,
+                at,
+                format!(
+                    "`{}` supersedes task `{}`, but is not a measure in force that this document adds",
+                    supersede.by, supersede.task
+                ),
+                hint,
+            );
+        }
+    }
+    spans.extend(supersedes);
     spans
 }
 
@@ -538,6 +572,18 @@ fn amended_spec(running: &WorkflowSpec, spec: &FollowUpSpec) -> WorkflowSpec {
                     .iter()
                     .any(|e| e.task == task.id)
                     .then_some(&spec.issued_at)
+            })
+            .or_else(|| {
+                // Superseded: the old measure ends when its successor comes into force.
+                let supersede = spec.supersede.iter().rev().find(|e| e.task == task.id)?;
+                let successor = spec.add_tasks.iter().find(|t| t.id == supersede.by)?;
+                Some(
+                    successor
+                        .in_force
+                        .as_ref()
+                        .and_then(|p| p.from.as_ref())
+                        .unwrap_or(&spec.issued_at),
+                )
             });
         if let (Some(period), Some(until)) = (task.in_force.as_mut(), new_end) {
             period.length = None;

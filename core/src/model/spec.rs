@@ -941,6 +941,21 @@ pub struct FollowUpSpec {
     /// applied, and the final report falls due `report_within` after its issue time.
     #[serde(default)]
     pub end_period: Vec<EndPeriodSpec>,
+    /// Measures superseded by a measure this document adds ("từ 0 giờ ngày … chuyển sang
+    /// thực hiện …"): each one's period ends when its successor comes into force.
+    #[serde(default)]
+    pub supersede: Vec<SupersedeSpec>,
+}
+
+/// A measure in force superseded by one a follow-up adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupersedeSpec {
+    /// The running task's id; it must have `in_force`.
+    pub task: String,
+    /// The id of a task in this document's `add_tasks`, with `in_force`: the old period
+    /// ends at its `from` (or at this document's issue time, if it has none).
+    pub by: String,
 }
 
 /// A measure kept in force to a new end by a follow-up.
