@@ -674,6 +674,33 @@ fn a_tampered_period_is_refused_on_restore() {
     )
     .unwrap_err();
     assert_eq!(error.code(), "invalid_snapshot");
+
+    // A period in a state the clock has not reached, or out of range.
+    let snapshot = serde_json::to_value(instance.snapshot()).unwrap();
+    let now = instance.now().as_seconds();
+    type Mutation = fn(&mut serde_json::Value, i64);
+    let mutations: [(Mutation, &str); 4] = [
+        (|p, _| p["status"] = "ended".into(), "ended before its end"),
+        (
+            |p, now| {
+                p["from"] = (now + 3600).into();
+                p["until"] = (now + 7200).into();
+            },
+            "in force before its start",
+        ),
+        (|p, _| p["until"] = i64::MAX.into(), "out of range"),
+        (|p, _| p["from"] = i64::MIN.into(), "out of range"),
+    ];
+    for (mutate, what) in mutations {
+        let mut json = snapshot.clone();
+        mutate(&mut json["state"]["tasks"][0]["period"], now);
+        let error = Instance::restore(
+            instance.workflow().clone(),
+            serde_json::from_value(json).unwrap(),
+        )
+        .expect_err(what);
+        assert_eq!(error.code(), "invalid_snapshot", "{what}");
+    }
 }
 
 // ---- The analysis and modelled agencies.
