@@ -778,6 +778,25 @@ fn modelled_agencies_report_once_the_period_ends() {
 
     let monte = directrix_core::simulation::monte_carlo(&workflow, &scenario, 5, 1).unwrap();
     assert!(monte.tasks.iter().all(|t| t.completed_probability == 1.0));
+
+    // No work at all: the report comes at the very end of the period, not before.
+    let (instant, _) = Scenario::load(
+        r#"(format: 1, name: "m", until: "2021-05-31 17:00", behaviours: [
+            (who: ["all"], acknowledge: Fixed("0h"), work: Fixed("0h"), review: Fixed("0h"), hours: AroundTheClock),
+        ])"#,
+        &workflow,
+    )
+    .unwrap();
+    let report = simulate(Arc::clone(&workflow), &instant, 1, None)
+        .unwrap()
+        .report();
+    let reported = report
+        .events
+        .iter()
+        .find(|e| e.task == "distancing" && e.action.as_deref() == Some("report"))
+        .map(|e| e.at.as_str());
+    assert_eq!(reported, Some("2021-05-23T00:00:00+07:00"));
+    assert_eq!(report.summary.done, report.summary.tasks);
 }
 
 #[test]
