@@ -96,6 +96,18 @@ fn print_table(workflow: &Workflow, inspection: &Inspection) {
             short(earliest.earliest_completion),
         );
     }
+    let in_force: Vec<_> = inspection
+        .tasks
+        .iter()
+        .filter_map(|t| t.in_force.as_ref().map(|p| (&t.id, p)))
+        .collect();
+    if !in_force.is_empty() {
+        outln!();
+        outln!("Measures in force");
+        for (task, period) in in_force {
+            outln!("  {task:width$}  {period}");
+        }
+    }
     outln!();
     outln!(
         "Critical path (*): {}",

@@ -135,6 +135,10 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::record::Grid) {
     }
     row("Total", &grid.total);
     let total = &grid.total;
+    if total.in_force > 0 {
+        outln!();
+        outln!("Measures in force now: {}.", total.in_force);
+    }
     if total.extended > 0 || total.extension_pending > 0 {
         outln!();
         outln!(
@@ -315,6 +319,12 @@ fn detail(workflow: &Workflow, entry: &TimelineEntry, record: &EffectRecord) -> 
         EffectKind::ExtensionRefused => "due time unchanged".to_owned(),
         EffectKind::Returned => "sent back to redo".to_owned(),
         EffectKind::Skipped { level } => format!("level {level} not fired on restore"),
+        EffectKind::PeriodStarted { from, until } if from < effect.at => {
+            format!("in force since {} until {}", at(from), at(until))
+        }
+        EffectKind::PeriodStarted { until, .. } => format!("in force until {}", at(until)),
+        EffectKind::PeriodExtended { until } => format!("in force now until {}", at(until)),
+        EffectKind::PeriodEnded => "no longer in force: final report owed".to_owned(),
         // The kind column says it all.
         EffectKind::Started | EffectKind::Unblocked | EffectKind::Cancelled => String::new(),
         // A kind newer than this table: every field its record has, never nothing.

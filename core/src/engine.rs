@@ -55,6 +55,32 @@ pub enum Phase {
     Running,
 }
 
+/// Where a task's period in force is (a task with `in_force`).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodStatus {
+    /// It comes into force later.
+    Pending,
+    /// The measure is in force: the final report waits for its end.
+    InForce,
+    /// It ended (at its time, or lifted by a follow-up): the final report is owed.
+    Ended,
+}
+
+/// The period a task instance's measure is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodState {
+    /// When it comes (or came) into force.
+    pub from: Timestamp,
+    /// When it ends (or ended); a follow-up may move it.
+    pub until: Timestamp,
+    /// Where it is.
+    pub status: PeriodStatus,
+    /// Bumped when the period is re-timed, so its older timers go stale.
+    epoch: u32,
+}
+
 /// The live state of one task instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskState {
@@ -93,6 +119,10 @@ pub struct TaskState {
     /// waits for it any more, as for a done instance.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub withdrawn: bool,
+    /// Its period in force, once started (a task with `in_force`). Omitted from
+    /// snapshots when absent, so theirs keep their shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<PeriodState>,
     state_epoch: u32,
     due_epoch: u32,
 }

@@ -101,8 +101,9 @@ pub mod instance {
     pub use crate::engine::{
         ActArgs, ActError, Changed, DueChange, Effect, EffectKind, Entered, FollowUpError,
         FollowUpReport, InboxItem, Input, Instance, InstanceState, MigrateError, MigrationProblem,
-        MigrationReport, NextTimer, Phase, Removed, ReplayError, RestoreError, SNAPSHOT_FORMAT,
-        SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy, TimerReason,
+        MigrationReport, NextTimer, PeriodState, PeriodStatus, Phase, Removed, ReplayError,
+        RestoreError, SNAPSHOT_FORMAT, SkippedTimer, Snapshot, TaskState, TaskStatus, TimerPolicy,
+        TimerReason,
     };
     pub use crate::model::amendment::Amended;
 }

@@ -1,7 +1,8 @@
 //! Generated workflows, not only generated events: random agency forests (of random
 //! depth), groups, tasks with fan-out (`for_each`), dependencies, every kind of due rule,
-//! escalation policies with levels, targets and repeats, and now and then a custom
-//! lifecycle machine, written as RON text the way a person writes it.
+//! escalation policies with levels, targets and repeats, measures in force for a period
+//! (`in_force`), and now and then a custom lifecycle machine, written as RON text the way
+//! a person writes it.
 //!
 //! Each one must load with no error and only the warnings a valid workflow may carry
 //! (`WARNINGS`). The dependencies are acyclic by construction; now and then a cycle is
@@ -71,6 +72,13 @@ enum Due {
         working: bool,
         within: u32,
         months: u32,
+    },
+    /// A measure in force (`in_force`, no `due`): from hours after the issue time (or the
+    /// task's start), for `length` hours, the final report `report` hours after its end.
+    InForce {
+        from: Option<i64>,
+        length: u32,
+        report: u32,
     },
 }
 
@@ -183,6 +191,13 @@ fn due() -> impl Strategy<Value = Due> {
     // error, covered by core/tests/diagnostics.rs; generated workflows must load.
     prop_oneof![
         (-24i64..400).prop_map(Due::At),
+        (proptest::option::of(-48i64..200), 1u32..400, 1u32..48).prop_map(
+            |(from, length, report)| Due::InForce {
+                from,
+                length,
+                report
+            }
+        ),
         (1u32..200).prop_map(Due::After),
         (0u32..30).prop_map(Due::Days),
         (0u32..20).prop_map(Due::WorkingDays),
@@ -652,8 +667,24 @@ impl Model {
                         if *working { "WorkingDays" } else { "Days" },
                         self.date(i64::from(*months) * 31),
                     ),
+                    Due::InForce {
+                        from,
+                        length,
+                        report,
+                    } => {
+                        let from = from
+                            .map(|h| format!("from: \"{}\", ", self.time(h)))
+                            .unwrap_or_default();
+                        let _ = write!(
+                            w,
+                            ", in_force: ({from}length: \"{length}h\", report_within: \"{report}h\")"
+                        );
+                        String::new()
+                    }
                 };
-                let _ = write!(w, ", due: {rule}");
+                if !rule.is_empty() {
+                    let _ = write!(w, ", due: {rule}");
+                }
             }
             // The custom machine has no recurring states: only for one-off dues.
             if t.custom && self.machine.is_some() && !t.due.as_ref().is_some_and(Due::recurring) {

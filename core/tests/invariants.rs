@@ -39,6 +39,20 @@ static CASCADE: LazyLock<Arc<Workflow>> = LazyLock::new(|| {
     Arc::new(load(&generated.workflow).unwrap().workflow)
 });
 
+/// Directive 16/CT-TTg: measures in force for a period (their timers, and the final
+/// report the engine holds until the period ends).
+static PERIOD: LazyLock<Arc<Workflow>> = LazyLock::new(|| {
+    let options = directrix_core::LoadOptions::default().with_calendar(
+        "vn-public-holidays",
+        include_str!("../../workflows/calendars/vn-public-holidays.ron"),
+    );
+    Arc::new(
+        directrix_core::load_with(include_str!("../../workflows/ct-16-ttg-2020.ron"), &options)
+            .unwrap()
+            .workflow,
+    )
+});
+
 proptest! {
     // Moderate, so the suite stays fast in debug builds; raise with PROPTEST_CASES.
     #![proptest_config(ProptestConfig::with_cases(16))]
@@ -52,6 +66,17 @@ proptest! {
     fn seed_restore_continues(steps in steps(), cut in any::<prop::sample::Index>()) {
         let cut = cut.index(steps.len() + 1);
         restore_continues(&SEED, &steps, cut);
+    }
+
+    #[test]
+    fn period_replay_equals_state(steps in steps()) {
+        replay_equals_state(&PERIOD, &steps);
+    }
+
+    #[test]
+    fn period_restore_continues(steps in steps(), cut in any::<prop::sample::Index>()) {
+        let cut = cut.index(steps.len() + 1);
+        restore_continues(&PERIOD, &steps, cut);
     }
 
     #[test]

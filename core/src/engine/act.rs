@@ -2,7 +2,8 @@
 //! consequences (`apply`), from the names of a request to the effects.
 
 use super::{
-    ActArgs, ActError, Effect, EffectKind, Entered, Input, Instance, Phase, TaskState, in_range,
+    ActArgs, ActError, Effect, EffectKind, Entered, Input, Instance, PeriodState, PeriodStatus,
+    Phase, TaskState, in_range,
 };
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
@@ -22,8 +23,18 @@ impl Instance {
             .due
             .and_then(|d| d.first(&self.workflow.calendar, started_at));
         let initial = self.machine(task).initial;
+        let period = def.period.map(|period| {
+            let (from, until) = period.window(started_at);
+            PeriodState {
+                from,
+                until,
+                status: PeriodStatus::Pending,
+                epoch: 0,
+            }
+        });
         let ts = &mut self.state.tasks[task.index()];
         ts.phase = Phase::Running;
+        ts.period = period;
         ts.state = initial;
         ts.started_at = Some(started_at);
         ts.entered_at = now;
@@ -36,6 +47,7 @@ impl Instance {
         });
         self.schedule_due(task);
         self.schedule_state(task);
+        self.settle_period(task, effects);
     }
 
     /// Fires transition `index` of the task's machine, with all consequences.
@@ -514,6 +526,15 @@ impl Instance {
                 }
                 _ => {}
             }
+        }
+        if transition.reports
+            && let Some(period) = ts.period.filter(|p| p.status != PeriodStatus::Ended)
+        {
+            return Err(ActError::InForce {
+                task: name(),
+                action: action_name(),
+                until: period.until,
+            });
         }
         let refused = extension_refusal(transition.extension, ts);
         if let Some(reason) = refused {

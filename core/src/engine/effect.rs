@@ -104,6 +104,23 @@ pub enum EffectKind {
         /// The new due time.
         due: Timestamp,
     },
+    /// The task's measure came into force (`from` may precede `at`, when the period
+    /// began before the task started).
+    PeriodStarted {
+        /// When it came into force.
+        from: Timestamp,
+        /// When it ends.
+        until: Timestamp,
+    },
+    /// A follow-up moved the end of the period in force (usually later: "tiếp tục thực
+    /// hiện đến …"; earlier when it shortens it, still after the follow-up).
+    PeriodExtended {
+        /// The new end.
+        until: Timestamp,
+    },
+    /// The period in force ended (at its end, or lifted by a follow-up): the final report
+    /// is now owed.
+    PeriodEnded,
     /// An escalation level fell due while the instance was stored and was skipped on
     /// restore ([`TimerPolicy::Skip`]); `at` is when it would have fired.
     Skipped {
@@ -137,6 +154,9 @@ impl EffectKind {
             EffectKind::Returned => "returned",
             EffectKind::Skipped { .. } => "skipped",
             EffectKind::DueChanged { .. } => "due_changed",
+            EffectKind::PeriodStarted { .. } => "period_started",
+            EffectKind::PeriodExtended { .. } => "period_extended",
+            EffectKind::PeriodEnded => "period_ended",
         }
     }
 }

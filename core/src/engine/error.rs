@@ -137,6 +137,18 @@ pub enum ActError {
         /// The time given.
         at: Timestamp,
     },
+    /// The final report of a measure in force came before its period ended.
+    #[error(
+        "`{action}` on task `{task}` is the final report of a measure in force until {until} (report once the period ends, or have a follow-up end it early)"
+    )]
+    InForce {
+        /// The task instance.
+        task: String,
+        /// The action.
+        action: String,
+        /// When the period ends.
+        until: Timestamp,
+    },
     /// A `BeforeDue` guard failed.
     #[error("`{action}` on task `{task}` had to come before its due time {due}")]
     PastDue {
@@ -238,6 +250,7 @@ impl ActError {
             ActError::InvalidTransition { .. } => "invalid_transition",
             ActError::NotAllowed { .. } => "not_allowed",
             ActError::PastDue { .. } => "past_due",
+            ActError::InForce { .. } => "in_force",
             ActError::NoteRequired { .. } => "note_required",
             ActError::InvalidExtension { .. } => "invalid_extension",
             ActError::TooManyTimers { .. } => "too_many_timers",

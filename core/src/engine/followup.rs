@@ -10,8 +10,8 @@
 //! points (`Workflow::amend`, `Instance::apply_follow_up`) are in `glue.rs`.
 
 use super::{
-    ActError, Effect, EffectKind, Input, Instance, InstanceState, MigrateError, Phase, TaskState,
-    map_state,
+    ActError, Effect, EffectKind, Input, Instance, InstanceState, MigrateError, PeriodStatus,
+    Phase, TaskState, map_state,
 };
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, cap_message, location_of, summary};
@@ -145,6 +145,7 @@ impl Instance {
             issued_at_span,
             change_due_spans,
             cancel_spans,
+            period_spans,
         } = amendment;
         let Amended {
             workflow,
@@ -185,6 +186,13 @@ impl Instance {
         let due_changed =
             applying.change_dues(&mut r, &mut state, (&spec, &change_due_spans), &mut effects);
         let cancelled = applying.cancel(&mut r, &mut state, (&spec, &cancel_spans), &mut effects);
+        let mut due_changed = due_changed;
+        due_changed.extend(applying.periods(
+            &mut r,
+            &mut state,
+            (&spec, &period_spans),
+            &mut effects,
+        ));
         if !r.diagnostics.is_empty() {
             return Err(FollowUpError::Invalid {
                 diagnostics: r.finish(),
@@ -400,6 +408,110 @@ impl Applying<'_> {
             }
         }
         cancelled
+    }
+}
+
+impl Applying<'_> {
+    /// The periods moved on the mapped `state` (`extend_period`, `end_period`, then
+    /// `supersede`): the mapping gave each running instance its new end; here a period
+    /// whose end has come ends now, the others are re-timed, and the final report's new
+    /// due time is judged anew (the original stays in `first_due`). A period already over
+    /// cannot be moved.
+    fn periods(
+        &self,
+        r: &mut Problems<'_>,
+        state: &mut InstanceState,
+        (spec, spans): (&FollowUpSpec, &[Option<Range<usize>>]),
+        effects: &mut Vec<Effect>,
+    ) -> Vec<DueChange> {
+        let (old, new, at) = (self.old, self.new, self.at);
+        let show = |t: Option<Timestamp>| t.map(|t| new.format_time(t));
+        let tasks = spec
+            .extend_period
+            .iter()
+            .map(|e| (e.task.as_str(), "extend its period"))
+            .chain(
+                spec.end_period
+                    .iter()
+                    .map(|e| (e.task.as_str(), "end its period")),
+            )
+            .chain(
+                spec.supersede
+                    .iter()
+                    .map(|e| (e.task.as_str(), "supersede it")),
+            );
+        let mut due_changed = Vec::new();
+        for ((task, what), span) in tasks.zip(spans) {
+            let mut open = false;
+            for i in self.instances(task) {
+                if self.finished(i, &state.tasks[i.index()]) {
+                    continue;
+                }
+                open = true;
+                if state.tasks[i.index()].phase != Phase::Running {
+                    // Its period begins when it starts, under the new rule.
+                    continue;
+                }
+                let name = &new.slots[i.index()].name;
+                let Some(before) = old.task_ref(name).map(|o| &self.running.tasks[o.index()])
+                else {
+                    continue;
+                };
+                let ts = &mut state.tasks[i.index()];
+                let (Some(period), Some(was)) = (ts.period.as_mut(), before.period) else {
+                    continue;
+                };
+                if was.status == PeriodStatus::Ended {
+                    r.error(
+                        Code::TaskFinished,
+                        span.clone(),
+                        format!(
+                            "the period of `{name}` already ended at {}: too late to {what}",
+                            new.format_time(was.until)
+                        ),
+                        Some("remove the line; its final report is already owed".to_owned()),
+                    );
+                    continue;
+                }
+                if period.until <= at {
+                    period.status = PeriodStatus::Ended;
+                    period.epoch = period.epoch.wrapping_add(1);
+                    effects.push(Effect {
+                        at,
+                        task: i,
+                        kind: EffectKind::PeriodEnded,
+                    });
+                } else if period.until != was.until {
+                    effects.push(Effect {
+                        at,
+                        task: i,
+                        kind: EffectKind::PeriodExtended {
+                            until: period.until,
+                        },
+                    });
+                }
+                ts.first_due = before.first_due;
+                if ts.due != before.due {
+                    ts.ever_overdue = false;
+                    due_changed.push(DueChange {
+                        task: name.clone(),
+                        from: show(before.due),
+                        to: show(ts.due),
+                    });
+                    if let Some(due) = ts.due {
+                        effects.push(Effect {
+                            at,
+                            task: i,
+                            kind: EffectKind::DueChanged { due },
+                        });
+                    }
+                }
+            }
+            if !open {
+                finished_error(r, span, task, what);
+            }
+        }
+        due_changed
     }
 }
 

@@ -2,7 +2,7 @@
 //! done late, open and still within the deadline, open and overdue, and "due within 3
 //! days", per lead agency and in total, at the instance's current time.
 
-use crate::engine::{Instance, Phase};
+use crate::engine::{Instance, PeriodStatus, Phase};
 use crate::model::spec::StateKind;
 use crate::model::time::{Span, Timestamp};
 use crate::model::workflow::TaskRef;
@@ -37,6 +37,8 @@ pub struct GridCounts {
     pub extension_pending: u32,
     /// Handed-in work sent back to redo at least once.
     pub returned: u32,
+    /// Measures in force now (their period begun, not ended), whatever their state.
+    pub in_force: u32,
 }
 
 impl GridCounts {
@@ -55,6 +57,7 @@ impl GridCounts {
         self.late_vs_original += u32::from(marks.late_vs_original);
         self.extension_pending += u32::from(marks.extension_pending);
         self.returned += u32::from(marks.returned);
+        self.in_force += u32::from(marks.in_force);
         match class {
             Class::DoneOnTime => self.done_on_time += 1,
             Class::DoneLate => self.done_late += 1,
@@ -101,6 +104,7 @@ struct Marks {
     late_vs_original: bool,
     extension_pending: bool,
     returned: bool,
+    in_force: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -144,6 +148,11 @@ impl Instance {
                     .is_some_and(|original| state.finished_at.unwrap_or(now) > original),
             extension_pending: state.extension_requested.is_some(),
             returned: state.returns > 0,
+            in_force: state.phase == Phase::Running
+                && !self.workflow().machine_of(task).states[state.state.index()].is_terminal()
+                && state
+                    .period
+                    .is_some_and(|p| p.status == PeriodStatus::InForce),
         }
     }
 

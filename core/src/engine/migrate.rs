@@ -5,9 +5,10 @@
 //! workflow): [`Instance::migrate`] wraps it for snapshots, replay re-runs it for each
 //! journaled `migrate` input, and amendments of a running instance can build on it.
 
+use super::timers::period_timer;
 use super::{
-    Input, Instance, InstanceState, Phase, RestoreError, Snapshot, TaskState, Timer, TimerKind,
-    add_timers,
+    Input, Instance, InstanceState, PeriodState, PeriodStatus, Phase, RestoreError, Snapshot,
+    TaskState, Timer, TimerKind, add_timers,
 };
 use crate::model::spec::StateKind;
 use crate::model::time::{Span, Timestamp};
@@ -428,6 +429,9 @@ fn map_task(
     if ts.phase == Phase::Running && !same_due {
         redo_due(new, def, slot, now, &mut ts, report);
     }
+    if ts.phase == Phase::Running && old_def.period != def.period {
+        redo_period(def, now, &mut ts);
+    }
     if ts.phase != Phase::Running && old_def.start != def.start {
         report.changed.push(Changed {
             task: slot.name.clone(),
@@ -436,6 +440,7 @@ fn map_task(
         });
     }
     let same_timing = same_due
+        && old_def.period == def.period
         && old_def.start == def.start
         && same_machine(old, old_machine, new, machine)
         && same_policy(old, old_def, new, def);
@@ -486,6 +491,39 @@ fn redo_due(
     }
 }
 
+/// A running task's period under a changed period rule: a period already in force keeps
+/// its beginning and takes the new end (a follow-up's `extend_period`, `end_period`),
+/// with a new epoch so its old timer goes stale; one not yet in force (or new to the
+/// task) follows the new rule; the next advance settles it against the clock.
+fn redo_period(def: &Task, now: Timestamp, ts: &mut TaskState) {
+    ts.period = def.period.map(|rule| {
+        let (from, until) = rule.window(ts.started_at.unwrap_or(now));
+        match ts.period {
+            Some(old) => PeriodState {
+                from: if old.status == PeriodStatus::Pending {
+                    from
+                } else {
+                    old.from
+                },
+                // An ended period stays over: its final report is already owed.
+                until: if old.status == PeriodStatus::Ended {
+                    old.until
+                } else {
+                    until
+                },
+                status: old.status,
+                epoch: old.epoch.wrapping_add(1),
+            },
+            None => PeriodState {
+                from,
+                until,
+                status: PeriodStatus::Pending,
+                epoch: 0,
+            },
+        }
+    });
+}
+
 impl StateKind {
     fn is_final(self) -> bool {
         matches!(self, StateKind::Done | StateKind::Cancelled)
@@ -511,6 +549,7 @@ impl TaskState {
             extensions: 0,
             returns: 0,
             withdrawn: false,
+            period: None,
             state_epoch: 0,
             due_epoch: 0,
         }
@@ -551,6 +590,15 @@ fn rebuild_timers(
     let state = &machine.states[ts.state.index()];
     if state.is_terminal() {
         return;
+    }
+    if let Some(timer) = ts.period.and_then(|p| period_timer(task, &p)) {
+        add_timers(
+            out,
+            [Timer {
+                at: timer.at.max(now),
+                ..timer
+            }],
+        );
     }
     let outstanding = !state.submitted;
     if let (Some(due), true, false) = (ts.due, outstanding, ts.overdue) {

@@ -4,7 +4,7 @@
 // Named in the docs only.
 #[cfg(doc)]
 use super::ActArgs;
-use super::{Instance, Phase};
+use super::{Instance, PeriodState, Phase};
 use crate::model::plan::critical_chain;
 use crate::model::spec::{ExtensionStep, Guard, StateKind};
 use crate::model::time::Timestamp;
@@ -42,6 +42,7 @@ impl Instance {
                     on_time: (ts.phase == Phase::Running
                         && self.current_state(id).kind == StateKind::Done)
                         .then_some(!ts.ever_overdue),
+                    period: ts.period,
                 }
             })
             .collect()
@@ -198,6 +199,8 @@ pub struct TaskStatus {
     pub done: bool,
     /// For done tasks: whether no due time was missed.
     pub on_time: Option<bool>,
+    /// For a measure in force, its period.
+    pub period: Option<PeriodState>,
 }
 
 /// One thing an agency may do now.

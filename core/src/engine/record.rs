@@ -2,7 +2,8 @@
 //! the JSON outputs contain. Field names are a contract (see README "JSON outputs").
 
 use crate::engine::{
-    Effect, EffectKind, InboxItem, Instance, NextTimer, Phase, TaskStatus, TimerReason,
+    Effect, EffectKind, InboxItem, Instance, NextTimer, PeriodStatus, Phase, TaskStatus,
+    TimerReason,
 };
 use crate::model::time::Timestamp;
 use crate::model::workflow::{AgencyId, TaskRef, Workflow};
@@ -42,6 +43,9 @@ pub struct EffectRecord {
     /// For `completed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_time: Option<bool>,
+    /// For `period_started` and `period_extended`: when the period in force ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     /// For scripted actions: the note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -89,6 +93,8 @@ pub struct EffectFields {
     pub due: Option<Timestamp>,
     /// For `completed`.
     pub on_time: Option<bool>,
+    /// The end of a period in force.
+    pub until: Option<Timestamp>,
 }
 
 /// One task instance's status with names and local times.
@@ -113,6 +119,12 @@ pub struct StatusRecord {
     pub finished_at: Option<String>,
     /// For done tasks, whether on time.
     pub on_time: Option<bool>,
+    /// For a measure in force: `pending`, `in_force` or `ended`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<PeriodStatus>,
+    /// For a measure in force: when its period ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_until: Option<String>,
 }
 
 /// One thing an agency may do now ([`InboxItem`]) with names: an entry of the JS
@@ -196,6 +208,7 @@ impl Workflow {
             lead: None,
             due: None,
             on_time: None,
+            until: None,
         };
         match effect.kind {
             EffectKind::Transitioned {
@@ -234,6 +247,10 @@ impl Workflow {
             | EffectKind::ExtensionRefused
             | EffectKind::Returned => {}
             EffectKind::Skipped { level } => fields.level = Some(level),
+            EffectKind::PeriodStarted { until, .. } | EffectKind::PeriodExtended { until } => {
+                fields.until = Some(until)
+            }
+            EffectKind::PeriodEnded => {}
         }
         fields
     }
@@ -285,6 +302,7 @@ impl Workflow {
             lead: fields.lead.map(|l| self.agency_field_name(l)),
             due: fields.due.map(|t| self.format_time(t)),
             on_time: fields.on_time,
+            until: fields.until.map(|t| self.format_time(t)),
             note: None,
             code: None,
             error: None,
@@ -337,6 +355,8 @@ impl Workflow {
             TimerReason::Due => ("due", None, None),
             TimerReason::Escalation { level } => ("escalation", Some(level), None),
             TimerReason::Timed { action } => ("timed", None, self.actions.get(action.index())),
+            TimerReason::PeriodStart => ("period_start", None, None),
+            TimerReason::PeriodEnd => ("period_end", None, None),
         };
         NextTimerRecord {
             at: self.format_time(next.at),
@@ -367,6 +387,8 @@ impl Workflow {
             level: status.level,
             finished_at: status.finished_at.map(|t| self.format_time(t)),
             on_time: status.on_time,
+            period: status.period.map(|p| p.status),
+            period_until: status.period.map(|p| self.format_time(p.until)),
         }
     }
 }

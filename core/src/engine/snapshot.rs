@@ -1,7 +1,7 @@
 //! Snapshots: the persisted form of an instance, restoring one, and the checks that a
 //! state from outside fits the workflow.
 
-use super::{ActError, Input, Instance, InstanceState, Phase, TaskState, TimerKind};
+use super::{ActError, Input, Instance, InstanceState, PeriodStatus, Phase, TaskState, TimerKind};
 use crate::model::spec::StateKind;
 use crate::model::time::Timestamp;
 use crate::model::workflow::{Start, TaskRef, Workflow};
@@ -349,6 +349,27 @@ impl InstanceState {
         if ts.overdue && !(ts.ever_overdue && ts.due.is_some_and(|due| due <= self.now)) {
             return task("is overdue, but no due time has passed");
         }
+        if let Some(period) = ts.period {
+            time_fits(
+                period.from,
+                &format!("the period start of task `{}`", slot.name),
+            )?;
+            time_fits(
+                period.until,
+                &format!("the period end of task `{}`", slot.name),
+            )?;
+            if !running || def.period.is_none() {
+                return task("has a period in force, but is not a running measure in force");
+            }
+            let settled = match period.status {
+                PeriodStatus::Pending => true,
+                PeriodStatus::InForce => period.from <= self.now,
+                PeriodStatus::Ended => period.until <= self.now,
+            };
+            if !settled {
+                return task("is in a period it has not reached yet");
+            }
+        }
         let levels = def.policy.map_or(0, |p| workflow.policies[p].levels.len());
         if usize::from(ts.level) > levels {
             return task(&format!(
@@ -381,6 +402,10 @@ impl InstanceState {
             let running = ts.phase == Phase::Running;
             let ok = match timer.kind {
                 TimerKind::Start => true,
+                // Live, it moves the period it was set for.
+                TimerKind::PeriodStart { epoch } | TimerKind::PeriodEnd { epoch } => {
+                    ts.period.is_none_or(|p| p.epoch != epoch) || running
+                }
                 // Live, it marks the task overdue against its due time.
                 TimerKind::Due { epoch } => epoch != ts.due_epoch || ts.due.is_some(),
                 TimerKind::Level { level, .. } => def

@@ -1,7 +1,9 @@
 //! Timers: what is pending, when the host should call again, and `advance`, which fires
 //! them in order.
 
-use super::{ActError, Effect, EffectKind, Input, Instance, Phase, in_range};
+use super::{
+    ActError, Effect, EffectKind, Input, Instance, PeriodState, PeriodStatus, Phase, in_range,
+};
 use crate::model::spec::EscalationAction;
 use crate::model::time::Timestamp;
 use crate::model::workflow::{ActionId, AgencyId, Target, TaskRef};
@@ -24,14 +26,50 @@ pub(super) fn add_timers(set: &mut BTreeSet<Timer>, timers: impl IntoIterator<It
     set.extend(timers.into_iter().filter(|t| t.at <= Timestamp::MAX));
 }
 
+/// The timer of a period's next change, if it has one to come.
+pub(super) fn period_timer(task: TaskRef, period: &PeriodState) -> Option<Timer> {
+    let (at, kind) = match period.status {
+        PeriodStatus::Pending => (
+            period.from,
+            TimerKind::PeriodStart {
+                epoch: period.epoch,
+            },
+        ),
+        PeriodStatus::InForce => (
+            period.until,
+            TimerKind::PeriodEnd {
+                epoch: period.epoch,
+            },
+        ),
+        PeriodStatus::Ended => return None,
+    };
+    Some(Timer { at, task, kind })
+}
+
 /// Timers carry the epoch they were set in; a change of state or due time makes older
 /// timers stale, and stale timers are skipped rather than searched for and removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(super) enum TimerKind {
     Start,
-    Due { epoch: u32 },
-    Level { level: u16, epoch: u32 },
-    Timed { transition: u16, epoch: u32 },
+    Due {
+        epoch: u32,
+    },
+    Level {
+        level: u16,
+        epoch: u32,
+    },
+    Timed {
+        transition: u16,
+        epoch: u32,
+    },
+    /// A period in force begins; `epoch` is the period's.
+    PeriodStart {
+        epoch: u32,
+    },
+    /// A period in force ends.
+    PeriodEnd {
+        epoch: u32,
+    },
 }
 
 /// Why the next timer is set.
@@ -52,6 +90,10 @@ pub enum TimerReason {
         /// Its action.
         action: ActionId,
     },
+    /// A measure comes into force.
+    PeriodStart,
+    /// A measure's period in force ends.
+    PeriodEnd,
 }
 
 /// The next moment the instance needs `advance`, and why.
@@ -162,6 +204,12 @@ impl Instance {
                 }
             }
             TimerKind::Timed { epoch, .. } => ts.phase == Phase::Running && epoch == ts.state_epoch,
+            TimerKind::PeriodStart { epoch } => {
+                self.period_timer_live(timer.task, epoch, PeriodStatus::Pending)
+            }
+            TimerKind::PeriodEnd { epoch } => {
+                self.period_timer_live(timer.task, epoch, PeriodStatus::InForce)
+            }
         }
     }
 
@@ -187,6 +235,8 @@ impl Instance {
             TimerKind::Timed { transition, .. } => TimerReason::Timed {
                 action: self.machine(timer.task).transitions[transition as usize].action,
             },
+            TimerKind::PeriodStart { .. } => TimerReason::PeriodStart,
+            TimerKind::PeriodEnd { .. } => TimerReason::PeriodEnd,
         };
         Some(NextTimer {
             at: timer.at,
@@ -327,7 +377,52 @@ impl Instance {
             TimerKind::Timed { transition, .. } => {
                 self.apply(task, transition as usize, None, None, effects);
             }
+            TimerKind::PeriodStart { .. } | TimerKind::PeriodEnd { .. } => {
+                self.settle_period(task, effects);
+            }
         }
+    }
+
+    /// Whether a period timer set in `epoch` still finds the period in `status`, on a
+    /// task not finished (a withdrawn measure neither starts nor ends).
+    fn period_timer_live(&self, task: TaskRef, epoch: u32, status: PeriodStatus) -> bool {
+        let ts = &self.state.tasks[task.index()];
+        ts.phase == Phase::Running
+            && !self.current_state(task).is_terminal()
+            && ts
+                .period
+                .is_some_and(|p| p.epoch == epoch && p.status == status)
+    }
+
+    /// Brings a task's period up to the clock: it comes into force at `from` and ends at
+    /// `until` (each with its effect, both at once for a period already over), then sets
+    /// the timer for its next change.
+    pub(super) fn settle_period(&mut self, task: TaskRef, effects: &mut Vec<Effect>) {
+        let now = self.state.now;
+        let Some(period) = self.state.tasks[task.index()].period.as_mut() else {
+            return;
+        };
+        if period.status == PeriodStatus::Pending && period.from <= now {
+            period.status = PeriodStatus::InForce;
+            effects.push(Effect {
+                at: now,
+                task,
+                kind: EffectKind::PeriodStarted {
+                    from: period.from,
+                    until: period.until,
+                },
+            });
+        }
+        if period.status == PeriodStatus::InForce && period.until <= now {
+            period.status = PeriodStatus::Ended;
+            effects.push(Effect {
+                at: now,
+                task,
+                kind: EffectKind::PeriodEnded,
+            });
+        }
+        let timer = period_timer(task, period);
+        add_timers(&mut self.state.timers, timer);
     }
 
     fn escalate(&mut self, task: TaskRef, level: usize, at: Timestamp, effects: &mut Vec<Effect>) {

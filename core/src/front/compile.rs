@@ -10,6 +10,7 @@ mod calendar;
 mod directive;
 mod due;
 mod machines;
+mod period;
 mod policies;
 mod tasks;
 

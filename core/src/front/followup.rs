@@ -8,7 +8,7 @@ use crate::front::load::{Loaded, parse_ron};
 use crate::front::reporter::Reporter;
 use crate::model::amendment::{Amended, Amendment};
 use crate::model::diagnostic::{Code, Diagnostic, Severity, suggestion};
-use crate::model::spec::{DueSpec, FORMAT_VERSION, FollowUpSpec, WorkflowSpec};
+use crate::model::spec::{DueSpec, FORMAT_VERSION, FollowUpSpec, TaskSpec, WorkflowSpec};
 use crate::model::time::Timestamp;
 use crate::model::workflow::{AgencyId, Document, Due, Origin, Workflow};
 use std::collections::{BTreeSet, HashMap};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 18] = [
     "format",
     "number",
     "kind",
@@ -33,6 +33,9 @@ const FIELDS: [&str; 15] = [
     "change_due",
     "cancel",
     "tighten",
+    "extend_period",
+    "end_period",
+    "supersede",
 ];
 
 /// The text of the top-level list `field`: from its key to the next top-level field.
@@ -94,6 +97,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
     let added = check_added(&mut r, &spec, running, origin, len);
     let (change_items, cancel_items) =
         check_references(&mut r, &spec, (running, origin), offset, len);
+    let period_items = check_periods(&mut r, &spec, origin, (offset, header.issued_at), len);
     if r.has_errors() {
         return Err(r.finish());
     }
@@ -120,6 +124,16 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         .iter()
         .zip(&cancel_items)
         .map(|(cancel, item)| task_span(item, cancel.task.as_str()))
+        .collect();
+
+    let period_spans: Vec<_> = spec
+        .extend_period
+        .iter()
+        .map(|e| e.task.as_str())
+        .chain(spec.end_period.iter().map(|e| e.task.as_str()))
+        .chain(spec.supersede.iter().map(|e| e.task.as_str()))
+        .zip(&period_items)
+        .map(|(task, item)| task_span(item, task))
         .collect();
 
     // Checked above: the issue time parsed (else an error returned early).
@@ -176,6 +190,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         issued_at_span: header.issued_span,
         change_due_spans,
         cancel_spans,
+        period_spans,
     })
 }
 
@@ -432,6 +447,19 @@ fn check_references(
         } else if !existing(&change.task) {
             unknown_task(r, &change.task, span);
         }
+        let in_force = |t: &TaskSpec| t.id == change.task && t.in_force.is_some();
+        if origin.spec.tasks.iter().any(in_force) {
+            let at = r.at(span, &change.task);
+            r.error_hint(
+                Code::PeriodWithDue,
+                at,
+                format!(
+                    "task `{}` is a measure in force: its due time is its final report's, after the period",
+                    change.task
+                ),
+                Some("move the end of the period with `extend_period` (or lift it with `end_period`)".to_owned()),
+            );
+        }
         // The rule's own texts (times, durations), located in this document.
         compile_due(r, &change.due, span, offset);
     }
@@ -600,6 +628,109 @@ fn anchored(due: &DueSpec, instant: Option<Timestamp>, offset: UtcOffset) -> Due
     }
 }
 
+/// Checks the tasks that `extend_period` and `end_period` name (each must be a measure
+/// in force) and the new ends (after the document's issue time); returns the spans of
+/// their items, `extend_period`'s first.
+fn check_periods(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    origin: &Origin,
+    (offset, issued_at): (UtcOffset, Option<Timestamp>),
+    len: usize,
+) -> ItemSpans {
+    let check_task = |r: &mut Reporter<'_>, id: &str, span: &Option<Range<usize>>| {
+        let Some(task) = origin.spec.tasks.iter().find(|t| t.id == id) else {
+            let hint = suggestion(id, origin.spec.tasks.iter().map(|t| t.id.as_str()));
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::UnknownTask,
+                at,
+                format!("unknown task `{id}` in the running directive"),
+                hint,
+            );
+            return;
+        };
+        if task.in_force.is_none() {
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::NoPeriod,
+                at,
+                format!("task `{id}` is not a measure in force for a period"),
+                Some("only a task with `in_force` has a period to extend or end; to move a deadline, use `change_due`".to_owned()),
+            );
+        }
+    };
+    let mut spans = items(
+        r,
+        "extend_period",
+        len,
+        spec.extend_period.iter().map(|e| e.task.clone()),
+    );
+    for (extend, span) in spec.extend_period.iter().zip(&spans) {
+        check_task(r, &extend.task, span);
+        let at = r.at(span, &extend.until);
+        if let (Some(until), Some(issued_at)) = (
+            parse_time_at(r, &extend.until, offset, at.clone()),
+            issued_at,
+        ) && until <= issued_at
+        {
+            r.error_hint(
+                Code::InvalidPeriod,
+                at,
+                format!(
+                    "the new end of task `{}`'s period, {}, is not after this document is issued",
+                    extend.task,
+                    until.to_rfc3339(offset)
+                ),
+                Some("to lift the measure now, list the task in `end_period`".to_owned()),
+            );
+        }
+    }
+    let ends = items(
+        r,
+        "end_period",
+        len,
+        spec.end_period.iter().map(|e| e.task.clone()),
+    );
+    for (end, span) in spec.end_period.iter().zip(&ends) {
+        check_task(r, &end.task, span);
+    }
+    spans.extend(ends);
+    let supersedes = items(
+        r,
+        "supersede",
+        len,
+        spec.supersede.iter().map(|e| e.task.clone()),
+    );
+    for (supersede, span) in spec.supersede.iter().zip(&supersedes) {
+        check_task(r, &supersede.task, span);
+        let successor = spec.add_tasks.iter().find(|t| t.id == supersede.by);
+        if successor.is_none_or(|t| t.in_force.is_none()) {
+            let at = r.at(span, &supersede.by);
+            let hint = match successor {
+                None => suggestion(&supersede.by, spec.add_tasks.iter().map(|t| t.id.as_str())).or(
+                    Some("the successor is a task this document adds, in `add_tasks`".to_owned()),
+                ),
+                Some(_) => Some(
+                    "give the successor an `in_force` period; the old one ends when it begins"
+                        .to_owned(),
+                ),
+            };
+            r.error_hint(
+                Code::NoPeriod,
+                at,
+                format!(
+                    "`{}` supersedes task `{}`, but is not a measure in force that this document adds",
+                    supersede.by, supersede.task
+                ),
+                hint,
+            );
+        }
+    }
+    spans.extend(supersedes);
+    spans
+}
+
 /// The running spec with the document's changes: tasks and policies added (clock times
 /// anchored on the issue day), due rules and policies replaced, cancelled tasks no longer
 /// depended on.
@@ -636,6 +767,36 @@ fn amended_spec(
         }
         if let Some(tighten) = spec.tighten.iter().rev().find(|t| t.task == task.id) {
             task.policy = Some(tighten.policy.clone());
+        }
+        // A period moved keeps its beginning and takes the new end: the extension's, or
+        // the document's issue time for a measure lifted.
+        let new_end = spec
+            .extend_period
+            .iter()
+            .rev()
+            .find(|e| e.task == task.id)
+            .map(|e| &e.until)
+            .or_else(|| {
+                spec.end_period
+                    .iter()
+                    .any(|e| e.task == task.id)
+                    .then_some(&spec.issued_at)
+            })
+            .or_else(|| {
+                // Superseded: the old measure ends when its successor comes into force.
+                let supersede = spec.supersede.iter().rev().find(|e| e.task == task.id)?;
+                let successor = spec.add_tasks.iter().find(|t| t.id == supersede.by)?;
+                Some(
+                    successor
+                        .in_force
+                        .as_ref()
+                        .and_then(|p| p.from.as_ref())
+                        .unwrap_or(&spec.issued_at),
+                )
+            });
+        if let (Some(period), Some(until)) = (task.in_force.as_mut(), new_end) {
+            period.length = None;
+            period.until = Some(until.clone());
         }
         // A withdrawn item is no longer awaited by what depended on it.
         task.depends_on.retain(|d| !cancelled.contains(d.as_str()));

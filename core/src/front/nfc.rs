@@ -122,4 +122,10 @@ pub(crate) fn follow_up(spec: &mut FollowUpSpec) {
         id(&mut tighten.task);
         id(&mut tighten.policy);
     }
+    spec.extend_period.iter_mut().for_each(|e| id(&mut e.task));
+    spec.end_period.iter_mut().for_each(|e| id(&mut e.task));
+    for supersede in &mut spec.supersede {
+        id(&mut supersede.task);
+        id(&mut supersede.by);
+    }
 }

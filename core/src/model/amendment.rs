@@ -36,4 +36,7 @@ pub(crate) struct Amendment {
     pub(crate) change_due_spans: Vec<Option<Range<usize>>>,
     /// For each `cancel` item, in order: the span of the task it names.
     pub(crate) cancel_spans: Vec<Option<Range<usize>>>,
+    /// For each `extend_period` item, then each `end_period` and `supersede` item: the
+    /// span of the task it names.
+    pub(crate) period_spans: Vec<Option<Range<usize>>>,
 }

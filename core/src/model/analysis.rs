@@ -83,7 +83,10 @@ fn pass(workflow: &Workflow, effort: impl Fn(&Task) -> Option<Effort>) -> Vec<Pa
             Some((end, dep)) if end >= anchor => (end, Some(dep)),
             _ => (anchor, None),
         };
-        let report = effort(task).map_or(start, |e| e.finish(calendar, start));
+        // A measure in force is reported once its period ends: the report's work (its
+        // effort) begins there.
+        let begins = task.period.map_or(start, |p| p.window(anchor).1.max(start));
+        let report = effort(task).map_or(begins, |e| e.finish(calendar, begins));
         let completion = match task.due {
             Some(due @ Due::Every { .. }) => {
                 due.last(calendar, anchor).map_or(report, |l| l.max(report))

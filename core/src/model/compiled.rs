@@ -649,7 +649,41 @@ fn check_task(
         }
         _ => {}
     }
+    if let Some(period) = t.period {
+        check_period(&period, t.due, &whose)?;
+    }
     Ok(instances)
+}
+
+/// What `front/compile/period.rs` guarantees of a period in force: positive lengths, an
+/// end after a fixed beginning, and the final report as the task's due rule.
+fn check_period(period: &InForce, due: Option<Due>, whose: &str) -> Result<(), CompiledError> {
+    check_positive(
+        period.report_within,
+        &format!("the report window of {whose}"),
+    )?;
+    if let Some(from) = period.from {
+        check_time(from, whose)?;
+    }
+    match period.end {
+        InForceEnd::Length(length) => {
+            check_positive(length, &format!("the period of {whose}"))?;
+        }
+        InForceEnd::Until(until) => {
+            check_time(until, whose)?;
+            if period.from.is_some_and(|from| until <= from) {
+                return Err(inconsistent(format!(
+                    "the period of {whose} ends before it begins"
+                )));
+            }
+        }
+    }
+    if due != Some(period.due()) {
+        return Err(inconsistent(format!(
+            "{whose} is in force for a period but not due at its end"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -679,7 +713,7 @@ mod tests {
             "the unedited model loads"
         );
         type Edit = fn(&mut Model);
-        let cases: [(Edit, &str); 19] = [
+        let cases: [(Edit, &str); 22] = [
             (
                 |m| m.content_hash = "not a hash".to_owned(),
                 "is not 16 lower-case hex",
@@ -757,6 +791,42 @@ mod tests {
                     t.leads.clear();
                 },
                 "has no lead",
+            ),
+            // What `front/compile/period.rs` guarantees of a period in force.
+            (
+                |m| {
+                    let period = InForce {
+                        from: None,
+                        end: InForceEnd::Length(Span::from_seconds(86_400)),
+                        report_within: Span::from_seconds(0),
+                    };
+                    m.tasks[0].due = Some(period.due());
+                    m.tasks[0].period = Some(period);
+                },
+                "the report window of task",
+            ),
+            (
+                |m| {
+                    let at = m.directive.issued_at;
+                    let period = InForce {
+                        from: Some(at),
+                        end: InForceEnd::Until(at),
+                        report_within: Span::from_seconds(3600),
+                    };
+                    m.tasks[0].due = Some(period.due());
+                    m.tasks[0].period = Some(period);
+                },
+                "ends before it begins",
+            ),
+            (
+                |m| {
+                    m.tasks[0].period = Some(InForce {
+                        from: None,
+                        end: InForceEnd::Length(Span::from_seconds(86_400)),
+                        report_within: Span::from_seconds(3600),
+                    })
+                },
+                "not due at its end",
             ),
         ];
         for (edit, reason) in cases {

@@ -1,7 +1,7 @@
 //! Plain-language descriptions of rules, for hosts that show a workflow to people.
 
 use crate::model::spec::{Period, Within};
-use crate::model::workflow::{Due, Start, Workflow};
+use crate::model::workflow::{Due, InForce, InForceEnd, Start, Workflow};
 
 fn clock(time: time::Time) -> String {
     format!("{:02}:{:02}", time.hour(), time.minute())
@@ -68,6 +68,37 @@ impl Workflow {
                 )
             }
         }
+    }
+}
+
+impl Workflow {
+    /// Describes a period in force, e.g. `from 2020-04-01T00:00:00+07:00 for 15d; final
+    /// report within 17h of its end`.
+    ///
+    /// ```
+    /// # use directrix_core::{workflow::{InForce, InForceEnd}, Span};
+    /// # let workflow = directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow;
+    /// let period = InForce {
+    ///     from: None,
+    ///     end: InForceEnd::Length(Span::parse("15d")?),
+    ///     report_within: Span::parse("1d")?,
+    /// };
+    /// assert_eq!(workflow.describe_period(period), "from start for 15d; final report within 1d of its end");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn describe_period(&self, period: InForce) -> String {
+        let from = period.from.map_or_else(
+            || "from start".to_owned(),
+            |t| format!("from {}", self.format_time(t)),
+        );
+        let end = match period.end {
+            InForceEnd::Length(length) => format!("for {length}"),
+            InForceEnd::Until(until) => format!("until {}", self.format_time(until)),
+        };
+        format!(
+            "{from} {end}; final report within {} of its end",
+            period.report_within
+        )
     }
 }
 

@@ -91,6 +91,11 @@ pub enum Code {
     RedundantDependsOnAll,
     RedundantLeadMode,
     MemberChangeUnsupported,
+    InvalidPeriod,
+    PeriodEndsBeforeStart,
+    PeriodWithDue,
+    PeriodWithoutReport,
+    NoPeriod,
 }
 
 impl Code {
@@ -170,6 +175,11 @@ impl Code {
             Code::RedundantDependsOnAll => "redundant-depends-on-all",
             Code::RedundantLeadMode => "redundant-lead-mode",
             Code::MemberChangeUnsupported => "member-change-unsupported",
+            Code::InvalidPeriod => "invalid-period",
+            Code::PeriodEndsBeforeStart => "period-ends-before-start",
+            Code::PeriodWithDue => "period-with-due",
+            Code::PeriodWithoutReport => "period-without-report",
+            Code::NoPeriod => "no-period",
         }
     }
 }

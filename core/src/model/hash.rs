@@ -59,20 +59,22 @@ struct TaskPart<'a> {
 
 /// Task fields added after hashes were first pinned, for the tasks that use them: the
 /// dependencies waited for per member ([`Task::per_member`]) as (task index, its list),
-/// and the tasks whose leads each run an instance ([`Task::each_lead`]). Serialises to
-/// nothing at all when no task uses any, so that adding them left the hash of every
-/// workflow without them as it was.
+/// the tasks whose leads each run an instance ([`Task::each_lead`]), and periods in force
+/// ([`Task::period`]). Serialises to nothing at all when no task uses any, so that adding
+/// them left the hash of every workflow without them as it was (and its snapshots
+/// restorable). A field added later goes here too.
 struct Later<'a> {
     per_member: Vec<(usize, &'a [crate::model::workflow::TaskId])>,
     each_lead: Vec<usize>,
+    periods: Vec<(usize, crate::model::workflow::InForce)>,
 }
 
 impl Serialize for Later<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.per_member.is_empty() && self.each_lead.is_empty() {
+        if self.per_member.is_empty() && self.each_lead.is_empty() && self.periods.is_empty() {
             s.serialize_unit()
         } else {
-            (&self.per_member, &self.each_lead).serialize(s)
+            (&self.per_member, &self.each_lead, &self.periods).serialize(s)
         }
     }
 }
@@ -151,6 +153,11 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
             .map(|(i, t)| (i, t.per_member.as_slice()))
             .collect(),
         each_lead: (0..tasks.len()).filter(|&i| tasks[i].each_lead()).collect(),
+        periods: tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, task)| task.period.map(|p| (i, p)))
+            .collect(),
     };
     let tasks: Vec<_> = tasks
         .iter()
@@ -170,6 +177,8 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
                 policy,
                 supervisor,
                 parent_issuer,
+                // Hashed apart, in `later` above.
+                period: _,
                 // Read only by the static analysis, not by the engine.
                 expected: _,
                 minimum: _,

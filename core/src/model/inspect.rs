@@ -135,6 +135,9 @@ pub struct InspectedTask {
     pub start: String,
     /// Due rule in words.
     pub due: String,
+    /// For a measure in force: its period in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_force: Option<String>,
     /// Planned start, RFC 3339.
     pub planned_start: String,
     /// Planned (last) due time, RFC 3339.
@@ -245,6 +248,7 @@ impl Workflow {
                     policy: t.policy.map(|p| self.policies()[p].id.clone()),
                     start: self.describe_start(t.start),
                     due: self.describe_due(t.due),
+                    in_force: t.period.map(|p| self.describe_period(p)),
                     planned_start: self.format_time(plan[i].start),
                     planned_due: plan[i].due.map(|t| self.format_time(t)),
                     critical: critical.iter().any(|c| c.index() == i),

@@ -580,14 +580,42 @@ pub struct TaskSpec {
     #[serde(default)]
     pub cascade: Option<CascadeSpec>,
     /// The work it takes at the usual pace, from when it can begin to its report (for a
-    /// recurring due, each report). Read only by the static deadline analysis; a task
-    /// without it counts as taking no time.
+    /// recurring due, each report; for a measure `in_force`, the final report's work
+    /// after its period ends). Read only by the static deadline analysis; a task without
+    /// it counts as taking no time.
     #[serde(default)]
     pub expected: Option<EffortSpec>,
     /// The least it can take when pushed; at most `expected`, and only with it. Defaults
     /// to `expected`.
     #[serde(default)]
     pub minimum: Option<EffortSpec>,
+    /// A measure in force for a period ("giãn cách xã hội 15 ngày kể từ 00 giờ ngày …"):
+    /// the lead applies it from `from` to its end, then reports once. The task's due time
+    /// is that final report's, so a task with `in_force` has no `due`.
+    #[serde(default)]
+    pub in_force: Option<InForceSpec>,
+}
+
+/// A period during which a measure is in force, and the report owed at its end.
+///
+/// ```ron
+/// in_force: (from: "2021-05-06 00:00", length: "15d", report_within: "1d"),
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InForceSpec {
+    /// When the measure comes into force (it may precede the directive); without it, when
+    /// the task starts.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// How long it stays in force, e.g. `"15d"`; give this or `until`.
+    #[serde(default)]
+    pub length: Option<String>,
+    /// When it ends; give this or `length`.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// How long after the end the final report is due, e.g. `"1d"`.
+    pub report_within: String,
 }
 
 /// How a task with several leads runs.
@@ -934,6 +962,50 @@ pub struct FollowUpSpec {
     /// Existing tasks put under another (stricter) escalation policy.
     #[serde(default)]
     pub tighten: Vec<TightenSpec>,
+    /// Measures kept in force to a new end ("tiếp tục thực hiện đến …"): later to extend
+    /// them, earlier (but after this document) to shorten them.
+    #[serde(default)]
+    pub extend_period: Vec<ExtendPeriodSpec>,
+    /// Measures lifted now, before their end: the period ends when the document is
+    /// applied, and the final report falls due `report_within` after its issue time.
+    #[serde(default)]
+    pub end_period: Vec<EndPeriodSpec>,
+    /// Measures superseded by a measure this document adds ("từ 0 giờ ngày … chuyển sang
+    /// thực hiện …"): each one's period ends when its successor comes into force.
+    #[serde(default)]
+    pub supersede: Vec<SupersedeSpec>,
+}
+
+/// A measure in force superseded by one a follow-up adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupersedeSpec {
+    /// The running task's id; it must have `in_force`.
+    pub task: String,
+    /// The id of a task in this document's `add_tasks`, with `in_force`: the old period
+    /// ends at its `from` (or at this document's issue time, if it has none).
+    pub by: String,
+}
+
+/// A measure kept in force to a new end by a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendPeriodSpec {
+    /// The task's id; it must have `in_force`.
+    pub task: String,
+    /// The new end, after the follow-up's issue time.
+    pub until: String,
+}
+
+/// A measure lifted early by a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndPeriodSpec {
+    /// The task's id; it must have `in_force`.
+    pub task: String,
+    /// Why, as the letter says.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A new due rule for a task of the running directive.

@@ -394,6 +394,70 @@ fn serialize_opt_time<S: serde::Serializer>(time: &Option<Time>, s: S) -> Result
     }
 }
 
+/// A measure in force for a period, resolved (see [`crate::model::spec::InForceSpec`]).
+///
+/// ```
+/// # use directrix_core::{workflow::{InForce, InForceEnd, Due}, Span, Timestamp};
+/// let start = Timestamp::from_seconds(0);
+/// let period = InForce {
+///     from: None,
+///     end: InForceEnd::Length(Span::parse("15d").unwrap()),
+///     report_within: Span::parse("1d").unwrap(),
+/// };
+/// let (from, until) = period.window(start);
+/// assert_eq!((from, until.since(from)), (start, Span::parse("15d").unwrap()));
+/// assert_eq!(period.due(), Due::After(Span::parse("16d").unwrap()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InForce {
+    /// When it comes into force; `None`: when the task starts.
+    pub from: Option<Timestamp>,
+    /// When it ends.
+    pub end: InForceEnd,
+    /// How long after the end the final report is due (never negative).
+    pub report_within: Span,
+}
+
+/// How a period ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InForceEnd {
+    /// This long after it comes into force (positive).
+    Length(Span),
+    /// At a time (after it comes into force).
+    Until(Timestamp),
+}
+
+impl InForce {
+    /// When the period comes into force and when it ends, for a task started at `started`.
+    pub fn window(&self, started: Timestamp) -> (Timestamp, Timestamp) {
+        let from = self.from.unwrap_or(started);
+        let until = match self.end {
+            InForceEnd::Length(length) => from.saturating_add(length),
+            InForceEnd::Until(until) => until,
+        };
+        (from, until)
+    }
+
+    /// The due rule of the final report: `report_within` after the end. The task's `due`
+    /// is this rule, so the plan, the analysis and the engine's deadlines read it as any
+    /// other.
+    pub fn due(&self) -> Due {
+        match (self.from, self.end) {
+            (None, InForceEnd::Length(length)) => Due::After(Span::from_seconds(
+                length
+                    .as_seconds()
+                    .saturating_add(self.report_within.as_seconds()),
+            )),
+            // Either end is a fixed time: the task's start does not move it.
+            (Some(from), InForceEnd::Length(length)) => Due::At(
+                from.saturating_add(length)
+                    .saturating_add(self.report_within),
+            ),
+            (_, InForceEnd::Until(until)) => Due::At(until.saturating_add(self.report_within)),
+        }
+    }
+}
+
 /// How much work a task takes, resolved (see [`crate::model::spec::EffortSpec`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effort {
@@ -479,6 +543,8 @@ pub struct Task {
     pub parent_issuer: Option<AgencyId>,
     /// The instances of this task, a contiguous range.
     pub instances: Range<u32>,
+    /// The period the measure is in force, if it is one; its final report is `due`.
+    pub period: Option<InForce>,
 }
 
 impl Task {

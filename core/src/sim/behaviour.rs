@@ -6,7 +6,7 @@
 //! events. All randomness comes from one `Pcg64Mcg` seeded per run, drawn in the
 //! deterministic order of the effects, so a seed fixes the run on every target.
 
-use crate::engine::{ActError, Effect, EffectKind, Instance};
+use crate::engine::{ActError, Effect, EffectKind, Instance, PeriodStatus};
 use crate::front::reporter::Reporter;
 use crate::model::diagnostic::{Code, suggestion};
 use crate::model::spec::{BehaviourSpec, DelaySpec, Hours};
@@ -444,13 +444,18 @@ impl<'s> Agent<'s> {
             .task(instance.workflow().task_slot(task).task)
             .due
             .is_some_and(|d| d.is_recurring());
+        // A measure in force is reported once its period ends: the work starts there.
+        let begins = state
+            .and_then(|s| s.period)
+            .filter(|p| p.status != PeriodStatus::Ended)
+            .map_or(now, |p| p.until.max(now));
         let work = behaviour.work.sample(&mut self.rng);
         let misses = behaviour.miss > 0.0 && self.rng.random_bool(behaviour.miss.min(1.0));
         let at = match (due, misses) {
             (Some(due), true) => due.saturating_add(behaviour.late_by.sample(&mut self.rng)),
             // A recurring report is prepared for its deadline: an hour before it.
             (Some(due), false) if recurring => due.saturating_add(Span::from_seconds(-HOUR)),
-            _ => now.saturating_add(work),
+            _ => begins.saturating_add(work),
         };
         self.plan(instance, task, Step::Report, at, behaviour.office_hours);
     }
@@ -513,6 +518,16 @@ impl<'s> Agent<'s> {
                     self.plan_report(instance, task, behaviour);
                 } else if Some(action) != self.action(Step::Report) {
                     // Returned for rework, or another transition: report again after work.
+                    self.plan_report(instance, task, behaviour);
+                }
+            }
+            // A follow-up moved the period's end: the pending report moves with it.
+            EffectKind::PeriodExtended { .. } | EffectKind::PeriodEnded
+                if self.lead_plan[task.index()]
+                    .and_then(|key| self.queue.get(&key))
+                    .is_some_and(|&(_, step)| step == Step::Report) =>
+            {
+                if let Some(behaviour) = self.behaviour_of(instance, task, Step::Report) {
                     self.plan_report(instance, task, behaviour);
                 }
             }
@@ -591,6 +606,13 @@ impl<'s> Agent<'s> {
         match instance.act(at, actor, task, action, None) {
             Ok(new) => effects.extend(new),
             Err(ActError::Blocked { .. }) => self.waiting[task.index()] = Some(step),
+            // Reported while its measure is still in force: again once the period ends.
+            Err(ActError::InForce { until, .. }) => {
+                let office = self
+                    .behaviour_of(instance, task, step)
+                    .is_some_and(|b| b.office_hours);
+                self.plan(instance, task, step, until, office);
+            }
             Err(_) => {}
         }
     }

@@ -871,6 +871,7 @@ fn follow_up_record(
         lead: None,
         due: None,
         on_time: None,
+        until: None,
         note: Some(note),
         code: None,
         error: None,

@@ -5,6 +5,7 @@
 use super::agencies::{Party, expand};
 use super::due::compile_due;
 use super::machines::Machines;
+use super::period;
 use super::policies::Policies;
 use super::{CycleWording, parse_span_at, parse_time_at, report_cycles};
 use crate::front::builtin;
@@ -205,6 +206,15 @@ impl TaskCompiler<'_> {
                 .and_then(|due| compile_due(r, due, span, cx.offset)),
         };
         let machine = self.machine(r, task, span, due);
+        let period = period::compile_period(
+            r,
+            task,
+            span,
+            (cx.offset, start),
+            &self.machines.machines[machine.index()],
+        );
+        // A measure in force is due at its end: the period's rule is the task's due rule.
+        let due = period.map(|p| p.due()).or(due);
         let policy = self.policy(r, task, span);
         let level_states = self.level_states(r, task, policy, machine);
         let supervisor = self.supervisor(r, task, span, generated);
@@ -230,6 +240,7 @@ impl TaskCompiler<'_> {
             minimum,
             parent_issuer: generated.map(|g| g.parent_issuer),
             instances: 0..0,
+            period,
         }
     }
 
