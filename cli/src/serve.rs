@@ -36,6 +36,13 @@ pub(crate) struct Args {
     /// Longest a request may take, in seconds (reading its body included).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     request_timeout: u64,
+    /// Serve the demo portal at / from this built `wasm` folder (its demo/ and the pkg/
+    /// that `bash wasm/build` writes). Default: this source tree's, when built.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_portal")]
+    portal: Option<PathBuf>,
+    /// Serve the API only.
+    #[arg(long)]
+    no_portal: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +119,8 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
             options.snapshot_every = args.snapshot_every;
             options.limits.body_bytes = args.max_body;
             options.limits.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+            options.portal = args.portal;
+            options.no_portal = args.no_portal;
             for path in &args.load {
                 options.preload.push(crate::read_text(path)?);
             }

@@ -10,7 +10,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,6 +18,14 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::openapi::{
+    ActAnswer, EffectEvent, ErrorBody, FollowUpAnswer, Health, JournalRow, Whoami, WorkflowStored,
+};
+use crate::runtime::{InboxEntry, InstanceView};
+use directrix_core::record::Grid;
 
 /// The longest Idempotency-Key accepted.
 const MAX_KEY_BYTES: usize = 200;
@@ -136,11 +143,16 @@ fn json_body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> 
     serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_request(e.to_string()))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "host",
+    responses((status = 200, description = "The host is up", body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     let now = state.host.clock().now();
     Json(json!({ "status": "ok", "clock": now.to_rfc3339(directrix_core::time::UtcOffset::UTC) }))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "host",
+    responses((status = 200, description = "Prometheus text: acts, timers fired, commit latency",
+        content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(
@@ -152,6 +164,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(post, path = "/v1/workflows", tag = "workflows",
+    security(("bearer" = [])),
+    request_body(description = "The workflow's RON text", content_type = "text/plain", content = String),
+    responses(
+        (status = 201, description = "Stored (or already there)", body = WorkflowStored),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "Not an admin token (`admin_only`)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid workflow (`invalid_workflow`, every located diagnostic in `diagnostics`)", body = ErrorBody),
+    ))]
 async fn post_workflow(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,14 +191,28 @@ async fn post_workflow(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/instances`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StartRequest {
+    /// The workflow's content hash.
     workflow: String,
+    /// When it starts (RFC 3339; default: the host's clock now).
     #[serde(default)]
     start: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/instances", tag = "instances",
+    security(("bearer" = [])),
+    request_body = StartRequest,
+    responses(
+        (status = 201, description = "Started: its status view", body = InstanceView),
+        (status = 400, description = "Not the JSON asked for", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "Not an admin token", body = ErrorBody),
+        (status = 404, description = "No such workflow", body = ErrorBody),
+        (status = 422, description = "Invalid start time", body = ErrorBody),
+    ))]
 async fn post_instance(
     State(state): State<AppState>,
     caller: Caller,
@@ -191,6 +227,15 @@ async fn post_instance(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/instances/{id}", tag = "instances",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The instance")),
+    responses(
+        (status = 200, description = "Every task instance, its state, due time and level", body = InstanceView),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+    ))]
 async fn get_instance(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,6 +245,15 @@ async fn get_instance(
     Ok(Json(state.host.instance_view(&id).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/instances/{id}/journal", tag = "instances",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The instance")),
+    responses(
+        (status = 200, description = "Every input, in order: replaying them gives the instance", body = Vec<JournalRow>),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+    ))]
 async fn get_journal(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,11 +263,25 @@ async fn get_journal(
     Ok(Json(state.host.journal(&id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct GridQuery {
+    /// The instant (RFC 3339; default: the instance's time now). A projection: nothing is
+    /// journaled.
     at: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/instances/{id}/grid", tag = "instances",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The instance"), GridQuery),
+    responses(
+        (status = 200, description = "The tracking grid at that instant", body = Grid),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 409, description = "Before the instance's own time (`time_went_backwards`)", body = ErrorBody),
+        (status = 422, description = "Not a time (`invalid_time`)", body = ErrorBody),
+    ))]
 async fn get_grid(
     State(state): State<AppState>,
     caller: Caller,
@@ -226,11 +294,54 @@ async fn get_grid(
     Ok(Json(state.host.grid(&id, query.at.as_deref()).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/whoami", tag = "agencies",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's agency, or that it is an admin's", body = Whoami),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+    ))]
+async fn whoami(caller: Caller) -> Json<Whoami> {
+    Json(match caller.0 {
+        Principal::Admin => Whoami {
+            agency: None,
+            admin: true,
+        },
+        Principal::Agency(agency) => Whoami {
+            agency: Some(agency),
+            admin: false,
+        },
+    })
+}
+
+#[utoipa::path(get, path = "/v1/inbox", tag = "agencies",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What the token's agency may do now, by instance", body = Vec<InboxEntry>),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "An admin token (`agency_only`)", body = ErrorBody),
+    ))]
 async fn get_inbox(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let agency = caller.agency()?;
     Ok(Json(state.host.inbox(agency).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/instances/{id}/acts", tag = "instances",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "The instance"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters: a repeated key with the same request returns the first answer (header `idempotent-replayed: true`) and changes nothing"),
+    ),
+    request_body = ActRequest,
+    responses(
+        (status = 200, description = "Journaled; the actor is the token's agency", body = ActAnswer),
+        (status = 400, description = "Not the JSON asked for, or a bad Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 409, description = "Not possible in the current state, or the key was used with another request (the core's code)", body = ErrorBody),
+        (status = 422, description = "Unknown task or action, a note or `until` missing (the core's code)", body = ErrorBody),
+        (status = 503, description = "Storage failed; nothing recorded: retry with the same key", body = ErrorBody),
+    ))]
 async fn post_act(
     State(state): State<AppState>,
     caller: Caller,
@@ -277,6 +388,18 @@ async fn post_act(
     Ok(response)
 }
 
+#[utoipa::path(post, path = "/v1/instances/{id}/follow-ups", tag = "instances",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The instance")),
+    request_body(description = "The follow-up document's RON text", content_type = "text/plain", content = String),
+    responses(
+        (status = 200, description = "Applied and journaled", body = FollowUpAnswer),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 409, description = "The follow-up does not apply to this instance now", body = ErrorBody),
+        (status = 422, description = "An invalid follow-up document", body = ErrorBody),
+    ))]
 async fn post_follow_up(
     State(state): State<AppState>,
     caller: Caller,
@@ -347,6 +470,15 @@ async fn next_event(mut cursor: Cursor) -> Option<(Result<Event, Infallible>, Cu
 
 /// `GET /v1/events`: every effect from the outbox, in order, each with its stable id;
 /// `Last-Event-ID` resumes after that id. An agency sees the instances it has a part in.
+#[utoipa::path(get, path = "/v1/events", tag = "agencies",
+    security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "Server-Sent Events: each `effect` event has a stable `id` and an `EffectEvent` as its data (JSON); an agency sees the instances it has a part in, an admin every one. A browser reads it with fetch() and the Authorization header (an EventSource cannot send one)",
+            content_type = "text/event-stream", body = EffectEvent),
+        (status = 400, description = "A Last-Event-ID that is not an event id", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+    ))]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,25 +517,56 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// The router.
-pub fn router(host: Arc<Host>, limits: Limits) -> Router {
+#[utoipa::path(get, path = "/openapi.json", tag = "host",
+    responses((status = 200, description = "This document (OpenAPI 3)", content_type = "application/json", body = Object)))]
+async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        crate::openapi::json(),
+    )
+        .into_response()
+}
+
+/// Every route of the API with its documentation. Only `routes!` adds a route: it takes
+/// the path and the method from the handler's `#[utoipa::path]`, so a route cannot be
+/// served without being in `/openapi.json`.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    use utoipa::OpenApi as _;
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(post_workflow))
+        .routes(routes!(post_instance))
+        .routes(routes!(get_instance))
+        .routes(routes!(post_act))
+        .routes(routes!(post_follow_up))
+        .routes(routes!(get_journal))
+        .routes(routes!(get_grid))
+        .routes(routes!(whoami))
+        .routes(routes!(get_inbox))
+        .routes(routes!(events))
+}
+
+/// The router: the API, and the portal's static files when `portal` is given.
+pub fn router(
+    host: Arc<Host>,
+    limits: Limits,
+    portal: Option<&crate::portal::PortalChoice>,
+) -> Router {
     let state = AppState {
         host,
         known_tokens: Arc::default(),
     };
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/v1/workflows", post(post_workflow))
-        .route("/v1/instances", post(post_instance))
-        .route("/v1/instances/{id}", get(get_instance))
-        .route("/v1/instances/{id}/acts", post(post_act))
-        .route("/v1/instances/{id}/follow-ups", post(post_follow_up))
-        .route("/v1/instances/{id}/journal", get(get_journal))
-        .route("/v1/instances/{id}/grid", get(get_grid))
-        .route("/v1/inbox", get(get_inbox))
-        .route("/v1/events", get(events))
-        .fallback(not_found)
+    let (api, _) = routes().split_for_parts();
+    let api = match portal {
+        Some(portal) => api.merge(portal.router()),
+        None => api,
+    };
+    api.fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -20,6 +20,8 @@ pub mod api;
 pub mod clock;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
+pub mod portal;
 pub mod replay;
 pub mod runtime;
 pub mod store;
@@ -51,6 +53,10 @@ pub struct ServeOptions {
     pub limits: api::Limits,
     /// Workflow texts to store before serving (kept if already there).
     pub preload: Vec<String>,
+    /// The built portal's folder (`wasm/`); `None`: this source tree's, if built.
+    pub portal: Option<PathBuf>,
+    /// Serve no portal at all.
+    pub no_portal: bool,
 }
 
 impl ServeOptions {
@@ -67,6 +73,8 @@ impl ServeOptions {
                 request_timeout: Duration::from_secs(30),
             },
             preload: Vec::new(),
+            portal: None,
+            no_portal: false,
         }
     }
 }
@@ -127,6 +135,14 @@ pub fn serve(options: ServeOptions) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::WARN)
         .try_init();
+    let portal = if options.no_portal {
+        None
+    } else {
+        Some(portal::Portal::choose(options.portal.clone())?)
+    };
+    if let Some(portal::PortalChoice::Missing(message)) = &portal {
+        eprintln!("directrix serve: {message}");
+    }
     runtime(None)?.block_on(async move {
         let metrics = Arc::new(metrics::Metrics::default());
         let store = Store::open(&options.data, Arc::clone(&metrics))
@@ -153,7 +169,7 @@ pub fn serve(options: ServeOptions) -> Result<(), String> {
         }
         tokio::spawn(Arc::clone(&host).run_scheduler());
         let stopping = Arc::clone(&host);
-        axum::serve(listener, api::router(host, options.limits))
+        axum::serve(listener, api::router(host, options.limits, portal.as_ref()))
             .with_graceful_shutdown(async move {
                 stop_signal().await;
                 // Open event streams end, so the graceful shutdown does not wait for

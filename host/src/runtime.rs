@@ -69,6 +69,7 @@ impl Timers {
 /// An act as the API receives it. The actor is not a field: it is the token's agency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct ActRequest {
     /// Task instance name.
     pub task: String,
@@ -92,7 +93,7 @@ struct ActAnswer {
 }
 
 /// An instance's status view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InstanceView {
     /// Its id.
     pub id: i64,
@@ -111,7 +112,7 @@ pub struct InstanceView {
 }
 
 /// One instance's part of an agency's inbox.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InboxEntry {
     /// The instance.
     pub instance: i64,

@@ -15,6 +15,7 @@ pub const DUE_SOON_DAYS: i64 = 3;
 /// open_overdue` is every task instance of the row except the cancelled ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridCounts {
     /// Done without missing a due time.
     pub done_on_time: u32,
@@ -74,6 +75,7 @@ impl GridCounts {
 /// One agency's row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgencyGrid {
     /// Agency id.
     pub agency: String,
@@ -87,6 +89,7 @@ pub struct AgencyGrid {
 /// The whole grid. A documented JSON contract (README).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grid {
     /// The instant, RFC 3339 at the workflow's offset.
     pub at: String,

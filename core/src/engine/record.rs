@@ -12,6 +12,7 @@ use serde::Serialize;
 /// One effect with names and local times.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EffectRecord {
     /// RFC 3339 at the workflow's offset.
     pub at: String,
@@ -100,6 +101,7 @@ pub struct EffectFields {
 /// One task instance's status with names and local times.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusRecord {
     /// Task instance name.
     pub task: String,
@@ -131,6 +133,7 @@ pub struct StatusRecord {
 /// `inbox`.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxRecord {
     /// Task instance name.
     pub task: String,
@@ -150,6 +153,7 @@ pub struct InboxRecord {
 /// JS `nextTimer`.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextTimerRecord {
     /// When, RFC 3339 at the workflow's offset.
     pub at: String,
