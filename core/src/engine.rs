@@ -139,7 +139,19 @@ pub struct InstanceState {
     /// dependants wait for).
     done: Vec<u32>,
     timers: BTreeSet<Timer>,
+    /// How many journaled inputs precede `journal`: 0 when it is whole (it begins with
+    /// `start`); the length covered by the snapshot for a state restored from a
+    /// snapshot without its journal ([`Instance::snapshot_without_journal`]), whose
+    /// host keeps the journal itself. Absent (0) in whole snapshots, so they read and
+    /// write as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    journal_base: usize,
+    /// The inputs since `journal_base`.
     journal: Vec<Input>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A running workflow instance.
@@ -225,6 +237,7 @@ impl Instance {
                 tasks,
                 done: vec![0; workflow.tasks.len()],
                 timers: BTreeSet::new(),
+                journal_base: 0,
                 journal: vec![Input::Start { at }],
             },
             workflow,
@@ -271,7 +284,10 @@ impl Instance {
         self.state.started_at
     }
 
-    /// Every successful input so far, starting with `start`.
+    /// Every successful input so far, starting with `start`; for an instance restored
+    /// from a snapshot without its journal (or after [`Instance::forget_journal`]), only
+    /// the inputs since, which are journal positions [`Instance::journal_len`] minus
+    /// their number onwards.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -283,6 +299,33 @@ impl Instance {
     /// ```
     pub fn journal(&self) -> &[Input] {
         &self.state.journal
+    }
+
+    /// How many inputs the instance has journaled since its `start` (included), whether
+    /// [`Instance::journal`] still holds them or not: the position the next input takes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// # let at = workflow.directive().issued_at;
+    /// let (mut instance, _) = directrix_core::Instance::start(workflow, at)?;
+    /// instance.advance(at)?;
+    /// instance.forget_journal();
+    /// assert_eq!((instance.journal().len(), instance.journal_len()), (0, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn journal_len(&self) -> usize {
+        self.state
+            .journal_base
+            .saturating_add(self.state.journal.len())
+    }
+
+    /// Drops the journaled inputs kept in memory, for a host that stores the journal
+    /// itself: [`Instance::journal_len`] still counts them, nothing else changes, and
+    /// [`Instance::snapshot`] is then a snapshot without the journal.
+    pub fn forget_journal(&mut self) {
+        self.state.journal_base = self.journal_len();
+        self.state.journal = Vec::new();
     }
 
     /// The live state of one task instance.
@@ -402,58 +445,76 @@ impl Instance {
         };
         let (mut instance, _) = Self::start(Arc::clone(first), *at)
             .map_err(|error| ReplayError::Input { index: 0, error })?;
+        let mut effects = Vec::new();
         for (index, input) in journal.iter().enumerate().skip(1) {
-            let failed = |error| ReplayError::Input { index, error };
-            match input {
-                Input::Start { .. } => return Err(ReplayError::NoStart),
-                Input::Advance { to } => drop(instance.advance(*to).map_err(failed)?),
-                Input::Act {
-                    at,
-                    actor,
-                    task,
-                    action,
-                    note,
-                    until,
-                } => {
-                    let args = ActArgs {
-                        note: note.as_deref(),
-                        until: *until,
-                    };
-                    instance
-                        .act_with(*at, *actor, *task, *action, args, &mut Vec::new())
-                        .map_err(failed)?;
-                }
-                Input::Migrate { from, to, .. } => {
-                    let next = versions
-                        .iter()
-                        .find(|w| &w.content_hash == to)
-                        .filter(|_| &instance.workflow.content_hash == from)
-                        .ok_or_else(|| ReplayError::UnknownVersion {
-                            index,
-                            hash: to.clone(),
-                        })?;
-                    let (state, _) = map_state(&instance.workflow, &instance.state, next)
-                        .map_err(|error| ReplayError::Migrate { index, error })?;
-                    instance = Self {
-                        workflow: Arc::clone(next),
-                        state,
-                    };
-                    instance.state.journal.push(input.clone());
-                }
-                Input::FollowUp { at, text } => {
-                    instance
-                        .apply_follow_up_with(*at, text, amend)
-                        .map_err(|error| ReplayError::FollowUp { index, error })?;
-                }
-                Input::Resume { to, policy, .. } => {
-                    drop(instance.resume(*to, *policy).map_err(failed)?);
-                    if instance.state.journal.last() != Some(input) {
-                        return Err(ReplayError::Diverged { index });
-                    }
+            instance.apply_at(index, versions, input, amend, &mut effects)?;
+            effects.clear();
+        }
+        Ok(instance)
+    }
+
+    /// Applies one journaled input (at journal position `index`) as replay does, its
+    /// effects appended to `effects`: replay's step, and [`Instance::apply_input`]'s.
+    /// `versions` are the workflows a `migrate` may move to, `amend` compiles a
+    /// follow-up. On an error the instance may be half changed (replay drops it).
+    pub(crate) fn apply_at(
+        &mut self,
+        index: usize,
+        versions: &[Arc<Workflow>],
+        input: &Input,
+        amend: &Amend<'_>,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), ReplayError> {
+        let failed = |error| ReplayError::Input { index, error };
+        match input {
+            Input::Start { .. } => return Err(ReplayError::NoStart),
+            Input::Advance { to } => effects.extend(self.advance(*to).map_err(failed)?),
+            Input::Act {
+                at,
+                actor,
+                task,
+                action,
+                note,
+                until,
+            } => {
+                let args = ActArgs {
+                    note: note.as_deref(),
+                    until: *until,
+                };
+                self.act_with(*at, *actor, *task, *action, args, effects)
+                    .map_err(failed)?;
+            }
+            Input::Migrate { from, to, .. } => {
+                let next = versions
+                    .iter()
+                    .find(|w| &w.content_hash == to)
+                    .filter(|_| &self.workflow.content_hash == from)
+                    .ok_or_else(|| ReplayError::UnknownVersion {
+                        index,
+                        hash: to.clone(),
+                    })?;
+                let (state, _) = map_state(&self.workflow, &self.state, next)
+                    .map_err(|error| ReplayError::Migrate { index, error })?;
+                *self = Self {
+                    workflow: Arc::clone(next),
+                    state,
+                };
+                self.state.journal.push(input.clone());
+            }
+            Input::FollowUp { at, text } => {
+                let (applied, _) = self
+                    .apply_follow_up_with(*at, text, amend)
+                    .map_err(|error| ReplayError::FollowUp { index, error })?;
+                effects.extend(applied);
+            }
+            Input::Resume { to, policy, .. } => {
+                effects.extend(self.resume(*to, *policy).map_err(failed)?);
+                if self.state.journal.last() != Some(input) {
+                    return Err(ReplayError::Diverged { index });
                 }
             }
         }
-        Ok(instance)
+        Ok(())
     }
 }
 

@@ -6,8 +6,9 @@
 //! instance is the engine's (`engine/followup.rs`). The engine does not import the front
 //! end (a host that runs compiled workflows links no parser), so it takes the amending as
 //! a function, and this module passes the front end's: `Workflow::amend`,
-//! `Instance::apply_follow_up` and `Instance::replay`/`replay_versions` (a journal keeps
-//! follow-ups as text) are defined here. `core/tests/tidy.rs` checks that no other file
+//! `Instance::apply_follow_up`, `Instance::replay`/`replay_versions` and
+//! `Instance::apply_input`/`apply_input_versions` (a journal keeps follow-ups as text) are defined
+//! here. `core/tests/tidy.rs` checks that no other file
 //! outside the layers names one.
 
 use crate::engine::{Effect, FollowUpError, FollowUpReport, Input, Instance, ReplayError};
@@ -127,5 +128,50 @@ impl Instance {
         journal: &[Input],
     ) -> Result<Self, ReplayError> {
         Self::replay_with(versions, journal, &amend)
+    }
+
+    /// Applies one journaled input exactly as [`Instance::replay`] does at that step:
+    /// how a host brings an instance restored from
+    /// [`Instance::snapshot_without_journal`] up to date, one input of the journal tail
+    /// at a time. Returns the input's effects (the ones it caused when first applied).
+    ///
+    /// # Errors
+    /// [`ReplayError`] as replay reports it at this input's position
+    /// ([`Instance::journal_len`]): a `start` ([`ReplayError::NoStart`]), an input that
+    /// fails, a follow-up that no longer applies, a `migrate` (use
+    /// [`Instance::apply_input_versions`]), a `resume` that skips other timers than it
+    /// recorded. After an error, drop the instance (it may be half changed) and restore
+    /// it again.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{Input, Instance, Span};
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
+    /// let to = instance.now().saturating_add(Span::parse("1d")?);
+    /// let effects = instance.apply_input(&Input::Advance { to })?;
+    /// assert_eq!(instance.now(), to);
+    /// assert!(instance.apply_input(&Input::Start { at: to }).is_err());
+    /// # let _ = effects;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_input(&mut self, input: &Input) -> Result<Vec<Effect>, ReplayError> {
+        self.apply_input_versions(&[], input)
+    }
+
+    /// [`Instance::apply_input`] where the input may be a `migrate`: `versions` holds the
+    /// workflow versions it may move to, as for [`Instance::replay_versions`].
+    ///
+    /// # Errors
+    /// As [`Instance::apply_input`]; a `migrate` to a version not in `versions` is
+    /// [`ReplayError::UnknownVersion`].
+    pub fn apply_input_versions(
+        &mut self,
+        versions: &[Arc<Workflow>],
+        input: &Input,
+    ) -> Result<Vec<Effect>, ReplayError> {
+        let mut effects = Vec::new();
+        self.apply_at(self.journal_len(), versions, input, &amend, &mut effects)?;
+        Ok(effects)
     }
 }

@@ -282,8 +282,16 @@ pub fn check(data: &Path) -> Result<Vec<InstanceCheck>, String> {
                 Err(error) => problems.push(format!("the journal does not replay: {error}")),
                 Ok((replayed, effects)) => {
                     match replay::load(&pool, workflow, row.id).await {
-                        Ok((stored, _)) if stored != replayed => problems
-                            .push("snapshot + tail differs from replaying the journal".to_owned()),
+                        // The loaded instance keeps no journal (the rows are it): the
+                        // states are compared.
+                        Ok((stored, _))
+                            if stored.snapshot_without_journal()
+                                != replayed.snapshot_without_journal() =>
+                        {
+                            problems.push(
+                                "snapshot + tail differs from replaying the journal".to_owned(),
+                            )
+                        }
                         Ok(_) => {}
                         Err(error) => problems.push(format!("does not load: {error}")),
                     }

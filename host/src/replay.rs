@@ -2,7 +2,7 @@
 //! whole journal. Shared by the server (loading) and `directrix serve check`.
 
 use crate::store::{StoreError, StoredRow, read};
-use directrix_core::{Effect, Input, Instance, Snapshot, Workflow, instance::ActArgs};
+use directrix_core::{Effect, Input, Instance, Snapshot, Workflow};
 use serde::Serialize;
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -25,46 +25,16 @@ pub enum LoadError {
     },
 }
 
-/// Applies one journaled input to an instance, appending its effects. The input must
-/// come back as the instance's last journal entry: a replay that journals something else
-/// than what was stored has diverged.
+/// Applies one journaled input to an instance as the core's replay does
+/// ([`Instance::apply_input`]), appending its effects. The input must also come back as
+/// the instance's last journal entry: a replay that journals something else than what
+/// was stored has diverged.
 pub fn apply_input(
     instance: &mut Instance,
     input: &Input,
     effects: &mut Vec<Effect>,
 ) -> Result<(), String> {
-    match input {
-        Input::Start { .. } => return Err("a second `start`".to_owned()),
-        Input::Advance { to } => effects.extend(instance.advance(*to).map_err(|e| e.to_string())?),
-        Input::Act {
-            at,
-            actor,
-            task,
-            action,
-            note,
-            until,
-        } => {
-            let args = ActArgs {
-                note: note.as_deref(),
-                until: *until,
-            };
-            instance
-                .act_with(*at, *actor, *task, *action, args, effects)
-                .map_err(|e| e.to_string())?;
-        }
-        Input::FollowUp { at, text } => {
-            let (applied, _) = instance
-                .apply_follow_up(*at, text)
-                .map_err(|e| e.to_string())?;
-            effects.extend(applied);
-        }
-        Input::Resume { to, policy, .. } => {
-            effects.extend(instance.resume(*to, *policy).map_err(|e| e.to_string())?)
-        }
-        Input::Migrate { .. } => {
-            return Err("the host does not replay migrations yet".to_owned());
-        }
-    }
+    effects.extend(instance.apply_input(input).map_err(|e| e.to_string())?);
     if instance.journal().last() != Some(input) {
         return Err("replaying it journaled something else (was the journal edited?)".to_owned());
     }
@@ -114,18 +84,20 @@ pub fn replay_all(
     Ok((instance, effects))
 }
 
-/// Encodes a snapshot for the `snapshots` table (CBOR).
+/// Encodes a snapshot for the `snapshots` table (CBOR), without the journal (the
+/// `journal` table holds it): its size is the state's, however long the journal.
 pub fn encode_snapshot(instance: &Instance) -> Vec<u8> {
     let mut bytes = Vec::new();
     // Writing into a Vec fails only if serialising fails, which the core's derived
     // impls do not; an empty snapshot is refused on load and the journal replayed.
-    let _ = ciborium::into_writer(&instance.snapshot(), &mut bytes);
+    let _ = ciborium::into_writer(&instance.snapshot_without_journal(), &mut bytes);
     bytes
 }
 
 /// Loads an instance as its latest snapshot plus the journal tail; when there is no
 /// snapshot, or it does not restore (another version after a follow-up, damage), from
-/// the whole journal. Returns the instance and the journal length its snapshot covers.
+/// the whole journal. Returns the instance (its journal forgotten: the store holds it)
+/// and the journal length its snapshot covers.
 pub async fn load(
     pool: &SqlitePool,
     workflow: Arc<Workflow>,
@@ -135,7 +107,7 @@ pub async fn load(
         let restored = ciborium::from_reader::<Snapshot, _>(bytes.as_slice())
             .ok()
             .and_then(|snapshot| Instance::restore(Arc::clone(&workflow), snapshot).ok())
-            .filter(|instance| instance.journal().len() as i64 == seq);
+            .filter(|instance| instance.journal_len() as i64 == seq);
         if let Some(mut instance) = restored {
             let tail = read::journal(pool, id, seq).await?;
             let mut effects = Vec::new();
@@ -156,6 +128,7 @@ pub async fn load(
                     }
                 })?;
             }
+            instance.forget_journal();
             return Ok((instance, seq));
         }
         tracing::warn!(
@@ -164,7 +137,8 @@ pub async fn load(
         );
     }
     let rows = read::journal(pool, id, 0).await?;
-    let (instance, _) = replay_all(workflow, id, &rows)?;
+    let (mut instance, _) = replay_all(workflow, id, &rows)?;
+    instance.forget_journal();
     Ok((instance, 0))
 }
 
@@ -202,6 +176,12 @@ mod tests {
             .unwrap();
         let bytes = encode_snapshot(&instance);
         let snapshot: Snapshot = ciborium::from_reader(bytes.as_slice()).unwrap();
-        assert_eq!(Instance::restore(workflow, snapshot).unwrap(), instance);
+        let restored = Instance::restore(workflow, snapshot).unwrap();
+        assert_eq!(restored.journal_len(), instance.journal_len());
+        assert!(restored.journal().is_empty());
+        assert_eq!(
+            restored.snapshot_without_journal(),
+            instance.snapshot_without_journal()
+        );
     }
 }

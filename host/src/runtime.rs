@@ -278,17 +278,28 @@ impl Host {
         let Some(live) = slot.as_mut() else {
             return Err(ApiError::internal("instance not loaded"));
         };
-        let journal = live.instance.journal();
-        let version = journal.len() as i64;
+        let version = live.instance.journal_len() as i64;
         if version == first_seq {
             return Ok(());
         }
+        // The instance keeps only what it journaled since its last commit (the store
+        // holds the rest): `journal()[0]` is at position `kept_from`.
+        let journal = live.instance.journal();
+        let kept_from = version - journal.len() as i64;
+        let Some(unstored) = usize::try_from(first_seq - kept_from)
+            .ok()
+            .and_then(|from| journal.get(from..))
+        else {
+            return Err(ApiError::internal(
+                "instance journal no longer holds its tail",
+            ));
+        };
         let (actor, first) = match act {
             Some((agency, first)) => (Some(agency), first),
             None => (None, None),
         };
         let mut fired = 0;
-        let rows = journal[first_seq as usize..]
+        let rows = unstored
             .iter()
             .map(|input| {
                 // Only the request's own act carries its agency and key; the timers that
@@ -323,6 +334,8 @@ impl Host {
                 if snapshot.is_some() {
                     live.snapshot_seq = version;
                 }
+                // Stored: memory stays the state's size however long the journal grows.
+                live.instance.forget_journal();
                 self.metrics
                     .timers_fired
                     .fetch_add(fired, Ordering::Relaxed);
@@ -449,6 +462,8 @@ impl Host {
             .await
             .map_err(|e| ApiError::storage(&e))?;
         let view = view(id, &instance);
+        let mut instance = instance;
+        instance.forget_journal();
         lock(&self.instances).insert(
             id,
             Entry {
@@ -625,14 +640,14 @@ impl Host {
             }
         }
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
-        let first_seq = live.instance.journal().len() as i64;
+        let first_seq = live.instance.journal_len() as i64;
         let at = self.input_time(&live.instance);
         let mut effects = Vec::new();
         let outcome = act_on(&mut live.instance, at, agency, request, &mut effects);
         let answer = outcome.as_ref().ok().map(|()| {
             let body = serde_json::to_string(&ActAnswer {
                 instance: id,
-                version: live.instance.journal().len() as i64,
+                version: live.instance.journal_len() as i64,
                 at: live.instance.workflow().format_time(at),
                 effects: effects
                     .iter()
@@ -679,7 +694,7 @@ impl Host {
         let (id, entry) = self.entry(id)?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
-        let first_seq = live.instance.journal().len() as i64;
+        let first_seq = live.instance.journal_len() as i64;
         let at = self.input_time(&live.instance);
         let mut effects = Vec::new();
         let outcome = Self::fire_due(&mut live.instance, at, &mut effects).and_then(|()| {
@@ -693,7 +708,7 @@ impl Host {
         let body = outcome.as_ref().ok().map(|report| {
             serde_json::json!({
                 "instance": id,
-                "version": live.instance.journal().len() as i64,
+                "version": live.instance.journal_len() as i64,
                 "workflow": live.instance.workflow().content_hash(),
                 "at": live.instance.workflow().format_time(at),
                 "effects": effects
@@ -717,7 +732,7 @@ impl Host {
         };
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
-        let first_seq = live.instance.journal().len() as i64;
+        let first_seq = live.instance.journal_len() as i64;
         let now = self.clock.now();
         let mut effects = Vec::new();
         let fired = Self::fire_due(&mut live.instance, now, &mut effects);
@@ -812,7 +827,7 @@ fn view(id: i64, instance: &Instance) -> InstanceView {
         id,
         workflow: workflow.content_hash().to_owned(),
         directive: workflow.directive().number.clone(),
-        version: instance.journal().len() as i64,
+        version: instance.journal_len() as i64,
         now: workflow.format_time(instance.now()),
         next_timer: instance.next_timer_record(),
         tasks: instance.status_records(),

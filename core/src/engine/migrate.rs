@@ -361,6 +361,7 @@ pub(crate) fn map_state(
             tasks,
             done,
             timers,
+            journal_base: state.journal_base,
             journal: state.journal.clone(),
         },
         report,

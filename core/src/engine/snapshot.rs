@@ -31,6 +31,46 @@ impl Instance {
         }
     }
 
+    /// A snapshot without the journal: it records how many inputs it covers
+    /// ([`Instance::journal_len`]) instead of carrying them, so its size does not grow
+    /// with the journal. For a host that stores the journal itself: restore it, then
+    /// [`Instance::apply_input`] each input journaled since, in order, to get the instance
+    /// that replaying the whole journal gives. An instance restored from it keeps only
+    /// the inputs applied since ([`Instance::journal`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{Instance, Span};
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
+    /// let snapshot = instance.snapshot_without_journal();
+    /// instance.advance(instance.now().saturating_add(Span::parse("3d")?))?;
+    ///
+    /// let mut restored = Instance::restore(workflow, snapshot)?;
+    /// for input in &instance.journal()[restored.journal_len()..] {
+    ///     restored.apply_input(input)?;
+    /// }
+    /// assert_eq!(restored.snapshot_without_journal(), instance.snapshot_without_journal());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn snapshot_without_journal(&self) -> Snapshot {
+        let state = &self.state;
+        Snapshot {
+            format: SNAPSHOT_FORMAT,
+            directive: self.workflow.directive.number.clone(),
+            workflow_hash: Some(self.workflow.content_hash.clone()),
+            state: InstanceState {
+                started_at: state.started_at,
+                now: state.now,
+                tasks: state.tasks.clone(),
+                done: state.done.clone(),
+                timers: state.timers.clone(),
+                journal_base: self.journal_len(),
+                journal: Vec::new(),
+            },
+        }
+    }
+
     /// Rebuilds an instance from a snapshot of the same workflow (same directive, same
     /// [`Workflow::content_hash`]). Pending timers come back with it; nothing already
     /// delivered is emitted again, and the clock stays at the snapshot's time (see
@@ -217,9 +257,10 @@ impl InstanceState {
     /// - timers are at or after `now`, name a task instance, level or transition that
     ///   exists, and a timer that would fire (live) does what its task allows: a due
     ///   timer needs a due time, a timed transition leaves the current state;
-    /// - the journal begins with the one `start` at `started_at`, its times never go
-    ///   backwards nor past `now`, and the inputs since the last change of workflow
-    ///   (`migrate`, `follow_up`) name agencies, task instances and actions that exist.
+    /// - the journal begins with the one `start` at `started_at` (or, for a state
+    ///   without its journal, holds no `start`), its times never go backwards nor past
+    ///   `now`, and the inputs since the last change of workflow (`migrate`,
+    ///   `follow_up`) name agencies, task instances and actions that exist.
     pub(super) fn fits(&self, workflow: &Workflow) -> Result<(), RestoreError> {
         let mismatch = |what: String| Err(RestoreError::Mismatch(what));
         if self.tasks.len() != workflow.slots.len() {
@@ -430,24 +471,36 @@ impl InstanceState {
         Ok(())
     }
 
-    /// The journal part of [`InstanceState::fits`].
+    /// The journal part of [`InstanceState::fits`]. A whole journal begins with the
+    /// one `start`; a journal-less state (`journal_base` > 0) keeps only the inputs
+    /// since its snapshot, none of them a `start`, and checks what it keeps.
     fn journal_fits(&self, workflow: &Workflow) -> Result<(), RestoreError> {
         let mismatch = |what: String| Err(RestoreError::Mismatch(what));
-        if self.journal.first()
-            != Some(&Input::Start {
-                at: self.started_at,
-            })
-        {
-            return mismatch("its journal does not begin with its start".to_owned());
+        if self.journal_base.checked_add(self.journal.len()).is_none() {
+            return mismatch("its journal is longer than can be counted".to_owned());
         }
-        // Inputs after the last change of workflow name this workflow's indices.
-        let current = self
-            .journal
+        // The inputs after the start, and the journal position of the first of them.
+        let (first, kept) = if self.journal_base == 0 {
+            if self.journal.first()
+                != Some(&Input::Start {
+                    at: self.started_at,
+                })
+            {
+                return mismatch("its journal does not begin with its start".to_owned());
+            }
+            (1, &self.journal[1..])
+        } else {
+            (self.journal_base, &self.journal[..])
+        };
+        // Inputs after the last change of workflow name this workflow's indices (all
+        // of them when none is kept: the snapshot's state fits this workflow).
+        let current = kept
             .iter()
             .rposition(|input| matches!(input, Input::Migrate { .. } | Input::FollowUp { .. }))
             .unwrap_or(0);
         let mut last = self.started_at;
-        for (index, input) in self.journal.iter().enumerate().skip(1) {
+        for (offset, input) in kept.iter().enumerate() {
+            let index = first + offset;
             let bad = |what: &str| {
                 Err(RestoreError::Mismatch(format!(
                     "journal input {index} {what}"
@@ -466,7 +519,7 @@ impl InstanceState {
             if until.is_some_and(|t| !t.in_range()) {
                 return bad("asks for a due time out of range");
             }
-            if index < current {
+            if offset < current {
                 continue;
             }
             match input {
