@@ -51,7 +51,9 @@ for (const scenario of scenarios) {
       assert.ok(fromNative.length > 1000, "the native run printed a report");
       assert.ok(fromNative.equals(fromWasm), "native and WASM outputs differ");
       const report = JSON.parse(fromNative);
-      assert.ok(report.events.some((e) => e.kind === "overdue"));
+      // The run did more than start its tasks (a scenario whose agencies are all on time
+      // has no `overdue`, so that is not asked of every one).
+      assert.ok(report.events.some((e) => e.kind !== "started"), "the run did more than start tasks");
     });
   }
 }
@@ -92,7 +94,13 @@ function calendars() {
   return texts;
 }
 
-for (const scenario of scenarios.filter((s) => !s.includes(".followup."))) {
+// A scenario that applies follow-up documents ends on an amended version of its workflow,
+// which the compiled original does not restore: those are left out here.
+const appliesFollowUps = (s) =>
+  readFileSync(join(workflows, s), "utf8")
+    .split("\n")
+    .some((line) => !line.trim().startsWith("//") && /\bfollow_up\s*:\s*"/.test(line));
+for (const scenario of scenarios.filter((s) => !appliesFollowUps(s))) {
   const workflow = workflowOf(scenario);
   test(`${scenario}: native compile == workflow.compile(); a native snapshot restores in the runtime`, () => {
     mkdirSync(join(target, "conformance"), { recursive: true });
