@@ -204,6 +204,17 @@ fn the_grid_and_the_status_before_now_are_the_journal_replayed_to_then() {
     assert!(t2.as_seconds() > t1.as_seconds() + 30, "{t1:?} {t2:?}");
     let live = server.get(&format!("/v1/instances/{id}"), &admin).json();
     assert_eq!(live["version"], started["version"]);
+    // Its state hash is the core's for its journal replayed.
+    let journal: Vec<directrix_core::Input> = server
+        .get(&format!("/v1/instances/{id}/journal"), &admin)
+        .json()
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| serde_json::from_value(row["input"].clone()).expect("an input"))
+        .collect();
+    let replayed = Instance::replay(seed(), &journal).expect("the journal replays");
+    assert_eq!(live["state_hash"], replayed.state_hash());
 
     // What the instance was at each instant, computed here by the core alone.
     let workflow = seed();

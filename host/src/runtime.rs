@@ -109,6 +109,9 @@ pub struct InstanceView {
     pub next_timer: Option<NextTimerRecord>,
     /// Every task instance.
     pub tasks: Vec<StatusRecord>,
+    /// A fingerprint of its state ([`Instance::state_hash`]): what a portal replaying
+    /// the journal in WebAssembly reaches too.
+    pub state_hash: String,
 }
 
 /// One instance's part of an agency's inbox.
@@ -831,6 +834,7 @@ fn view(id: i64, instance: &Instance) -> InstanceView {
         now: workflow.format_time(instance.now()),
         next_timer: instance.next_timer_record(),
         tasks: instance.status_records(),
+        state_hash: instance.state_hash(),
     }
 }
 

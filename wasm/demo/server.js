@@ -12,8 +12,8 @@
 // - Each act carries an Idempotency-Key made once per click: a retry after a lost answer
 //   cannot act twice.
 // - The page replays each instance's journal (GET /v1/instances/{id}/journal) in the
-//   WebAssembly runtime and compares the result with the host's status view: the same
-//   journal gives the same state in the browser as on the server.
+//   WebAssembly runtime and compares the result with the host's status view, its state
+//   hash included: the same journal gives the same state in the browser as on the server.
 // - The workflow it replays is the host's, whatever it is (GET /v1/workflows/{hash}): its
 //   RON text compiled here by the full module, whose bytes must hash as the host's
 //   compiled bytes do before the runtime module runs them. No workflow is assumed.
@@ -342,7 +342,6 @@ async function followEvents(generation) {
 }
 
 // ------------------------------------------------------------------ replay in WebAssembly
-let fullModule;
 /** Content hash -> promise of { workflow, info } (the runtime module's workflow). */
 const workflows = new Map();
 
@@ -350,6 +349,26 @@ async function sha256Hex(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** `start` run once, its promise kept; a failure (the host restarting mid-load) is
+ * forgotten, so the next call tries again. */
+function memo(start) {
+  let promise;
+  return () => (promise ??= start().catch((err) => {
+    promise = undefined;
+    throw err;
+  }));
+}
+
+/** The full module (it parses and compiles RON), imported on first use. */
+const authoring = memo(() => import(FULL_MODULE_URL).then(async (module) => {
+  await module.default();
+  return module;
+}));
+
+// Initialised once: two initialisations in flight would each instantiate the module, and
+// objects made by the first would then be used with the second's memory.
+const runtime = memo(() => init());
 
 /** The page's compilation of a workflow differs from the host's: not a passing failure. */
 class NotTheHostsWorkflow extends Error {}
@@ -359,11 +378,7 @@ function workflowFor(hash) {
   if (!workflows.has(hash)) {
     const loading = (async () => {
       const stored = await api("GET", `/v1/workflows/${encodeURIComponent(hash)}`);
-      fullModule ??= import(FULL_MODULE_URL).then(async (module) => {
-        await module.default();
-        return module;
-      });
-      const [{ Workflow: FullWorkflow }] = await Promise.all([fullModule, init()]);
+      const [{ Workflow: FullWorkflow }] = await Promise.all([authoring(), runtime()]);
       const parsed = FullWorkflow.parse(stored.source, { calendars: stored.calendars });
       let bytes, info;
       try {
@@ -445,6 +460,7 @@ function showVerification(instanceId) {
   node.dataset.result = result.state;
   node.dataset.version = result.version;
   node.dataset.workflow = result.workflow;
+  if (result.stateHash) node.dataset.stateHash = result.stateHash;
   node.textContent = result.text;
 }
 
@@ -452,12 +468,13 @@ function showVerification(instanceId) {
 function compare(workflow, info, view, journal) {
   try {
     const instance = replay(workflow, info, journal);
-    const same = workflow.contentHash === view.workflow
+    const stateHash = instance.stateHash();
+    const same = workflow.contentHash === view.workflow && stateHash === view.state_hash
       && canonical(instance.status()) === canonical(view.tasks) && instance.now() === view.now;
     instance.free();
     return same
-      ? { state: "match", text: `· WebAssembly phát lại ${journal.length} bước nhật ký: khớp với máy chủ` }
-      : { state: "mismatch", text: "· WebAssembly phát lại nhật ký: KHÁC máy chủ" };
+      ? { state: "match", stateHash, text: `· WebAssembly phát lại ${journal.length} bước nhật ký: khớp với máy chủ (trạng thái ${stateHash})` }
+      : { state: "mismatch", stateHash, text: "· WebAssembly phát lại nhật ký: KHÁC máy chủ" };
   } catch (err) {
     return { state: "error", text: `· không phát lại được: ${err.message}` };
   }

@@ -171,7 +171,11 @@ test("server mode: login, inbox across instances, act, live events, reload, rest
   await button(third, "acknowledge").click();
   await button(third, "acknowledge").waitFor({ state: "detached" });
   const thirdJournal = await call("GET", `/v1/instances/${third}/journal`, health);
-  await page.locator(`#verify-${third}[data-result="match"][data-version="${thirdJournal.length}"]`).waitFor();
+  const thirdView = await call("GET", `/v1/instances/${third}`, health);
+  assert.equal(thirdView.version, thirdJournal.length);
+  // The state the page reached in WebAssembly hashes as the server's.
+  await page.locator(`#verify-${third}[data-result="match"][data-version="${thirdJournal.length}"]`
+    + `[data-state-hash="${thirdView.state_hash}"]`).waitFor();
 
   // Acting from the page: journaled by the server, the inbox moves on, the event arrives.
   await button(first, "acknowledge").click();
