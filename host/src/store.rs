@@ -609,13 +609,12 @@ pub mod history {
         pub loaded_at: Option<i64>,
     }
 
-    /// Every stored workflow, in the order they were stored (then by hash).
+    /// Every stored workflow, in the order they were stored.
     pub async fn workflows(pool: &SqlitePool) -> Result<Vec<WorkflowRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT hash, loaded_at FROM workflows ORDER BY loaded_at IS NULL, loaded_at, hash",
-        )
-        .fetch_all(pool)
-        .await?;
+        // `workflows` is a rowid table: the rowid counts insertions (a clock may not).
+        let rows = sqlx::query("SELECT hash, loaded_at FROM workflows ORDER BY rowid")
+            .fetch_all(pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| WorkflowRow {
