@@ -62,6 +62,9 @@ fn the_document_is_openapi_3_and_names_every_route_the_server_serves() {
         ("POST", "/v1/instances/{id}/follow-ups"),
         ("GET", "/v1/instances/{id}/journal"),
         ("GET", "/v1/instances/{id}/grid"),
+        ("GET", "/v1/instances/{id}/timeline"),
+        ("GET", "/v1/workflows"),
+        ("GET", "/v1/workflows/{hash}"),
         ("GET", "/v1/whoami"),
         ("GET", "/v1/inbox"),
         ("GET", "/v1/events"),
@@ -95,7 +98,7 @@ fn the_document_is_openapi_3_and_names_every_route_the_server_serves() {
     );
     for (method, path) in &documented {
         let operation = &doc["paths"][path][method.to_lowercase()];
-        let concrete = path.replace("{id}", "1");
+        let concrete = path.replace("{id}", "1").replace("{hash}", "0");
         let answer = server.request(method, &concrete, None, &[], b"");
         assert_ne!(answer.status, 405, "{method} {path} is not served");
         assert_ne!(answer.status, 404, "{method} {path} is not served");
@@ -318,6 +321,47 @@ fn the_documented_schemas_describe_the_real_answers() {
         ("/v1/whoami", "/v1/whoami".to_owned(), &admin),
         ("/v1/inbox", "/v1/inbox".to_owned(), &admin),
         ("/v1/instances/{id}", "/v1/instances/999".to_owned(), &admin),
+        (
+            "/v1/instances/{id}",
+            format!("/v1/instances/{id}?at=2021-05-07T08:00:00%2B07:00"),
+            &health,
+        ),
+        (
+            "/v1/instances/{id}",
+            format!("/v1/instances/{id}?at=2021-05-01T08:00:00%2B07:00"),
+            &health,
+        ),
+        (
+            "/v1/instances/{id}/grid",
+            format!("/v1/instances/{id}/grid?at=2021-05-07T08:00:00%2B07:00"),
+            &health,
+        ),
+        (
+            "/v1/instances/{id}/timeline",
+            format!("/v1/instances/{id}/timeline"),
+            &health,
+        ),
+        (
+            "/v1/instances/{id}/timeline",
+            format!("/v1/instances/{id}/timeline?after=1&limit=1"),
+            &admin,
+        ),
+        (
+            "/v1/instances/{id}/timeline",
+            format!("/v1/instances/{id}/timeline?limit=0"),
+            &admin,
+        ),
+        ("/v1/workflows", "/v1/workflows".to_owned(), &health),
+        (
+            "/v1/workflows/{hash}",
+            format!("/v1/workflows/{hash}"),
+            &health,
+        ),
+        (
+            "/v1/workflows/{hash}",
+            "/v1/workflows/unknown".to_owned(),
+            &admin,
+        ),
     ] {
         let answer = server.get(&concrete, token);
         assert_fits(&doc, "get", path, answer.status, &answer.body);

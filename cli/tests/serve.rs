@@ -60,10 +60,7 @@ fn a_restart_keeps_every_instance_and_continues_the_virtual_clock() {
         &format!("/v1/instances/{id}/grid?at=2021-05-01T00:00:00Z"),
         &health,
     );
-    assert_eq!(
-        (early.status, early.code().as_str()),
-        (409, "time_went_backwards")
-    );
+    assert_eq!((early.status, early.code().as_str()), (422, "before_start"));
     assert_eq!(
         server.get(&format!("/v1/instances/{id}"), &admin).json()["version"],
         before["version"]
@@ -148,6 +145,10 @@ fn every_endpoint_refuses_a_caller_without_authority() {
             common::read(FOLLOW_UP).into_bytes(),
         ),
         ("GET", "/v1/events".to_owned(), Vec::new()),
+        ("GET", format!("/v1/instances/{id}/timeline"), Vec::new()),
+        ("GET", format!("/v1/instances/{id}/grid"), Vec::new()),
+        ("GET", "/v1/workflows".to_owned(), Vec::new()),
+        ("GET", format!("/v1/workflows/{hash}"), Vec::new()),
     ];
     let forged = format!("dxt_{}", "0".repeat(64));
     for (method, path, body) in &endpoints {
@@ -378,6 +379,30 @@ fn a_follow_up_is_journaled_with_its_text_and_survives_a_restart() {
         .find(|row| row["input"]["input"] == "follow_up")
         .expect("a follow_up row");
     assert_eq!(follow_up["input"]["text"], json!(text));
+    // The timeline names it, with what it caused; replayed across it, the task it
+    // cancels is still running the day before.
+    let timeline = server
+        .get(&format!("/v1/instances/{id}/timeline?limit=1000"), &police)
+        .json();
+    let entries = timeline["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), journal.as_array().expect("rows").len());
+    let entry = entries
+        .iter()
+        .find(|e| e["kind"] == "follow_up")
+        .expect("a follow_up entry");
+    assert_eq!(entry["note"], "120-CV/HU");
+    assert_eq!(
+        entry["effects"].as_array().map(Vec::len),
+        answer["effects"].as_array().map(Vec::len)
+    );
+    let before = server
+        .get(
+            &format!("/v1/instances/{id}?at=2021-05-11T12:00:00%2B07:00"),
+            &police,
+        )
+        .json();
+    assert_eq!(before["workflow"], json!(hash));
+    assert_ne!(task(&before, "contingency_plan")["state"], "cancelled");
     drop(server);
     let (passed, report) = check(&data);
     assert!(passed, "{report}");

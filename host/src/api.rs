@@ -21,6 +21,7 @@ use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::history::{self, TimelinePage, WorkflowDocument, WorkflowSummary};
 use crate::openapi::{
     ActAnswer, EffectEvent, ErrorBody, FollowUpAnswer, Health, JournalRow, Whoami, WorkflowStored,
 };
@@ -115,6 +116,14 @@ impl Caller {
                 "agency_only",
                 "an admin token acts as no agency: use the agency's token",
             )),
+        }
+    }
+
+    /// The token's agency; `None` for an admin, who reads everything.
+    fn agency_or_admin(&self) -> Option<&str> {
+        match &self.0 {
+            Principal::Admin => None,
+            Principal::Agency(agency) => Some(agency),
         }
     }
 
@@ -227,22 +236,41 @@ async fn post_instance(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ViewQuery {
+    /// The instant (RFC 3339; default: the instance as it is). Before the instance's time:
+    /// its journal replayed up to then (`version` is the journal's length then); from its
+    /// time on: a projection in which the timers due by then fire. Nothing is journaled.
+    at: Option<String>,
+}
+
 #[utoipa::path(get, path = "/v1/instances/{id}", tag = "instances",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "The instance")),
+    params(("id" = i64, Path, description = "The instance"), ViewQuery),
     responses(
         (status = 200, description = "Every task instance, its state, due time and level", body = InstanceView),
+        (status = 400, description = "A query that is not `at=TIME`", body = ErrorBody),
         (status = 401, description = "No token, or an unknown one", body = ErrorBody),
         (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
         (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 409, description = "Too many timers fall due by `at` (`too_many_timers`)", body = ErrorBody),
+        (status = 422, description = "Not a time (`invalid_time`), or before the instance started (`before_start`)", body = ErrorBody),
     ))]
 async fn get_instance(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<ViewQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state.host, &id)?;
-    Ok(Json(state.host.instance_view(&id).await?).into_response())
+    let axum::extract::Query(query) =
+        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
+    let view = match query.at.as_deref() {
+        Some(at) => history::view_at_time(&state.host, &id, at).await?,
+        None => state.host.instance_view(&id).await?,
+    };
+    Ok(Json(view).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/instances/{id}/journal", tag = "instances",
@@ -266,8 +294,9 @@ async fn get_journal(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct GridQuery {
-    /// The instant (RFC 3339; default: the instance's time now). A projection: nothing is
-    /// journaled.
+    /// The instant (RFC 3339; default: the host's clock now). Before the instance's time:
+    /// the grid as it was then, from its journal replayed up to then; from its time on: a
+    /// projection in which the timers due by then fire. Nothing is journaled.
     at: Option<String>,
 }
 
@@ -276,11 +305,12 @@ struct GridQuery {
     params(("id" = i64, Path, description = "The instance"), GridQuery),
     responses(
         (status = 200, description = "The tracking grid at that instant", body = Grid),
+        (status = 400, description = "A query that is not `at=TIME`", body = ErrorBody),
         (status = 401, description = "No token, or an unknown one", body = ErrorBody),
         (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
         (status = 404, description = "No such instance", body = ErrorBody),
-        (status = 409, description = "Before the instance's own time (`time_went_backwards`)", body = ErrorBody),
-        (status = 422, description = "Not a time (`invalid_time`)", body = ErrorBody),
+        (status = 409, description = "Too many timers fall due by `at` (`too_many_timers`)", body = ErrorBody),
+        (status = 422, description = "Not a time (`invalid_time`), or before the instance started (`before_start`)", body = ErrorBody),
     ))]
 async fn get_grid(
     State(state): State<AppState>,
@@ -291,7 +321,87 @@ async fn get_grid(
     caller.may_read(&state.host, &id)?;
     let axum::extract::Query(query) =
         query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
-    Ok(Json(state.host.grid(&id, query.at.as_deref()).await?).into_response())
+    let Some(at) = query.at.as_deref() else {
+        return Ok(Json(state.host.grid(&id, None).await?).into_response());
+    };
+    if let Some(grid) = history::grid_before(&state.host, &id, at).await? {
+        return Ok(Json(grid).into_response());
+    }
+    match state.host.grid(&id, Some(at)).await {
+        // The instance moved past `at` meanwhile: that is its past now.
+        Err(error) if error.code == "time_went_backwards" => {
+            match history::grid_before(&state.host, &id, at).await? {
+                Some(grid) => Ok(Json(grid).into_response()),
+                None => Err(error),
+            }
+        }
+        answer => Ok(Json(answer?).into_response()),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TimelineQuery {
+    /// Only the entries after this version (the `version` of the last entry seen, or a
+    /// page's `next`); default 0, from the start.
+    after: Option<i64>,
+    /// At most this many entries: 1 to 1000, default 100.
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/instances/{id}/timeline", tag = "instances",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The instance"), TimelineQuery),
+    responses(
+        (status = 200, description = "The instance's history, a page at a time: every journaled input (start, act, timer, follow-up) with names, and the effects it produced with their event ids", body = TimelinePage),
+        (status = 400, description = "`after` below 0, `limit` outside 1 to 1000, or another query", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this instance", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+    ))]
+async fn get_timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state.host, &id)?;
+    let axum::extract::Query(query) =
+        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
+    let page = history::timeline(&state.host, &id, query.after, query.limit).await?;
+    Ok(Json(page).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The stored workflows, in the order stored: every one for an admin, those it has a part in for an agency", body = Vec<WorkflowSummary>),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+    ))]
+async fn get_workflows(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let list = history::workflows(&state.host, caller.agency_or_admin()).await?;
+    Ok(Json(list).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/workflows/{hash}", tag = "workflows",
+    security(("bearer" = [])),
+    params(("hash" = String, Path, description = "The workflow's content hash")),
+    responses(
+        (status = 200, description = "Its RON text, calendars and the compiled bytes' hash: what a portal needs to run it in WebAssembly", body = WorkflowDocument),
+        (status = 401, description = "No token, or an unknown one", body = ErrorBody),
+        (status = 403, description = "The agency has no part in this workflow (`not_a_party`)", body = ErrorBody),
+        (status = 404, description = "No such workflow (`unknown_workflow`)", body = ErrorBody),
+    ))]
+async fn get_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let document = history::workflow(&state.host, &hash, caller.agency_or_admin()).await?;
+    Ok(Json(document).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/whoami", tag = "agencies",
@@ -546,6 +656,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_follow_up))
         .routes(routes!(get_journal))
         .routes(routes!(get_grid))
+        .routes(routes!(get_timeline))
+        .routes(routes!(get_workflows))
+        .routes(routes!(get_workflow))
         .routes(routes!(whoami))
         .routes(routes!(get_inbox))
         .routes(routes!(events))

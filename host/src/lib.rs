@@ -19,6 +19,7 @@
 pub mod api;
 pub mod clock;
 pub mod error;
+pub mod history;
 pub mod metrics;
 pub mod openapi;
 pub mod portal;

@@ -149,11 +149,13 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     components(schemas(
         ErrorBody, EffectEvent, Whoami, WorkflowStored, ActAnswer, FollowUpAnswer, JournalRow, Health,
-        EffectRecord, StatusRecord, InboxRecord, NextTimerRecord, Grid
+        EffectRecord, StatusRecord, InboxRecord, NextTimerRecord, Grid,
+        crate::history::TimelinePage, crate::history::TimelineEntry, crate::history::TimelineEffect,
+        crate::history::WorkflowSummary, crate::history::WorkflowDocument
     )),
     tags(
         (name = "host", description = "Health, metrics and this document; no token."),
-        (name = "workflows", description = "Admin: store workflows."),
+        (name = "workflows", description = "Workflows: an admin stores them; their texts, for portals that run them."),
         (name = "instances", description = "Instances of directives: status, acts, journal."),
         (name = "agencies", description = "What an agency sees: its inbox and the events."),
     )

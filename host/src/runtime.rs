@@ -109,6 +109,9 @@ pub struct InstanceView {
     pub next_timer: Option<NextTimerRecord>,
     /// Every task instance.
     pub tasks: Vec<StatusRecord>,
+    /// A fingerprint of its state ([`Instance::state_hash`]): what a portal replaying
+    /// the journal in WebAssembly reaches too.
+    pub state_hash: String,
 }
 
 /// One instance's part of an agency's inbox.
@@ -831,10 +834,66 @@ fn view(id: i64, instance: &Instance) -> InstanceView {
         now: workflow.format_time(instance.now()),
         next_timer: instance.next_timer_record(),
         tasks: instance.status_records(),
+        state_hash: instance.state_hash(),
     }
 }
 
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where an instance stands, for the history endpoints ([`crate::history`]).
+pub(crate) struct Standing {
+    /// Its id.
+    pub id: i64,
+    /// The workflow it started with: what a replay of its journal starts from.
+    pub started_with: Arc<Workflow>,
+    /// The workflow it runs now (amended by its follow-ups): its offset reads times.
+    pub current: Arc<Workflow>,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Its time: the latest input's.
+    pub now: Timestamp,
+}
+
+impl Host {
+    /// Where instance `id` stands, loading it if it is not in memory. Reads only.
+    pub(crate) async fn standing(&self, id: &str) -> Result<Standing, ApiError> {
+        let (id, entry) = self.entry(id)?;
+        let started_with = self.workflow(&entry.workflow).ok_or_else(|| {
+            ApiError::internal(format!("instance {id}: its workflow is not loaded"))
+        })?;
+        let mut slot = entry.slot.lock().await;
+        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
+        Ok(Standing {
+            id,
+            started_with,
+            current: Arc::clone(live.instance.workflow()),
+            started_at: live.instance.started_at(),
+            now: live.instance.now(),
+        })
+    }
+
+    /// A copy of instance `id` as it is now, to project without touching it.
+    pub(crate) async fn instance_copy(&self, id: &str) -> Result<(i64, Instance), ApiError> {
+        let (id, entry) = self.entry(id)?;
+        let mut slot = entry.slot.lock().await;
+        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
+        Ok((id, live.instance.clone()))
+    }
+
+    /// A stored workflow, by its content hash.
+    pub(crate) fn stored_workflow(&self, hash: &str) -> Option<Arc<Workflow>> {
+        self.workflow(hash)
+    }
+}
+
+/// The status view of an instance with the journal length it stands for (a replayed or
+/// projected copy journals inputs of its own that the store does not hold).
+pub(crate) fn view_at(id: i64, instance: &Instance, version: i64) -> InstanceView {
+    InstanceView {
+        version,
+        ..view(id, instance)
+    }
 }

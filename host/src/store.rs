@@ -593,3 +593,106 @@ pub mod direct {
         Ok(())
     }
 }
+
+/// Reads for the history endpoints: the timeline's journal prefix and effects, and the
+/// stored workflows.
+pub mod history {
+    use super::*;
+
+    /// A stored workflow's row, without its texts.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct WorkflowRow {
+        /// Its content hash.
+        pub hash: String,
+        /// When it was stored (Unix seconds, the system clock); `None` for a workflow
+        /// stored before the host recorded it.
+        pub loaded_at: Option<i64>,
+    }
+
+    /// Every stored workflow, in the order they were stored.
+    pub async fn workflows(pool: &SqlitePool) -> Result<Vec<WorkflowRow>, StoreError> {
+        // `workflows` is a rowid table: the rowid counts insertions (a clock may not).
+        let rows = sqlx::query("SELECT hash, loaded_at FROM workflows ORDER BY rowid")
+            .fetch_all(pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| WorkflowRow {
+                hash: row.get("hash"),
+                loaded_at: row.get("loaded_at"),
+            })
+            .collect())
+    }
+
+    /// One stored workflow: (its row, the RON text, the compiled bytes).
+    pub async fn workflow(
+        pool: &SqlitePool,
+        hash: &str,
+    ) -> Result<Option<(WorkflowRow, String, Vec<u8>)>, StoreError> {
+        let row =
+            sqlx::query("SELECT hash, loaded_at, source, compiled FROM workflows WHERE hash = ?")
+                .bind(hash)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .next();
+        Ok(row.map(|row| {
+            (
+                WorkflowRow {
+                    hash: row.get("hash"),
+                    loaded_at: row.get("loaded_at"),
+                },
+                row.get("source"),
+                row.get("compiled"),
+            )
+        }))
+    }
+
+    /// An instance's journal rows before `end_seq`, in order.
+    pub async fn journal_before(
+        pool: &SqlitePool,
+        instance: i64,
+        end_seq: i64,
+    ) -> Result<Vec<StoredRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, input, actor, idempotency_key FROM journal \
+             WHERE instance = ? AND seq < ? ORDER BY seq",
+        )
+        .bind(instance)
+        .bind(end_seq)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredRow {
+                seq: row.get("seq"),
+                input: row.get("input"),
+                actor: row.get("actor"),
+                idempotency_key: row.get("idempotency_key"),
+            })
+            .collect())
+    }
+
+    /// An instance's first `limit` effects, in order.
+    pub async fn first_effects(
+        pool: &SqlitePool,
+        instance: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEffect>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, instance, record FROM effects WHERE instance = ? ORDER BY id LIMIT ?",
+        )
+        .bind(instance)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredEffect {
+                id: row.get("id"),
+                instance: row.get("instance"),
+                record: row.get("record"),
+            })
+            .collect())
+    }
+}

@@ -12,13 +12,15 @@
 // - Each act carries an Idempotency-Key made once per click: a retry after a lost answer
 //   cannot act twice.
 // - The page replays each instance's journal (GET /v1/instances/{id}/journal) in the
-//   WebAssembly runtime and compares the result with the host's status view: the same
-//   journal gives the same state in the browser as on the server.
+//   WebAssembly runtime and compares the result with the host's status view, its state
+//   hash included: the same journal gives the same state in the browser as on the server.
+// - The workflow it replays is the host's, whatever it is (GET /v1/workflows/{hash}): its
+//   RON text compiled here by the full module, whose bytes must hash as the host's
+//   compiled bytes do before the runtime module runs them. No workflow is assumed.
 import init, { Workflow } from "../pkg/runtime/index.js";
 
 const TOKEN_KEY = "directrix.token";
-const SEED_COMPILED_URL = "../pkg/demo/kien-xuong-114-cv-hu.dxw";
-const SEED_INSPECTION_URL = "../pkg/demo/kien-xuong-114-cv-hu.inspect.json";
+const FULL_MODULE_URL = "../pkg/index.js";
 const RECONNECT_MS = [500, 1000, 2000, 4000];
 const MAX_EVENTS_SHOWN = 200;
 
@@ -340,18 +342,61 @@ async function followEvents(generation) {
 }
 
 // ------------------------------------------------------------------ replay in WebAssembly
-let seedWorkflow;
+/** Content hash -> promise of { workflow, info } (the runtime module's workflow). */
+const workflows = new Map();
 
-async function seed() {
-  seedWorkflow ??= (async () => {
-    await init();
-    const [bytes, info] = await Promise.all([
-      fetch(SEED_COMPILED_URL).then((res) => res.arrayBuffer()),
-      fetch(SEED_INSPECTION_URL).then((res) => res.json()),
-    ]);
-    return { workflow: Workflow.fromCompiled(bytes), info };
-  })();
-  return seedWorkflow;
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `start` run once, its promise kept; a failure (the host restarting mid-load) is
+ * forgotten, so the next call tries again. */
+function memo(start) {
+  let promise;
+  return () => (promise ??= start().catch((err) => {
+    promise = undefined;
+    throw err;
+  }));
+}
+
+/** The full module (it parses and compiles RON), imported on first use. */
+const authoring = memo(() => import(FULL_MODULE_URL).then(async (module) => {
+  await module.default();
+  return module;
+}));
+
+// Initialised once: two initialisations in flight would each instantiate the module, and
+// objects made by the first would then be used with the second's memory.
+const runtime = memo(() => init());
+
+/** The page's compilation of a workflow differs from the host's: not a passing failure. */
+class NotTheHostsWorkflow extends Error {}
+
+/** The host's workflow `hash`: its text compiled here, checked against the host's bytes. */
+function workflowFor(hash) {
+  if (!workflows.has(hash)) {
+    const loading = (async () => {
+      const stored = await api("GET", `/v1/workflows/${encodeURIComponent(hash)}`);
+      const [{ Workflow: FullWorkflow }] = await Promise.all([authoring(), runtime()]);
+      const parsed = FullWorkflow.parse(stored.source, { calendars: stored.calendars });
+      let bytes, info;
+      try {
+        bytes = parsed.compile();
+        info = parsed.inspect();
+      } finally {
+        parsed.free();
+      }
+      if ((await sha256Hex(bytes)) !== stored.compiled_sha256) {
+        throw new NotTheHostsWorkflow("bản biên dịch trong trang khác bản của máy chủ");
+      }
+      return { workflow: Workflow.fromCompiled(bytes), info };
+    })();
+    workflows.set(hash, loading);
+    // A failure (the host restarting) is tried again at the next check.
+    loading.catch(() => workflows.delete(hash));
+  }
+  return workflows.get(hash);
 }
 
 const isoOf = (seconds) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -414,7 +459,25 @@ function showVerification(instanceId) {
   if (!node || !result) return;
   node.dataset.result = result.state;
   node.dataset.version = result.version;
+  node.dataset.workflow = result.workflow;
+  if (result.stateHash) node.dataset.stateHash = result.stateHash;
   node.textContent = result.text;
+}
+
+/** Replays `journal` with the host's workflow in WebAssembly; compares with `view`. */
+function compare(workflow, info, view, journal) {
+  try {
+    const instance = replay(workflow, info, journal);
+    const stateHash = instance.stateHash();
+    const same = workflow.contentHash === view.workflow && stateHash === view.state_hash
+      && canonical(instance.status()) === canonical(view.tasks) && instance.now() === view.now;
+    instance.free();
+    return same
+      ? { state: "match", stateHash, text: `· WebAssembly phát lại ${journal.length} bước nhật ký: khớp với máy chủ (trạng thái ${stateHash})` }
+      : { state: "mismatch", stateHash, text: "· WebAssembly phát lại nhật ký: KHÁC máy chủ" };
+  } catch (err) {
+    return { state: "error", text: `· không phát lại được: ${err.message}` };
+  }
 }
 
 /** Replays the instance's journal in WebAssembly and compares with the server's view. */
@@ -425,23 +488,21 @@ async function verify(instanceId) {
   ]);
   if (view.version !== journal.length) return; // moved between the two reads: next time
   if (verifiedText.get(instanceId)?.version === view.version) return;
-  const { workflow, info } = await seed();
   let result;
-  if (workflow.contentHash !== view.workflow) {
-    result = { state: "unavailable", text: "· quy trình này không có trong trang để đối chiếu" };
-  } else {
-    try {
-      const instance = replay(workflow, info, journal);
-      const same = canonical(instance.status()) === canonical(view.tasks) && instance.now() === view.now;
-      instance.free();
-      result = same
-        ? { state: "match", text: `· WebAssembly phát lại ${journal.length} bước nhật ký: khớp với máy chủ` }
-        : { state: "mismatch", text: "· WebAssembly phát lại nhật ký: KHÁC máy chủ" };
-    } catch (err) {
-      result = { state: "error", text: `· không phát lại được: ${err.message}` };
+  try {
+    const { workflow, info } = await workflowFor(view.workflow);
+    result = compare(workflow, info, view, journal);
+  } catch (err) {
+    if (err instanceof NotTheHostsWorkflow) {
+      result = { state: "mismatch", text: `· ${err.message}` };
+    } else if (err instanceof ApiError && err.status === 404) {
+      // An amended workflow (after a follow-up) is not stored on its own.
+      result = { state: "unavailable", text: "· máy chủ không lưu riêng quy trình này để đối chiếu" };
+    } else {
+      throw err; // e.g. the host is restarting: checked again at the next refresh
     }
   }
-  verifiedText.set(instanceId, { ...result, version: view.version });
+  verifiedText.set(instanceId, { ...result, version: view.version, workflow: view.workflow });
   showVerification(instanceId);
 }
 

@@ -699,6 +699,14 @@ impl WorkflowInstance {
             .transpose()
     }
 
+    /// A fingerprint of the instance's state (16 hex digits): equal to the `state_hash`
+    /// of a `directrix serve` status view when this instance replayed that host's
+    /// journal, and the same in both modules.
+    #[wasm_bindgen(js_name = stateHash)]
+    pub fn state_hash(&self) -> String {
+        self.inner.state_hash()
+    }
+
     /// The instance's current time, RFC 3339.
     pub fn now(&self) -> String {
         self.inner.workflow().format_time(self.inner.now())

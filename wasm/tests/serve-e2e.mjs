@@ -1,7 +1,9 @@
 // End-to-end test of the portal's server mode in headless Chromium, against a real
 // `directrix serve` on a temporary data directory (a real SQLite database):
 // log in with an agency's token, see its inbox across instances, act, see an act made
-// elsewhere arrive through the event stream, reload, restart the server mid-session.
+// elsewhere arrive through the event stream, reload, restart the server mid-session; the
+// page replays every instance in WebAssembly with the workflow the server gives it, an
+// uploaded one (not the seed) included.
 //
 //   node --test wasm/tests/serve-e2e.mjs     (from the repository root)
 //
@@ -12,7 +14,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -118,10 +120,30 @@ after(async () => {
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
+/** Stores a workflow's RON text (admin); its hash. */
+async function upload(text) {
+  const res = await fetch(server.origin + "/v1/workflows", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${admin}`, "Content-Type": "text/plain" },
+    body: text,
+  });
+  const json = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(json));
+  return json.hash;
+}
+
 test("server mode: login, inbox across instances, act, live events, reload, restart", async () => {
   // Two instances of the directive: the agency's inbox spans both.
   const first = (await call("POST", "/v1/instances", admin, { workflow: server.hash })).id;
   const second = (await call("POST", "/v1/instances", admin, { workflow: server.hash })).id;
+  // And one of a workflow the page has never seen: the seed with another due rule.
+  const seedText = readFileSync(SEED, "utf8");
+  const changed = seedText.replace(
+    /(id: "health_readiness",[\s\S]*?due: )WorkingDays\(2\)/, "$1WorkingDays(3)");
+  assert.notEqual(changed, seedText);
+  const uploaded = await upload(changed);
+  assert.notEqual(uploaded, server.hash);
+  const third = (await call("POST", "/v1/instances", admin, { workflow: uploaded })).id;
 
   // The portal at /, in server mode; a wrong token is refused.
   await page.goto(server.origin + "/");
@@ -139,8 +161,21 @@ test("server mode: login, inbox across instances, act, live events, reload, rest
   await button(second, "acknowledge").waitFor();
   await page.locator('#server-stream[data-state="open"]').waitFor();
 
-  // The WebAssembly runtime replays each journal to the server's state.
-  await page.locator(`#verify-${first}[data-result="match"]`).waitFor();
+  // The WebAssembly runtime replays each journal to the server's state, with the
+  // workflow fetched from the server: the seed's, and the uploaded one.
+  await page.locator(`#verify-${first}[data-result="match"][data-workflow="${server.hash}"]`).waitFor();
+  await button(third, "acknowledge").waitFor();
+  await page.locator(`#verify-${third}[data-result="match"][data-workflow="${uploaded}"]`).waitFor();
+  const stored = await call("GET", `/v1/workflows/${uploaded}`, health);
+  assert.equal(stored.source, changed);
+  await button(third, "acknowledge").click();
+  await button(third, "acknowledge").waitFor({ state: "detached" });
+  const thirdJournal = await call("GET", `/v1/instances/${third}/journal`, health);
+  const thirdView = await call("GET", `/v1/instances/${third}`, health);
+  assert.equal(thirdView.version, thirdJournal.length);
+  // The state the page reached in WebAssembly hashes as the server's.
+  await page.locator(`#verify-${third}[data-result="match"][data-version="${thirdJournal.length}"]`
+    + `[data-state-hash="${thirdView.state_hash}"]`).waitFor();
 
   // Acting from the page: journaled by the server, the inbox moves on, the event arrives.
   await button(first, "acknowledge").click();

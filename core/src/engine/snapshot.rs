@@ -71,6 +71,43 @@ impl Instance {
         }
     }
 
+    /// A fingerprint of the instance's state, 16 hex digits: equal for two instances of
+    /// the same workflow version in the same state (time, task states, timers) after as
+    /// many inputs, whatever part of the journal they keep in memory, and the same
+    /// natively and in WebAssembly. A host publishes it so that a portal replaying the
+    /// host's journal can show that it reached the same state. FNV-1a over the postcard
+    /// form of what [`Instance::snapshot_without_journal`] holds: it tells states apart,
+    /// it is no defence against a forged one.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let workflow = Arc::new(directrix_core::load(include_str!("../../../workflows/kien-xuong-114-cv-hu.ron")).unwrap().workflow);
+    /// use directrix_core::{Instance, Span};
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
+    /// let started = instance.state_hash();
+    /// instance.advance(instance.now().saturating_add(Span::parse("3d")?))?;
+    /// assert_ne!(instance.state_hash(), started);
+    /// let replayed = Instance::replay(workflow, instance.journal())?;
+    /// assert_eq!(replayed.state_hash(), instance.state_hash());
+    /// instance.forget_journal();
+    /// assert_eq!(replayed.state_hash(), instance.state_hash());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn state_hash(&self) -> String {
+        let state = &self.state;
+        // The snapshot's fields by reference: no copy of the state.
+        crate::model::hash::fnv_hex(&(
+            SNAPSHOT_FORMAT,
+            &self.workflow.content_hash,
+            state.started_at,
+            state.now,
+            &state.tasks,
+            &state.done,
+            &state.timers,
+            self.journal_len(),
+        ))
+    }
+
     /// Rebuilds an instance from a snapshot of the same workflow (same directive, same
     /// [`Workflow::content_hash`]). Pending timers come back with it; nothing already
     /// delivered is emitted again, and the clock stays at the snapshot's time (see

@@ -214,10 +214,18 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         tasks,
         later,
     );
-    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv_hex(&model)
+}
+
+/// FNV-1a's offset basis.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a (64 bits) over `value`'s postcard serialisation, as 16 lower-case hex digits:
+/// the content hash's, also [`crate::Instance::state_hash`]'s.
+pub(crate) fn fnv_hex<T: Serialize + ?Sized>(value: &T) -> String {
     // Writing into `Fnv` cannot fail and every part serialises (postcard refuses only
     // unknown-length sequences, which derived impls never produce); an error would give
     // the offset basis, never panic.
-    let hash = postcard::serialize_with_flavor(&model, Fnv(FNV_OFFSET)).unwrap_or(FNV_OFFSET);
+    let hash = postcard::serialize_with_flavor(value, Fnv(FNV_OFFSET)).unwrap_or(FNV_OFFSET);
     format!("{hash:016x}")
 }
