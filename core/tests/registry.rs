@@ -1,13 +1,17 @@
 //! Shared agency registries (`agencies: (use: ["vn-provinces"], ...)`): the bundled
 //! registry's units and groups on dates either side of its changes, a national fan-out
-//! with no list, and every located diagnostic (unknown registry, a unit not in force on
-//! the issue date, an id declared twice, problems inside a registry).
+//! with no list, every located diagnostic (unknown registry, a unit not in force on the
+//! issue date, an id declared twice, problems inside a registry), and follow-ups that add
+//! agencies, groups and members: applied, refused where they would change running work,
+//! replayed from the journal and restored from a snapshot.
 
 use directrix_core::{Instance, LoadOptions, Timestamp, Workflow, load_with};
 use std::sync::Arc;
 
 const VN_PROVINCES: &str = include_str!("../../workflows/registries/vn-provinces.ron");
 const VN_HOLIDAYS: &str = include_str!("../../workflows/calendars/vn-public-holidays.ron");
+const TELEGRAM: &str = include_str!("../../workflows/cd-143-ttg-2025.ron");
+const FOLLOW_UP: &str = include_str!("../../workflows/cd-143-ttg-2025.146.followup.ron");
 
 fn options() -> LoadOptions {
     LoadOptions::default()
@@ -397,4 +401,174 @@ fn registry_and_local_agencies_work_together() {
     let parent = workflow.agency(police).parent.unwrap();
     assert_eq!(workflow.agency(parent).id, "nghe_an");
     assert_eq!(members(&workflow, "two"), ["nghe_an", "ha_tinh"]);
+}
+
+// ---- Follow-ups that add agencies, groups and members
+
+fn telegram() -> Arc<Workflow> {
+    Arc::new(loaded(TELEGRAM))
+}
+
+/// The telegram running until `when`, nobody acting.
+fn running(when: &str) -> Instance {
+    let workflow = telegram();
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    instance.advance(at(when)).unwrap();
+    instance
+}
+
+/// A follow-up of 25 August 11:00 to 143/CĐ-TTg with `body` as its lists.
+fn doc(body: &str) -> String {
+    format!(
+        "(\n    format: 1,\n    number: \"146/CĐ-TTg\",\n    kind: \"Công điện\",\n    issuer: \"prime_minister\",\n    issued_at: \"2025-08-25 11:00\",\n    further_to: \"143/CĐ-TTg\",\n    subject: \"s\",\n{body}\n)\n"
+    )
+}
+
+/// Applies `text` expecting a refusal; checks that nothing changed and returns the
+/// (code, line, column) of every error.
+fn refused(text: &str) -> Vec<(String, usize, usize)> {
+    let mut instance = running("2025-08-25 11:00");
+    let before = instance.clone();
+    let error = instance
+        .apply_follow_up(at("2025-08-25 11:00"), text)
+        .unwrap_err();
+    assert_eq!(instance, before, "a refused follow-up changed the instance");
+    error
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let l = d.location.expect("located in the follow-up");
+            (d.code.as_str().to_owned(), l.line, l.column)
+        })
+        .collect()
+}
+
+fn one(code: &str, text: &str, needle: &str) -> Vec<(String, usize, usize)> {
+    let (line, column) = position(text, needle);
+    vec![(code.to_owned(), line, column)]
+}
+
+#[test]
+fn the_bundled_follow_up_adds_an_agency_groups_and_their_tasks() {
+    let mut instance = running("2025-08-25 11:00");
+    let agencies = instance.workflow().agencies().len();
+    let (_, report) = instance
+        .apply_follow_up(at("2025-08-25 11:00"), FOLLOW_UP)
+        .unwrap();
+    assert_eq!(report.warnings, vec![]);
+    let workflow = instance.workflow().clone();
+    // The running agencies keep their indices; the new one comes last.
+    assert_eq!(workflow.agencies().len(), agencies + 1);
+    assert_eq!(workflow.agencies().last().unwrap().id, "deputy_pm_ha");
+    assert_eq!(
+        members(&workflow, "landfall_146"),
+        ["thanh_hoa", "nghe_an", "ha_tinh", "quang_tri"]
+    );
+    assert_eq!(members(&workflow, "provinces_146").len(), 6);
+    let added: Vec<&str> = report.migration.added.iter().map(String::as_str).collect();
+    assert!(added.contains(&"restrict_movement[quang_tri]"), "{added:?}");
+    assert!(added.contains(&"recover[ninh_binh]"), "{added:?}");
+    assert!(added.contains(&"direct"), "{added:?}");
+    // The added agency acts on its task.
+    let t = at("2025-08-25 11:30");
+    instance.advance(t).unwrap();
+    instance
+        .act_by_name(t, "deputy_pm_ha", "direct", "acknowledge", None)
+        .unwrap();
+    // A province outside the subset has no instance of the subset's task.
+    assert!(workflow.task_ref("restrict_movement[hue]").is_none());
+}
+
+#[test]
+fn replay_and_restore_after_a_follow_up_that_adds_agencies() {
+    let mut instance = running("2025-08-25 11:00");
+    instance
+        .apply_follow_up(at("2025-08-25 11:00"), FOLLOW_UP)
+        .unwrap();
+    let t = at("2025-08-25 11:30");
+    instance.advance(t).unwrap();
+    instance
+        .act_by_name(t, "deputy_pm_ha", "direct", "acknowledge", None)
+        .unwrap();
+    instance
+        .act_by_name(t, "quang_tri", "restrict_movement", "acknowledge", None)
+        .unwrap();
+    instance.advance(at("2025-08-26 08:00")).unwrap();
+
+    let replayed = Instance::replay(telegram(), instance.journal()).unwrap();
+    assert_eq!(replayed, instance);
+
+    let json = serde_json::to_string(&instance.snapshot()).unwrap();
+    let amended = Arc::new(telegram().amend(FOLLOW_UP).unwrap().workflow);
+    assert_eq!(amended.content_hash(), instance.workflow().content_hash());
+    let restored = Instance::restore(amended, serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(restored, instance);
+}
+
+#[test]
+fn added_ids_must_be_new() {
+    let text = doc(r#"    add_agencies: [(id: "mod", name: "Bộ Quốc phòng")],
+    add_groups: [(id: "nghe_an", name: "x", members: ["mod"]), (id: "pair", name: "x", members: ["mod"]), (id: "pair", name: "y", members: ["mps"])],"#);
+    let mut expected = one("duplicate-id", &text, "\"mod\", name");
+    expected.extend(one("duplicate-id", &text, "\"nghe_an\""));
+    expected.extend(one("duplicate-id", &text, "\"pair\", name: \"y\""));
+    assert_eq!(refused(&text), expected);
+}
+
+#[test]
+fn added_agencies_and_groups_are_validated_in_the_follow_up_text() {
+    let text = doc(
+        r#"    add_agencies: [(id: "forward", name: "Ban Chỉ đạo tiền phương", parent: "prime_minster")],
+    add_groups: [(id: "pair", name: "x", members: ["nghe_an", "ha_tinhh"])],"#,
+    );
+    let mut expected = one("unknown-agency", &text, "\"prime_minster\"");
+    expected.extend(one("unknown-agency", &text, "\"ha_tinhh\""));
+    assert_eq!(refused(&text), expected);
+    // A unit the registry had retired by the issue date says so, in the follow-up.
+    let text =
+        doc(r#"    add_groups: [(id: "pair", name: "x", members: ["nghe_an", "quang_binh"])],"#);
+    assert_eq!(refused(&text), one("not-in-force", &text, "\"quang_binh\""));
+}
+
+#[test]
+fn members_are_added_only_to_a_group_of_the_workflow_s_own_that_nothing_fans_out_over() {
+    // `storm_provinces` is fanned out over by `sea_ban`: its running work would change.
+    let text = doc(r#"    add_members: [(group: "storm_provinces", members: ["khanh_hoa"])],"#);
+    assert_eq!(
+        refused(&text),
+        one("group-in-use", &text, "\"storm_provinces\"")
+    );
+    // A registry's group is not the directive's to change.
+    let text = doc(r#"    add_members: [(group: "coastal_provinces", members: ["mod"])],"#);
+    assert_eq!(
+        refused(&text),
+        one("group-in-use", &text, "\"coastal_provinces\"")
+    );
+    // An unknown group, an unknown member.
+    let text = doc(r#"    add_members: [(group: "medias", members: ["vtv"])],"#);
+    assert_eq!(refused(&text), one("unknown-group", &text, "\"medias\""));
+    let text = doc(r#"    add_members: [(group: "ministries", members: ["mofa"])],"#);
+    assert_eq!(refused(&text), one("unknown-agency", &text, "\"mofa\""));
+}
+
+#[test]
+fn members_added_to_a_group_reach_a_new_task_that_fans_out_over_it() {
+    // `ministries` only receives the telegram (no task fans out over it): the Ministry of
+    // Foreign Affairs joins it, and the new task goes to each ministry.
+    let text = doc(
+        r#"    add_agencies: [(id: "mofa", name: "Bộ Ngoại giao", parent: "prime_minister")],
+    add_members: [(group: "ministries", members: ["mofa"])],
+    add_tasks: [(id: "ministry_report", title: "Báo cáo", for_each: "ministries", due: After("1d"))],"#,
+    );
+    let mut instance = running("2025-08-25 11:00");
+    let (_, report) = instance
+        .apply_follow_up(at("2025-08-25 11:00"), &text)
+        .unwrap();
+    let added: Vec<&str> = report.migration.added.iter().map(String::as_str).collect();
+    assert_eq!(added.len(), 10, "{added:?}");
+    assert!(added.contains(&"ministry_report[mofa]"), "{added:?}");
+    let replayed = Instance::replay(telegram(), instance.journal()).unwrap();
+    assert_eq!(replayed, instance);
 }

@@ -135,6 +135,12 @@ pub(crate) fn follow_up(spec: &mut FollowUpSpec) {
     id(&mut spec.further_to);
     spec.add_tasks.iter_mut().for_each(task);
     spec.add_policies.iter_mut().for_each(policy);
+    spec.add_agencies.iter_mut().for_each(agency);
+    spec.add_groups.iter_mut().for_each(group);
+    for add in &mut spec.add_members {
+        id(&mut add.group);
+        ids(&mut add.members);
+    }
     spec.change_due.iter_mut().for_each(|c| id(&mut c.task));
     spec.cancel.iter_mut().for_each(|c| id(&mut c.task));
     for tighten in &mut spec.tighten {

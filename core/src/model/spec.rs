@@ -1119,6 +1119,17 @@ pub struct FollowUpSpec {
     /// New escalation policies, for added tasks or `tighten`.
     #[serde(default)]
     pub add_policies: Vec<PolicySpec>,
+    /// New agencies, written as in a workflow (a body the letter brings in: a forward
+    /// steering committee, a ministry); added tasks and groups may name them.
+    #[serde(default)]
+    pub add_agencies: Vec<AgencySpec>,
+    /// New groups (the subset of provinces a later telegram goes to), for added tasks.
+    #[serde(default)]
+    pub add_groups: Vec<GroupSpec>,
+    /// Members added to an existing group of the workflow's own, for added tasks; a group
+    /// that a running task fans out over keeps its members.
+    #[serde(default)]
+    pub add_members: Vec<AddMembersSpec>,
     /// New due rules for existing tasks.
     #[serde(default)]
     pub change_due: Vec<ChangeDueSpec>,
@@ -1141,6 +1152,16 @@ pub struct FollowUpSpec {
     /// thực hiện …"): each one's period ends when its successor comes into force.
     #[serde(default)]
     pub supersede: Vec<SupersedeSpec>,
+}
+
+/// Members a follow-up adds to an existing group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMembersSpec {
+    /// The group's id.
+    pub group: String,
+    /// Agency ids (existing, or added by the same document).
+    pub members: Vec<String>,
 }
 
 /// A measure in force superseded by one a follow-up adds.
