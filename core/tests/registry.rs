@@ -549,26 +549,68 @@ fn members_are_added_only_to_a_group_of_the_workflow_s_own_that_nothing_fans_out
     // An unknown group, an unknown member.
     let text = doc(r#"    add_members: [(group: "medias", members: ["vtv"])],"#);
     assert_eq!(refused(&text), one("unknown-group", &text, "\"medias\""));
-    let text = doc(r#"    add_members: [(group: "ministries", members: ["mofa"])],"#);
-    assert_eq!(refused(&text), one("unknown-agency", &text, "\"mofa\""));
+    // `sectors` fans out over `ministries`: adding a ministry there would change it.
+    let text = doc(r#"    add_members: [(group: "ministries", members: ["mod"])],"#);
+    assert_eq!(refused(&text), one("group-in-use", &text, "\"ministries\""));
+    let text = doc(r#"    add_members: [(group: "offices", members: ["mofa"])],"#);
+    let mut instance = with_offices("2025-08-25 11:00");
+    let before = instance.clone();
+    let error = instance
+        .apply_follow_up(at("2025-08-25 11:00"), &text)
+        .unwrap_err();
+    assert_eq!(instance, before);
+    let codes: Vec<_> = error
+        .diagnostics()
+        .iter()
+        .map(|d| {
+            let l = d.location.unwrap();
+            (d.code.as_str().to_owned(), l.line, l.column)
+        })
+        .collect();
+    assert_eq!(codes, one("unknown-agency", &text, "\"mofa\""));
+}
+
+/// The telegram with a group no task fans out over (its two offices, which hold the
+/// `follow_up` task between them), running until `when`.
+fn with_offices_workflow() -> Arc<Workflow> {
+    let source = TELEGRAM.replacen(
+        "groups: [",
+        "groups: [\n        (id: \"offices\", name: \"Các văn phòng\", members: [\"government_office\", \"civil_defence_office\"]),",
+        1,
+    );
+    Arc::new(loaded(&source))
+}
+
+fn with_offices(when: &str) -> Instance {
+    let workflow = with_offices_workflow();
+    let (mut instance, _) =
+        Instance::start(workflow.clone(), workflow.directive().issued_at).unwrap();
+    instance.advance(at(when)).unwrap();
+    instance
 }
 
 #[test]
 fn members_added_to_a_group_reach_a_new_task_that_fans_out_over_it() {
-    // `ministries` only receives the telegram (no task fans out over it): the Ministry of
-    // Foreign Affairs joins it, and the new task goes to each ministry.
+    // No task fans out over `offices`: the Ministry of Foreign Affairs, added by the same
+    // document, joins it, and the new task goes to each member.
     let text = doc(
         r#"    add_agencies: [(id: "mofa", name: "Bộ Ngoại giao", parent: "prime_minister")],
-    add_members: [(group: "ministries", members: ["mofa"])],
-    add_tasks: [(id: "ministry_report", title: "Báo cáo", for_each: "ministries", due: After("1d"))],"#,
+    add_members: [(group: "offices", members: ["mofa"])],
+    add_tasks: [(id: "liaison", title: "Thông tin cho các cơ quan đại diện", for_each: "offices", due: After("1d"))],"#,
     );
-    let mut instance = running("2025-08-25 11:00");
+    let mut instance = with_offices("2025-08-25 11:00");
     let (_, report) = instance
         .apply_follow_up(at("2025-08-25 11:00"), &text)
         .unwrap();
     let added: Vec<&str> = report.migration.added.iter().map(String::as_str).collect();
-    assert_eq!(added.len(), 10, "{added:?}");
-    assert!(added.contains(&"ministry_report[mofa]"), "{added:?}");
-    let replayed = Instance::replay(telegram(), instance.journal()).unwrap();
+    assert_eq!(
+        added,
+        [
+            "liaison[government_office]",
+            "liaison[civil_defence_office]",
+            "liaison[mofa]"
+        ]
+    );
+    let replayed = Instance::replay(with_offices_workflow(), instance.journal()).unwrap();
     assert_eq!(replayed, instance);
 }
