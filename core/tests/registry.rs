@@ -382,6 +382,20 @@ fn problems_inside_a_registry_are_located_in_it() {
 }
 
 #[test]
+fn the_agencies_limit_counts_the_registries_units() {
+    let source = with_registry("2025-08-23 20:00", ONE_TASK);
+    let mut limits = directrix_core::Limits::default();
+    limits.agencies = 34;
+    let error = load_with(&source, &options().with_limits(limits)).unwrap_err();
+    let d = &error.diagnostics[0];
+    assert_eq!(d.code.as_str(), "limit-exceeded");
+    assert!(d.message.contains("35 agencies"), "{}", d.message);
+    assert_eq!(d.location.unwrap().line, position(&source, "agencies:").0);
+    limits.agencies = 35;
+    assert!(load_with(&source, &options().with_limits(limits)).is_ok());
+}
+
+#[test]
 fn registry_and_local_agencies_work_together() {
     // A local department under a registry province, and a local group of registry units.
     let source = national(

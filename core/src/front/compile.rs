@@ -65,6 +65,22 @@ pub(crate) fn compile(
             .and_then(|t| t.local(calendar.offset()))
             .map(|(date, _)| date),
     );
+    // The `agencies` limit counts the registries' units too.
+    let agencies = (registries.agencies.len() + spec.agencies.list.len()) as u64;
+    if agencies > limits.agencies {
+        r.error_hint(
+            Code::LimitExceeded,
+            agencies_section.map(|s| s.start..s.start + "agencies".len()),
+            format!(
+                "with its registries the workflow has {agencies} agencies, more than the `agencies` limit of {}",
+                limits.agencies
+            ),
+            Some(raise_hint("agencies", agencies)),
+        );
+        return Err(LoadError {
+            diagnostics: r.finish(),
+        });
+    }
     let parties = agencies::compile(&mut r, spec, registries);
     let directive_span = r.key("directive").map(|s| s.start..source.len());
     let header = directive::compile(
