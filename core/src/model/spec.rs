@@ -131,6 +131,10 @@ pub struct DirectiveSpec {
     /// Numbers of the documents this directive implements.
     #[serde(default)]
     pub implements: Vec<String>,
+    /// Agencies the directive delegates to (giao ... hướng dẫn, chỉ đạo): besides the
+    /// issuer, the only agencies whose follow-up documents may amend it.
+    #[serde(default)]
+    pub delegates: Vec<String>,
 }
 
 /// Urgency mark of a document (độ khẩn).
