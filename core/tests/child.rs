@@ -169,9 +169,10 @@ fn the_documents_chain_and_the_grid_show_the_child() {
     // enforcement, the information), then the child's five.
     assert_eq!(rows, [("16/CT-TTg", 6), ("HD-16/BYT", 5)]);
     assert_eq!(grid.documents[1].issuer, "moh");
-    // All five overdue: the report started with the others (its dependencies hold back
-    // only its report) and fell due on 4 April.
-    assert_eq!(grid.documents[1].counts.open_overdue, 5);
+    // The quarantine sites (due 6 April) and the screening (5 April) are overdue; the
+    // report waits for them.
+    assert_eq!(grid.documents[1].counts.open_overdue, 4);
+    assert_eq!(grid.documents[1].counts.open_in_time, 1);
     assert_eq!(grid.documents[0].counts.open_overdue, 2);
     assert_eq!(
         grid.documents
@@ -395,4 +396,40 @@ fn an_unknown_delegate_is_located() {
     assert_eq!(d.code.as_str(), "unknown-agency");
     let location = d.location.unwrap();
     assert_eq!((location.line, location.column), position(&text, "\"mho\""));
+}
+
+const SCENARIO: &str = include_str!("../../workflows/ct-16-ttg-2020.moh.scenario.ron");
+const CHILD_NAME: &str = "ct-16-ttg-2020.moh.child.ron";
+
+#[test]
+fn a_scenario_attaches_a_child_and_replays() {
+    let workflow = parent();
+    let texts = std::collections::BTreeMap::from([(CHILD_NAME.to_owned(), CHILD.to_owned())]);
+    let (scenario, warnings) =
+        directrix_core::Scenario::load_with(SCENARIO, &workflow, &texts).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(scenario.follow_ups[0].at, at(ATTACH));
+    let run = directrix_core::simulate(workflow.clone(), &scenario, 0, None).unwrap();
+    let report = run.report();
+    assert_eq!(report.summary.rejected, 0);
+    let report_task = report
+        .status
+        .iter()
+        .find(|s| s.task == "moh_report")
+        .unwrap();
+    assert_eq!(report_task.state, "accepted");
+    assert_eq!(
+        Instance::replay(workflow.clone(), run.instance.journal()).unwrap(),
+        run.instance
+    );
+
+    // A name the host does not supply is located at the event.
+    let error =
+        directrix_core::Scenario::load_with(SCENARIO, &workflow, &Default::default()).unwrap_err();
+    let d = error.diagnostics.iter().find(|d| d.is_error()).unwrap();
+    assert_eq!(d.code.as_str(), "unknown-follow-up");
+    assert_eq!(
+        d.location.unwrap().line,
+        position(SCENARIO, "attach: \"ct-16").0
+    );
 }
