@@ -225,3 +225,20 @@ fn graph_draws_a_child_in_the_documents_chain() {
     let output = run(&["graph", PARENT, "--child", CHILD]);
     assert!(text(&output.stdout).contains("hospital_screening"));
 }
+
+#[test]
+fn validate_refuses_a_follow_up_from_an_agency_not_delegated_to() {
+    let dir = copy("issuer", |s| s);
+    let letter = dir.join("ct-16-ttg-2020.extension.followup.ron");
+    let edited = read("workflows/ct-16-ttg-2020.extension.followup.ron")
+        .replace("issuer: \"prime_minister\"", "issuer: \"moh\"");
+    std::fs::write(&letter, &edited).unwrap();
+    let line = edited[..edited.find("\"moh\"").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    assert_eq!(first(&letter), ("issuer-mismatch".to_owned(), line));
+    let output = run(&["validate", letter.to_str().unwrap()]);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("child document"), "{stderr}");
+}
