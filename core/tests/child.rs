@@ -433,3 +433,26 @@ fn a_scenario_attaches_a_child_and_replays() {
         position(SCENARIO, "attach: \"ct-16").0
     );
 }
+
+#[test]
+fn a_child_s_cascade_rolls_up_in_the_child_s_row() {
+    // The screening cascades: each province issues its own plan under the guidance.
+    let text = CHILD
+        .replace(
+            "lead: [\"medical_services\"],",
+            "lead: [\"medical_services\"],\n            cascade: (template: \"plan\", for_each: \"provinces\"),",
+        )
+        .replace(
+            "    tasks: [\n        (\n            id: \"quarantine_sites\"",
+            "    templates: [(id: \"plan\", number: \"{member}/KH\", kind: \"Kế hoạch\", tasks: [\n        (id: \"plan\", title: \"Issue the plan\", lead: [\"{member}\"], due: After(\"1d\")),\n    ])],\n    tasks: [\n        (\n            id: \"quarantine_sites\"",
+        );
+    let mut instance = running(ATTACH);
+    instance.attach_child(at(ATTACH), &text).unwrap();
+    instance.advance(at("2020-04-07 09:00")).unwrap();
+    let workflow = instance.workflow();
+    assert!(workflow.task_id("hospital_screening/ha_noi/plan").is_some());
+    let grid = instance.grid();
+    // The child's five instances and its three provinces' plans.
+    assert_eq!(grid.documents[1].counts.tracked(), 8);
+    assert_eq!(grid.documents[0].counts.tracked(), 6);
+}

@@ -213,7 +213,10 @@ impl Instance {
             total.add(class, marks);
             if !children.is_empty() {
                 let id = &workflow.task(workflow.task_slots()[i].task).id;
-                documents[document_of.get(id.as_str()).copied().unwrap_or(0)].add(class, marks);
+                // A task a child's cascade generates (`task/member/sub`) is the child's
+                // when its cascading task is.
+                let top = id.split('/').next().unwrap_or(id);
+                documents[document_of.get(top).copied().unwrap_or(0)].add(class, marks);
             }
             for lead in self.leads(task) {
                 rows[lead.index()].add(class, marks);
