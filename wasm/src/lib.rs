@@ -688,35 +688,41 @@ impl WorkflowInstance {
     /// `act` as the package's JS glue calls it (wasm/npm/act.js), with the names and the
     /// time already resolved to numbers by [`WorkflowInstance::resolve`]: one boundary
     /// crossing per event and only numbers cross it. The effects are written as
-    /// [`PACKED_WIDTH`] numbers each after their count into a buffer this instance keeps;
-    /// it returns the buffer's address in the module's memory (`__memory`), valid until
-    /// the next call. Throws, and changes nothing, exactly when `actByIndex` would.
+    /// `PACKED_WIDTH` numbers each after their count ([`pack`]) into a buffer this
+    /// instance keeps; it returns the buffer's address in the module's memory
+    /// (`__memory`), valid until the next call. A refusal (which changes nothing)
+    /// returns 0: the glue then calls `act`, which refuses the same way with its own
+    /// error, so the error is built in one place and nothing but a number crosses here.
     #[wasm_bindgen(js_name = __actPacked, skip_typescript)]
-    pub fn act_packed(
-        &mut self,
-        at_seconds: f64,
-        actor: f64,
-        task: f64,
-        action: f64,
-    ) -> Result<u32, JsValue> {
-        let at = epoch_seconds(at_seconds)?;
-        let (actor, task, action) = (
-            directrix_core::workflow::AgencyId::from_index(index_arg(actor, "actor index")?),
-            directrix_core::workflow::TaskRef::from_index(index_arg(task, "task index")?),
-            directrix_core::workflow::ActionId::from_index(index_arg(action, "action index")?),
-        );
+    pub fn act_packed(&mut self, at_seconds: f64, actor: f64, task: f64, action: f64) -> u32 {
+        let (Ok(at), Ok(actor), Ok(task), Ok(action)) = (
+            epoch_seconds(at_seconds),
+            index_arg(actor, "actor index"),
+            index_arg(task, "task index"),
+            index_arg(action, "action index"),
+        ) else {
+            return 0;
+        };
         let mut effects = std::mem::take(&mut self.scratch);
         effects.clear();
-        let acted = self
-            .inner
-            .act_into(at, actor, task, action, None, &mut effects);
+        let acted = self.inner.act_into(
+            at,
+            directrix_core::workflow::AgencyId::from_index(actor),
+            directrix_core::workflow::TaskRef::from_index(task),
+            directrix_core::workflow::ActionId::from_index(action),
+            None,
+            &mut effects,
+        );
         self.packed.clear();
         if acted.is_ok() {
             pack(self.inner.workflow(), &effects, &mut self.packed);
         }
         self.scratch = effects;
-        acted.map_err(act_error)?;
-        Ok(self.packed.as_ptr() as u32)
+        if acted.is_ok() {
+            self.packed.as_ptr() as u32
+        } else {
+            0
+        }
     }
 
     /// What the JS glue resolves once per workflow and caches: `what` is [`FIELD_AGENCY`],
@@ -934,10 +940,14 @@ thread_local! {
 
 fn kind_number(kind: &'static str) -> f64 {
     KINDS.with_borrow_mut(|kinds| {
-        let position = kinds.iter().position(|k| *k == kind).unwrap_or_else(|| {
-            kinds.push(kind);
-            kinds.len() - 1
-        });
+        // The same kind is the same static text: its address finds it without comparing bytes.
+        let position = kinds
+            .iter()
+            .position(|k| std::ptr::eq(*k, kind) || *k == kind)
+            .unwrap_or_else(|| {
+                kinds.push(kind);
+                kinds.len() - 1
+            });
         position as f64
     })
 }
