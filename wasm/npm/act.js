@@ -132,23 +132,28 @@ export function fastAct(Instance, memoryOf) {
     const count = view[i++];
     const effects = new Array(count);
     for (let position = 0; position < count; position++, i += WIDTH) {
-      const kind = view[i + KIND];
-      const task = view[i + TASK];
-      const effect = {
-        at: timeText(instance, names, view[i + AT], AT, position),
-        kind: kinds[kind] ?? name(instance, kinds, kind, KIND, position),
-        task: names.taskNames[task] ?? name(instance, names.taskNames, task, TASK, position),
-        agency: agencyText(instance, names, view[i + AGENCY], AGENCY, position),
-      };
+      const at = timeText(instance, names, view[i + AT], AT, position);
+      const kind = kinds[view[i + KIND]] ?? name(instance, kinds, view[i + KIND], KIND, position);
+      const task = names.taskNames[view[i + TASK]] ?? name(instance, names.taskNames, view[i + TASK], TASK, position);
+      const agency = agencyText(instance, names, view[i + AGENCY], AGENCY, position);
       const action = view[i + ACTION];
-      if (action !== -1) {
-        effect.action = names.actionNames[action] ?? name(instance, names.actionNames, action, ACTION, position);
+      let effect;
+      if (action === -1) {
+        effect = { at, kind, task, agency };
+      } else {
+        // A transition, the most common effect: one literal with all its fields rather
+        // than fields added one by one (each addition a new hidden class).
+        const machine = view[i + MACHINE];
+        effect = {
+          at,
+          kind,
+          task,
+          agency,
+          action: names.actionNames[action] ?? name(instance, names.actionNames, action, ACTION, position),
+          from: stateText(instance, names, machine, view[i + FROM], FROM, position),
+          to: stateText(instance, names, machine, view[i + TO], TO, position),
+        };
       }
-      const machine = view[i + MACHINE];
-      const from = view[i + FROM];
-      if (from !== -1) effect.from = stateText(instance, names, machine, from, FROM, position);
-      const to = view[i + TO];
-      if (to !== -1) effect.to = stateText(instance, names, machine, to, TO, position);
       const level = view[i + LEVEL];
       if (level !== -1) effect.level = level;
       const lead = view[i + LEAD];
