@@ -565,7 +565,7 @@ pub struct WorkflowInstance {
     last: Vec<directrix_core::Effect>,
     /// The effects of the glue's `act`, reused across calls.
     scratch: Vec<directrix_core::Effect>,
-    /// Those effects as numbers ([`pack`]).
+    /// Those effects as numbers (`pack`).
     packed: Vec<f64>,
 }
 
@@ -686,9 +686,9 @@ impl WorkflowInstance {
     }
 
     /// `act` as the package's JS glue calls it (wasm/npm/act.js), with the names and the
-    /// time already resolved to numbers by [`WorkflowInstance::resolve`]: one boundary
+    /// time already resolved to numbers by `__resolve`: one boundary
     /// crossing per event and only numbers cross it. The effects are written as
-    /// `PACKED_WIDTH` numbers each after their count ([`pack`]) into a buffer this
+    /// `PACKED_WIDTH` numbers each after their count (`pack`) into a buffer this
     /// instance keeps; it returns the buffer's address in the module's memory
     /// (`__memory`), valid until the next call. A refusal (which changes nothing)
     /// returns 0: the glue then calls `act`, which refuses the same way with its own
@@ -725,9 +725,9 @@ impl WorkflowInstance {
         }
     }
 
-    /// What the JS glue resolves once per workflow and caches: `what` is [`FIELD_AGENCY`],
-    /// [`FIELD_TASK`] (`task` or `task[member]` only: a name that depends on the actor
-    /// is left to `act`), [`FIELD_ACTION`] or [`FIELD_AT`] (epoch seconds). `NaN` when
+    /// What the JS glue resolves once per workflow and caches: `what` is `FIELD_AGENCY`,
+    /// `FIELD_TASK` (`task` or `task[member]` only: a name that depends on the actor
+    /// is left to `act`), `FIELD_ACTION` or `FIELD_AT` (epoch seconds). `NaN` when
     /// the text names nothing: the glue then calls `act` itself, whose error says why.
     #[wasm_bindgen(js_name = __resolve, skip_typescript)]
     pub fn resolve(&self, what: u32, text: JsValue) -> f64 {
@@ -748,7 +748,7 @@ impl WorkflowInstance {
         found.map_or(f64::NAN, |index| index as f64)
     }
 
-    /// The text of field `field` (a [`pack`] position) of effect `position` of the last
+    /// The text of field `field` (a `pack` position) of effect `position` of the last
     /// `__actPacked`, which the JS glue caches under the number packed there; empty when
     /// there is no such effect or field.
     #[wasm_bindgen(js_name = __name, skip_typescript)]
@@ -912,7 +912,7 @@ impl WorkflowInstance {
     }
 }
 
-// The layout of [`pack`]: one effect is `PACKED_WIDTH` numbers, at these positions
+// The layout of `pack`: one effect is `PACKED_WIDTH` numbers, at these positions
 // (wasm/npm/act.js reads them with the same numbers). Names are numbers the glue turns
 // into text through caches, so a name crosses the boundary once per workflow, not per
 // effect: indices for agencies (`-1` none, `-2` the system), tasks and actions; a state
@@ -934,7 +934,7 @@ const FIELD_UNTIL: u32 = 12;
 const PACKED_WIDTH: usize = 13;
 
 thread_local! {
-    /// The effect kinds met so far, numbered in that order: the number [`pack`] writes.
+    /// The effect kinds met so far, numbered in that order: the number `pack` writes.
     static KINDS: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
