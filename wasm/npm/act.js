@@ -49,7 +49,10 @@ function cachedTime(map, key, value) {
  * `__memory`, called once the module is initialised. */
 export function fastAct(Instance, memoryOf) {
   const slowAct = Instance.prototype.act;
-  const byWorkflow = new Map(); // content hash → Names
+  // Content hash → Names. The hash covers every id (agencies, tasks, actions, states) and
+  // the calendar, so two workflows with one hash give every name and time one number;
+  // a portal loads a handful of workflows, so the Map stays small.
+  const byWorkflow = new Map();
   const kinds = []; // kind numbers are per module (`KINDS` in wasm/src/lib.rs)
   let memory;
   let view = new Float64Array(0);
