@@ -84,7 +84,8 @@ const xstate = measure(
   },
 );
 
-// directrix WASM: the public API, one instance of N tasks, `act` per event.
+// directrix WASM: the public API, one instance of N tasks, `act` per event: the call a
+// portal writes, with its request object and the effect records it reads back.
 initSync({ module: readFileSync(new URL("../../wasm/pkg/directrix_bg.wasm", import.meta.url)) });
 const wf = Workflow.parse(workflow(TASKS));
 const requests = [];
@@ -161,6 +162,7 @@ const xVersion = createRequire(import.meta.url)("xstate/package.json").version;
 const fmt = (x) => Math.round(x).toLocaleString("en-US");
 const mark = (goal, must) => (goal ? "goal met" : must ? "goal missed, must met" : "MUST MISSED");
 const wasmRatio = wasmIndex / xstate;
+const actRatio = wasm / xstate;
 const nativeRatio = nativeRate / xstate;
 const slowdown = nativeRate / wasmBatch; // how many times slower the WASM engine is than native
 const rows = [
@@ -168,7 +170,8 @@ const rows = [
   [`xstate ${xVersion} (Node ${process.versions.node})`, fmt(xstate), "1.00", "reference (style notes: ~0.12 M/s)"],
   ["directrix-wasm, actByIndex per event", fmt(wasmIndex), wasmRatio.toFixed(2),
     `>= 10x XState (must >= 3x): ${mark(wasmRatio >= 10, wasmRatio >= 3)}`],
-  ["directrix-wasm, act({...}) per event", fmt(wasm), (wasm / xstate).toFixed(2), "objects in and out: names and records cross"],
+  ["directrix-wasm, act({...}) per event", fmt(wasm), actRatio.toFixed(2),
+    `>= 10x XState (must >= 5x): ${mark(actRatio >= 10, actRatio >= 5)}`],
   ["directrix-wasm, actBatch", fmt(wasmBatch), (wasmBatch / xstate).toFixed(2), "the engine loop inside the module"],
   ["directrix-native", fmt(nativeRate), nativeRatio.toFixed(2),
     `>= 10 M/s (must >= 2 M/s): ${mark(nativeRate >= 10e6, nativeRate >= 2e6)}`],
@@ -183,4 +186,5 @@ console.log(
   `native / directrix-wasm engine (actBatch): ${slowdown.toFixed(2)}x; ` +
     `goal WASM no slower than 1.5x native (must <= 3x): ${mark(slowdown <= 1.5, slowdown <= 3)}`,
 );
+console.log(`directrix-wasm act({...})/xstate events-per-second ratio: ${actRatio.toFixed(2)}`);
 console.log(`directrix-wasm/xstate events-per-second ratio: ${wasmRatio.toFixed(2)}`);

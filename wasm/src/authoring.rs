@@ -300,10 +300,7 @@ impl WorkflowInstance {
         )
         .map_err(migrate_error)?;
         Ok(MigratedInstance {
-            instance: Some(WorkflowInstance {
-                inner,
-                last: Vec::new(),
-            }),
+            instance: Some(WorkflowInstance::new(inner)),
             report,
         })
     }

@@ -33,8 +33,9 @@ pub use authoring::*;
 use directrix_core::Diagnostic;
 use directrix_core::{
     ActError, Instance, Limits, Snapshot, Timestamp, Workflow as CoreWorkflow,
-    instance::RestoreError, instance::TimerPolicy, record::EffectRecord, record::InboxRecord,
-    record::NextTimerRecord, record::StatusRecord, render::Graph, render::GraphFormat,
+    instance::RestoreError, instance::TimerPolicy, record::AgencyField, record::EffectRecord,
+    record::InboxRecord, record::NextTimerRecord, record::StatusRecord, render::Graph,
+    render::GraphFormat,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -517,10 +518,7 @@ impl Workflow {
             Instance::start(Arc::clone(&self.inner), at).map_err(act_error)?;
         let effects = records(&self.inner, &effects);
         Ok(StartedInstance {
-            instance: Some(WorkflowInstance {
-                inner: instance,
-                last: Vec::new(),
-            }),
+            instance: Some(WorkflowInstance::new(instance)),
             effects: Some(effects),
         })
     }
@@ -565,6 +563,21 @@ pub struct WorkflowInstance {
     inner: Instance,
     /// Effects of the last `actByIndex`, reused across calls.
     last: Vec<directrix_core::Effect>,
+    /// The effects of the glue's `act`, reused across calls.
+    scratch: Vec<directrix_core::Effect>,
+    /// Those effects as numbers (`pack`).
+    packed: Vec<f64>,
+}
+
+impl WorkflowInstance {
+    fn new(inner: Instance) -> Self {
+        WorkflowInstance {
+            inner,
+            last: Vec::new(),
+            scratch: Vec::new(),
+            packed: Vec::new(),
+        }
+    }
 }
 
 #[wasm_bindgen(js_class = Instance)]
@@ -672,6 +685,100 @@ impl WorkflowInstance {
         Ok(self.last.len() as u32)
     }
 
+    /// `act` as the package's JS glue calls it (wasm/npm/act.js), with the names and the
+    /// time already resolved to numbers by `__resolve`: one boundary
+    /// crossing per event and only numbers cross it. The effects are written as
+    /// `PACKED_WIDTH` numbers each after their count (`pack`) into a buffer this
+    /// instance keeps; it returns the buffer's address in the module's memory
+    /// (`__memory`), valid until the next call. A refusal (which changes nothing)
+    /// returns 0: the glue then calls `act`, which refuses the same way with its own
+    /// error, so the error is built in one place and nothing but a number crosses here.
+    #[wasm_bindgen(js_name = __actPacked, skip_typescript)]
+    pub fn act_packed(&mut self, at_seconds: f64, actor: f64, task: f64, action: f64) -> u32 {
+        let (Ok(at), Ok(actor), Ok(task), Ok(action)) = (
+            epoch_seconds(at_seconds),
+            index_arg(actor, "actor index"),
+            index_arg(task, "task index"),
+            index_arg(action, "action index"),
+        ) else {
+            return 0;
+        };
+        let mut effects = std::mem::take(&mut self.scratch);
+        effects.clear();
+        let acted = self.inner.act_into(
+            at,
+            directrix_core::workflow::AgencyId::from_index(actor),
+            directrix_core::workflow::TaskRef::from_index(task),
+            directrix_core::workflow::ActionId::from_index(action),
+            None,
+            &mut effects,
+        );
+        self.packed.clear();
+        if acted.is_ok() {
+            pack(self.inner.workflow(), &effects, &mut self.packed);
+        }
+        self.scratch = effects;
+        if acted.is_ok() {
+            self.packed.as_ptr() as u32
+        } else {
+            0
+        }
+    }
+
+    /// What the JS glue resolves once per workflow and caches: `what` is `FIELD_AGENCY`,
+    /// `FIELD_TASK` (`task` or `task[member]` only: a name that depends on the actor
+    /// is left to `act`), `FIELD_ACTION` or `FIELD_AT` (epoch seconds). `NaN` when
+    /// the text names nothing: the glue then calls `act` itself, whose error says why.
+    #[wasm_bindgen(js_name = __resolve, skip_typescript)]
+    pub fn resolve(&self, what: u32, text: JsValue) -> f64 {
+        let workflow = self.inner.workflow();
+        let Some(text) = text.as_string() else {
+            return f64::NAN;
+        };
+        let found = match what {
+            FIELD_AGENCY => workflow.agency_id(&nfc(text)).map(|a| a.index()),
+            FIELD_TASK => workflow.task_ref(&nfc(text)).map(|t| t.index()),
+            FIELD_ACTION => workflow.action_id(&nfc(text)).map(|a| a.index()),
+            FIELD_AT => {
+                return Timestamp::parse(&text, workflow.calendar().offset())
+                    .map_or(f64::NAN, |at| at.as_seconds() as f64);
+            }
+            _ => None,
+        };
+        found.map_or(f64::NAN, |index| index as f64)
+    }
+
+    /// The text of field `field` (a `pack` position) of effect `position` of the last
+    /// `__actPacked`, which the JS glue caches under the number packed there; empty when
+    /// there is no such effect or field.
+    #[wasm_bindgen(js_name = __name, skip_typescript)]
+    pub fn name(&self, field: u32, position: u32) -> String {
+        let workflow = self.inner.workflow();
+        let Some(effect) = self.scratch.get(position as usize) else {
+            return String::new();
+        };
+        let record = workflow.effect_record(effect);
+        match field {
+            FIELD_AT => record.at,
+            FIELD_KIND => record.kind.to_owned(),
+            FIELD_TASK => record.task,
+            FIELD_AGENCY => record.agency,
+            FIELD_ACTION => record.action.unwrap_or_default(),
+            FIELD_FROM => record.from.unwrap_or_default(),
+            FIELD_TO => record.to.unwrap_or_default(),
+            FIELD_LEAD => record.lead.unwrap_or_default(),
+            FIELD_DUE => record.due.unwrap_or_default(),
+            FIELD_UNTIL => record.until.unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// The instance's workflow as the JS glue keys its caches: its content hash.
+    #[wasm_bindgen(js_name = __workflowKey, skip_typescript)]
+    pub fn workflow_key(&self) -> String {
+        self.inner.workflow().content_hash().to_owned()
+    }
+
     /// The effects of the last `actByIndex` or `actBatch`, as records.
     #[wasm_bindgen(js_name = lastEffects)]
     pub fn last_effects(&self) -> Result<Ts<Effects>, JsValue> {
@@ -776,10 +883,7 @@ impl WorkflowInstance {
     pub fn restore(workflow: &Workflow, snapshot: JsValue) -> Result<WorkflowInstance, JsValue> {
         let inner = Instance::restore(Arc::clone(&workflow.inner), snapshot_arg(snapshot)?)
             .map_err(restore_error)?;
-        Ok(WorkflowInstance {
-            inner,
-            last: Vec::new(),
-        })
+        Ok(WorkflowInstance::new(inner))
     }
 
     /// Rebuilds an instance from a snapshot and moves its clock to `now` (ISO 8601),
@@ -803,12 +907,87 @@ impl WorkflowInstance {
                 .map_err(restore_error)?;
         Ok(StartedInstance {
             effects: Some(records(&workflow.inner, &effects)),
-            instance: Some(WorkflowInstance {
-                inner,
-                last: Vec::new(),
-            }),
+            instance: Some(WorkflowInstance::new(inner)),
         })
     }
+}
+
+// The layout of `pack`: one effect is `PACKED_WIDTH` numbers, at these positions
+// (wasm/npm/act.js reads them with the same numbers). Names are numbers the glue turns
+// into text through caches, so a name crosses the boundary once per workflow, not per
+// effect: indices for agencies (`-1` none, `-2` the system), tasks and actions; a state
+// with its machine (state ids are per machine); times as epoch seconds; `NaN` or `-1`
+// (`-3` for `lead`) where the record has no such field.
+const FIELD_AT: u32 = 0;
+const FIELD_KIND: u32 = 1;
+const FIELD_TASK: u32 = 2;
+const FIELD_AGENCY: u32 = 3;
+const FIELD_ACTION: u32 = 4;
+const FIELD_MACHINE: u32 = 5;
+const FIELD_FROM: u32 = 6;
+const FIELD_TO: u32 = 7;
+const FIELD_LEVEL: u32 = 8;
+const FIELD_LEAD: u32 = 9;
+const FIELD_DUE: u32 = 10;
+const FIELD_ON_TIME: u32 = 11;
+const FIELD_UNTIL: u32 = 12;
+const PACKED_WIDTH: usize = 13;
+
+thread_local! {
+    /// The effect kinds met so far, numbered in that order: the number `pack` writes.
+    static KINDS: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn kind_number(kind: &'static str) -> f64 {
+    KINDS.with_borrow_mut(|kinds| {
+        // The same kind is the same static text: its address finds it without comparing bytes.
+        let position = kinds
+            .iter()
+            .position(|k| std::ptr::eq(*k, kind) || *k == kind)
+            .unwrap_or_else(|| {
+                kinds.push(kind);
+                kinds.len() - 1
+            });
+        position as f64
+    })
+}
+
+fn agency_number(field: AgencyField) -> f64 {
+    match field {
+        AgencyField::Agency(agency) => agency.index() as f64,
+        AgencyField::System => -2.0,
+        AgencyField::None => -1.0,
+    }
+}
+
+/// Writes the count of `effects`, then each as `PACKED_WIDTH` numbers (see `FIELD_AT`).
+fn pack(workflow: &CoreWorkflow, effects: &[directrix_core::Effect], out: &mut Vec<f64>) {
+    out.push(effects.len() as f64);
+    for effect in effects {
+        let fields = workflow.effect_fields(effect);
+        let machine = workflow.task(workflow.task_slot(fields.task).task).machine;
+        let mut packed = [0.0; PACKED_WIDTH];
+        packed[FIELD_AT as usize] = fields.at.as_seconds() as f64;
+        packed[FIELD_KIND as usize] = kind_number(fields.kind);
+        packed[FIELD_TASK as usize] = fields.task.index() as f64;
+        packed[FIELD_AGENCY as usize] = agency_number(fields.agency);
+        packed[FIELD_ACTION as usize] = fields.action.map_or(-1.0, |a| a.index() as f64);
+        packed[FIELD_MACHINE as usize] = machine.index() as f64;
+        packed[FIELD_FROM as usize] = fields.from.map_or(-1.0, |s| s.index() as f64);
+        packed[FIELD_TO as usize] = fields.to.map_or(-1.0, |s| s.index() as f64);
+        packed[FIELD_LEVEL as usize] = fields.level.map_or(-1.0, f64::from);
+        packed[FIELD_LEAD as usize] = fields.lead.map_or(-3.0, agency_number);
+        packed[FIELD_DUE as usize] = fields.due.map_or(f64::NAN, |t| t.as_seconds() as f64);
+        packed[FIELD_ON_TIME as usize] = fields.on_time.map_or(-1.0, f64::from);
+        packed[FIELD_UNTIL as usize] = fields.until.map_or(f64::NAN, |t| t.as_seconds() as f64);
+        out.extend_from_slice(&packed);
+    }
+}
+
+/// The module's memory, where the JS glue reads what `__actPacked` wrote.
+#[wasm_bindgen(js_name = __memory, skip_typescript)]
+pub fn memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// A snapshot from JS: a plain object as `snapshot()` gave it.

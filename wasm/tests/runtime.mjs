@@ -245,3 +245,114 @@ test("misusing the classes (wrong class, freed object) is a coded DirectrixError
   }
   stillWorks();
 });
+
+/** Every agency id of the seed (the leads and members met in its records). */
+const SEED_AGENCIES = [...SEED.matchAll(/\(id: "([a-z0-9_]+)", name: "[^"]*", gloss/g)].map((m) => m[1]);
+
+/** The value `call` returns, or the error it throws as `name code message`. */
+function outcome(call) {
+  try {
+    return call();
+  } catch (error) {
+    return `${error.name} ${error.code} ${error.message}`;
+  }
+}
+
+/** A whole scenario on the seed, three ways at once: `act({...})` (the glue's fast path),
+ * the generated `act` (a request with `note: undefined` takes it), and `actByIndex` with
+ * `lastEffects()`. Each day until the deadlines are long past, time moves on (effects of
+ * `advance` compared too) and every agency acts on the first plain entries of its inbox,
+ * each twice (the second refused). */
+function threeWays(module, workflow) {
+  const fast = workflow.start().instance;
+  const generated = workflow.start().instance;
+  const byIndex = workflow.start().instance;
+  const kinds = new Set();
+  let acts = 0;
+  let refusals = 0;
+  for (let day = 8; day <= 70; day++) {
+    const at = new Date(Date.UTC(2021, 4, day, 1, 30)).toISOString().replace(".000Z", "Z");
+    const advanced = fast.advance(at);
+    assert.deepStrictEqual(generated.advance(at), advanced);
+    assert.deepStrictEqual(byIndex.advance(at), advanced);
+    for (const agency of SEED_AGENCIES) {
+      const entries = fast.inbox(agency).filter((entry) => !entry.needs_note && !entry.needs_until);
+      for (const entry of entries.slice(0, 2)) {
+        const request = { at, actor: agency, task: entry.task, action: entry.action };
+        // Twice: the second time the state has moved on, and an earlier act of this
+        // round may already have moved it; a refusal must be the same every way and
+        // change nothing.
+        for (let round = 0; round < 2; round++) {
+          const before = byIndex.stateHash();
+          const effects = outcome(() => fast.act(request));
+          const plain = outcome(() => generated.act({ ...request, note: undefined }));
+          const indexed = outcome(() => {
+            byIndex.actByIndex(
+              workflow.timeSeconds(at),
+              workflow.agencyIndex(agency),
+              workflow.taskIndex(entry.task),
+              workflow.actionIndex(entry.action),
+            );
+            return byIndex.lastEffects();
+          });
+          if (typeof effects === "string") {
+            refusals++;
+            assert.equal(effects, plain);
+            assert.equal(effects.split(" ")[1], indexed.split(" ")[1]); // the same code
+            assert.equal(fast.stateHash(), before);
+            continue;
+          }
+          acts++;
+          // Field by field, and as text (the same keys in the same order).
+          assert.equal(effects.length, indexed.length);
+          effects.forEach((effect, i) => {
+            assert.deepStrictEqual(Object.keys(effect), Object.keys(indexed[i]));
+            for (const key of Object.keys(indexed[i])) assert.strictEqual(effect[key], indexed[i][key], key);
+            kinds.add(effect.kind);
+          });
+          assert.equal(JSON.stringify(effects), JSON.stringify(plain));
+        }
+      }
+    }
+    assert.equal(fast.stateHash(), byIndex.stateHash());
+    assert.equal(generated.stateHash(), byIndex.stateHash());
+  }
+  for (const instance of [fast, generated, byIndex]) instance.free();
+  return { kinds, acts, refusals };
+}
+
+test("act({...}) gives the effects of the generated act and of actByIndex, in both modules", () => {
+  for (const [module, workflow] of [
+    [full, full.Workflow.parse(SEED)],
+    [runtime, runtime.Workflow.fromCompiled(SEED_BYTES)],
+  ]) {
+    const { kinds, acts, refusals } = threeWays(module, workflow);
+    assert.ok(acts > 50 && refusals > 10, `${acts} acts, ${refusals} refusals`);
+    // Every optional field an act can give on the fast path is met: `action`, `from`,
+    // `to` (transitioned), `due` (rescheduled), `on_time` (completed).
+    for (const kind of ["transitioned", "cancelled", "rescheduled", "completed"]) assert.ok(kinds.has(kind), `no ${kind} effect`);
+  }
+});
+
+test("act({...}) leaves what is not a plain request to the generated act", () => {
+  const workflow = runtime.Workflow.fromCompiled(SEED_BYTES);
+  const { instance } = workflow.start();
+  const at = "2021-05-08T09:00:00+07:00";
+  instance.advance(at);
+  // Unknown names and times, wrong types, unknown fields: the same coded errors as ever.
+  throwsCoded(() => instance.act({ at, actor: "nobody", task: "contingency_plan", action: "start" }), "unknown_agency");
+  throwsCoded(() => instance.act({ at, actor: "health", task: "no_such_task", action: "start" }), "unknown_task");
+  throwsCoded(() => instance.act({ at, actor: "health", task: "contingency_plan", action: "fly" }), "unknown_action");
+  throwsCoded(() => instance.act({ at: "yesterday", actor: "health", task: "contingency_plan", action: "start" }), "invalid_time");
+  throwsCoded(() => instance.act({ at, actor: 7, task: "contingency_plan", action: "start" }), "invalid_argument");
+  throwsCoded(() => instance.act({ at, actor: "health", task: "contingency_plan", action: "start", when: 1 }), "invalid_argument");
+  throwsCoded(() => instance.act(null), "invalid_argument");
+  throwsCoded(() => instance.act(["health"]), "invalid_argument");
+  // A name typed decomposed (NFD) finds its id, as the generated act's does.
+  const nfd = "contingency_plan".normalize("NFD");
+  assert.ok(instance.act({ at, actor: "health", task: nfd, action: "acknowledge" }).length > 0);
+  // A freed instance says so.
+  instance.free();
+  throwsCoded(() => instance.act({ at, actor: "health", task: "contingency_plan", action: "start" }), "freed");
+  stillWorks();
+});

@@ -27,6 +27,13 @@ export async function portal(compiled: ArrayBuffer): Promise<string[]> {
       instance.act({ at: "2021-05-13T17:00:00+07:00", actor: "health", task: item.task, action: item.action, note: "đã nhận" });
     }
   }
+  // The plain request of a click, and what a portal reads of its effects (the records
+  // `act.js` builds keep the generated `EffectRecord` type).
+  for (const effect of instance.act({ at: "2021-05-13T17:00:00+07:00", actor: "health", task: "contingency_plan", action: "start" })) {
+    const moved: string = `${effect.task}: ${effect.from ?? "?"} → ${effect.to ?? "?"} by ${effect.agency} at ${effect.at}`;
+    const late: boolean | undefined = effect.on_time === undefined ? undefined : !effect.on_time;
+    kinds.push(moved, String(late), effect.due ?? "", String(effect.level ?? ""));
+  }
   const next = instance.nextTimer();
   if (next) kinds.push(next.at);
   // The former type names, kept as aliases of the core's records.
