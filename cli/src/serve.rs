@@ -47,17 +47,28 @@ pub(crate) struct Args {
 
 #[derive(Debug, Subcommand)]
 enum ServeCommand {
-    /// Print a new random token once; only its hash is stored.
+    /// Print a new random token once (only its hash is stored); or list or revoke them.
     Token {
         /// The data directory.
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         /// The agency the token acts as.
-        #[arg(long, required_unless_present = "admin", conflicts_with = "admin")]
+        #[arg(
+            long,
+            required_unless_present_any = ["admin", "list", "revoke"],
+            conflicts_with_all = ["admin", "list", "revoke"]
+        )]
         agency: Option<String>,
         /// An admin token: loads workflows and starts instances; acts as no agency.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["list", "revoke"])]
         admin: bool,
+        /// List the tokens: short id, agency or admin, created, revoked (never a token).
+        #[arg(long, conflicts_with = "revoke")]
+        list: bool,
+        /// Revoke the token with this short id (or a longer prefix of its hash); running
+        /// servers refuse it within about a second.
+        #[arg(long, value_name = "ID")]
+        revoke: Option<String>,
     },
     /// Replay every instance's whole journal and compare with what is stored; exits 1
     /// on any difference.
@@ -75,9 +86,42 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
     };
     match args.command {
         Some(ServeCommand::Token {
+            data, list: true, ..
+        }) => {
+            let time = |at: Option<i64>| {
+                at.map(|at| {
+                    directrix_core::Timestamp::from_seconds(at)
+                        .to_rfc3339(directrix_core::time::UtcOffset::UTC)
+                })
+            };
+            for token in directrix_host::list_tokens(&data).map_err(fail)? {
+                let whose = match &token.principal {
+                    Principal::Admin => "admin".to_owned(),
+                    Principal::Agency(agency) => format!("agency {agency}"),
+                };
+                let created = time(token.created)
+                    .map_or_else(|| "created -".to_owned(), |at| format!("created {at}"));
+                match time(token.revoked) {
+                    Some(revoked) => outln!("{}  {whose}  {created}  revoked {revoked}", token.id),
+                    None => outln!("{}  {whose}  {created}", token.id),
+                }
+            }
+            Ok(())
+        }
+        Some(ServeCommand::Token {
+            data,
+            revoke: Some(id),
+            ..
+        }) => {
+            let id = directrix_host::revoke_token(&data, &id).map_err(fail)?;
+            outln!("revoked {id}");
+            Ok(())
+        }
+        Some(ServeCommand::Token {
             data,
             agency,
             admin,
+            ..
         }) => {
             let principal = match agency {
                 Some(agency) if !admin => Principal::Agency(agency),

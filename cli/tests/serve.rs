@@ -485,3 +485,175 @@ fn a_stop_signal_ends_open_event_streams_and_the_server() {
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut stream, &mut rest).expect("read to the end");
 }
+
+/// `directrix serve token --data DIR ARGS`: (succeeded, stdout, stderr).
+fn token_command(data: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(common::BIN)
+        .args(["serve", "token", "--data"])
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run serve token");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_revoked_token_is_refused_by_the_running_server_and_after_a_restart() {
+    let data = data_dir("revoke");
+    let admin = token(&data, None);
+    let health = token(&data, Some("health"));
+    let police = token(&data, Some("police"));
+    let server = Server::start(&data, &CLOCK);
+    for bearer in [&admin, &health, &police] {
+        assert_eq!(server.get("/v1/whoami", bearer).status, 200);
+    }
+
+    // The list shows who, when, and a short id: never a token (nor its whole hash).
+    let (listed, list, _) = token_command(&data, &["--list"]);
+    assert!(listed);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    for secret in [&admin, &health, &police] {
+        assert!(!list.contains(secret.as_str()), "{list}");
+        let hash = directrix_host::api::token_hash(secret);
+        assert!(!list.contains(&hash), "{list}");
+        assert!(list.contains(&hash[..12]), "{list}");
+    }
+    let health_line = lines
+        .iter()
+        .find(|l| l.contains("agency health"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(health_line.contains("created 20"), "{health_line}");
+    assert!(lines.iter().any(|l| l.contains("  admin  ")), "{list}");
+    let id = health_line.split_whitespace().next().expect("id");
+
+    // Refused: not hex, too short, unknown.
+    for bad in ["zzzzzzzz", "abc", "000000000000"] {
+        let (revoked, _, error) = token_command(&data, &["--revoke", bad]);
+        assert!(!revoked, "{bad}");
+        assert!(!error.is_empty());
+    }
+    let (revoked, out, error) = token_command(&data, &["--revoke", id]);
+    assert!(revoked, "{error}");
+    assert_eq!(out.trim(), format!("revoked {id}"));
+    // Revoked once: a second revocation finds no unrevoked token.
+    assert!(!token_command(&data, &["--revoke", id]).0);
+
+    // The running server refuses it promptly (it looks at most once a second).
+    let mut refused = None;
+    for _ in 0..100 {
+        let answer = server.get("/v1/whoami", &health);
+        if answer.status == 401 {
+            refused = Some(answer);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let refused = refused.expect("the revoked token is still accepted after 5 s");
+    assert_eq!(refused.code(), "unauthorized");
+    // The others still work; the list says it is revoked.
+    assert_eq!(server.get("/v1/whoami", &police).status, 200);
+    assert_eq!(server.get("/v1/whoami", &admin).status, 200);
+    let (_, list, _) = token_command(&data, &["--list"]);
+    let health_line = list
+        .lines()
+        .find(|l| l.contains("agency health"))
+        .expect("listed");
+    assert!(health_line.contains("revoked 20"), "{health_line}");
+    drop(server);
+
+    let server = Server::start(&data, &[]);
+    assert_eq!(server.get("/v1/whoami", &health).status, 401);
+    assert_eq!(server.get("/v1/whoami", &police).status, 200);
+}
+
+#[test]
+fn a_refused_act_is_remembered_under_its_key_and_a_key_is_one_request() {
+    let data = data_dir("refusal-key");
+    let admin = token(&data, None);
+    let health = token(&data, Some("health"));
+    let server = Server::start(&data, &[&["--load", SEED][..], &CLOCK].concat());
+    let hash = server.workflows[0].clone();
+    let start = |server: &Server| {
+        server
+            .post("/v1/instances", &admin, &json!({ "workflow": hash }))
+            .json()["id"]
+            .as_i64()
+            .expect("id")
+    };
+    let (a, b) = (start(&server), start(&server));
+    let version = |server: &Server, id: i64| {
+        server.get(&format!("/v1/instances/{id}"), &admin).json()["version"]
+            .as_i64()
+            .expect("version")
+    };
+    let act = |server: &Server, id: i64, key: &str, body: &Value| {
+        server.request(
+            "POST",
+            &format!("/v1/instances/{id}/acts"),
+            Some(&health),
+            &[("idempotency-key", key)],
+            body.to_string().as_bytes(),
+        )
+    };
+    let unknown = json!({ "task": "no_such_task", "action": "acknowledge" });
+    let valid = json!({ "task": "health_readiness", "action": "acknowledge" });
+    let before = version(&server, a);
+
+    let first = act(&server, a, "r-1", &unknown);
+    assert_eq!(first.status, 422, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    // Repeated, while the server remembers it and after a restart (from the table).
+    let again = act(&server, a, "r-1", &unknown);
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (422, first.body.as_str())
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    // The key now stands for that refusal: another request with it is refused, and
+    // changes nothing.
+    let other = act(&server, a, "r-1", &valid);
+    assert_eq!(
+        (other.status, other.code().as_str()),
+        (422, "idempotency_key_reused")
+    );
+    assert_eq!(version(&server, a), before);
+
+    // One key, two instances: the second is another request.
+    assert_eq!(act(&server, a, "k-a", &valid).status, 200);
+    let on_b = act(&server, b, "k-a", &valid);
+    assert_eq!(
+        (on_b.status, on_b.code().as_str()),
+        (422, "idempotency_key_reused"),
+        "{}",
+        on_b.body
+    );
+    let b_version = version(&server, b);
+    // b is unharmed: it acts with a new key.
+    assert_eq!(act(&server, b, "k-b", &valid).status, 200);
+    assert_eq!(version(&server, b), b_version + 1);
+    drop(server);
+
+    let server = Server::start(&data, &[]);
+    let after = act(&server, a, "r-1", &unknown);
+    assert_eq!(
+        (after.status, after.body.as_str()),
+        (422, first.body.as_str())
+    );
+    assert_eq!(after.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        act(&server, a, "r-1", &valid).code(),
+        "idempotency_key_reused"
+    );
+    assert_eq!(
+        act(&server, b, "k-a", &valid).code(),
+        "idempotency_key_reused"
+    );
+    drop(server);
+    let (passed, report) = check(&data);
+    assert!(passed, "{report}");
+}

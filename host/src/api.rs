@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::runtime::{ActRequest, Host, hex};
-use crate::store::{Principal, read};
+use crate::store::{Principal, TOKENS_VERSION, read};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,8 +35,71 @@ const MAX_KEY_BYTES: usize = 200;
 #[derive(Clone)]
 pub struct AppState {
     host: Arc<Host>,
-    /// Tokens seen valid, by hash: a token is never changed once issued.
-    known_tokens: Arc<Mutex<HashMap<String, Principal>>>,
+    tokens: Arc<TokenCache>,
+}
+
+/// Tokens seen valid, by hash, so a request reads no table. A revocation bumps the
+/// store's tokens version; it is compared at most once a second (one small read, also
+/// right when several servers share one database) and the cache is emptied when it
+/// changed.
+#[derive(Default)]
+struct TokenCache {
+    known: Mutex<Known>,
+    /// When the version was last compared, and what it was.
+    checked: Mutex<Option<(Instant, String)>>,
+}
+
+#[derive(Default)]
+struct Known {
+    principals: HashMap<String, Principal>,
+    /// Bumped on every emptying: a principal read before it is not cached after it.
+    generation: u64,
+}
+
+/// How often a running server looks for revocations.
+const TOKENS_RECHECK: Duration = Duration::from_secs(1);
+
+impl TokenCache {
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Empties the cache if a token was revoked since the last look (at most one look a
+    /// second; the request that finds the look due makes it).
+    async fn refresh(&self, pool: &sqlx::SqlitePool) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let previous = {
+            let mut checked = self
+                .checked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match checked.as_mut() {
+                Some((at, _)) if now.duration_since(*at) < TOKENS_RECHECK => return Ok(()),
+                Some((at, version)) => {
+                    *at = now;
+                    Some(version.clone())
+                }
+                None => None,
+            }
+        };
+        let version = read::meta(pool, TOKENS_VERSION)
+            .await
+            .map_err(|e| ApiError::storage(&e))?
+            .unwrap_or_default();
+        if previous.as_ref() != Some(&version) {
+            let mut known = self.known();
+            known.principals.clear();
+            known.generation += 1;
+            drop(known);
+            *self
+                .checked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((now, version));
+        }
+        Ok(())
+    }
 }
 
 /// The limits the router enforces.
@@ -73,24 +136,25 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         let hash = token_hash(token);
-        let cached = state
-            .known_tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&hash)
-            .cloned();
+        let pool = state.host.store().pool();
+        state.tokens.refresh(pool).await?;
+        let (cached, generation) = {
+            let known = state.tokens.known();
+            (known.principals.get(&hash).cloned(), known.generation)
+        };
         let principal = match cached {
             Some(principal) => principal,
             None => {
-                let found = read::token(state.host.store().pool(), &hash)
+                let found = read::token(pool, &hash)
                     .await
                     .map_err(|e| ApiError::storage(&e))?
-                    .ok_or_else(|| ApiError::unauthorized("this token is not known here"))?;
-                state
-                    .known_tokens
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(hash, found.clone());
+                    .ok_or_else(|| {
+                        ApiError::unauthorized("this token is not known here (or was revoked)")
+                    })?;
+                let mut known = state.tokens.known();
+                if known.generation == generation {
+                    known.principals.insert(hash, found.clone());
+                }
                 found
             }
         };
@@ -439,7 +503,7 @@ async fn get_inbox(State(state): State<AppState>, caller: Caller) -> Result<Resp
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "The instance"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters: a repeated key with the same request returns the first answer (header `idempotent-replayed: true`) and changes nothing"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters: a repeated key with the same request returns the first answer, a refusal too (header `idempotent-replayed: true`), and changes nothing"),
     ),
     request_body = ActRequest,
     responses(
@@ -481,8 +545,9 @@ async fn post_act(
     };
     let request: ActRequest = json_body(&body(bytes)?)?;
     let outcome = state.host.act(&id, &agency, &request, key).await?;
+    let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
     let mut response = (
-        StatusCode::OK,
+        status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -672,7 +737,7 @@ pub fn router(
 ) -> Router {
     let state = AppState {
         host,
-        known_tokens: Arc::default(),
+        tokens: Arc::default(),
     };
     let (api, _) = routes().split_for_parts();
     let api = match portal {

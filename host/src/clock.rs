@@ -10,6 +10,9 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
     /// How long to wait in real time until `at` (zero when it has come).
     fn real_wait(&self, at: Timestamp) -> Duration;
+    /// How much real time has passed since the clock showed `at` (zero if it has not
+    /// yet): a timer's lag, to the millisecond whatever the clock's speed.
+    fn real_since(&self, at: Timestamp) -> Duration;
 }
 
 fn wall_millis() -> i64 {
@@ -29,6 +32,11 @@ impl Clock for SystemClock {
 
     fn real_wait(&self, at: Timestamp) -> Duration {
         let millis = at.as_seconds().saturating_mul(1000) - wall_millis();
+        Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+    }
+
+    fn real_since(&self, at: Timestamp) -> Duration {
+        let millis = wall_millis() - at.as_seconds().saturating_mul(1000);
         Duration::from_millis(u64::try_from(millis).unwrap_or(0))
     }
 }
@@ -77,6 +85,17 @@ impl Clock for VirtualClock {
         }
         Duration::from_secs_f64((ahead as f64 / self.speed).min(3600.0))
     }
+
+    fn real_since(&self, at: Timestamp) -> Duration {
+        if self.speed <= 0.0 {
+            return Duration::ZERO;
+        }
+        // Virtual milliseconds now, unrounded, against `at`.
+        let elapsed_ms = (wall_millis() - self.wall_start_ms).max(0) as f64;
+        let now_ms = self.virtual_start as f64 * 1000.0 + elapsed_ms * self.speed;
+        let behind_ms = now_ms - at.as_seconds() as f64 * 1000.0;
+        Duration::from_secs_f64((behind_ms / self.speed / 1000.0).max(0.0))
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +121,17 @@ mod tests {
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(10),
             "{wait:?}"
+        );
+        // The anchor's instant was shown ten real seconds ago; an instant to come has
+        // no lag yet.
+        let since = clock.real_since(Timestamp::from_seconds(1_000));
+        assert!(
+            since >= Duration::from_secs(10) && since < Duration::from_secs(60),
+            "{since:?}"
+        );
+        assert_eq!(
+            clock.real_since(Timestamp::from_seconds(now + 3_600)),
+            Duration::ZERO
         );
     }
 

@@ -68,6 +68,23 @@ impl ApiError {
         )
     }
 
+    /// 422: the key was used by this agency for another request.
+    pub fn key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for another request; use a new key for a new request",
+        )
+    }
+
+    /// A failed commit: the key's earlier use, or storage.
+    pub fn commit(error: &crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::KeyReused => Self::key_reused(),
+            _ => Self::storage(error),
+        }
+    }
+
     /// 500 for a stored instance that does not load.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -96,12 +113,19 @@ impl From<ActError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The JSON body: `{"code", "message", ...details}`.
+    pub fn body(&self) -> Value {
         let mut body = Map::new();
         body.insert("code".to_owned(), json!(self.code));
         body.insert("message".to_owned(), json!(self.message));
-        body.extend(self.details);
-        (self.status, axum::Json(Value::Object(body))).into_response()
+        body.extend(self.details.clone());
+        Value::Object(body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
     }
 }

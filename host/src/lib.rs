@@ -218,11 +218,43 @@ pub fn create_token(data: &Path, principal: &Principal) -> Result<String, String
     let hash = api::token_hash(&token);
     runtime(Some(1))?.block_on(async {
         let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
-        direct::insert_token(&pool, &hash, principal)
+        direct::insert_token(&pool, &hash, principal, SystemClock.now().as_seconds())
             .await
             .map_err(|e| e.to_string())
     })?;
     Ok(token)
+}
+
+/// Every token's record (never a token: only their hashes are kept).
+pub fn list_tokens(data: &Path) -> Result<Vec<store::TokenRecord>, String> {
+    if !store::database_path(data).exists() {
+        return Err(format!("no directrix.db in {}", data.display()));
+    }
+    runtime(Some(1))?.block_on(async {
+        let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
+        read::tokens(&pool).await.map_err(|e| e.to_string())
+    })
+}
+
+/// Revokes the token whose short id (as `--list` shows it, or more of its hash) is
+/// `id`; running servers refuse it within about a second. Returns the short id.
+pub fn revoke_token(data: &Path, id: &str) -> Result<String, String> {
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() < 6 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "a token id is 6 to 64 hex digits, as `directrix serve token --list` shows (got `{}`)",
+            directrix_core::diagnostic::excerpt(&id)
+        ));
+    }
+    if !store::database_path(data).exists() {
+        return Err(format!("no directrix.db in {}", data.display()));
+    }
+    runtime(Some(1))?.block_on(async {
+        let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
+        direct::revoke_token(&pool, &id, SystemClock.now().as_seconds())
+            .await
+            .map_err(|e| e.to_string())?
+    })
 }
 
 /// What `directrix serve check` found for one instance.

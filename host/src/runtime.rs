@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::replay::{self, effect_json, encode_snapshot};
-use crate::store::{Append, Idempotency, JournalRow, Store, Write, read};
+use crate::store::{Append, Idempotency, JournalRow, Store, Ticket, Write, read};
 use axum::http::StatusCode;
 use directrix_core::{
     Effect, Input, Instance, Timestamp, Workflow, instance::ActArgs, record::InboxRecord,
@@ -13,16 +13,96 @@ use directrix_core::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
 /// An instance in memory, with the journal length its stored snapshot covers.
+///
+/// Its state may run ahead of the store: an input's rows are queued to the writer under
+/// the instance's lock and the lock is released before they are durable, so the next
+/// input is computed (and queued) meanwhile. Nobody is answered before the write their
+/// answer rests on is durable (`last`).
 struct Live {
     instance: Instance,
     snapshot_seq: i64,
+    /// Which load this is: a failed commit empties the slot only if it was not reloaded
+    /// since.
+    generation: u64,
+    /// The last write queued for this instance.
+    last: Option<Ticket>,
+    /// Every (agency, Idempotency-Key) used on this instance, by [`key_hash`]: a key not
+    /// here was never used here, so a new key needs no read (a key used on another
+    /// instance is refused by the table's primary key when the act is committed).
+    keys: HashMap<u64, Seen>,
+    /// The keys whose answer is held until their write is durable, oldest first.
+    pending_keys: VecDeque<u64>,
+}
+
+/// What a loaded instance knows of a key used on it.
+enum Seen {
+    /// Its first answer is in the table.
+    Stored,
+    /// Its first answer, until the write that stores it is durable.
+    Pending(Arc<FirstInMemory>),
+}
+
+/// A first answer whose write is queued.
+struct FirstInMemory {
+    request_hash: String,
+    status: u16,
+    body: String,
+    ticket: Ticket,
+}
+
+impl Live {
+    /// Forgets the answers that are now durable (the table has them).
+    fn sweep_keys(&mut self) {
+        while let Some(hash) = self.pending_keys.front().copied() {
+            let settled = match self.keys.get(&hash) {
+                Some(Seen::Pending(first)) => first.ticket.settled(),
+                _ => Some(Ok(())),
+            };
+            match settled {
+                None => break,
+                Some(Ok(())) => {
+                    if let Some(seen) = self.keys.get_mut(&hash) {
+                        *seen = Seen::Stored;
+                    }
+                }
+                Some(Err(_)) => {
+                    self.keys.remove(&hash);
+                }
+            }
+            self.pending_keys.pop_front();
+        }
+    }
+}
+
+/// The in-memory key of (agency, Idempotency-Key). A collision only costs a read.
+fn key_hash(agency: &str, key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (agency, key).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A write queued for an instance, to be waited for once its lock is released.
+struct Committing {
+    ticket: Ticket,
+    generation: u64,
+    fired: u64,
+    effects: bool,
+}
+
+/// Waits until what a reader saw is durable.
+async fn settled(ticket: Option<Ticket>) -> Result<(), ApiError> {
+    match ticket {
+        Some(ticket) => ticket.wait().await.map_err(|e| ApiError::storage(&e)),
+        None => Ok(()),
+    }
 }
 
 /// `None` until loaded, and again after a failed commit: the next user reloads it from
@@ -130,8 +210,28 @@ pub struct InboxEntry {
 pub struct ActOutcome {
     /// The JSON body.
     pub body: String,
+    /// The HTTP status: 200, or a refusal's when a refused act's key is repeated.
+    pub status: u16,
     /// True when the Idempotency-Key was seen before with the same request.
     pub replayed: bool,
+}
+
+impl ActOutcome {
+    fn replay(
+        first_hash: &str,
+        request_hash: &str,
+        status: u16,
+        body: String,
+    ) -> Result<Self, ApiError> {
+        if first_hash != request_hash {
+            return Err(ApiError::key_reused());
+        }
+        Ok(Self {
+            body,
+            status,
+            replayed: true,
+        })
+    }
 }
 
 /// The running host.
@@ -149,6 +249,8 @@ pub struct Host {
     /// Set when the host stops: ends the event streams.
     stopping: tokio::sync::watch::Sender<bool>,
     snapshot_every: i64,
+    /// Numbers the loads of instances ([`Live::generation`]).
+    loads: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -205,6 +307,7 @@ impl Host {
             events: tokio::sync::watch::Sender::new(0),
             stopping: tokio::sync::watch::Sender::new(false),
             snapshot_every: snapshot_every.max(1),
+            loads: AtomicU64::new(0),
         }))
     }
 
@@ -254,10 +357,13 @@ impl Host {
             let (instance, snapshot_seq) = replay::load(self.store.pool(), workflow, id)
                 .await
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            *slot = Some(Live {
-                instance,
-                snapshot_seq,
-            });
+            let keys = read::idempotency_keys(self.store.pool(), id)
+                .await
+                .map_err(|e| ApiError::storage(&e))?
+                .into_iter()
+                .map(|(agency, key)| (key_hash(&agency, &key), Seen::Stored))
+                .collect();
+            *slot = Some(self.live(instance, snapshot_seq, keys));
         }
         slot.as_mut()
             .ok_or_else(|| ApiError::internal("instance slot emptied while loading"))
@@ -268,25 +374,42 @@ impl Host {
         self.clock.now().max(instance.now())
     }
 
-    /// Commits what `live` journaled since `first_seq`; on failure empties the slot so
-    /// the instance reloads from the journal.
-    async fn commit(
+    fn live(&self, instance: Instance, snapshot_seq: i64, keys: HashMap<u64, Seen>) -> Live {
+        Live {
+            instance,
+            snapshot_seq,
+            generation: self.loads.fetch_add(1, Ordering::Relaxed),
+            last: None,
+            keys,
+            pending_keys: VecDeque::new(),
+        }
+    }
+
+    /// Queues what `live` journaled since `first_seq` (and the first answer to
+    /// remember), under the instance's lock; [`Host::settle`] then waits for it without
+    /// the lock. `None`: nothing to write. On failure empties the slot so the instance
+    /// reloads from the journal.
+    fn queue(
         &self,
         id: i64,
         slot: &mut Option<Live>,
         first_seq: i64,
         effects: &[Effect],
         act: Option<(&str, Option<Idempotency>)>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<Committing>, ApiError> {
         let Some(live) = slot.as_mut() else {
             return Err(ApiError::internal("instance not loaded"));
         };
+        let (actor, first) = match act {
+            Some((agency, first)) => (Some(agency), first),
+            None => (None, None),
+        };
         let version = live.instance.journal_len() as i64;
-        if version == first_seq {
-            return Ok(());
+        if version == first_seq && first.is_none() {
+            return Ok(None);
         }
-        // The instance keeps only what it journaled since its last commit (the store
-        // holds the rest): `journal()[0]` is at position `kept_from`.
+        // The instance keeps only what it journaled since its last queued write (the
+        // writer holds the rest): `journal()[0]` is at position `kept_from`.
         let journal = live.instance.journal();
         let kept_from = version - journal.len() as i64;
         let Some(unstored) = usize::try_from(first_seq - kept_from)
@@ -296,10 +419,6 @@ impl Host {
             return Err(ApiError::internal(
                 "instance journal no longer holds its tail",
             ));
-        };
-        let (actor, first) = match act {
-            Some((agency, first)) => (Some(agency), first),
-            None => (None, None),
         };
         let mut fired = 0;
         let rows = unstored
@@ -332,26 +451,57 @@ impl Host {
             snapshot: snapshot.clone(),
             idempotency: first,
         };
-        match self.store.commit(Write::Append(append)).await {
-            Ok(()) => {
+        match self.store.queue(Write::Append(append)) {
+            Ok(ticket) => {
                 if snapshot.is_some() {
                     live.snapshot_seq = version;
                 }
-                // Stored: memory stays the state's size however long the journal grows.
+                // Queued: memory stays the state's size however long the journal grows.
                 live.instance.forget_journal();
+                live.last = Some(ticket.clone());
+                // Set under the lock, so the index follows the instance's order.
+                self.set_timer(id, next_timer);
+                Ok(Some(Committing {
+                    ticket,
+                    generation: live.generation,
+                    fired,
+                    effects: !effects.is_empty(),
+                }))
+            }
+            Err(error) => {
+                *slot = None;
+                Err(ApiError::storage(&error))
+            }
+        }
+    }
+
+    /// Waits (without the instance's lock) until a queued write is durable. On failure
+    /// the instance reloads from the journal (unless it already did), and the writes
+    /// queued after this one fail on their version check.
+    async fn settle(&self, id: i64, entry: &Entry, committing: Committing) -> Result<(), ApiError> {
+        match committing.ticket.wait().await {
+            Ok(()) => {
                 self.metrics
                     .timers_fired
-                    .fetch_add(fired, Ordering::Relaxed);
-                self.set_timer(id, next_timer);
-                if !effects.is_empty() {
+                    .fetch_add(committing.fired, Ordering::Relaxed);
+                if committing.effects {
                     self.events.send_modify(|n| *n += 1);
                 }
                 Ok(())
             }
             Err(error) => {
                 tracing::error!(instance = id, %error, "commit failed; reloading the instance");
-                *slot = None;
-                Err(ApiError::storage(&error))
+                let mut slot = entry.slot.lock().await;
+                if slot
+                    .as_ref()
+                    .is_some_and(|live| live.generation == committing.generation)
+                {
+                    *slot = None;
+                }
+                drop(slot);
+                // The scheduler's index may hold the failed write's timer: it fires, finds
+                // nothing due, and takes the journal's.
+                Err(ApiError::commit(&error))
             }
         }
     }
@@ -362,16 +512,18 @@ impl Host {
     }
 
     /// Fires every timer of the instance due by `now`, one instant at a time, so each
-    /// fires at its own time as `restore_at`'s catch-up does.
+    /// fires at its own time as `restore_at`'s catch-up does. Returns those instants.
     fn fire_due(
         instance: &mut Instance,
         now: Timestamp,
         effects: &mut Vec<Effect>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Vec<Timestamp>, ApiError> {
+        let mut fired = Vec::new();
         while let Some(next) = instance.next_timer().filter(|t| t.at <= now) {
             effects.extend(instance.advance(next.at)?);
+            fired.push(next.at);
         }
-        Ok(())
+        Ok(fired)
     }
 
     /// Stores a workflow; returns its hash and warnings.
@@ -471,10 +623,11 @@ impl Host {
             id,
             Entry {
                 workflow: workflow_hash.to_owned(),
-                slot: Arc::new(tokio::sync::Mutex::new(Some(Live {
+                slot: Arc::new(tokio::sync::Mutex::new(Some(self.live(
                     instance,
-                    snapshot_seq: 0,
-                }))),
+                    0,
+                    HashMap::new(),
+                )))),
             },
         );
         self.set_timer(id, next_timer);
@@ -529,7 +682,11 @@ impl Host {
         let (id, entry) = self.entry(id)?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
-        Ok(view(id, &live.instance))
+        let view = view(id, &live.instance);
+        let last = live.last.clone();
+        drop(slot);
+        settled(last).await?;
+        Ok(view)
     }
 
     /// The tracking grid of an instance at `at` (default: the clock's now), never before
@@ -555,7 +712,9 @@ impl Host {
             None => self.input_time(&live.instance),
         };
         let mut projected = live.instance.clone();
+        let last = live.last.clone();
         drop(slot);
+        settled(last).await?;
         projected.advance(at)?;
         Ok(projected.grid())
     }
@@ -587,6 +746,7 @@ impl Host {
             .collect();
         entries.sort_by_key(|(id, _)| *id);
         let mut inbox = Vec::new();
+        let mut lasts = Vec::new();
         for (id, entry) in entries {
             let Some(agency_id) = self
                 .workflow(&entry.workflow)
@@ -597,6 +757,7 @@ impl Host {
             let mut slot = entry.slot.lock().await;
             let live = self.ensure_loaded(id, &entry, &mut slot).await?;
             let items = live.instance.inbox_records(agency_id);
+            lasts.push(live.last.clone());
             if !items.is_empty() {
                 inbox.push(InboxEntry {
                     instance: id,
@@ -605,11 +766,15 @@ impl Host {
                 });
             }
         }
+        for last in lasts {
+            settled(last).await?;
+        }
         Ok(inbox)
     }
 
     /// `agency` acts on an instance. With a key, a repeated request returns the first
-    /// answer and changes nothing; the same key with another request is refused.
+    /// answer (a refusal too) and changes nothing; the same key with another request is
+    /// refused.
     pub async fn act(
         &self,
         id: &str,
@@ -622,72 +787,109 @@ impl Host {
             serde_json::to_vec(&(id, request)).unwrap_or_default(),
         ));
         let mut slot = entry.slot.lock().await;
+        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         // Checked under the instance's lock, so two requests with one key cannot both
         // pass on this instance; across instances the table's key refuses the second.
-        if let Some(key) = key {
-            let first = read::idempotency(self.store.pool(), agency, key)
-                .await
-                .map_err(|e| ApiError::storage(&e))?;
-            if let Some((_, hash, response)) = first {
-                if hash != request_hash {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used for another request; use a new key for a new request",
-                    ));
+        let hash = key.map(|key| key_hash(agency, key));
+        if let (Some(key), Some(hash)) = (key, hash) {
+            live.sweep_keys();
+            match live.keys.get(&hash) {
+                Some(Seen::Pending(first)) => {
+                    let first = Arc::clone(first);
+                    drop(slot);
+                    let outcome = ActOutcome::replay(
+                        &first.request_hash,
+                        &request_hash,
+                        first.status,
+                        first.body.clone(),
+                    )?;
+                    first
+                        .ticket
+                        .clone()
+                        .wait()
+                        .await
+                        .map_err(|e| ApiError::storage(&e))?;
+                    return Ok(outcome);
                 }
-                return Ok(ActOutcome {
-                    body: response,
-                    replayed: true,
-                });
+                Some(Seen::Stored) => {
+                    if let Some(first) = read::idempotency(self.store.pool(), agency, key)
+                        .await
+                        .map_err(|e| ApiError::storage(&e))?
+                    {
+                        return ActOutcome::replay(
+                            &first.request_hash,
+                            &request_hash,
+                            first.status,
+                            first.response,
+                        );
+                    }
+                    // Another key's hash: this one is new.
+                }
+                None => {}
             }
         }
-        let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         let first_seq = live.instance.journal_len() as i64;
         let at = self.input_time(&live.instance);
         let mut effects = Vec::new();
         let outcome = act_on(&mut live.instance, at, agency, request, &mut effects);
-        let answer = outcome.as_ref().ok().map(|()| {
-            let body = serde_json::to_string(&ActAnswer {
-                instance: id,
-                version: live.instance.journal_len() as i64,
-                at: live.instance.workflow().format_time(at),
-                effects: effects
-                    .iter()
-                    .map(|e| serde_json::from_str(&effect_json(id, &live.instance, e)))
-                    .collect::<Result<_, _>>()
-                    .unwrap_or_default(),
-            })
-            .unwrap_or_default();
-            let first = key.map(|key| Idempotency {
-                agency: agency.to_owned(),
-                key: key.to_owned(),
-                request_hash: request_hash.clone(),
-                response: body.clone(),
-            });
-            (body, first)
+        let (status, body) = match &outcome {
+            Ok(()) => (
+                StatusCode::OK.as_u16(),
+                serde_json::to_string(&ActAnswer {
+                    instance: id,
+                    version: live.instance.journal_len() as i64,
+                    at: live.instance.workflow().format_time(at),
+                    effects: effects
+                        .iter()
+                        .map(|e| serde_json::from_str(&effect_json(id, &live.instance, e)))
+                        .collect::<Result<_, _>>()
+                        .unwrap_or_default(),
+                })
+                .unwrap_or_default(),
+            ),
+            // The core's refusal, decided by the state the act met: kept under the key
+            // like an answer.
+            Err(error) => (error.status.as_u16(), error.body().to_string()),
+        };
+        let first = key.map(|key| Idempotency {
+            agency: agency.to_owned(),
+            key: key.to_owned(),
+            request_hash: request_hash.clone(),
+            response: body.clone(),
+            status,
         });
         // The timers that fell due before the act are journaled even when the act is
         // refused: they fired.
-        let (body, first) = match answer {
-            Some((body, first)) => (Some(body), first),
-            None => (None, None),
-        };
-        self.commit(id, &mut slot, first_seq, &effects, Some((agency, first)))
-            .await?;
-        match (outcome, body) {
-            (Ok(()), Some(body)) => {
+        let committing = self.queue(id, &mut slot, first_seq, &effects, Some((agency, first)))?;
+        if let (Some(hash), Some(committing), Some(live)) = (hash, &committing, slot.as_mut()) {
+            live.keys.insert(
+                hash,
+                Seen::Pending(Arc::new(FirstInMemory {
+                    request_hash,
+                    status,
+                    body: body.clone(),
+                    ticket: committing.ticket.clone(),
+                })),
+            );
+            live.pending_keys.push_back(hash);
+        }
+        drop(slot);
+        if let Some(committing) = committing {
+            self.settle(id, &entry, committing).await?;
+        }
+        match outcome {
+            Ok(()) => {
                 self.metrics.acts.fetch_add(1, Ordering::Relaxed);
                 Ok(ActOutcome {
                     body,
+                    status,
                     replayed: false,
                 })
             }
-            (Err(error), _) => {
+            Err(error) => {
                 self.metrics.acts_refused.fetch_add(1, Ordering::Relaxed);
                 Err(error)
             }
-            (Ok(()), None) => Err(ApiError::internal("act answered nothing")),
         }
     }
 
@@ -700,7 +902,7 @@ impl Host {
         let first_seq = live.instance.journal_len() as i64;
         let at = self.input_time(&live.instance);
         let mut effects = Vec::new();
-        let outcome = Self::fire_due(&mut live.instance, at, &mut effects).and_then(|()| {
+        let outcome = Self::fire_due(&mut live.instance, at, &mut effects).and_then(|_| {
             let (applied, report) = live
                 .instance
                 .apply_follow_up(at, &text)
@@ -722,8 +924,11 @@ impl Host {
             })
             .to_string()
         });
-        self.commit(id, &mut slot, first_seq, &effects, None)
-            .await?;
+        let committing = self.queue(id, &mut slot, first_seq, &effects, None)?;
+        drop(slot);
+        if let Some(committing) = committing {
+            self.settle(id, &entry, committing).await?;
+        }
         outcome?;
         body.ok_or_else(|| ApiError::internal("follow-up answered nothing"))
     }
@@ -740,12 +945,18 @@ impl Host {
         let mut effects = Vec::new();
         let fired = Self::fire_due(&mut live.instance, now, &mut effects);
         let next_timer = live.instance.next_timer().map(|t| t.at.as_seconds());
-        self.commit(id, &mut slot, first_seq, &effects, None)
-            .await?;
+        let committing = self.queue(id, &mut slot, first_seq, &effects, None)?;
         // Nothing journaled (e.g. another task fired them first): the index may still
         // hold a stale time.
         self.set_timer(id, next_timer);
-        fired
+        drop(slot);
+        if let Some(committing) = committing {
+            self.settle(id, &entry, committing).await?;
+        }
+        for at in fired.as_deref().unwrap_or_default() {
+            self.metrics.record_timer_lag(self.clock.real_since(*at));
+        }
+        fired.map(drop)
     }
 
     /// Fires timers as the clock reaches them, for ever.

@@ -1,10 +1,15 @@
 //! Storage in `DIR/directrix.db` (SQLite, WAL, `synchronous=FULL`).
 //!
 //! Every write goes through one writer task that drains all pending commit requests
-//! into one transaction (group commit) and answers each through its own channel once
-//! the transaction is durable: many requests share one fsync. Each request runs in a
-//! savepoint, so one refused request (a version conflict, a reused idempotency key)
-//! does not take the others of its batch down with it.
+//! into one transaction (group commit) and answers each through its own [`Ticket`] once
+//! the transaction is durable: many requests share one fsync. The writer keeps the order
+//! in which requests were queued, so one instance's appends may be queued back to back
+//! before the first is durable; each carries the version it was computed from.
+//!
+//! A batch is first written with one multi-row statement per table (the fast path). If
+//! anything in it is refused (a version conflict, a reused idempotency key), the
+//! transaction is rolled back and the batch written again one request per savepoint,
+//! so the refused request fails alone and the others commit.
 //!
 //! Every value is bound; no SQL text is built from data.
 
@@ -14,16 +19,23 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Connection, Row};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, watch};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 1024;
+
+/// Rows per multi-row statement: far below SQLite's limit of bound values (32,766).
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// The meta key bumped by every token revocation.
+pub const TOKENS_VERSION: &str = "tokens_version";
 
 /// Why storage refused or failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +49,9 @@ pub enum StoreError {
         /// The instance.
         instance: i64,
     },
+    /// The idempotency key was already used by this agency (on another instance).
+    #[error("this Idempotency-Key was already used by this agency")]
+    KeyReused,
     /// The writer task is gone (the host is shutting down).
     #[error("the storage writer has stopped")]
     Stopped,
@@ -81,6 +96,8 @@ pub struct Idempotency {
     pub request_hash: String,
     /// The answer's JSON.
     pub response: String,
+    /// The answer's HTTP status (a refusal is remembered too).
+    pub status: u16,
 }
 
 /// What one input (or a few, e.g. the timers due before an act, then the act) changed in
@@ -93,7 +110,7 @@ pub struct Append {
     pub create: Option<String>,
     /// The `seq` of the first row; the stored version must equal it.
     pub first_seq: i64,
-    /// The rows, in order.
+    /// The rows, in order (none: only an idempotent refusal is remembered).
     pub rows: Vec<JournalRow>,
     /// The effects they caused (records as JSON), in order.
     pub effects: Vec<String>,
@@ -123,7 +140,26 @@ pub enum Write {
 
 struct Pending {
     write: Write,
-    reply: oneshot::Sender<Result<(), StoreError>>,
+    reply: watch::Sender<Option<Result<(), StoreError>>>,
+}
+
+/// A queued write's outcome, which any number of waiters may await.
+#[derive(Debug, Clone)]
+pub struct Ticket(watch::Receiver<Option<Result<(), StoreError>>>);
+
+impl Ticket {
+    /// Waits until the write is durable (or failed).
+    pub async fn wait(mut self) -> Result<(), StoreError> {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone().unwrap_or(Err(StoreError::Stopped)),
+            Err(_) => Err(StoreError::Stopped),
+        }
+    }
+
+    /// The outcome, if the writer has answered.
+    pub fn settled(&self) -> Option<Result<(), StoreError>> {
+        self.0.borrow().clone()
+    }
 }
 
 /// A stored instance's index entry.
@@ -170,6 +206,35 @@ pub enum Principal {
     Admin,
     /// One agency.
     Agency(String),
+}
+
+/// The first answer stored under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstAnswer {
+    /// The instance acted on.
+    pub instance: i64,
+    /// SHA-256 of what was asked.
+    pub request_hash: String,
+    /// The answer's JSON.
+    pub response: String,
+    /// The answer's HTTP status.
+    pub status: u16,
+}
+
+/// How many hex digits of a token's hash make its short id.
+pub const TOKEN_ID_LEN: usize = 12;
+
+/// A stored token, as `directrix serve token --list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The first [`TOKEN_ID_LEN`] hex digits of the token's hash (not of the token).
+    pub id: String,
+    /// Whose it is.
+    pub principal: Principal,
+    /// When it was made (epoch seconds; unknown for tokens made before this was kept).
+    pub created: Option<i64>,
+    /// When it was revoked.
+    pub revoked: Option<i64>,
 }
 
 /// The database: a pool for reads, one writer task for writes.
@@ -226,13 +291,19 @@ impl Store {
         &self.pool
     }
 
-    /// Commits `write` (with whatever else is pending) and returns once it is durable.
-    pub async fn commit(&self, write: Write) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
+    /// Queues `write` behind every write queued before it; the ticket says when it is
+    /// durable.
+    pub fn queue(&self, write: Write) -> Result<Ticket, StoreError> {
+        let (reply, answer) = watch::channel(None);
         self.writer
             .send(PendingBox(Pending { write, reply }))
             .map_err(|_| StoreError::Stopped)?;
-        answer.await.map_err(|_| StoreError::Stopped)?
+        Ok(Ticket(answer))
+    }
+
+    /// Commits `write` (with whatever else is pending) and returns once it is durable.
+    pub async fn commit(&self, write: Write) -> Result<(), StoreError> {
+        self.queue(write)?.wait().await
     }
 }
 
@@ -253,13 +324,213 @@ async fn write_loop(
         let outcomes = commit_batch(&mut connection, &batch).await;
         metrics.record_commit(started.elapsed(), batch.len());
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
-            // The requester may have gone (its request timed out): nothing to tell.
-            let _ = pending.reply.send(outcome);
+            // `send_replace`: the requester may have gone (its request timed out), the
+            // outcome is kept for whoever else waits.
+            pending.reply.send_replace(Some(outcome));
         }
     }
 }
 
 async fn commit_batch(
+    connection: &mut SqliteConnection,
+    batch: &[Pending],
+) -> Vec<Result<(), StoreError>> {
+    match commit_together(connection, batch).await {
+        Ok(()) => vec![Ok(()); batch.len()],
+        // Something in the batch was refused (or the database failed): again one by one,
+        // so only what is refused fails.
+        Err(_) => commit_one_by_one(connection, batch).await,
+    }
+}
+
+/// One instance's appends in a batch, chained: the first's version to the last's.
+struct Chain {
+    created: bool,
+    from: i64,
+    to: i64,
+    next_timer: Option<i64>,
+}
+
+/// The whole batch in one transaction, one multi-row statement per table. Any refusal
+/// (a broken version chain, a conflict, a reused key) fails it all, rolled back.
+async fn commit_together(
+    connection: &mut SqliteConnection,
+    batch: &[Pending],
+) -> Result<(), StoreError> {
+    let mut chains: HashMap<i64, Chain> = HashMap::new();
+    let mut order = Vec::new();
+    let mut appends = Vec::new();
+    for pending in batch {
+        let Write::Append(append) = &pending.write else {
+            continue;
+        };
+        let to = append.first_seq + append.rows.len() as i64;
+        match chains.get_mut(&append.instance) {
+            Some(chain) if append.create.is_none() && chain.to == append.first_seq => {
+                chain.to = to;
+                chain.next_timer = append.next_timer;
+            }
+            Some(_) => {
+                return Err(StoreError::Conflict {
+                    instance: append.instance,
+                });
+            }
+            None => {
+                order.push(append.instance);
+                chains.insert(
+                    append.instance,
+                    Chain {
+                        created: append.create.is_some(),
+                        from: append.first_seq,
+                        to,
+                        next_timer: append.next_timer,
+                    },
+                );
+            }
+        }
+        appends.push(append);
+    }
+    let mut transaction = connection.begin().await?;
+    for pending in batch {
+        if let Write::Workflow { .. } = &pending.write {
+            apply(&mut transaction, &pending.write).await?;
+        }
+    }
+    for append in &appends {
+        if let Some(workflow) = &append.create {
+            let chain = &chains[&append.instance];
+            sqlx::query(
+                "INSERT INTO instances (id, workflow, next_timer, version) VALUES (?, ?, ?, ?)",
+            )
+            .bind(append.instance)
+            .bind(workflow)
+            .bind(chain.next_timer)
+            .bind(chain.to)
+            .execute(&mut *transaction)
+            .await?;
+        }
+    }
+    let updates: Vec<(i64, &Chain)> = order
+        .iter()
+        .map(|id| (*id, &chains[id]))
+        .filter(|(_, chain)| !chain.created)
+        .collect();
+    for part in updates.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "UPDATE instances SET next_timer = v.column2, version = v.column3 FROM (",
+        );
+        query.push_values(part, |mut row, (id, chain)| {
+            row.push_bind(*id)
+                .push_bind(chain.next_timer)
+                .push_bind(chain.to)
+                .push_bind(chain.from);
+        });
+        query.push(") AS v WHERE instances.id = v.column1 AND instances.version = v.column4");
+        let updated = query.build().execute(&mut *transaction).await?;
+        if updated.rows_affected() != part.len() as u64 {
+            return Err(StoreError::Conflict {
+                instance: part[0].0,
+            });
+        }
+    }
+    let journal: Vec<(i64, i64, &JournalRow)> = appends
+        .iter()
+        .flat_map(|append| {
+            append
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(offset, row)| (append.instance, append.first_seq + offset as i64, row))
+        })
+        .collect();
+    for part in journal.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO journal (instance, seq, input, actor, idempotency_key) ",
+        );
+        query.push_values(part, |mut row, (instance, seq, journal)| {
+            row.push_bind(*instance)
+                .push_bind(*seq)
+                .push_bind(&journal.input)
+                .push_bind(&journal.actor)
+                .push_bind(&journal.idempotency_key);
+        });
+        query.build().execute(&mut *transaction).await?;
+    }
+    let effects: Vec<(i64, i64, &String)> = appends
+        .iter()
+        .flat_map(|append| {
+            let seq = append.first_seq + append.rows.len() as i64 - 1;
+            append
+                .effects
+                .iter()
+                .map(move |record| (append.instance, seq, record))
+        })
+        .collect();
+    for part in effects.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO effects (instance, seq, record) ");
+        query.push_values(part, |mut row, (instance, seq, record)| {
+            row.push_bind(*instance).push_bind(*seq).push_bind(*record);
+        });
+        query.build().execute(&mut *transaction).await?;
+    }
+    for append in &appends {
+        if let Some(state) = &append.snapshot {
+            store_snapshot(
+                &mut transaction,
+                append.instance,
+                append.first_seq + append.rows.len() as i64,
+                state,
+            )
+            .await?;
+        }
+    }
+    let firsts: Vec<(i64, &Idempotency)> = appends
+        .iter()
+        .filter_map(|append| {
+            append
+                .idempotency
+                .as_ref()
+                .map(|first| (append.instance, first))
+        })
+        .collect();
+    for part in firsts.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO idempotency (agency, key, instance, request_hash, response, status) ",
+        );
+        query.push_values(part, |mut row, (instance, first)| {
+            row.push_bind(&first.agency)
+                .push_bind(&first.key)
+                .push_bind(*instance)
+                .push_bind(&first.request_hash)
+                .push_bind(&first.response)
+                .push_bind(i64::from(first.status));
+        });
+        query.build().execute(&mut *transaction).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+async fn store_snapshot(
+    connection: &mut SqliteConnection,
+    instance: i64,
+    seq: i64,
+    state: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO snapshots (instance, seq, state) VALUES (?, ?, ?) \
+         ON CONFLICT (instance) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+    )
+    .bind(instance)
+    .bind(seq)
+    .bind(state)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// The batch request by request, each in its savepoint, so a refused one fails alone.
+async fn commit_one_by_one(
     connection: &mut SqliteConnection,
     batch: &[Pending],
 ) -> Vec<Result<(), StoreError>> {
@@ -362,28 +633,25 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
                     .await?;
             }
             if let Some(state) = &append.snapshot {
-                sqlx::query(
-                    "INSERT INTO snapshots (instance, seq, state) VALUES (?, ?, ?) \
-                     ON CONFLICT (instance) DO UPDATE SET seq = excluded.seq, state = excluded.state",
-                )
-                .bind(append.instance)
-                .bind(version)
-                .bind(state)
-                .execute(&mut *connection)
-                .await?;
+                store_snapshot(connection, append.instance, version, state).await?;
             }
             if let Some(first) = &append.idempotency {
                 sqlx::query(
-                    "INSERT INTO idempotency (agency, key, instance, request_hash, response) \
-                     VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO idempotency (agency, key, instance, request_hash, response, status) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&first.agency)
                 .bind(&first.key)
                 .bind(append.instance)
                 .bind(&first.request_hash)
                 .bind(&first.response)
+                .bind(i64::from(first.status))
                 .execute(&mut *connection)
-                .await?;
+                .await
+                .map_err(|error| match error.as_database_error() {
+                    Some(database) if database.is_unique_violation() => StoreError::KeyReused,
+                    _ => StoreError::from(error),
+                })?;
             }
         }
     }
@@ -502,14 +770,15 @@ pub mod read {
         }
     }
 
-    /// The first answer to (agency, key): (instance, request hash, response).
+    /// The first answer to (agency, key).
     pub async fn idempotency(
         pool: &SqlitePool,
         agency: &str,
         key: &str,
-    ) -> Result<Option<(i64, String, String)>, StoreError> {
+    ) -> Result<Option<FirstAnswer>, StoreError> {
         let row = sqlx::query(
-            "SELECT instance, request_hash, response FROM idempotency WHERE agency = ? AND key = ?",
+            "SELECT instance, request_hash, response, status FROM idempotency \
+             WHERE agency = ? AND key = ?",
         )
         .bind(agency)
         .bind(key)
@@ -517,23 +786,38 @@ pub mod read {
         .await?
         .into_iter()
         .next();
-        Ok(row.map(|row| {
-            (
-                row.get("instance"),
-                row.get("request_hash"),
-                row.get("response"),
-            )
+        Ok(row.map(|row| FirstAnswer {
+            instance: row.get("instance"),
+            request_hash: row.get("request_hash"),
+            response: row.get("response"),
+            status: u16::try_from(row.get::<i64, _>("status")).unwrap_or(500),
         }))
     }
 
-    /// Who holds the token with this hash.
-    pub async fn token(pool: &SqlitePool, hash: &str) -> Result<Option<Principal>, StoreError> {
-        let row = sqlx::query("SELECT agency, admin FROM tokens WHERE hash = ?")
-            .bind(hash)
+    /// Every (agency, key) used on an instance.
+    pub async fn idempotency_keys(
+        pool: &SqlitePool,
+        instance: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT agency, key FROM idempotency WHERE instance = ?")
+            .bind(instance)
             .fetch_all(pool)
-            .await?
+            .await?;
+        Ok(rows
             .into_iter()
-            .next();
+            .map(|row| (row.get("agency"), row.get("key")))
+            .collect())
+    }
+
+    /// Who holds the token with this hash (none once it is revoked).
+    pub async fn token(pool: &SqlitePool, hash: &str) -> Result<Option<Principal>, StoreError> {
+        let row =
+            sqlx::query("SELECT agency, admin FROM tokens WHERE hash = ? AND revoked IS NULL")
+                .bind(hash)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .next();
         Ok(row.and_then(|row| {
             let admin: i64 = row.get("admin");
             let agency: Option<String> = row.get("agency");
@@ -543,6 +827,34 @@ pub mod read {
                 _ => None,
             }
         }))
+    }
+
+    /// Every token's record (never the token, which is not kept), oldest first.
+    pub async fn tokens(pool: &SqlitePool) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT hash, agency, admin, created, revoked FROM tokens \
+             ORDER BY created IS NOT NULL, created, hash",
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let hash: String = row.get("hash");
+                TokenRecord {
+                    id: hash[..TOKEN_ID_LEN.min(hash.len())].to_owned(),
+                    principal: if row.get::<i64, _>("admin") == 1 {
+                        Principal::Admin
+                    } else {
+                        Principal::Agency(
+                            row.get::<Option<String>, _>("agency").unwrap_or_default(),
+                        )
+                    },
+                    created: row.get("created"),
+                    revoked: row.get("revoked"),
+                }
+            })
+            .collect())
     }
 
     /// A value of the meta table.
@@ -561,23 +873,69 @@ pub mod read {
 pub mod direct {
     use super::*;
 
-    /// Stores a token's hash.
+    /// Stores a token's hash, made at `created` (epoch seconds).
     pub async fn insert_token(
         pool: &SqlitePool,
         hash: &str,
         principal: &Principal,
+        created: i64,
     ) -> Result<(), StoreError> {
         let (agency, admin) = match principal {
             Principal::Admin => (None, 1i64),
             Principal::Agency(agency) => (Some(agency.as_str()), 0i64),
         };
-        sqlx::query("INSERT INTO tokens (hash, agency, admin) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (hash, agency, admin, created) VALUES (?, ?, ?, ?)")
             .bind(hash)
             .bind(agency)
             .bind(admin)
+            .bind(created)
             .execute(pool)
             .await?;
         Ok(())
+    }
+
+    /// Revokes the one unrevoked token whose hash starts with `prefix` (a short id or
+    /// more) at `now` (epoch seconds), and bumps the tokens version so running servers
+    /// forget it. Returns its short id.
+    pub async fn revoke_token(
+        pool: &SqlitePool,
+        prefix: &str,
+        now: i64,
+    ) -> Result<Result<String, String>, StoreError> {
+        let mut transaction = pool.begin().await?;
+        let matching: Vec<String> =
+            sqlx::query("SELECT hash FROM tokens WHERE substr(hash, 1, ?) = ? AND revoked IS NULL")
+                .bind(prefix.len() as i64)
+                .bind(prefix)
+                .fetch_all(&mut *transaction)
+                .await?
+                .into_iter()
+                .map(|row| row.get("hash"))
+                .collect();
+        let hash = match matching.as_slice() {
+            [hash] => hash.clone(),
+            [] => return Ok(Err(format!("no unrevoked token has the id `{prefix}`"))),
+            _ => {
+                return Ok(Err(format!(
+                    "{} tokens have ids starting `{prefix}`: give more of the id",
+                    matching.len()
+                )));
+            }
+        };
+        sqlx::query("UPDATE tokens SET revoked = ? WHERE hash = ?")
+            .bind(now)
+            .bind(&hash)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) \
+             DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .bind(TOKENS_VERSION)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(Ok(hash[..TOKEN_ID_LEN.min(hash.len())].to_owned()))
     }
 
     /// Sets a value of the meta table.

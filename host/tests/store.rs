@@ -39,6 +39,7 @@ fn keyed(mut append: Append, key: &str) -> Append {
         key: key.to_owned(),
         request_hash: "h".to_owned(),
         response: "{}".to_owned(),
+        status: 200,
     });
     append
 }
@@ -115,6 +116,11 @@ async fn an_idempotency_key_is_committed_once() {
         store.commit(Write::Append(keyed(append(2, 1, 1), "k"))),
     );
     assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    // The one refused is told why.
+    assert!(
+        a == Err(StoreError::KeyReused) || b == Err(StoreError::KeyReused),
+        "{a:?} {b:?}"
+    );
     // The refused append left nothing behind: its instance is at version 1.
     let versions: Vec<i64> = read::instances(store.pool())
         .await
@@ -146,4 +152,77 @@ async fn what_was_committed_is_there_after_reopening() {
         Some((2, vec![1, 2, 3]))
     );
     assert_eq!(read::journal(&pool, 1, 1).await.expect("tail").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_queued_back_to_back_commit_in_order_and_a_failed_one_fails_those_after_it() {
+    let store = open("store-chained").await;
+    for id in [1, 2] {
+        store
+            .commit(Write::Append(append(id, 0, 1)))
+            .await
+            .expect("create");
+    }
+    // Queued before any is durable (as the host does once an instance's lock is
+    // released): they share batches and keep their order.
+    let tickets: Vec<_> = (1..=50)
+        .map(|seq| {
+            store
+                .queue(Write::Append(append(1, seq, 1)))
+                .expect("queue")
+        })
+        .collect();
+    for ticket in tickets {
+        assert_eq!(ticket.wait().await, Ok(()));
+    }
+    let journal = read::journal(store.pool(), 1, 0).await.expect("journal");
+    assert_eq!(
+        journal.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (0..=50).collect::<Vec<i64>>()
+    );
+    // A stale append, then one computed after it: both fail; the other instance's
+    // appends queued between them commit, and a settled ticket tells any later waiter.
+    let stale = store.queue(Write::Append(append(1, 7, 1))).expect("queue");
+    let other = store.queue(Write::Append(append(2, 1, 1))).expect("queue");
+    let after = store.queue(Write::Append(append(1, 8, 1))).expect("queue");
+    assert_eq!(
+        stale.clone().wait().await,
+        Err(StoreError::Conflict { instance: 1 })
+    );
+    assert_eq!(other.wait().await, Ok(()));
+    assert_eq!(
+        after.wait().await,
+        Err(StoreError::Conflict { instance: 1 })
+    );
+    assert_eq!(
+        stale.settled(),
+        Some(Err(StoreError::Conflict { instance: 1 }))
+    );
+    let versions: Vec<(i64, i64)> = read::instances(store.pool())
+        .await
+        .expect("instances")
+        .iter()
+        .map(|i| (i.id, i.version))
+        .collect();
+    assert_eq!(versions, [(1, 51), (2, 2)]);
+    // An append that only remembers a refusal's answer checks the version and writes
+    // no journal row.
+    let mut refusal = keyed(append(1, 51, 0), "refused");
+    refusal.effects.clear();
+    if let Some(first) = refusal.idempotency.as_mut() {
+        first.status = 409;
+    }
+    store.commit(Write::Append(refusal)).await.expect("refusal");
+    let first = read::idempotency(store.pool(), "health", "refused")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!((first.instance, first.status), (1, 409));
+    assert_eq!(
+        read::journal(store.pool(), 1, 0)
+            .await
+            .expect("journal")
+            .len(),
+        51
+    );
 }

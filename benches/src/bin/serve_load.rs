@@ -12,7 +12,14 @@
 //! 4. that every acknowledged act is in the journal (each instance's journal read back),
 //!    and `directrix serve check` over the whole database;
 //! 5. disk bytes per journaled act (database size after a clean stop and a checkpoint);
-//! 6. acts spread over one instance of the national cascade (21,528 task instances).
+//! 6. acts spread over one instance of the national cascade (21,528 task instances), and
+//!    the time to load that instance cold (a restart, then its first request).
+//!
+//! During each phase of acts it also reports the timer lag (due → fired and durable,
+//! real time) of the timers the scheduler fired meanwhile, from the server's
+//! `directrix_timer_lag_seconds` histogram: with `--speed N` the seed instances run on a
+//! virtual clock N times faster than real time, so their reminders (two and four
+//! virtual hours after the start) fall due while the acts run.
 //!
 //! Clients are plain threads with blocking sockets: one connection per client, as many
 //! requests in flight as clients.
@@ -39,6 +46,7 @@ struct Options {
     clients: Vec<usize>,
     cascade_acts: usize,
     snapshot_every: usize,
+    speed: f64,
 }
 
 fn options() -> Options {
@@ -49,6 +57,7 @@ fn options() -> Options {
         clients: vec![1, 16, 64],
         cascade_acts: 5_000,
         snapshot_every: 100,
+        speed: 1.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -60,6 +69,7 @@ fn options() -> Options {
             "--acts" => options.acts = number(),
             "--cascade-acts" => options.cascade_acts = number(),
             "--snapshot-every" => options.snapshot_every = number(),
+            "--speed" => options.speed = value.parse().expect("a number"),
             "--clients" => {
                 options.clients = value
                     .split(',')
@@ -67,7 +77,7 @@ fn options() -> Options {
                     .collect()
             }
             other => panic!(
-                "unknown option {other} (--bin, --instances, --acts, --clients, --cascade-acts, --snapshot-every)"
+                "unknown option {other} (--bin, --instances, --acts, --clients, --cascade-acts, --snapshot-every, --speed)"
             ),
         }
     }
@@ -239,7 +249,7 @@ fn store_tokens(data: &Path, agencies: &BTreeSet<String>) {
             for (token, principal) in tokens {
                 let hash = directrix_host::api::token_hash(&token);
                 // Already there from an earlier phase: fine.
-                let _ = direct::insert_token(&pool, &hash, &principal).await;
+                let _ = direct::insert_token(&pool, &hash, &principal, 0).await;
             }
             pool.close().await;
         });
@@ -293,6 +303,52 @@ fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
         f64::from(micros.get(i).copied().unwrap_or(0)) / 1000.0
     };
     (at(0.50), at(0.99))
+}
+
+/// The server's timer lag histogram: (upper bound in seconds, cumulative count).
+fn timer_lags(addr: &str) -> Vec<(f64, u64)> {
+    let mut connection = Connection::open(addr);
+    let (status, text) = connection.request("GET", "/metrics", ADMIN, None, "");
+    assert_eq!(status, 200);
+    text.lines()
+        .filter_map(|line| line.strip_prefix("directrix_timer_lag_seconds_bucket{le=\""))
+        .filter_map(|rest| {
+            let (bound, count) = rest.split_once("\"} ")?;
+            let bound = if bound == "+Inf" {
+                f64::INFINITY
+            } else {
+                bound.parse().ok()?
+            };
+            Some((bound, count.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The timers fired between two readings of the histogram, and the bucket bound their
+/// p99 falls under.
+fn lag_between(before: &[(f64, u64)], after: &[(f64, u64)]) -> String {
+    let counts: Vec<(f64, u64)> = after
+        .iter()
+        .zip(before)
+        .map(|((bound, a), (_, b))| (*bound, a.saturating_sub(*b)))
+        .collect();
+    let total = counts.last().map_or(0, |(_, n)| *n);
+    if total == 0 {
+        return "no timer fell due".to_owned();
+    }
+    let p99 = counts
+        .iter()
+        .find(|(_, n)| *n as f64 >= 0.99 * total as f64)
+        .map_or(f64::INFINITY, |(bound, _)| *bound);
+    let p50 = counts
+        .iter()
+        .find(|(_, n)| *n as f64 >= 0.50 * total as f64)
+        .map_or(f64::INFINITY, |(bound, _)| *bound);
+    format!(
+        "{total} timers fired by the scheduler, lag p50 <= {:.0} ms, p99 <= {:.0} ms",
+        p50 * 1000.0,
+        p99 * 1000.0
+    )
 }
 
 /// What one phase of acts did.
@@ -432,7 +488,8 @@ fn seed_phases(options: &Options) {
     let script = seed_script();
     let agencies: BTreeSet<String> = script.iter().map(|(a, _, _)| a.clone()).collect();
     store_tokens(&data, &agencies);
-    let clock = ["--clock", "2021-05-07T08:00:00+07:00", "--speed", "1"];
+    let speed = options.speed.to_string();
+    let clock = ["--clock", "2021-05-07T08:00:00+07:00", "--speed", &speed];
     let (server, lines) = start_server(
         options,
         &data,
@@ -515,8 +572,13 @@ fn seed_phases(options: &Options) {
             }
             client.truncate(acts / clients);
         }
+        let lags = timer_lags(&server.addr);
         let phase = drive(&server.addr, work, &acked, &format!("c{clients}"));
         phase.report(&format!("seed, {clients} clients"));
+        println!(
+            "  timers meanwhile: {}",
+            lag_between(&lags, &timer_lags(&server.addr))
+        );
         total += phase.acked;
     }
 
@@ -640,6 +702,21 @@ fn cascade_phase(options: &Options) {
             "national cascade, one instance, {clients} clients"
         ));
     }
+    server.stop();
+
+    // Cold: a restart, then the instance's first request loads its snapshot and tail.
+    let (server, _) = start_server(options, &data, &[]);
+    let loading = Instant::now();
+    let mut connection = Connection::open(&server.addr);
+    let (status, _) =
+        connection.request("GET", &format!("/v1/instances/{}", ids[0]), ADMIN, None, "");
+    assert_eq!(status, 200);
+    println!(
+        "national cascade instance ({} acts journaled) loaded cold and served in {:.0} ms",
+        acked[&ids[0]].load(Ordering::Relaxed),
+        loading.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(connection);
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
 }
