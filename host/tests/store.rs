@@ -453,3 +453,72 @@ async fn once_an_append_is_refused_the_later_ones_of_its_lineage_are_too() {
         scratch.done().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimed_timer_is_no_one_elses_until_its_lease_ends() {
+    for scratch in scratches("store-lease").await {
+        let node = open(&scratch.location).await;
+        let other = open(&scratch.location).await;
+        node.commit(Write::Append(append(1, 0, 1)))
+            .await
+            .expect("create");
+        // append() sets instance 1's next timer to 101.
+        match node.claim_due(100, 1, 10).await.expect("claim") {
+            // SQLite: one node, its index in memory; there is nothing to claim.
+            None => assert_eq!(
+                scratch.location.dialect(),
+                directrix_host::store::Dialect::Sqlite
+            ),
+            Some(none) => {
+                assert!(none.is_empty(), "not due yet: {none:?}");
+                assert_eq!(
+                    node.claim_due(101, 1, 10).await.expect("claim"),
+                    Some(vec![1])
+                );
+                // Leased: the other node does not get it, nor does this one again.
+                assert_eq!(
+                    other.claim_due(101, 1, 10).await.expect("claim"),
+                    Some(vec![])
+                );
+                assert_eq!(
+                    node.claim_due(101, 1, 10).await.expect("claim"),
+                    Some(vec![])
+                );
+                // The node died mid-fire: its lease ends (a second of the database's
+                // clock) and the other node takes the timer over.
+                tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+                assert_eq!(
+                    other.claim_due(101, 1, 10).await.expect("claim"),
+                    Some(vec![1])
+                );
+                // Released once fired: claimable at once (by whoever finds it due).
+                other.release(1).await.expect("release");
+                assert_eq!(
+                    node.claim_due(101, 1, 10).await.expect("claim"),
+                    Some(vec![1])
+                );
+            }
+        }
+        scratch.done().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_reach_the_disk_before_they_are_acknowledged() {
+    let at = Location::Sqlite(data_dir("store-pragmas"));
+    let store = open(&at).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("journal_mode");
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(store.pool())
+        .await
+        .expect("synchronous");
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .expect("foreign_keys");
+    // WAL, synchronous=FULL (2), and the schema's references enforced.
+    assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+}
