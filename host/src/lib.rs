@@ -119,9 +119,12 @@ async fn resolve_clock(
             }
             let clock = VirtualClock::starting(at, speed);
             let text = serde_json::to_string(&clock).map_err(|e| e.to_string())?;
-            direct::set_meta(pool, CLOCK_KEY, &text)
+            // Nodes started together on one database: the first clock stored is everyone's.
+            let stored = direct::set_meta_once(pool, CLOCK_KEY, &text)
                 .await
                 .map_err(|e| e.to_string())?;
+            let clock: VirtualClock = serde_json::from_str(&stored)
+                .map_err(|e| format!("the stored virtual clock is damaged: {e}"))?;
             Ok(Arc::new(clock))
         }
         (None, Some(_)) => Err("--speed needs --clock".to_owned()),

@@ -1059,17 +1059,21 @@ pub mod direct {
         Ok(Ok(hash[..TOKEN_ID_LEN.min(hash.len())].to_owned()))
     }
 
-    /// Sets a value of the meta table.
-    pub async fn set_meta(pool: &AnyPool, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(pool)
-        .await?;
-        Ok(())
+    /// Stores a value of the meta table unless one is there already (a node sharing the
+    /// database may have stored it first), and returns the stored one.
+    pub async fn set_meta_once(
+        pool: &AnyPool,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+        read::meta(pool, key)
+            .await?
+            .ok_or_else(|| StoreError::Database(format!("meta `{key}` vanished once stored")))
     }
 }
 
