@@ -5,7 +5,10 @@
 // `bash benches/durable/run`; see benches/README.md, "Durable comparison".
 //
 // node compare.mjs --bin DIRECTRIX --database POSTGRES_URL [--tasks N] [--reps N]
-//                  [--warmups N] [--clients N]
+//                  [--warmups N] [--clients N] [--storage postgres|sqlite]
+//
+// `--storage` is where directrix keeps its state: the same PostgreSQL database as DBOS
+// (the default: the comparison on one database), or SQLite in a temporary folder.
 //
 // Assigning is setup in both (an instance of benches/durable/one-task.ron created, a DBOS
 // workflow started and parked on its first `recv`); the timed event loop is the four
@@ -22,13 +25,13 @@ import { createInterface } from "node:readline";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import pg from "pg";
 
-const options = { bin: "", database: "", tasks: 1000, reps: 5, warmups: 1, clients: 16 };
+const options = { bin: "", database: "", tasks: 1000, reps: 5, warmups: 1, clients: 16, storage: "postgres" };
 {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i += 2) {
     const name = args[i].replace(/^--/, "");
     if (!(name in options) || args[i + 1] === undefined) {
-      throw new Error(`unknown option ${args[i]} (--bin, --database, --tasks, --reps, --warmups, --clients)`);
+      throw new Error(`unknown option ${args[i]} (--bin, --database, --tasks, --reps, --warmups, --clients, --storage)`);
     }
     options[name] = typeof options[name] === "number" ? Number(args[i + 1]) : args[i + 1];
   }
@@ -37,6 +40,7 @@ const options = { bin: "", database: "", tasks: 1000, reps: 5, warmups: 1, clien
     if (!Number.isInteger(options[n]) || options[n] < 1) throw new Error(`--${n} must be a positive whole number`);
   }
   if (!Number.isInteger(options.warmups) || options.warmups < 0) throw new Error("--warmups must be a whole number");
+  if (!["postgres", "sqlite"].includes(options.storage)) throw new Error("--storage is postgres or sqlite");
 }
 const { tasks: TASKS, reps: REPS, warmups: WARMUPS, clients: CLIENTS } = options;
 const ACTIONS = ["acknowledge", "start", "report", "accept"];
@@ -63,12 +67,10 @@ function* tasksOf(client) {
 
 const data = mkdtempSync(join(tmpdir(), "directrix-durable-"));
 
-// Where directrix keeps its state. TODO(issue 16, the PostgreSQL backend): once
-// `directrix serve --database postgres://...` exists, return
-// `["--database", options.database]` here (the database DBOS uses) and run `serve token`
-// with it too: today the host stores in SQLite only, in DATA/directrix.db.
-const storage = () => ["--data", data];
-const STORAGE_NAME = "SQLite";
+// Where directrix keeps its state: the database DBOS uses (its tables in `public`, DBOS's
+// in the schema `dbos`), or DATA/directrix.db. The server's tokens are made there too.
+const storage = () => (options.storage === "postgres" ? ["--database", options.database] : ["--data", data]);
+let STORAGE_NAME = "SQLite";
 
 const token = (...who) =>
   execFileSync(options.bin, ["serve", "token", ...storage(), ...who], { encoding: "utf8" }).trim();
@@ -284,6 +286,7 @@ for (let round = 0; round < WARMUPS + REPS; round++) {
 }
 await DBOS.shutdown();
 const postgresVersion = (await db.query("SHOW server_version")).rows[0].server_version.split(" ")[0];
+if (options.storage === "postgres") STORAGE_NAME = `PostgreSQL ${postgresVersion} (the same database)`;
 await db.end();
 stopServer();
 const version = execFileSync(options.bin, ["--version"], { encoding: "utf8" }).trim();

@@ -2,7 +2,7 @@
 
 use crate::Reported;
 use clap::Subcommand;
-use directrix_host::store::Principal;
+use directrix_host::store::{Location, Principal};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,9 +11,18 @@ use std::time::Duration;
 pub(crate) struct Args {
     #[command(subcommand)]
     command: Option<ServeCommand>,
-    /// The data directory: everything is kept in DIR/directrix.db.
-    #[arg(long, value_name = "DIR", required = true)]
+    /// The data directory: everything is kept in DIR/directrix.db (SQLite, one node).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "database",
+        conflicts_with = "database"
+    )]
     data: Option<PathBuf>,
+    /// Keep everything in this PostgreSQL database instead (postgres://...): several
+    /// nodes may serve one database.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
     /// Address to listen on (port 0: any free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -49,9 +58,8 @@ pub(crate) struct Args {
 enum ServeCommand {
     /// Print a new random token once (only its hash is stored); or list or revoke them.
     Token {
-        /// The data directory.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        at: Database,
         /// The agency the token acts as.
         #[arg(
             long,
@@ -73,10 +81,27 @@ enum ServeCommand {
     /// Replay every instance's whole journal and compare with what is stored; exits 1
     /// on any difference.
     Check {
-        /// The data directory.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        at: Database,
     },
+}
+
+/// Where the offline commands find the database: as `serve` was given it.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Database {
+    /// The data directory (SQLite).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The PostgreSQL database (postgres://...).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+impl Database {
+    fn location(self) -> Result<Location, String> {
+        Location::choose(self.data, self.database)
+    }
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Reported> {
@@ -85,9 +110,8 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
         Reported
     };
     match args.command {
-        Some(ServeCommand::Token {
-            data, list: true, ..
-        }) => {
+        Some(ServeCommand::Token { at, list: true, .. }) => {
+            let data = at.location().map_err(fail)?;
             let time = |at: Option<i64>| {
                 at.map(|at| {
                     directrix_core::Timestamp::from_seconds(at)
@@ -109,20 +133,19 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
             Ok(())
         }
         Some(ServeCommand::Token {
-            data,
+            at,
             revoke: Some(id),
             ..
         }) => {
+            let data = at.location().map_err(fail)?;
             let id = directrix_host::revoke_token(&data, &id).map_err(fail)?;
             outln!("revoked {id}");
             Ok(())
         }
         Some(ServeCommand::Token {
-            data,
-            agency,
-            admin,
-            ..
+            at, agency, admin, ..
         }) => {
+            let data = at.location().map_err(fail)?;
             let principal = match agency {
                 Some(agency) if !admin => Principal::Agency(agency),
                 _ => Principal::Admin,
@@ -131,7 +154,8 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
             outln!("{token}");
             Ok(())
         }
-        Some(ServeCommand::Check { data }) => {
+        Some(ServeCommand::Check { at }) => {
+            let data = at.location().map_err(fail)?;
             let checks = directrix_host::check(&data).map_err(fail)?;
             let mut bad = 0;
             for check in &checks {
@@ -153,10 +177,8 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
             if bad == 0 { Ok(()) } else { Err(Reported) }
         }
         None => {
-            let Some(data) = args.data else {
-                return Err(fail("--data DIR is required".to_owned()));
-            };
-            let mut options = directrix_host::ServeOptions::new(data);
+            let database = Location::choose(args.data, args.database).map_err(fail)?;
+            let mut options = directrix_host::ServeOptions::new(database);
             options.listen = args.listen;
             options.clock = args.clock;
             options.speed = args.speed;

@@ -107,8 +107,8 @@ fn a_portal_folder_without_a_built_package_is_refused_with_how_to_build_it() {
     std::fs::create_dir_all(wasm.join("demo")).expect("mkdir");
     std::fs::write(wasm.join("demo/index.html"), "<!doctype html>").expect("write");
     let output = Command::new(BIN)
-        .args(["serve", "--data"])
-        .arg(&data)
+        .arg("serve")
+        .args(data.args())
         .args(["--listen", "127.0.0.1:0", "--portal"])
         .arg(&wasm)
         .output()

@@ -53,14 +53,15 @@ fn append(
         next_timer: instance.next_timer().map(|t| t.at.as_seconds()),
         snapshot: snapshot.then(|| encode_snapshot(instance)),
         idempotency: None,
+        lineage: 0,
     }
 }
 
 /// Writes the seed workflow and `INSTANCES` instances of it; returns the acted one.
-fn populate(data: &std::path::Path, source: &str, workflow: &Arc<Workflow>) -> Instance {
+fn populate(data: &common::serve::Data, source: &str, workflow: &Arc<Workflow>) -> Instance {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let store = Store::open(data, Arc::new(Metrics::default()))
+        let store = Store::open(&data.location(), Arc::new(Metrics::default()))
             .await
             .unwrap();
         store

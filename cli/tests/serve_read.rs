@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::serve::{SEED, Server, check, data_dir, events, token};
+use common::serve::{SEED, Server, both, check, data_dir, events, token};
 use directrix_core::time::UtcOffset;
 use directrix_core::{Instance, Timestamp};
 use serde_json::{Value, json};
@@ -56,341 +56,347 @@ fn seed() -> Arc<directrix_core::Workflow> {
 
 #[test]
 fn the_timeline_pages_every_journaled_input_with_its_effects_and_their_event_ids() {
-    let data = data_dir("read-timeline");
-    let admin = token(&data, None);
-    let health = token(&data, Some("health"));
-    let stranger = token(&data, Some("ministry_of_elsewhere"));
-    let server = Server::start(&data, &[&["--load", SEED][..], &LATE_CLOCK].concat());
-    let id = start(&server, &admin, &server.workflows[0]);
-    let acknowledged = act(&server, id, &health, "acknowledge");
-    let path = format!("/v1/instances/{id}/timeline");
+    both(|| {
+        let data = data_dir("read-timeline");
+        let admin = token(&data, None);
+        let health = token(&data, Some("health"));
+        let stranger = token(&data, Some("ministry_of_elsewhere"));
+        let server = Server::start(&data, &[&["--load", SEED][..], &LATE_CLOCK].concat());
+        let id = start(&server, &admin, &server.workflows[0]);
+        let acknowledged = act(&server, id, &health, "acknowledge");
+        let path = format!("/v1/instances/{id}/timeline");
 
-    let whole = server.get(&format!("{path}?limit=1000"), &health);
-    assert_eq!(whole.status, 200, "{}", whole.body);
-    let whole = whole.json();
-    assert_eq!(whole["instance"], id);
-    assert!(whole.get("next").is_none(), "{whole}");
-    let entries = whole["entries"].as_array().expect("entries").clone();
-    let journal = server
-        .get(&format!("/v1/instances/{id}/journal"), &health)
-        .json();
-    let journal = journal.as_array().expect("rows");
-    assert_eq!(entries.len(), journal.len());
-    for (index, (entry, row)) in entries.iter().zip(journal).enumerate() {
-        assert_eq!(entry["version"], index as i64 + 1, "{entry}");
-        assert_eq!(entry["kind"], row["input"]["input"], "{entry} vs {row}");
-    }
-
-    // The start, named: the directive's issuer; then the timers of the five days between
-    // the start and the clock, each at its own time; then the act, named.
-    let first = &entries[0];
-    assert_eq!(
-        (first["kind"].as_str(), first["at"].as_str()),
-        (Some("start"), Some(START))
-    );
-    assert_eq!(first["agency"], "district_standing");
-    assert!(first["effects"].as_array().is_some_and(|e| !e.is_empty()));
-    let timers: Vec<&Value> = entries.iter().filter(|e| e["kind"] == "advance").collect();
-    assert!(!timers.is_empty(), "no timer fired: {whole}");
-    assert!(timers.iter().all(|e| e["agency"] == "system"));
-    assert!(
-        timers
-            .iter()
-            .flat_map(|e| e["effects"].as_array().expect("effects"))
-            .any(|e| e["kind"] == "overdue"),
-        "{whole}"
-    );
-    let last = entries.last().expect("entries");
-    assert_eq!(
-        (
-            last["kind"].as_str(),
-            last["agency"].as_str(),
-            last["task"].as_str(),
-            last["action"].as_str(),
-            last["at"].as_str()
-        ),
-        (
-            Some("act"),
-            Some("health"),
-            Some(TASK),
-            Some("acknowledge"),
-            acknowledged["at"].as_str()
-        )
-    );
-    assert_eq!(last["version"], acknowledged["version"]);
-    let transition = last["effects"]
-        .as_array()
-        .expect("effects")
-        .iter()
-        .find(|e| e["kind"] == "transitioned")
-        .expect("the act's transition");
-    assert_eq!(transition["to"], "acknowledged");
-
-    // Every effect, in order, with the event stream's id and data: nothing left out,
-    // nothing twice.
-    let shown: Vec<(i64, Value)> = entries
-        .iter()
-        .flat_map(|e| e["effects"].as_array().expect("effects").clone())
-        .map(|mut effect| {
-            let id = effect["id"].as_i64().expect("an event id");
-            effect.as_object_mut().expect("an object").remove("id");
-            (id, effect)
-        })
-        .collect();
-    let streamed = events(&server.addr, &admin, None, shown.len());
-    assert_eq!(shown, streamed);
-
-    // Pages of two, followed by `next`, give the same entries.
-    let mut paged = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = server
-            .get(&format!("{path}?after={after}&limit=2"), &health)
+        let whole = server.get(&format!("{path}?limit=1000"), &health);
+        assert_eq!(whole.status, 200, "{}", whole.body);
+        let whole = whole.json();
+        assert_eq!(whole["instance"], id);
+        assert!(whole.get("next").is_none(), "{whole}");
+        let entries = whole["entries"].as_array().expect("entries").clone();
+        let journal = server
+            .get(&format!("/v1/instances/{id}/journal"), &health)
             .json();
-        let got = page["entries"].as_array().expect("entries");
-        assert!(got.len() <= 2);
-        paged.extend(got.iter().cloned());
-        match page["next"].as_i64() {
-            Some(next) => {
-                assert_eq!(Some(next), got.last().and_then(|e| e["version"].as_i64()));
-                after = next;
-            }
-            None => break,
+        let journal = journal.as_array().expect("rows");
+        assert_eq!(entries.len(), journal.len());
+        for (index, (entry, row)) in entries.iter().zip(journal).enumerate() {
+            assert_eq!(entry["version"], index as i64 + 1, "{entry}");
+            assert_eq!(entry["kind"], row["input"]["input"], "{entry} vs {row}");
         }
-    }
-    assert_eq!(paged, entries);
-    let end = server.get(&format!("{path}?after={}", entries.len()), &admin);
-    assert_eq!(end.json(), json!({ "instance": id, "entries": [] }));
 
-    // Refused: bad paging, no token, an agency with no part in it.
-    for query in ["limit=0", "limit=1001", "after=-1", "after=x"] {
-        let answer = server.get(&format!("{path}?{query}"), &health);
+        // The start, named: the directive's issuer; then the timers of the five days between
+        // the start and the clock, each at its own time; then the act, named.
+        let first = &entries[0];
         assert_eq!(
-            (answer.status, answer.code().as_str()),
-            (400, "invalid_request"),
-            "{query}: {}",
-            answer.body
+            (first["kind"].as_str(), first["at"].as_str()),
+            (Some("start"), Some(START))
         );
-    }
-    assert_eq!(server.request("GET", &path, None, &[], b"").status, 401);
-    let foreign = server.get(&path, &stranger);
-    assert_eq!(
-        (foreign.status, foreign.code().as_str()),
-        (403, "not_a_party")
-    );
-    let missing = server.get("/v1/instances/999/timeline", &admin);
-    assert_eq!(
-        (missing.status, missing.code().as_str()),
-        (404, "unknown_instance")
-    );
-    drop(server);
-    let (passed, report) = check(&data);
-    assert!(passed, "{report}");
+        assert_eq!(first["agency"], "district_standing");
+        assert!(first["effects"].as_array().is_some_and(|e| !e.is_empty()));
+        let timers: Vec<&Value> = entries.iter().filter(|e| e["kind"] == "advance").collect();
+        assert!(!timers.is_empty(), "no timer fired: {whole}");
+        assert!(timers.iter().all(|e| e["agency"] == "system"));
+        assert!(
+            timers
+                .iter()
+                .flat_map(|e| e["effects"].as_array().expect("effects"))
+                .any(|e| e["kind"] == "overdue"),
+            "{whole}"
+        );
+        let last = entries.last().expect("entries");
+        assert_eq!(
+            (
+                last["kind"].as_str(),
+                last["agency"].as_str(),
+                last["task"].as_str(),
+                last["action"].as_str(),
+                last["at"].as_str()
+            ),
+            (
+                Some("act"),
+                Some("health"),
+                Some(TASK),
+                Some("acknowledge"),
+                acknowledged["at"].as_str()
+            )
+        );
+        assert_eq!(last["version"], acknowledged["version"]);
+        let transition = last["effects"]
+            .as_array()
+            .expect("effects")
+            .iter()
+            .find(|e| e["kind"] == "transitioned")
+            .expect("the act's transition");
+        assert_eq!(transition["to"], "acknowledged");
+
+        // Every effect, in order, with the event stream's id and data: nothing left out,
+        // nothing twice.
+        let shown: Vec<(i64, Value)> = entries
+            .iter()
+            .flat_map(|e| e["effects"].as_array().expect("effects").clone())
+            .map(|mut effect| {
+                let id = effect["id"].as_i64().expect("an event id");
+                effect.as_object_mut().expect("an object").remove("id");
+                (id, effect)
+            })
+            .collect();
+        let streamed = events(&server.addr, &admin, None, shown.len());
+        assert_eq!(shown, streamed);
+
+        // Pages of two, followed by `next`, give the same entries.
+        let mut paged = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = server
+                .get(&format!("{path}?after={after}&limit=2"), &health)
+                .json();
+            let got = page["entries"].as_array().expect("entries");
+            assert!(got.len() <= 2);
+            paged.extend(got.iter().cloned());
+            match page["next"].as_i64() {
+                Some(next) => {
+                    assert_eq!(Some(next), got.last().and_then(|e| e["version"].as_i64()));
+                    after = next;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(paged, entries);
+        let end = server.get(&format!("{path}?after={}", entries.len()), &admin);
+        assert_eq!(end.json(), json!({ "instance": id, "entries": [] }));
+
+        // Refused: bad paging, no token, an agency with no part in it.
+        for query in ["limit=0", "limit=1001", "after=-1", "after=x"] {
+            let answer = server.get(&format!("{path}?{query}"), &health);
+            assert_eq!(
+                (answer.status, answer.code().as_str()),
+                (400, "invalid_request"),
+                "{query}: {}",
+                answer.body
+            );
+        }
+        assert_eq!(server.request("GET", &path, None, &[], b"").status, 401);
+        let foreign = server.get(&path, &stranger);
+        assert_eq!(
+            (foreign.status, foreign.code().as_str()),
+            (403, "not_a_party")
+        );
+        let missing = server.get("/v1/instances/999/timeline", &admin);
+        assert_eq!(
+            (missing.status, missing.code().as_str()),
+            (404, "unknown_instance")
+        );
+        drop(server);
+        let (passed, report) = check(&data);
+        assert!(passed, "{report}");
+    });
 }
 
 #[test]
 fn the_grid_and_the_status_before_now_are_the_journal_replayed_to_then() {
-    let data = data_dir("read-past");
-    let admin = token(&data, None);
-    let health = token(&data, Some("health"));
-    let server = Server::start(&data, &[&["--load", SEED][..], &LATE_CLOCK].concat());
-    let id = start(&server, &admin, &server.workflows[0]);
-    let acknowledged = act(&server, id, &health, "acknowledge");
-    let t1 = time(acknowledged["at"].as_str().expect("at"));
-    // A virtual minute or more later (60 virtual seconds a real one), the next act.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let started = act(&server, id, &health, "start");
-    let t2 = time(started["at"].as_str().expect("at"));
-    assert!(t2.as_seconds() > t1.as_seconds() + 30, "{t1:?} {t2:?}");
-    let live = server.get(&format!("/v1/instances/{id}"), &admin).json();
-    assert_eq!(live["version"], started["version"]);
-    // Its state hash is the core's for its journal replayed.
-    let journal: Vec<directrix_core::Input> = server
-        .get(&format!("/v1/instances/{id}/journal"), &admin)
-        .json()
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|row| serde_json::from_value(row["input"].clone()).expect("an input"))
-        .collect();
-    let replayed = Instance::replay(seed(), &journal).expect("the journal replays");
-    assert_eq!(live["state_hash"], replayed.state_hash());
-
-    // What the instance was at each instant, computed here by the core alone.
-    let workflow = seed();
-    let (mut expected, _) = Instance::start(Arc::clone(&workflow), time(START)).expect("start");
-    let early = time("2021-05-10T12:00:00+07:00");
-    expected.advance(early).expect("advance");
-    let at_early = (expected.grid(), expected.status_records());
-    expected.advance(t1).expect("advance");
-    expected
-        .act_by_name(t1, "health", TASK, "acknowledge", None)
-        .expect("act");
-    let between = Timestamp::from_seconds(t1.as_seconds() + 30);
-    expected.advance(between).expect("advance");
-    let at_between = (expected.grid(), expected.status_records());
-
-    for (at, (grid, status), state) in [
-        (early, at_early, "assigned"),
-        (between, at_between, "acknowledged"),
-    ] {
-        let text = query_time(at);
-        let answer = server.get(&format!("/v1/instances/{id}/grid?at={text}"), &health);
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(
-            answer.json(),
-            serde_json::to_value(&grid).expect("JSON"),
-            "grid at {text}"
-        );
-        let view = server.get(&format!("/v1/instances/{id}?at={text}"), &health);
-        assert_eq!(view.status, 200, "{}", view.body);
-        let view = view.json();
-        assert_eq!(view["tasks"], serde_json::to_value(&status).expect("JSON"));
-        assert_eq!(view["now"], workflow.format_time(at));
-        let task = view["tasks"]
+    both(|| {
+        let data = data_dir("read-past");
+        let admin = token(&data, None);
+        let health = token(&data, Some("health"));
+        let server = Server::start(&data, &[&["--load", SEED][..], &LATE_CLOCK].concat());
+        let id = start(&server, &admin, &server.workflows[0]);
+        let acknowledged = act(&server, id, &health, "acknowledge");
+        let t1 = time(acknowledged["at"].as_str().expect("at"));
+        // A virtual minute or more later (60 virtual seconds a real one), the next act.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let started = act(&server, id, &health, "start");
+        let t2 = time(started["at"].as_str().expect("at"));
+        assert!(t2.as_seconds() > t1.as_seconds() + 30, "{t1:?} {t2:?}");
+        let live = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert_eq!(live["version"], started["version"]);
+        // Its state hash is the core's for its journal replayed.
+        let journal: Vec<directrix_core::Input> = server
+            .get(&format!("/v1/instances/{id}/journal"), &admin)
+            .json()
             .as_array()
-            .expect("tasks")
+            .expect("rows")
             .iter()
-            .find(|t| t["task"] == TASK)
-            .expect("the task");
-        assert_eq!(task["state"], state, "at {text}");
-        assert!(
-            view["version"].as_i64() < live["version"].as_i64(),
-            "{view}"
-        );
-    }
-    // The status at the start is the start's alone.
-    let at_start = server
-        .get(
-            &format!("/v1/instances/{id}?at={}", query_time(time(START))),
-            &admin,
-        )
-        .json();
-    assert_eq!(at_start["version"], 1);
+            .map(|row| serde_json::from_value(row["input"].clone()).expect("an input"))
+            .collect();
+        let replayed = Instance::replay(seed(), &journal).expect("the journal replays");
+        assert_eq!(live["state_hash"], replayed.state_hash());
 
-    // Before the start: refused with its own code; not a time: invalid_time.
-    for path in [
-        format!("/v1/instances/{id}/grid?at=2021-05-07T07:59:59%2B07:00"),
-        format!("/v1/instances/{id}?at=2021-05-01T00:00:00Z"),
-    ] {
-        let answer = server.get(&path, &health);
+        // What the instance was at each instant, computed here by the core alone.
+        let workflow = seed();
+        let (mut expected, _) = Instance::start(Arc::clone(&workflow), time(START)).expect("start");
+        let early = time("2021-05-10T12:00:00+07:00");
+        expected.advance(early).expect("advance");
+        let at_early = (expected.grid(), expected.status_records());
+        expected.advance(t1).expect("advance");
+        expected
+            .act_by_name(t1, "health", TASK, "acknowledge", None)
+            .expect("act");
+        let between = Timestamp::from_seconds(t1.as_seconds() + 30);
+        expected.advance(between).expect("advance");
+        let at_between = (expected.grid(), expected.status_records());
+
+        for (at, (grid, status), state) in [
+            (early, at_early, "assigned"),
+            (between, at_between, "acknowledged"),
+        ] {
+            let text = query_time(at);
+            let answer = server.get(&format!("/v1/instances/{id}/grid?at={text}"), &health);
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            assert_eq!(
+                answer.json(),
+                serde_json::to_value(&grid).expect("JSON"),
+                "grid at {text}"
+            );
+            let view = server.get(&format!("/v1/instances/{id}?at={text}"), &health);
+            assert_eq!(view.status, 200, "{}", view.body);
+            let view = view.json();
+            assert_eq!(view["tasks"], serde_json::to_value(&status).expect("JSON"));
+            assert_eq!(view["now"], workflow.format_time(at));
+            let task = view["tasks"]
+                .as_array()
+                .expect("tasks")
+                .iter()
+                .find(|t| t["task"] == TASK)
+                .expect("the task");
+            assert_eq!(task["state"], state, "at {text}");
+            assert!(
+                view["version"].as_i64() < live["version"].as_i64(),
+                "{view}"
+            );
+        }
+        // The status at the start is the start's alone.
+        let at_start = server
+            .get(
+                &format!("/v1/instances/{id}?at={}", query_time(time(START))),
+                &admin,
+            )
+            .json();
+        assert_eq!(at_start["version"], 1);
+
+        // Before the start: refused with its own code; not a time: invalid_time.
+        for path in [
+            format!("/v1/instances/{id}/grid?at=2021-05-07T07:59:59%2B07:00"),
+            format!("/v1/instances/{id}?at=2021-05-01T00:00:00Z"),
+        ] {
+            let answer = server.get(&path, &health);
+            assert_eq!(
+                (answer.status, answer.code().as_str()),
+                (422, "before_start"),
+                "{path}: {}",
+                answer.body
+            );
+            assert!(
+                answer.json()["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(START))
+            );
+        }
+        let garbage = server.get(&format!("/v1/instances/{id}/grid?at=soon"), &health);
         assert_eq!(
-            (answer.status, answer.code().as_str()),
-            (422, "before_start"),
-            "{path}: {}",
-            answer.body
+            (garbage.status, garbage.code().as_str()),
+            (422, "invalid_time")
         );
-        assert!(
-            answer.json()["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(START))
-        );
-    }
-    let garbage = server.get(&format!("/v1/instances/{id}/grid?at=soon"), &health);
-    assert_eq!(
-        (garbage.status, garbage.code().as_str()),
-        (422, "invalid_time")
-    );
 
-    // From the instance's time on: a projection, as before (the timers due by then fire
-    // in a copy; nothing is journaled).
-    let later = "2021-05-21T12:00:00%2B07:00";
-    let grid = server
-        .get(&format!("/v1/instances/{id}/grid?at={later}"), &health)
-        .json();
-    assert_eq!(grid["at"], "2021-05-21T12:00:00+07:00");
-    let projected = server
-        .get(&format!("/v1/instances/{id}?at={later}"), &health)
-        .json();
-    assert_eq!(projected["now"], "2021-05-21T12:00:00+07:00");
-    assert_eq!(projected["version"], live["version"]);
+        // From the instance's time on: a projection, as before (the timers due by then fire
+        // in a copy; nothing is journaled).
+        let later = "2021-05-21T12:00:00%2B07:00";
+        let grid = server
+            .get(&format!("/v1/instances/{id}/grid?at={later}"), &health)
+            .json();
+        assert_eq!(grid["at"], "2021-05-21T12:00:00+07:00");
+        let projected = server
+            .get(&format!("/v1/instances/{id}?at={later}"), &health)
+            .json();
+        assert_eq!(projected["now"], "2021-05-21T12:00:00+07:00");
+        assert_eq!(projected["version"], live["version"]);
 
-    // None of it touched the instance.
-    let after = server.get(&format!("/v1/instances/{id}"), &admin).json();
-    assert_eq!(after["version"], live["version"]);
-    assert_eq!(after["tasks"], live["tasks"]);
-    drop(server);
-    let (passed, report) = check(&data);
-    assert!(passed, "{report}");
+        // None of it touched the instance.
+        let after = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert_eq!(after["version"], live["version"]);
+        assert_eq!(after["tasks"], live["tasks"]);
+        drop(server);
+        let (passed, report) = check(&data);
+        assert!(passed, "{report}");
+    });
 }
 
 #[test]
 fn the_stored_workflows_are_listed_and_their_texts_served_to_those_they_name() {
-    let data = data_dir("read-workflows");
-    let admin = token(&data, None);
-    let health = token(&data, Some("health"));
-    let stranger = token(&data, Some("ministry_of_elsewhere"));
-    let server = Server::start(&data, &["--load", SEED, "--no-portal"]);
-    let seed_hash = server.workflows[0].clone();
-    // Another version of the seed: a due rule changed, so another content hash.
-    let text = common::read(SEED);
-    let changed = text.replacen("due: WorkingDays(2),", "due: WorkingDays(3),", 1);
-    assert_ne!(changed, text);
-    let stored = server.request(
-        "POST",
-        "/v1/workflows",
-        Some(&admin),
-        &[],
-        changed.as_bytes(),
-    );
-    assert_eq!(stored.status, 201, "{}", stored.body);
-    let hash = stored.json()["hash"].as_str().expect("hash").to_owned();
-    assert_ne!(hash, seed_hash);
+    both(|| {
+        let data = data_dir("read-workflows");
+        let admin = token(&data, None);
+        let health = token(&data, Some("health"));
+        let stranger = token(&data, Some("ministry_of_elsewhere"));
+        let server = Server::start(&data, &["--load", SEED, "--no-portal"]);
+        let seed_hash = server.workflows[0].clone();
+        // Another version of the seed: a due rule changed, so another content hash.
+        let text = common::read(SEED);
+        let changed = text.replacen("due: WorkingDays(2),", "due: WorkingDays(3),", 1);
+        assert_ne!(changed, text);
+        let stored = server.request(
+            "POST",
+            "/v1/workflows",
+            Some(&admin),
+            &[],
+            changed.as_bytes(),
+        );
+        assert_eq!(stored.status, 201, "{}", stored.body);
+        let hash = stored.json()["hash"].as_str().expect("hash").to_owned();
+        assert_ne!(hash, seed_hash);
 
-    let list = server.get("/v1/workflows", &admin);
-    assert_eq!(list.status, 200, "{}", list.body);
-    let list = list.json();
-    let hashes: Vec<&str> = list
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|w| w["hash"].as_str().expect("hash"))
-        .collect();
-    assert_eq!(hashes, [seed_hash.as_str(), hash.as_str()]);
-    let workflow = seed();
-    for entry in list.as_array().expect("a list") {
-        assert_eq!(entry["directive"], workflow.directive().number);
-        assert_eq!(entry["title"], workflow.directive().subject);
-        let loaded = entry["loaded_at"].as_str().expect("loaded_at");
-        assert!(Timestamp::parse(loaded, UtcOffset::UTC).is_ok(), "{loaded}");
-    }
-    assert_eq!(server.get("/v1/workflows", &health).json(), list);
-    assert_eq!(server.get("/v1/workflows", &stranger).json(), json!([]));
+        let list = server.get("/v1/workflows", &admin);
+        assert_eq!(list.status, 200, "{}", list.body);
+        let list = list.json();
+        let hashes: Vec<&str> = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|w| w["hash"].as_str().expect("hash"))
+            .collect();
+        assert_eq!(hashes, [seed_hash.as_str(), hash.as_str()]);
+        let workflow = seed();
+        for entry in list.as_array().expect("a list") {
+            assert_eq!(entry["directive"], workflow.directive().number);
+            assert_eq!(entry["title"], workflow.directive().subject);
+            let loaded = entry["loaded_at"].as_str().expect("loaded_at");
+            assert!(Timestamp::parse(loaded, UtcOffset::UTC).is_ok(), "{loaded}");
+        }
+        assert_eq!(server.get("/v1/workflows", &health).json(), list);
+        assert_eq!(server.get("/v1/workflows", &stranger).json(), json!([]));
 
-    // One workflow: its text as stored, and the hash of the bytes compiling it gives.
-    let one = server.get(&format!("/v1/workflows/{hash}"), &health);
-    assert_eq!(one.status, 200, "{}", one.body);
-    let one = one.json();
-    assert_eq!(one["hash"], hash);
-    assert_eq!(one["source"], changed);
-    assert_eq!(one["calendars"], json!({}));
-    let compiled = directrix_core::load(&changed)
-        .expect("loads")
-        .workflow
-        .to_compiled();
-    assert_eq!(
-        one["compiled_sha256"],
-        format!("{:x}", Sha256::digest(&compiled))
-    );
-    assert_eq!(one["compiled_bytes"], compiled.len());
-    assert_eq!(one["loaded_at"], list[1]["loaded_at"]);
+        // One workflow: its text as stored, and the hash of the bytes compiling it gives.
+        let one = server.get(&format!("/v1/workflows/{hash}"), &health);
+        assert_eq!(one.status, 200, "{}", one.body);
+        let one = one.json();
+        assert_eq!(one["hash"], hash);
+        assert_eq!(one["source"], changed);
+        assert_eq!(one["calendars"], json!({}));
+        let compiled = directrix_core::load(&changed)
+            .expect("loads")
+            .workflow
+            .to_compiled();
+        assert_eq!(
+            one["compiled_sha256"],
+            format!("{:x}", Sha256::digest(&compiled))
+        );
+        assert_eq!(one["compiled_bytes"], compiled.len());
+        assert_eq!(one["loaded_at"], list[1]["loaded_at"]);
 
-    let unknown = server.get("/v1/workflows/0000000000000000", &admin);
-    assert_eq!(
-        (unknown.status, unknown.code().as_str()),
-        (404, "unknown_workflow")
-    );
-    let foreign = server.get(&format!("/v1/workflows/{hash}"), &stranger);
-    assert_eq!(
-        (foreign.status, foreign.code().as_str()),
-        (403, "not_a_party")
-    );
-    for path in ["/v1/workflows".to_owned(), format!("/v1/workflows/{hash}")] {
-        assert_eq!(server.request("GET", &path, None, &[], b"").status, 401);
-    }
+        let unknown = server.get("/v1/workflows/0000000000000000", &admin);
+        assert_eq!(
+            (unknown.status, unknown.code().as_str()),
+            (404, "unknown_workflow")
+        );
+        let foreign = server.get(&format!("/v1/workflows/{hash}"), &stranger);
+        assert_eq!(
+            (foreign.status, foreign.code().as_str()),
+            (403, "not_a_party")
+        );
+        for path in ["/v1/workflows".to_owned(), format!("/v1/workflows/{hash}")] {
+            assert_eq!(server.request("GET", &path, None, &[], b"").status, 401);
+        }
 
-    // Kept across a restart, in the same order and with the same times.
-    drop(server);
-    let server = Server::start(&data, &["--no-portal"]);
-    assert_eq!(server.get("/v1/workflows", &admin).json(), list);
+        // Kept across a restart, in the same order and with the same times.
+        drop(server);
+        let server = Server::start(&data, &["--no-portal"]);
+        assert_eq!(server.get("/v1/workflows", &admin).json(), list);
+    });
 }

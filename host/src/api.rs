@@ -68,7 +68,7 @@ impl TokenCache {
 
     /// Empties the cache if a token was revoked since the last look (at most one look a
     /// second; the request that finds the look due makes it).
-    async fn refresh(&self, pool: &sqlx::SqlitePool) -> Result<(), ApiError> {
+    async fn refresh(&self, pool: &sqlx::AnyPool) -> Result<(), ApiError> {
         let now = Instant::now();
         let previous = {
             let mut checked = self
@@ -192,10 +192,10 @@ impl Caller {
     }
 
     /// An agency reads only instances it has a part in; an admin reads every one.
-    fn may_read(&self, host: &Host, id: &str) -> Result<(), ApiError> {
+    async fn may_read(&self, host: &Host, id: &str) -> Result<(), ApiError> {
         match &self.0 {
-            Principal::Admin => host.check_party(id, None),
-            Principal::Agency(agency) => host.check_party(id, Some(agency)),
+            Principal::Admin => host.check_party(id, None).await,
+            Principal::Agency(agency) => host.check_party(id, Some(agency)).await,
         }
     }
 }
@@ -327,7 +327,7 @@ async fn get_instance(
     Path(id): Path<String>,
     query: Result<axum::extract::Query<ViewQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     let axum::extract::Query(query) =
         query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let view = match query.at.as_deref() {
@@ -351,7 +351,7 @@ async fn get_journal(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     Ok(Json(state.host.journal(&id).await?).into_response())
 }
 
@@ -382,7 +382,7 @@ async fn get_grid(
     Path(id): Path<String>,
     query: Result<axum::extract::Query<GridQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     let axum::extract::Query(query) =
         query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let Some(at) = query.at.as_deref() else {
@@ -429,7 +429,7 @@ async fn get_timeline(
     Path(id): Path<String>,
     query: Result<axum::extract::Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     let axum::extract::Query(query) =
         query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let page = history::timeline(&state.host, &id, query.after, query.limit).await?;
@@ -524,7 +524,7 @@ async fn post_act(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let agency = caller.agency()?.to_owned();
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => Some(
@@ -582,7 +582,7 @@ async fn post_follow_up(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.admin()?;
-    caller.may_read(&state.host, &id)?;
+    caller.may_read(&state.host, &id).await?;
     let bytes = body(bytes)?;
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::invalid_request("the follow-up text is not UTF-8"))?;
@@ -628,14 +628,26 @@ async fn next_event(mut cursor: Cursor) -> Option<(Result<Event, Infallible>, Cu
             if *cursor.stopping.borrow_and_update() {
                 return None;
             }
+            // Another node's commits wake no one here: where nodes share the database,
+            // the outbox is also read every `poll`.
+            let poll = cursor.state.host.events_poll();
             tokio::select! {
                 changed = cursor.commits.changed() => changed.ok()?,
                 _ = cursor.stopping.changed() => return None,
+                () = async {
+                    match poll {
+                        Some(poll) => tokio::time::sleep(poll).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
             }
             continue;
         };
         cursor.after = last.id;
         let host = &cursor.state.host;
+        // Instances started on another node sharing the database: learn whose they are.
+        let ids: Vec<i64> = batch.iter().map(|effect| effect.instance).collect();
+        host.know_instances(&ids).await.ok()?;
         let agency = cursor.agency.as_deref();
         cursor.buffer.extend(batch.into_iter().filter(|effect| {
             agency.is_none_or(|agency| host.is_party_of(effect.instance, agency))

@@ -77,10 +77,20 @@ impl ApiError {
         )
     }
 
-    /// A failed commit: the key's earlier use, or storage.
+    /// The code of a version conflict, which the host retries on the reloaded instance.
+    pub const VERSION_CONFLICT: &'static str = "version_conflict";
+
+    /// A failed commit: the key's earlier use, a version conflict (409), or storage.
     pub fn commit(error: &crate::store::StoreError) -> Self {
         match error {
             crate::store::StoreError::KeyReused => Self::key_reused(),
+            crate::store::StoreError::Conflict { .. } => Self::new(
+                StatusCode::CONFLICT,
+                Self::VERSION_CONFLICT,
+                format!(
+                    "{error}: it changed meanwhile (on another node); nothing was recorded, retry with the same Idempotency-Key"
+                ),
+            ),
             _ => Self::storage(error),
         }
     }

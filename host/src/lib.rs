@@ -1,7 +1,7 @@
 //! # directrix-host
 //!
 //! `directrix serve`: the durable, authenticated host around the no-IO core. The core
-//! computes; this crate does the IO: storage (SQLite), the clock and the timers, the
+//! computes; this crate does the IO: storage (SQLite, or PostgreSQL for several nodes), the clock and the timers, the
 //! HTTP API and identity.
 //!
 //! - **The journal is the truth.** An input (an act, a timer firing, a start) is
@@ -29,10 +29,10 @@ pub mod store;
 
 use clock::{Clock, SystemClock, VirtualClock};
 use directrix_core::{Timestamp, time::UtcOffset};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{Principal, Store, direct, read};
+use store::{Location, Principal, Store, direct, read};
 
 /// The meta key of the persisted virtual clock.
 const CLOCK_KEY: &str = "virtual_clock";
@@ -40,8 +40,8 @@ const CLOCK_KEY: &str = "virtual_clock";
 /// What `directrix serve` is given.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The data directory (`DIR/directrix.db`).
-    pub data: PathBuf,
+    /// The database: `DIR/directrix.db`, or PostgreSQL.
+    pub database: Location,
     /// Where to listen, e.g. `127.0.0.1:8080` (port 0: any free port).
     pub listen: String,
     /// Start a virtual clock at this instant (RFC 3339) when the data has none.
@@ -61,10 +61,10 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// The defaults for a data directory.
-    pub fn new(data: PathBuf) -> Self {
+    /// The defaults for a database.
+    pub fn new(database: Location) -> Self {
         Self {
-            data,
+            database,
             listen: "127.0.0.1:8080".to_owned(),
             clock: None,
             speed: None,
@@ -94,7 +94,7 @@ fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
 /// Chooses the clock: the data's persisted virtual clock, else a new one from
 /// `--clock`, else the system's.
 async fn resolve_clock(
-    pool: &sqlx::SqlitePool,
+    pool: &store::Pool,
     options: &ServeOptions,
 ) -> Result<Arc<dyn Clock>, String> {
     if let Some(stored) = read::meta(pool, CLOCK_KEY)
@@ -119,9 +119,12 @@ async fn resolve_clock(
             }
             let clock = VirtualClock::starting(at, speed);
             let text = serde_json::to_string(&clock).map_err(|e| e.to_string())?;
-            direct::set_meta(pool, CLOCK_KEY, &text)
+            // Nodes started together on one database: the first clock stored is everyone's.
+            let stored = direct::set_meta_once(pool, CLOCK_KEY, &text)
                 .await
                 .map_err(|e| e.to_string())?;
+            let clock: VirtualClock = serde_json::from_str(&stored)
+                .map_err(|e| format!("the stored virtual clock is damaged: {e}"))?;
             Ok(Arc::new(clock))
         }
         (None, Some(_)) => Err("--speed needs --clock".to_owned()),
@@ -146,7 +149,7 @@ pub fn serve(options: ServeOptions) -> Result<(), String> {
     }
     runtime(None)?.block_on(async move {
         let metrics = Arc::new(metrics::Metrics::default());
-        let store = Store::open(&options.data, Arc::clone(&metrics))
+        let store = Store::open(&options.database, Arc::clone(&metrics))
             .await
             .map_err(|e| e.to_string())?;
         let clock = resolve_clock(store.pool(), &options).await?;
@@ -206,7 +209,7 @@ async fn stop_signal() {
 }
 
 /// Creates a token for `principal`, stores its hash, and returns the token (shown once).
-pub fn create_token(data: &Path, principal: &Principal) -> Result<String, String> {
+pub fn create_token(data: &Location, principal: &Principal) -> Result<String, String> {
     if let Principal::Agency(agency) = principal
         && (agency.is_empty() || agency.len() > 200)
     {
@@ -226,10 +229,8 @@ pub fn create_token(data: &Path, principal: &Principal) -> Result<String, String
 }
 
 /// Every token's record (never a token: only their hashes are kept).
-pub fn list_tokens(data: &Path) -> Result<Vec<store::TokenRecord>, String> {
-    if !store::database_path(data).exists() {
-        return Err(format!("no directrix.db in {}", data.display()));
-    }
+pub fn list_tokens(data: &Location) -> Result<Vec<store::TokenRecord>, String> {
+    data.must_exist()?;
     runtime(Some(1))?.block_on(async {
         let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
         read::tokens(&pool).await.map_err(|e| e.to_string())
@@ -238,7 +239,7 @@ pub fn list_tokens(data: &Path) -> Result<Vec<store::TokenRecord>, String> {
 
 /// Revokes the token whose short id (as `--list` shows it, or more of its hash) is
 /// `id`; running servers refuse it within about a second. Returns the short id.
-pub fn revoke_token(data: &Path, id: &str) -> Result<String, String> {
+pub fn revoke_token(data: &Location, id: &str) -> Result<String, String> {
     let id = id.trim().to_ascii_lowercase();
     if id.len() < 6 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!(
@@ -246,9 +247,7 @@ pub fn revoke_token(data: &Path, id: &str) -> Result<String, String> {
             directrix_core::diagnostic::excerpt(&id)
         ));
     }
-    if !store::database_path(data).exists() {
-        return Err(format!("no directrix.db in {}", data.display()));
-    }
+    data.must_exist()?;
     runtime(Some(1))?.block_on(async {
         let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
         direct::revoke_token(&pool, &id, SystemClock.now().as_seconds())
@@ -273,10 +272,8 @@ pub struct InstanceCheck {
 /// Replays every instance's whole journal and compares it with what is stored: the
 /// snapshot plus tail, the version, the next timer, and the effects outbox (each effect
 /// exactly once, in order).
-pub fn check(data: &Path) -> Result<Vec<InstanceCheck>, String> {
-    if !store::database_path(data).exists() {
-        return Err(format!("no directrix.db in {}", data.display()));
-    }
+pub fn check(data: &Location) -> Result<Vec<InstanceCheck>, String> {
+    data.must_exist()?;
     runtime(Some(1))?.block_on(async {
         let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
         let mut workflows = std::collections::HashMap::new();

@@ -4,7 +4,7 @@
 use crate::store::{StoreError, StoredRow, read};
 use directrix_core::{Effect, Input, Instance, Snapshot, Workflow};
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// Why a stored instance does not rebuild.
@@ -99,7 +99,7 @@ pub fn encode_snapshot(instance: &Instance) -> Vec<u8> {
 /// the whole journal. Returns the instance (its journal forgotten: the store holds it)
 /// and the journal length its snapshot covers.
 pub async fn load(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     workflow: Arc<Workflow>,
     id: i64,
 ) -> Result<(Instance, i64), LoadError> {

@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::replay::{self, effect_json, encode_snapshot};
-use crate::store::{Append, Idempotency, JournalRow, Store, Ticket, Write, read};
+use crate::store::{Append, Idempotency, JournalRow, Store, StoreError, Ticket, Write, read};
 use axum::http::StatusCode;
 use directrix_core::{
     Effect, Input, Instance, Timestamp, Workflow, instance::ActArgs, record::InboxRecord,
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -100,7 +100,7 @@ struct Committing {
 /// Waits until what a reader saw is durable.
 async fn settled(ticket: Option<Ticket>) -> Result<(), ApiError> {
     match ticket {
-        Some(ticket) => ticket.wait().await.map_err(|e| ApiError::storage(&e)),
+        Some(ticket) => ticket.wait().await.map_err(|e| ApiError::commit(&e)),
         None => Ok(()),
     }
 }
@@ -241,7 +241,6 @@ pub struct Host {
     metrics: Arc<Metrics>,
     workflows: RwLock<HashMap<String, Arc<Workflow>>>,
     instances: Mutex<HashMap<i64, Entry>>,
-    next_id: AtomicI64,
     timers: Mutex<Timers>,
     wake: Notify,
     /// Bumped after every commit that stored effects: wakes the event streams.
@@ -280,12 +279,10 @@ impl Host {
         }
         let mut instances = HashMap::new();
         let mut timers = Timers::default();
-        let mut max_id = 0;
         for row in read::instances(store.pool())
             .await
             .map_err(|e| e.to_string())?
         {
-            max_id = max_id.max(row.id);
             timers.set(row.id, row.next_timer);
             instances.insert(
                 row.id,
@@ -301,7 +298,6 @@ impl Host {
             metrics,
             workflows: RwLock::new(workflows),
             instances: Mutex::new(instances),
-            next_id: AtomicI64::new(max_id + 1),
             timers: Mutex::new(timers),
             wake: Notify::new(),
             events: tokio::sync::watch::Sender::new(0),
@@ -350,6 +346,23 @@ impl Host {
         entry: &Entry,
         slot: &'a mut Option<Live>,
     ) -> Result<&'a mut Live, ApiError> {
+        if let Some(live) = slot.as_ref()
+            && self.store.dialect().shared()
+            && live
+                .last
+                .as_ref()
+                .is_none_or(|last| last.settled().is_some())
+        {
+            // Another node may have appended since this one loaded it: reload when the
+            // stored version is not the one in memory (nothing of ours is in flight).
+            let stored = read::instance(self.store.pool(), id)
+                .await
+                .map_err(|e| ApiError::storage(&e))?
+                .map(|row| row.version);
+            if stored != Some(live.instance.journal_len() as i64) {
+                *slot = None;
+            }
+        }
         if slot.is_none() {
             let workflow = self.workflow(&entry.workflow).ok_or_else(|| {
                 ApiError::internal(format!("instance {id}: its workflow is not loaded"))
@@ -450,6 +463,7 @@ impl Host {
             next_timer,
             snapshot: snapshot.clone(),
             idempotency: first,
+            lineage: live.generation,
         };
         match self.store.queue(Write::Append(append)) {
             Ok(ticket) => {
@@ -490,7 +504,12 @@ impl Host {
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(instance = id, %error, "commit failed; reloading the instance");
+                if let StoreError::Conflict { .. } = error {
+                    // Another node appended first: expected where nodes share a database.
+                    tracing::info!(instance = id, %error, "reloading the instance");
+                } else {
+                    tracing::error!(instance = id, %error, "commit failed; reloading the instance");
+                }
                 let mut slot = entry.slot.lock().await;
                 if slot
                     .as_ref()
@@ -568,7 +587,7 @@ impl Host {
         workflow_hash: &str,
         start: Option<&str>,
     ) -> Result<InstanceView, ApiError> {
-        let workflow = self.workflow(workflow_hash).ok_or_else(|| {
+        let workflow = self.find_workflow(workflow_hash).await?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_workflow",
@@ -589,7 +608,11 @@ impl Host {
             None => self.clock.now(),
         };
         let (instance, effects) = Instance::start(Arc::clone(&workflow), at)?;
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self
+            .store
+            .new_instance_id()
+            .await
+            .map_err(|e| ApiError::storage(&e))?;
         let next_timer = instance.next_timer().map(|t| t.at.as_seconds());
         let append = Append {
             instance: id,
@@ -611,6 +634,7 @@ impl Host {
             next_timer,
             snapshot: None,
             idempotency: None,
+            lineage: self.loads.fetch_add(1, Ordering::Relaxed),
         };
         self.store
             .commit(Write::Append(append))
@@ -663,8 +687,8 @@ impl Host {
     }
 
     /// Refuses an agency foreign to the instance's workflow.
-    pub fn check_party(&self, id: &str, agency: Option<&str>) -> Result<(), ApiError> {
-        let (_, entry) = self.entry(id)?;
+    pub async fn check_party(&self, id: &str, agency: Option<&str>) -> Result<(), ApiError> {
+        let (_, entry) = self.find(id).await?;
         match agency {
             Some(agency) if !self.is_party(&entry, agency) => Err(ApiError::forbidden(
                 "not_a_party",
@@ -679,7 +703,12 @@ impl Host {
 
     /// The status view of an instance.
     pub async fn instance_view(&self, id: &str) -> Result<InstanceView, ApiError> {
-        let (id, entry) = self.entry(id)?;
+        // What it saw may be refused meanwhile (another node's append): seen again.
+        retry_conflicts(|| self.instance_view_once(id)).await
+    }
+
+    async fn instance_view_once(&self, id: &str) -> Result<InstanceView, ApiError> {
+        let (id, entry) = self.find(id).await?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         let view = view(id, &live.instance);
@@ -697,7 +726,7 @@ impl Host {
         id: &str,
         at: Option<&str>,
     ) -> Result<directrix_core::record::Grid, ApiError> {
-        let (id, entry) = self.entry(id)?;
+        let (id, entry) = self.find(id).await?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         let at = match at {
@@ -721,7 +750,7 @@ impl Host {
 
     /// The stored journal of an instance.
     pub async fn journal(&self, id: &str) -> Result<Vec<serde_json::Value>, ApiError> {
-        let (id, _) = self.entry(id)?;
+        let (id, _) = self.find(id).await?;
         let rows = read::journal(self.store.pool(), id, 0)
             .await
             .map_err(|e| ApiError::storage(&e))?;
@@ -740,6 +769,18 @@ impl Host {
 
     /// What `agency` may do now, across every instance it has a part in.
     pub async fn inbox(&self, agency: &str) -> Result<Vec<InboxEntry>, ApiError> {
+        retry_conflicts(|| self.inbox_once(agency)).await
+    }
+
+    async fn inbox_once(&self, agency: &str) -> Result<Vec<InboxEntry>, ApiError> {
+        if self.store.dialect().shared() {
+            // Instances started on other nodes.
+            let rows = read::instances(self.store.pool())
+                .await
+                .map_err(|e| ApiError::storage(&e))?;
+            let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+            self.know_instances(&ids).await?;
+        }
         let mut entries: Vec<(i64, Entry)> = lock(&self.instances)
             .iter()
             .map(|(id, entry)| (*id, entry.clone()))
@@ -782,7 +823,17 @@ impl Host {
         request: &ActRequest,
         key: Option<&str>,
     ) -> Result<ActOutcome, ApiError> {
-        let (id, entry) = self.entry(id)?;
+        retry_conflicts(|| self.act_once(id, agency, request, key)).await
+    }
+
+    async fn act_once(
+        &self,
+        id: &str,
+        agency: &str,
+        request: &ActRequest,
+        key: Option<&str>,
+    ) -> Result<ActOutcome, ApiError> {
+        let (id, entry) = self.find(id).await?;
         let request_hash = hex(&Sha256::digest(
             serde_json::to_vec(&(id, request)).unwrap_or_default(),
         ));
@@ -896,7 +947,11 @@ impl Host {
     /// Applies a follow-up document to an instance (admin): the timers due first, then
     /// the document, journaled with its text so replay applies it again.
     pub async fn follow_up(&self, id: &str, text: String) -> Result<String, ApiError> {
-        let (id, entry) = self.entry(id)?;
+        retry_conflicts(|| self.follow_up_once(id, text.clone())).await
+    }
+
+    async fn follow_up_once(&self, id: &str, text: String) -> Result<String, ApiError> {
+        let (id, entry) = self.find(id).await?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         let first_seq = live.instance.journal_len() as i64;
@@ -935,7 +990,7 @@ impl Host {
 
     /// Fires the due timers of one instance and journals them.
     async fn fire(&self, id: i64) -> Result<(), ApiError> {
-        let Some(entry) = lock(&self.instances).get(&id).cloned() else {
+        let Ok((_, entry)) = self.find(&id.to_string()).await else {
             return Ok(());
         };
         let mut slot = entry.slot.lock().await;
@@ -963,12 +1018,31 @@ impl Host {
     pub async fn run_scheduler(self: Arc<Self>) {
         loop {
             let now = self.clock.now().as_seconds();
-            let due = lock(&self.timers).due(now);
+            let (due, claimed) = match self.store.claim_due(now, TIMER_LEASE_SECONDS, 256).await {
+                Ok(Some(claimed)) => (claimed, true),
+                Ok(None) => (lock(&self.timers).due(now), false),
+                Err(error) => {
+                    tracing::error!(%error, "claiming due timers failed");
+                    (Vec::new(), true)
+                }
+            };
             let mut firing = tokio::task::JoinSet::new();
             for id in due {
                 let host = Arc::clone(&self);
                 firing.spawn(async move {
-                    if let Err(error) = host.fire(id).await {
+                    let fired = host.fire(id).await;
+                    if claimed {
+                        // Claimed in the database: the lease ends here, whatever the
+                        // outcome (a failure is claimed again at the next look).
+                        if let Err(error) = &fired {
+                            tracing::error!(instance = id, code = %error.code, message = %error.message, "firing timers failed");
+                        }
+                        if let Err(error) = host.store.release(id).await {
+                            tracing::error!(instance = id, %error, "releasing a timer lease failed");
+                        }
+                        return;
+                    }
+                    if let Err(error) = fired {
                         tracing::error!(instance = id, code = %error.code, message = %error.message, "firing timers failed");
                         // Out of the index for a second of real time, so a failing
                         // instance (storage down) neither spins the scheduler nor is
@@ -980,6 +1054,14 @@ impl Host {
                 });
             }
             while firing.join_next().await.is_some() {}
+            if claimed {
+                // What the database did not give this node is fired (or leased) by
+                // another: its stale times here would only wake this loop for nothing.
+                let mut timers = lock(&self.timers);
+                for id in timers.due(now) {
+                    timers.set(id, None);
+                }
+            }
             let next = lock(&self.timers).first();
             let wait = next
                 .map(|at| self.clock.real_wait(Timestamp::from_seconds(at)))
@@ -990,6 +1072,109 @@ impl Host {
                 () = self.wake.notified() => {}
             }
         }
+    }
+}
+
+/// How long a node holds the due timers it claimed from a shared database: after this
+/// (seconds of the database's clock) another node may fire them, e.g. when this one died.
+const TIMER_LEASE_SECONDS: i64 = 5;
+
+/// How often an event stream reads a shared database's outbox for other nodes' effects.
+const EVENTS_POLL: Duration = Duration::from_millis(200);
+
+/// Tries again, on the instance reloaded from the journal, while a commit meets another
+/// node's append (the version it was computed from is gone). Bounded: a busy instance
+/// answers 409 `version_conflict` in the end, and the client retries with its key.
+async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(error) if error.code == ApiError::VERSION_CONFLICT && tries < 8 => tries += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+impl Host {
+    /// The instance `id`, also when it was started on another node sharing the database
+    /// (it is then added to the index).
+    async fn find(&self, id: &str) -> Result<(i64, Entry), ApiError> {
+        match self.entry(id) {
+            Err(error) if self.store.dialect().shared() => {
+                let parsed: i64 = id.parse().map_err(|_| ApiError::unknown_instance(id))?;
+                self.know_instances(&[parsed]).await?;
+                self.entry(id).map_err(|_| error)
+            }
+            found => found,
+        }
+    }
+
+    /// Adds to the index the instances among `ids` that another node started (and
+    /// their workflows). A no-op where one node owns the database.
+    pub async fn know_instances(&self, ids: &[i64]) -> Result<(), ApiError> {
+        if !self.store.dialect().shared() {
+            return Ok(());
+        }
+        let unknown: BTreeSet<i64> = {
+            let known = lock(&self.instances);
+            ids.iter()
+                .filter(|id| !known.contains_key(id))
+                .copied()
+                .collect()
+        };
+        for id in unknown {
+            let Some(row) = read::instance(self.store.pool(), id)
+                .await
+                .map_err(|e| ApiError::storage(&e))?
+            else {
+                continue;
+            };
+            if self.find_workflow(&row.workflow).await?.is_none() {
+                continue;
+            }
+            lock(&self.instances).entry(id).or_insert_with(|| Entry {
+                workflow: row.workflow,
+                slot: Slot::default(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A stored workflow, also one another node stored since this one started.
+    async fn find_workflow(&self, hash: &str) -> Result<Option<Arc<Workflow>>, ApiError> {
+        if let Some(workflow) = self.workflow(hash) {
+            return Ok(Some(workflow));
+        }
+        if !self.store.dialect().shared() {
+            return Ok(None);
+        }
+        let Some(source) = read::workflow_source(self.store.pool(), hash)
+            .await
+            .map_err(|e| ApiError::storage(&e))?
+        else {
+            return Ok(None);
+        };
+        let workflow = directrix_core::load(&source)
+            .map_err(|e| {
+                ApiError::internal(format!("stored workflow {hash} no longer loads: {e}"))
+            })?
+            .workflow;
+        let workflow = Arc::new(workflow);
+        self.workflows
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(hash.to_owned(), Arc::clone(&workflow));
+        Ok(Some(workflow))
+    }
+
+    /// How often an event stream should read the outbox besides this node's commits:
+    /// `Some` where other nodes commit to the same database.
+    pub fn events_poll(&self) -> Option<Duration> {
+        self.store.dialect().shared().then_some(EVENTS_POLL)
     }
 }
 
@@ -1071,7 +1256,7 @@ pub(crate) struct Standing {
 impl Host {
     /// Where instance `id` stands, loading it if it is not in memory. Reads only.
     pub(crate) async fn standing(&self, id: &str) -> Result<Standing, ApiError> {
-        let (id, entry) = self.entry(id)?;
+        let (id, entry) = self.find(id).await?;
         let started_with = self.workflow(&entry.workflow).ok_or_else(|| {
             ApiError::internal(format!("instance {id}: its workflow is not loaded"))
         })?;
@@ -1088,7 +1273,7 @@ impl Host {
 
     /// A copy of instance `id` as it is now, to project without touching it.
     pub(crate) async fn instance_copy(&self, id: &str) -> Result<(i64, Instance), ApiError> {
-        let (id, entry) = self.entry(id)?;
+        let (id, entry) = self.find(id).await?;
         let mut slot = entry.slot.lock().await;
         let live = self.ensure_loaded(id, &entry, &mut slot).await?;
         Ok((id, live.instance.clone()))

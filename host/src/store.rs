@@ -1,4 +1,5 @@
-//! Storage in `DIR/directrix.db` (SQLite, WAL, `synchronous=FULL`).
+//! Storage in `DIR/directrix.db` (SQLite, WAL, `synchronous=FULL`), or in a PostgreSQL
+//! database that several nodes may share; [`backend`] holds what differs between them.
 //!
 //! Every write goes through one writer task that drains all pending commit requests
 //! into one transaction (group commit) and answers each through its own [`Ticket`] once
@@ -14,24 +15,24 @@
 //! Every value is bound; no SQL text is built from data.
 
 use crate::metrics::Metrics;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite};
-use std::collections::HashMap;
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+pub mod backend;
+pub use backend::{Dialect, Location};
+
+/// The read pool's type, on either database.
+pub type Pool = AnyPool;
 
 /// At most this many requests share one transaction.
 const MAX_BATCH: usize = 1024;
 
-/// Rows per multi-row statement: far below SQLite's limit of bound values (32,766).
+/// Rows per multi-row statement: far below SQLite's limit of bound values (32,766) and
+/// PostgreSQL's (65,535).
 const ROWS_PER_STATEMENT: usize = 400;
 
 /// The meta key bumped by every token revocation.
@@ -120,6 +121,11 @@ pub struct Append {
     pub snapshot: Option<Vec<u8>>,
     /// The answer to remember for an idempotent request.
     pub idempotency: Option<Idempotency>,
+    /// Which load of the instance this was computed from (any number, the same for the
+    /// appends computed one after another from one load). Once one of them is refused,
+    /// the writer refuses the later ones too: they rest on the refused one's state, even
+    /// if another node's rows made the stored version match theirs.
+    pub lineage: u64,
 }
 
 /// A write request.
@@ -240,8 +246,10 @@ pub struct TokenRecord {
 /// The database: a pool for reads, one writer task for writes.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
     writer: mpsc::UnboundedSender<PendingBox>,
+    dialect: Dialect,
+    ids: Arc<backend::Ids>,
 }
 
 // A named wrapper so `Store` can derive Debug without exposing `Pending`.
@@ -253,42 +261,60 @@ impl std::fmt::Debug for PendingBox {
     }
 }
 
-fn options(dir: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(database_path(dir))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // Every commit reaches the disk before it is acknowledged.
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true)
-}
-
-/// Opens (creating and migrating) the database for reads only: no writer task.
-pub async fn open_pool(dir: &Path) -> Result<SqlitePool, StoreError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options(dir))
-        .await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+/// Opens (creating and migrating) the database for reads only: no writer task. Refuses a
+/// database that a newer binary migrated.
+pub async fn open_pool(location: &Location) -> Result<AnyPool, StoreError> {
+    backend::open_pool(location).await
 }
 
 impl Store {
-    /// Opens the database in `dir` and starts the writer task (on the current runtime).
-    pub async fn open(dir: &Path, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
-        let pool = open_pool(dir).await?;
-        let connection = SqliteConnection::connect_with(&options(dir)).await?;
+    /// Opens the database at `location` and starts the writer task (on the current
+    /// runtime).
+    pub async fn open(location: &Location, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
+        let pool = open_pool(location).await?;
+        let dialect = location.dialect();
+        let connection = backend::connect(location).await?;
+        let ids = Arc::new(backend::Ids::new(&pool, dialect).await?);
         let (writer, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(connection, receiver, metrics));
-        Ok(Self { pool, writer })
+        tokio::spawn(write_loop(connection, receiver, metrics, dialect));
+        Ok(Self {
+            pool,
+            writer,
+            dialect,
+            ids,
+        })
     }
 
     /// The read pool.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The database's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A new instance id, never given out before (by any node).
+    pub async fn new_instance_id(&self) -> Result<i64, StoreError> {
+        self.ids.next(&self.pool).await
+    }
+
+    /// Claims the instances whose timers are due by `now` for this node
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`, each leased for `lease_seconds`); `None`
+    /// where one node keeps the index in memory.
+    pub async fn claim_due(
+        &self,
+        now: i64,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        backend::claim_due(&self.pool, self.dialect, now, lease_seconds, limit).await
+    }
+
+    /// Ends this node's lease on an instance's due timers.
+    pub async fn release(&self, id: i64) -> Result<(), StoreError> {
+        backend::release(&self.pool, self.dialect, id).await
     }
 
     /// Queues `write` behind every write queued before it; the ticket says when it is
@@ -308,10 +334,13 @@ impl Store {
 }
 
 async fn write_loop(
-    mut connection: SqliteConnection,
+    mut connection: AnyConnection,
     mut receiver: mpsc::UnboundedReceiver<PendingBox>,
     metrics: Arc<Metrics>,
+    dialect: Dialect,
 ) {
+    // (instance, lineage) of every refused append: the later ones of that lineage rest on it.
+    let mut refused: HashSet<(i64, u64)> = HashSet::new();
     while let Some(PendingBox(first)) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -321,7 +350,7 @@ async fn write_loop(
             }
         }
         let started = Instant::now();
-        let outcomes = commit_batch(&mut connection, &batch).await;
+        let outcomes = commit_batch(&mut connection, &batch, dialect, &mut refused).await;
         metrics.record_commit(started.elapsed(), batch.len());
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             // `send_replace`: the requester may have gone (its request timed out), the
@@ -332,15 +361,39 @@ async fn write_loop(
 }
 
 async fn commit_batch(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     batch: &[Pending],
+    dialect: Dialect,
+    refused: &mut HashSet<(i64, u64)>,
 ) -> Vec<Result<(), StoreError>> {
-    match commit_together(connection, batch).await {
-        Ok(()) => vec![Ok(()); batch.len()],
-        // Something in the batch was refused (or the database failed): again one by one,
-        // so only what is refused fails.
-        Err(_) => commit_one_by_one(connection, batch).await,
+    let clean = refused.is_empty()
+        || batch.iter().all(|pending| match &pending.write {
+            Write::Append(append) => !refused.contains(&(append.instance, append.lineage)),
+            Write::Workflow { .. } => true,
+        });
+    // All together; if anything in it is refused (or the database failed), or an append
+    // of a refused lineage is in it, one by one, so only what is refused fails.
+    if clean && commit_together(connection, batch, dialect).await.is_ok() {
+        return vec![Ok(()); batch.len()];
     }
+    commit_one_by_one(connection, batch, dialect, refused).await
+}
+
+/// `(...), (...)` with `rows` groups of `columns` placeholders numbered from `$1`: the
+/// VALUES of a multi-row statement (sqlx's `QueryBuilder` numbers none for `Any`).
+fn values(rows: usize, columns: usize) -> String {
+    let mut text = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&format!("${}", row * columns + column + 1));
+        }
+        text.push(')');
+    }
+    text
 }
 
 /// One instance's appends in a batch, chained: the first's version to the last's.
@@ -354,8 +407,9 @@ struct Chain {
 /// The whole batch in one transaction, one multi-row statement per table. Any refusal
 /// (a broken version chain, a conflict, a reused key) fails it all, rolled back.
 async fn commit_together(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     batch: &[Pending],
+    dialect: Dialect,
 ) -> Result<(), StoreError> {
     let mut chains: HashMap<i64, Chain> = HashMap::new();
     let mut order = Vec::new();
@@ -393,14 +447,14 @@ async fn commit_together(
     let mut transaction = connection.begin().await?;
     for pending in batch {
         if let Write::Workflow { .. } = &pending.write {
-            apply(&mut transaction, &pending.write).await?;
+            apply(&mut transaction, &pending.write, dialect).await?;
         }
     }
     for append in &appends {
         if let Some(workflow) = &append.create {
             let chain = &chains[&append.instance];
             sqlx::query(
-                "INSERT INTO instances (id, workflow, next_timer, version) VALUES (?, ?, ?, ?)",
+                "INSERT INTO instances (id, workflow, next_timer, version) VALUES ($1, $2, $3, $4)",
             )
             .bind(append.instance)
             .bind(workflow)
@@ -416,17 +470,21 @@ async fn commit_together(
         .filter(|(_, chain)| !chain.created)
         .collect();
     for part in updates.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "UPDATE instances SET next_timer = v.column2, version = v.column3 FROM (",
+        // Both databases name a VALUES list's columns column1, column2, ...
+        let text = format!(
+            "UPDATE instances SET next_timer = v.column2, version = v.column3 FROM (VALUES {}) \
+             AS v WHERE instances.id = v.column1 AND instances.version = v.column4",
+            values(part.len(), 4)
         );
-        query.push_values(part, |mut row, (id, chain)| {
-            row.push_bind(*id)
-                .push_bind(chain.next_timer)
-                .push_bind(chain.to)
-                .push_bind(chain.from);
-        });
-        query.push(") AS v WHERE instances.id = v.column1 AND instances.version = v.column4");
-        let updated = query.build().execute(&mut *transaction).await?;
+        let mut query = sqlx::query(&text);
+        for (id, chain) in part {
+            query = query
+                .bind(*id)
+                .bind(chain.next_timer)
+                .bind(chain.to)
+                .bind(chain.from);
+        }
+        let updated = query.execute(&mut *transaction).await?;
         if updated.rows_affected() != part.len() as u64 {
             return Err(StoreError::Conflict {
                 instance: part[0].0,
@@ -444,17 +502,20 @@ async fn commit_together(
         })
         .collect();
     for part in journal.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO journal (instance, seq, input, actor, idempotency_key) ",
+        let text = format!(
+            "INSERT INTO journal (instance, seq, input, actor, idempotency_key) VALUES {}",
+            values(part.len(), 5)
         );
-        query.push_values(part, |mut row, (instance, seq, journal)| {
-            row.push_bind(*instance)
-                .push_bind(*seq)
-                .push_bind(&journal.input)
-                .push_bind(&journal.actor)
-                .push_bind(&journal.idempotency_key);
-        });
-        query.build().execute(&mut *transaction).await?;
+        let mut query = sqlx::query(&text);
+        for (instance, seq, journal) in part {
+            query = query
+                .bind(*instance)
+                .bind(*seq)
+                .bind(&journal.input)
+                .bind(&journal.actor)
+                .bind(&journal.idempotency_key);
+        }
+        query.execute(&mut *transaction).await?;
     }
     let effects: Vec<(i64, i64, &String)> = appends
         .iter()
@@ -466,12 +527,19 @@ async fn commit_together(
                 .map(move |record| (append.instance, seq, record))
         })
         .collect();
+    if let (false, Some(lock)) = (effects.is_empty(), backend::lock_outbox(dialect)) {
+        sqlx::query(lock).execute(&mut *transaction).await?;
+    }
     for part in effects.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO effects (instance, seq, record) ");
-        query.push_values(part, |mut row, (instance, seq, record)| {
-            row.push_bind(*instance).push_bind(*seq).push_bind(*record);
-        });
-        query.build().execute(&mut *transaction).await?;
+        let text = format!(
+            "INSERT INTO effects (instance, seq, record) VALUES {}",
+            values(part.len(), 3)
+        );
+        let mut query = sqlx::query(&text);
+        for (instance, seq, record) in part {
+            query = query.bind(*instance).bind(*seq).bind(*record);
+        }
+        query.execute(&mut *transaction).await?;
     }
     for append in &appends {
         if let Some(state) = &append.snapshot {
@@ -494,31 +562,35 @@ async fn commit_together(
         })
         .collect();
     for part in firsts.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO idempotency (agency, key, instance, request_hash, response, status) ",
+        let text = format!(
+            "INSERT INTO idempotency (agency, key, instance, request_hash, response, status) \
+             VALUES {}",
+            values(part.len(), 6)
         );
-        query.push_values(part, |mut row, (instance, first)| {
-            row.push_bind(&first.agency)
-                .push_bind(&first.key)
-                .push_bind(*instance)
-                .push_bind(&first.request_hash)
-                .push_bind(&first.response)
-                .push_bind(i64::from(first.status));
-        });
-        query.build().execute(&mut *transaction).await?;
+        let mut query = sqlx::query(&text);
+        for (instance, first) in part {
+            query = query
+                .bind(&first.agency)
+                .bind(&first.key)
+                .bind(*instance)
+                .bind(&first.request_hash)
+                .bind(&first.response)
+                .bind(i64::from(first.status));
+        }
+        query.execute(&mut *transaction).await?;
     }
     transaction.commit().await?;
     Ok(())
 }
 
 async fn store_snapshot(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     instance: i64,
     seq: i64,
     state: &[u8],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO snapshots (instance, seq, state) VALUES (?, ?, ?) \
+        "INSERT INTO snapshots (instance, seq, state) VALUES ($1, $2, $3) \
          ON CONFLICT (instance) DO UPDATE SET seq = excluded.seq, state = excluded.state",
     )
     .bind(instance)
@@ -531,8 +603,10 @@ async fn store_snapshot(
 
 /// The batch request by request, each in its savepoint, so a refused one fails alone.
 async fn commit_one_by_one(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     batch: &[Pending],
+    dialect: Dialect,
+    refused: &mut HashSet<(i64, u64)>,
 ) -> Vec<Result<(), StoreError>> {
     let failed_all = |error: sqlx::Error| vec![Err(StoreError::from(error)); batch.len()];
     let mut transaction = match connection.begin().await {
@@ -541,11 +615,19 @@ async fn commit_one_by_one(
     };
     let mut outcomes = Vec::with_capacity(batch.len());
     for pending in batch {
+        let lineage = match &pending.write {
+            Write::Append(append) => Some((append.instance, append.lineage)),
+            Write::Workflow { .. } => None,
+        };
+        if let Some((instance, _)) = lineage.filter(|key| refused.contains(key)) {
+            outcomes.push(Err(StoreError::Conflict { instance }));
+            continue;
+        }
         let mut savepoint = match Connection::begin(&mut *transaction).await {
             Ok(savepoint) => savepoint,
             Err(error) => return failed_all(error),
         };
-        match apply(&mut savepoint, &pending.write).await {
+        match apply(&mut savepoint, &pending.write, dialect).await {
             Ok(()) => {
                 if let Err(error) = savepoint.commit().await {
                     return failed_all(error);
@@ -555,6 +637,9 @@ async fn commit_one_by_one(
             Err(error) => {
                 if let Err(rollback) = savepoint.rollback().await {
                     return failed_all(rollback);
+                }
+                if let Some(key) = lineage {
+                    refused.insert(key);
                 }
                 outcomes.push(Err(error));
             }
@@ -566,7 +651,11 @@ async fn commit_one_by_one(
     }
 }
 
-async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+async fn apply(
+    connection: &mut AnyConnection,
+    write: &Write,
+    dialect: Dialect,
+) -> Result<(), StoreError> {
     match write {
         Write::Workflow {
             hash,
@@ -574,7 +663,7 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
             compiled,
         } => {
             sqlx::query(
-                "INSERT INTO workflows (hash, source, compiled) VALUES (?, ?, ?) \
+                "INSERT INTO workflows (hash, source, compiled) VALUES ($1, $2, $3) \
                  ON CONFLICT (hash) DO NOTHING",
             )
             .bind(hash)
@@ -587,7 +676,7 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
             let version = append.first_seq + append.rows.len() as i64;
             if let Some(workflow) = &append.create {
                 sqlx::query(
-                    "INSERT INTO instances (id, workflow, next_timer, version) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO instances (id, workflow, next_timer, version) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(append.instance)
                 .bind(workflow)
@@ -597,7 +686,7 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
                 .await?;
             } else {
                 let updated = sqlx::query(
-                    "UPDATE instances SET next_timer = ?, version = ? WHERE id = ? AND version = ?",
+                    "UPDATE instances SET next_timer = $1, version = $2 WHERE id = $3 AND version = $4",
                 )
                 .bind(append.next_timer)
                 .bind(version)
@@ -614,7 +703,7 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
             for (offset, row) in append.rows.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO journal (instance, seq, input, actor, idempotency_key) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(append.instance)
                 .bind(append.first_seq + offset as i64)
@@ -624,8 +713,12 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
                 .execute(&mut *connection)
                 .await?;
             }
+            if let (false, Some(lock)) = (append.effects.is_empty(), backend::lock_outbox(dialect))
+            {
+                sqlx::query(lock).execute(&mut *connection).await?;
+            }
             for record in &append.effects {
-                sqlx::query("INSERT INTO effects (instance, seq, record) VALUES (?, ?, ?)")
+                sqlx::query("INSERT INTO effects (instance, seq, record) VALUES ($1, $2, $3)")
                     .bind(append.instance)
                     .bind(version - 1)
                     .bind(record)
@@ -638,7 +731,7 @@ async fn apply(connection: &mut SqliteConnection, write: &Write) -> Result<(), S
             if let Some(first) = &append.idempotency {
                 sqlx::query(
                     "INSERT INTO idempotency (agency, key, instance, request_hash, response, status) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(&first.agency)
                 .bind(&first.key)
@@ -667,7 +760,7 @@ pub mod read {
     use super::*;
 
     /// Every stored workflow: (hash, RON text).
-    pub async fn workflows(pool: &SqlitePool) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn workflows(pool: &AnyPool) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query("SELECT hash, source FROM workflows ORDER BY hash")
             .fetch_all(pool)
             .await?;
@@ -678,7 +771,7 @@ pub mod read {
     }
 
     /// Every instance's index entry, by id.
-    pub async fn instances(pool: &SqlitePool) -> Result<Vec<InstanceRow>, StoreError> {
+    pub async fn instances(pool: &AnyPool) -> Result<Vec<InstanceRow>, StoreError> {
         let rows =
             sqlx::query("SELECT id, workflow, next_timer, version FROM instances ORDER BY id")
                 .fetch_all(pool)
@@ -694,12 +787,40 @@ pub mod read {
             .collect())
     }
 
+    /// One instance's index entry (one started on another node, say).
+    pub async fn instance(pool: &AnyPool, id: i64) -> Result<Option<InstanceRow>, StoreError> {
+        let row =
+            sqlx::query("SELECT id, workflow, next_timer, version FROM instances WHERE id = $1")
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .next();
+        Ok(row.map(|row| InstanceRow {
+            id: row.get("id"),
+            workflow: row.get("workflow"),
+            next_timer: row.get("next_timer"),
+            version: row.get("version"),
+        }))
+    }
+
+    /// One stored workflow's RON text.
+    pub async fn workflow_source(pool: &AnyPool, hash: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT source FROM workflows WHERE hash = $1")
+            .bind(hash)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .next();
+        Ok(row.map(|row| row.get("source")))
+    }
+
     /// The latest snapshot of an instance: (journal rows it covers, bytes).
     pub async fn snapshot(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
     ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        let row = sqlx::query("SELECT seq, state FROM snapshots WHERE instance = ?")
+        let row = sqlx::query("SELECT seq, state FROM snapshots WHERE instance = $1")
             .bind(instance)
             .fetch_all(pool)
             .await?
@@ -710,13 +831,13 @@ pub mod read {
 
     /// An instance's journal rows from `from_seq` on, in order.
     pub async fn journal(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
         from_seq: i64,
     ) -> Result<Vec<StoredRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, input, actor, idempotency_key FROM journal \
-             WHERE instance = ? AND seq >= ? ORDER BY seq",
+             WHERE instance = $1 AND seq >= $2 ORDER BY seq",
         )
         .bind(instance)
         .bind(from_seq)
@@ -735,11 +856,11 @@ pub mod read {
 
     /// An instance's effects, in order.
     pub async fn effects_of(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
     ) -> Result<Vec<StoredEffect>, StoreError> {
         let rows =
-            sqlx::query("SELECT id, instance, record FROM effects WHERE instance = ? ORDER BY id")
+            sqlx::query("SELECT id, instance, record FROM effects WHERE instance = $1 ORDER BY id")
                 .bind(instance)
                 .fetch_all(pool)
                 .await?;
@@ -748,12 +869,12 @@ pub mod read {
 
     /// Up to `limit` effects after event id `after`, in order.
     pub async fn effects_after(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         after: i64,
         limit: i64,
     ) -> Result<Vec<StoredEffect>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, instance, record FROM effects WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, instance, record FROM effects WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -762,7 +883,7 @@ pub mod read {
         Ok(rows.into_iter().map(effect).collect())
     }
 
-    fn effect(row: sqlx::sqlite::SqliteRow) -> StoredEffect {
+    fn effect(row: sqlx::any::AnyRow) -> StoredEffect {
         StoredEffect {
             id: row.get("id"),
             instance: row.get("instance"),
@@ -772,13 +893,13 @@ pub mod read {
 
     /// The first answer to (agency, key).
     pub async fn idempotency(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         agency: &str,
         key: &str,
     ) -> Result<Option<FirstAnswer>, StoreError> {
         let row = sqlx::query(
             "SELECT instance, request_hash, response, status FROM idempotency \
-             WHERE agency = ? AND key = ?",
+             WHERE agency = $1 AND key = $2",
         )
         .bind(agency)
         .bind(key)
@@ -796,10 +917,10 @@ pub mod read {
 
     /// Every (agency, key) used on an instance.
     pub async fn idempotency_keys(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT agency, key FROM idempotency WHERE instance = ?")
+        let rows = sqlx::query("SELECT agency, key FROM idempotency WHERE instance = $1")
             .bind(instance)
             .fetch_all(pool)
             .await?;
@@ -810,9 +931,9 @@ pub mod read {
     }
 
     /// Who holds the token with this hash (none once it is revoked).
-    pub async fn token(pool: &SqlitePool, hash: &str) -> Result<Option<Principal>, StoreError> {
+    pub async fn token(pool: &AnyPool, hash: &str) -> Result<Option<Principal>, StoreError> {
         let row =
-            sqlx::query("SELECT agency, admin FROM tokens WHERE hash = ? AND revoked IS NULL")
+            sqlx::query("SELECT agency, admin FROM tokens WHERE hash = $1 AND revoked IS NULL")
                 .bind(hash)
                 .fetch_all(pool)
                 .await?
@@ -830,7 +951,7 @@ pub mod read {
     }
 
     /// Every token's record (never the token, which is not kept), oldest first.
-    pub async fn tokens(pool: &SqlitePool) -> Result<Vec<TokenRecord>, StoreError> {
+    pub async fn tokens(pool: &AnyPool) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT hash, agency, admin, created, revoked FROM tokens \
              ORDER BY created IS NOT NULL, created, hash",
@@ -858,8 +979,8 @@ pub mod read {
     }
 
     /// A value of the meta table.
-    pub async fn meta(pool: &SqlitePool, key: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
+    pub async fn meta(pool: &AnyPool, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
             .bind(key)
             .fetch_all(pool)
             .await?
@@ -875,7 +996,7 @@ pub mod direct {
 
     /// Stores a token's hash, made at `created` (epoch seconds).
     pub async fn insert_token(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         hash: &str,
         principal: &Principal,
         created: i64,
@@ -884,7 +1005,7 @@ pub mod direct {
             Principal::Admin => (None, 1i64),
             Principal::Agency(agency) => (Some(agency.as_str()), 0i64),
         };
-        sqlx::query("INSERT INTO tokens (hash, agency, admin, created) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (hash, agency, admin, created) VALUES ($1, $2, $3, $4)")
             .bind(hash)
             .bind(agency)
             .bind(admin)
@@ -898,20 +1019,20 @@ pub mod direct {
     /// more) at `now` (epoch seconds), and bumps the tokens version so running servers
     /// forget it. Returns its short id.
     pub async fn revoke_token(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         prefix: &str,
         now: i64,
     ) -> Result<Result<String, String>, StoreError> {
         let mut transaction = pool.begin().await?;
-        let matching: Vec<String> =
-            sqlx::query("SELECT hash FROM tokens WHERE substr(hash, 1, ?) = ? AND revoked IS NULL")
-                .bind(prefix.len() as i64)
-                .bind(prefix)
-                .fetch_all(&mut *transaction)
-                .await?
-                .into_iter()
-                .map(|row| row.get("hash"))
-                .collect();
+        let matching: Vec<String> = sqlx::query(
+            "SELECT hash FROM tokens WHERE substr(hash, 1, length($1)) = $1 AND revoked IS NULL",
+        )
+        .bind(prefix)
+        .fetch_all(&mut *transaction)
+        .await?
+        .into_iter()
+        .map(|row| row.get("hash"))
+        .collect();
         let hash = match matching.as_slice() {
             [hash] => hash.clone(),
             [] => return Ok(Err(format!("no unrevoked token has the id `{prefix}`"))),
@@ -922,14 +1043,14 @@ pub mod direct {
                 )));
             }
         };
-        sqlx::query("UPDATE tokens SET revoked = ? WHERE hash = ?")
+        sqlx::query("UPDATE tokens SET revoked = $1 WHERE hash = $2")
             .bind(now)
             .bind(&hash)
             .execute(&mut *transaction)
             .await?;
         sqlx::query(
-            "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) \
-             DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+            "INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT (key) \
+             DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         )
         .bind(TOKENS_VERSION)
         .execute(&mut *transaction)
@@ -938,17 +1059,21 @@ pub mod direct {
         Ok(Ok(hash[..TOKEN_ID_LEN.min(hash.len())].to_owned()))
     }
 
-    /// Sets a value of the meta table.
-    pub async fn set_meta(pool: &SqlitePool, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES (?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(pool)
-        .await?;
-        Ok(())
+    /// Stores a value of the meta table unless one is there already (a node sharing the
+    /// database may have stored it first), and returns the stored one.
+    pub async fn set_meta_once(
+        pool: &AnyPool,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+        read::meta(pool, key)
+            .await?
+            .ok_or_else(|| StoreError::Database(format!("meta `{key}` vanished once stored")))
     }
 }
 
@@ -968,7 +1093,7 @@ pub mod history {
     }
 
     /// Every stored workflow, in the order they were stored.
-    pub async fn workflows(pool: &SqlitePool) -> Result<Vec<WorkflowRow>, StoreError> {
+    pub async fn workflows(pool: &AnyPool) -> Result<Vec<WorkflowRow>, StoreError> {
         // `workflows` is a rowid table: the rowid counts insertions (a clock may not).
         let rows = sqlx::query("SELECT hash, loaded_at FROM workflows ORDER BY rowid")
             .fetch_all(pool)
@@ -984,11 +1109,11 @@ pub mod history {
 
     /// One stored workflow: (its row, the RON text, the compiled bytes).
     pub async fn workflow(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         hash: &str,
     ) -> Result<Option<(WorkflowRow, String, Vec<u8>)>, StoreError> {
         let row =
-            sqlx::query("SELECT hash, loaded_at, source, compiled FROM workflows WHERE hash = ?")
+            sqlx::query("SELECT hash, loaded_at, source, compiled FROM workflows WHERE hash = $1")
                 .bind(hash)
                 .fetch_all(pool)
                 .await?
@@ -1008,13 +1133,13 @@ pub mod history {
 
     /// An instance's journal rows before `end_seq`, in order.
     pub async fn journal_before(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
         end_seq: i64,
     ) -> Result<Vec<StoredRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, input, actor, idempotency_key FROM journal \
-             WHERE instance = ? AND seq < ? ORDER BY seq",
+             WHERE instance = $1 AND seq < $2 ORDER BY seq",
         )
         .bind(instance)
         .bind(end_seq)
@@ -1033,12 +1158,12 @@ pub mod history {
 
     /// An instance's first `limit` effects, in order.
     pub async fn first_effects(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         instance: i64,
         limit: i64,
     ) -> Result<Vec<StoredEffect>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, instance, record FROM effects WHERE instance = ? ORDER BY id LIMIT ?",
+            "SELECT id, instance, record FROM effects WHERE instance = $1 ORDER BY id LIMIT $2",
         )
         .bind(instance)
         .bind(limit)

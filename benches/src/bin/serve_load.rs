@@ -25,7 +25,7 @@
 //! requests in flight as clients.
 
 use directrix_core::Instance;
-use directrix_host::store::{Principal, direct, open_pool};
+use directrix_host::store::{Location, Principal, direct, open_pool};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -239,7 +239,9 @@ fn store_tokens(data: &Path, agencies: &BTreeSet<String>) {
         .build()
         .expect("runtime")
         .block_on(async {
-            let pool = open_pool(data).await.expect("open");
+            let pool = open_pool(&Location::Sqlite(data.to_path_buf()))
+                .await
+                .expect("open");
             let mut tokens = vec![(ADMIN.to_owned(), Principal::Admin)];
             tokens.extend(
                 agencies
@@ -262,7 +264,9 @@ fn disk_bytes(data: &Path) -> u64 {
         .build()
         .expect("runtime")
         .block_on(async {
-            let pool = open_pool(data).await.expect("open");
+            let pool = open_pool(&Location::Sqlite(data.to_path_buf()))
+                .await
+                .expect("open");
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&pool)
                 .await

@@ -34,4 +34,5 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
     dir.join(name)
 }
 
+pub mod load;
 pub mod serve;

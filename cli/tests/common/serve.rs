@@ -13,20 +13,166 @@ use std::time::Duration;
 /// The seed workflow.
 pub const SEED: &str = "workflows/kien-xuong-114-cv-hu.ron";
 
-/// A fresh, empty data directory for one test.
-pub fn data_dir(name: &str) -> PathBuf {
+thread_local! {
+    /// The PostgreSQL server a test running under [`both`] uses now; `None`: SQLite.
+    static POSTGRES: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a test on SQLite, then, when `DIRECTRIX_TEST_POSTGRES` names a PostgreSQL
+/// database (`bash host/postgres start` exports it), again on a fresh database there.
+pub fn both(test: impl Fn()) {
+    test();
+    if let Some(url) = std::env::var("DIRECTRIX_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        eprintln!("again on PostgreSQL");
+        POSTGRES.with(|p| *p.borrow_mut() = Some(url));
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                POSTGRES.with(|p| *p.borrow_mut() = None);
+            }
+        }
+        let _reset = Reset;
+        test();
+    }
+}
+
+/// Runs a test on a fresh PostgreSQL database only, when `DIRECTRIX_TEST_POSTGRES` names
+/// a server; says so and passes without one (what it tests needs a shared database).
+pub fn on_postgres(test: impl Fn()) {
+    let Some(url) = std::env::var("DIRECTRIX_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("skipped: DIRECTRIX_TEST_POSTGRES is not set (bash host/postgres start)");
+        return;
+    };
+    POSTGRES.with(|p| *p.borrow_mut() = Some(url));
+    test();
+    POSTGRES.with(|p| *p.borrow_mut() = None);
+}
+
+/// Where one test's server keeps its data: a scratch directory (the server's log, and
+/// the SQLite file), and under [`both`]'s PostgreSQL turn a database of its own,
+/// `directrix_t_<unique>`, dropped with this.
+pub struct Data {
+    dir: PathBuf,
+    /// `(server URL, database name)` on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl std::ops::Deref for Data {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Data {
+    /// The arguments that name this database: `--data DIR` or `--database URL`.
+    pub fn args(&self) -> Vec<std::ffi::OsString> {
+        match &self.postgres {
+            None => vec!["--data".into(), self.dir.clone().into()],
+            Some((server, name)) => vec!["--database".into(), database_url(server, name).into()],
+        }
+    }
+
+    /// The store's location.
+    pub fn location(&self) -> directrix_host::store::Location {
+        match &self.postgres {
+            None => directrix_host::store::Location::Sqlite(self.dir.clone()),
+            Some((server, name)) => {
+                directrix_host::store::Location::Postgres(database_url(server, name))
+            }
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            // FORCE: a server this test killed may have left connections behind.
+            let _ = admin(
+                server,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// The URL of database `name` on the server of `server` (a URL of another database there).
+fn database_url(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').unwrap_or((server, ""));
+    let (host, _) = base
+        .rsplit_once('/')
+        .expect("a postgres:// URL with a database");
+    if query.is_empty() {
+        format!("{host}/{name}")
+    } else {
+        format!("{host}/{name}?{query}")
+    }
+}
+
+/// Runs one statement on `server`'s database.
+fn admin(server: &str, statement: &str) -> Result<(), String> {
+    use sqlx::{Connection, Executor};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut connection = sqlx::PgConnection::connect(server)
+            .await
+            .map_err(|e| e.to_string())?;
+        connection
+            .execute(statement)
+            .await
+            .map_err(|e| e.to_string())?;
+        connection.close().await.map_err(|e| e.to_string())
+    })
+}
+
+/// A fresh, empty data directory for one test (and, in [`both`]'s PostgreSQL turn, a
+/// fresh database).
+pub fn data_dir(name: &str) -> Data {
+    let postgres = POSTGRES.with(|p| p.borrow().clone());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("serve")
-        .join(name);
+        .join(if postgres.is_some() {
+            format!("{name}-pg")
+        } else {
+            name.to_owned()
+        });
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("data dir");
-    dir
+    let postgres = postgres.map(|server| {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let database = format!(
+            "directrix_t_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        admin(&server, &format!("CREATE DATABASE {database}"))
+            .unwrap_or_else(|e| panic!("cannot create {database}: {e}"));
+        (server, database)
+    });
+    Data { dir, postgres }
 }
 
 /// `directrix serve token --data DIR --agency ID` (or `--admin` when `agency` is None).
-pub fn token(data: &Path, agency: Option<&str>) -> String {
+pub fn token(data: &Data, agency: Option<&str>) -> String {
     let mut command = Command::new(BIN);
-    command.args(["serve", "token", "--data"]).arg(data);
+    command.args(["serve", "token"]).args(data.args());
     match agency {
         Some(agency) => command.args(["--agency", agency]),
         None => command.arg("--admin"),
@@ -40,10 +186,10 @@ pub fn token(data: &Path, agency: Option<&str>) -> String {
 }
 
 /// `directrix serve check --data DIR`: (passed, stdout).
-pub fn check(data: &Path) -> (bool, String) {
+pub fn check(data: &Data) -> (bool, String) {
     let output = Command::new(BIN)
-        .args(["serve", "check", "--data"])
-        .arg(data)
+        .args(["serve", "check"])
+        .args(data.args())
         .output()
         .expect("run serve check");
     (
@@ -66,15 +212,15 @@ pub struct Server {
 impl Server {
     /// Starts `directrix serve --data DIR --listen 127.0.0.1:0 ARGS` and waits until it
     /// prints its address.
-    pub fn start(data: &Path, args: &[&str]) -> Server {
+    pub fn start(data: &Data, args: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(data.join("server.log"))
             .expect("server log");
         let child = Command::new(BIN)
-            .args(["serve", "--data"])
-            .arg(data)
+            .arg("serve")
+            .args(data.args())
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .current_dir(ROOT)
