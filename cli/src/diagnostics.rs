@@ -232,8 +232,13 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
         print(path, &source, &diagnostics);
         return Checked::diagnostics(valid, diagnostics);
     }
-    if is_calendar(path) {
-        let diagnostics = directrix_core::diagnostic::check_calendar(&source);
+    let shared: Option<fn(&str) -> Vec<Diagnostic>> = match in_directory(path) {
+        Some("calendars") => Some(directrix_core::diagnostic::check_calendar),
+        Some("registries") => Some(directrix_core::diagnostic::check_registry),
+        _ => None,
+    };
+    if let Some(check) = shared {
+        let diagnostics = check(&source);
         print(path, &source, &diagnostics);
         return Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics);
     }
@@ -242,7 +247,7 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
         Err(unreadable) => {
             unreadable.report();
             return Checked::failed(format!(
-                "cannot read the calendar `{}`",
+                "cannot read the calendar or registry `{}`",
                 unreadable.path.display()
             ));
         }
@@ -252,11 +257,12 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
     Checked::diagnostics(!diagnostics.iter().any(Diagnostic::is_error), diagnostics)
 }
 
-/// A shared calendar: a `.ron` file in a directory named `calendars`.
-fn is_calendar(path: &Path) -> bool {
+/// The name of the directory a file is in: a `.ron` file in `calendars` is a shared
+/// calendar, in `registries` a shared agency registry.
+fn in_directory(path: &Path) -> Option<&str> {
     path.parent()
         .and_then(Path::file_name)
-        .is_some_and(|dir| dir == "calendars")
+        .and_then(|dir| dir.to_str())
 }
 
 /// The workflow beside a scenario `STEM.scenario.ron` (or a follow-up

@@ -34,7 +34,9 @@ use std::process::ExitCode;
     about,
     long_about = None,
     after_help = "Calendars: a workflow at DIR/x.ron that writes `calendar: (use: [\"NAME\"], ...)` \
-                  gets the holidays of DIR/calendars/NAME.ron; every command reads them from there."
+                  gets the holidays of DIR/calendars/NAME.ron; every command reads them from there.\n\
+                  Registries: one that writes `agencies: (use: [\"NAME\"], ...)` gets the agencies \
+                  of DIR/registries/NAME.ron in force on its issue date."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,10 +50,11 @@ enum Command {
     /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
     /// it, and `NAME.<label>.followup.ron` as a follow-up document of `NAME.ron` (a
     /// scenario's `follow_up:` events name the `*.followup.ron` files beside it); a file
-    /// in a directory named `calendars` is checked as a shared calendar. A
-    /// workflow's named calendars (`calendar: (use: ["NAME"])`) are read from
-    /// `calendars/NAME.ron` in its directory. Exits 0 when every file is valid (warnings
-    /// allowed), 1 otherwise.
+    /// in a directory named `calendars` is checked as a shared calendar, one in
+    /// `registries` as a shared agency registry. A workflow's named calendars
+    /// (`calendar: (use: ["NAME"])`) are read from `calendars/NAME.ron` in its directory,
+    /// its registries (`agencies: (use: ["NAME"], ...)`) from `registries/NAME.ron`. Exits
+    /// 0 when every file is valid (warnings allowed), 1 otherwise.
     #[command(after_help = "Example:\n  directrix validate workflows/*.ron")]
     Validate {
         /// Files to check.
@@ -425,11 +428,37 @@ pub(crate) fn follow_up_texts(scenario: &Path) -> std::collections::BTreeMap<Str
     texts
 }
 
-/// A shared calendar beside a workflow: `DIR/calendars/NAME.ron`.
-pub(crate) struct CalendarFile {
+/// A shared file beside a workflow: a calendar `DIR/calendars/NAME.ron` or an agency
+/// registry `DIR/registries/NAME.ron`.
+pub(crate) struct SharedFile {
     name: String,
     path: PathBuf,
     text: String,
+}
+
+/// Every `DIR/SUBDIR/NAME.ron` beside the workflow at `path`, in name order (all of them,
+/// so an unknown name gets a suggestion).
+fn shared_files(path: &Path, subdir: &str) -> Result<Vec<SharedFile>, Unreadable> {
+    let dir = path.parent().unwrap_or(Path::new("")).join(subdir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "ron") && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    // Directory order is the file system's; names are read in one order everywhere.
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let Some(name) = path.file_stem().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let text = read_source(&path).map_err(|e| Unreadable::new(&path, e))?;
+        files.push(SharedFile { name, path, text });
+    }
+    Ok(files)
 }
 
 /// A file of a workflow (itself or a calendar) that could not be read.
@@ -452,49 +481,35 @@ impl Unreadable {
     }
 }
 
-/// A workflow text with the shared calendars it may name. Every command that loads a
-/// workflow goes through [`WorkflowFile::read`] and [`WorkflowFile::load`].
+/// A workflow text with the shared calendars and registries it may name. Every command
+/// that loads a workflow goes through [`WorkflowFile::read`] and [`WorkflowFile::load`].
 pub(crate) struct WorkflowFile {
     path: PathBuf,
     source: String,
-    calendars: Vec<CalendarFile>,
+    calendars: Vec<SharedFile>,
+    registries: Vec<SharedFile>,
 }
 
 impl WorkflowFile {
-    /// Reads the workflow at `DIR/x.ron` and every `DIR/calendars/NAME.ron` (all of them,
-    /// so an unknown name gets a suggestion). On failure, the path that failed and why.
+    /// Reads the workflow at `DIR/x.ron`, every `DIR/calendars/NAME.ron` and every
+    /// `DIR/registries/NAME.ron`. On failure, the path that failed and why.
     pub(crate) fn read(path: &Path) -> Result<Self, Unreadable> {
         let source = read_source(path).map_err(|e| Unreadable::new(path, e))?;
-        let dir = path.parent().unwrap_or(Path::new("")).join("calendars");
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|entry| entry.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "ron") && p.is_file())
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Directory order is the file system's; names are read in one order everywhere.
-        paths.sort();
-        let mut calendars = Vec::with_capacity(paths.len());
-        for path in paths {
-            let Some(name) = path.file_stem().and_then(|n| n.to_str()).map(str::to_owned) else {
-                continue;
-            };
-            let text = read_source(&path).map_err(|e| Unreadable::new(&path, e))?;
-            calendars.push(CalendarFile { name, path, text });
-        }
         Ok(Self {
             path: path.to_owned(),
             source,
-            calendars,
+            calendars: shared_files(path, "calendars")?,
+            registries: shared_files(path, "registries")?,
         })
     }
 
-    /// `base` (the limits asked for) with this workflow's calendars.
+    /// `base` (the limits asked for) with this workflow's calendars and registries.
     fn options(&self, base: &LoadOptions) -> LoadOptions {
-        self.calendars.iter().fold(base.clone(), |options, c| {
+        let options = self.calendars.iter().fold(base.clone(), |options, c| {
             options.with_calendar(c.name.as_str(), c.text.as_str())
+        });
+        self.registries.iter().fold(options, |options, r| {
+            options.with_registry(r.name.as_str(), r.text.as_str())
         })
     }
 
@@ -511,15 +526,17 @@ impl WorkflowFile {
         directrix_core::check_with(&self.source, &self.options(base))
     }
 
-    /// Prints diagnostics, each against the text it points into (the workflow's or a
-    /// calendar's).
+    /// Prints diagnostics, each against the text it points into (the workflow's, a
+    /// calendar's or a registry's: `origin` is `NAME` or `registries/NAME`).
     pub(crate) fn print(&self, diagnostics: &[Diagnostic]) {
         for diagnostic in diagnostics {
-            let calendar = diagnostic
-                .origin
-                .as_deref()
-                .and_then(|name| self.calendars.iter().find(|c| c.name == name));
-            match calendar {
+            let shared = diagnostic.origin.as_deref().and_then(|origin| {
+                match origin.strip_prefix("registries/") {
+                    Some(name) => self.registries.iter().find(|r| r.name == name),
+                    None => self.calendars.iter().find(|c| c.name == origin),
+                }
+            });
+            match shared {
                 Some(c) => diagnostics::print(&c.path, &c.text, std::slice::from_ref(diagnostic)),
                 None => {
                     diagnostics::print(&self.path, &self.source, std::slice::from_ref(diagnostic))

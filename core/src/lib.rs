@@ -72,7 +72,7 @@ pub mod time {
 
 /// Located, coded problems in a text, and the helpers that word them.
 pub mod diagnostic {
-    pub use crate::front::load::check_calendar;
+    pub use crate::front::load::{check_calendar, check_registry};
     pub use crate::model::diagnostic::{
         Code, Diagnostic, EXCERPT_BYTES, Location, Severity, cap_message, did_you_mean, excerpt,
         suggestion,

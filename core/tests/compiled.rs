@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 const SEED: &str = include_str!("../../workflows/kien-xuong-114-cv-hu.ron");
 const VN_HOLIDAYS: &str = include_str!("../../workflows/calendars/vn-public-holidays.ron");
+const VN_PROVINCES: &str = include_str!("../../workflows/registries/vn-provinces.ron");
 
 /// Every workflow in `workflows/` (not scenarios or follow-ups), loaded.
 fn bundled() -> Vec<(String, Workflow)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../workflows");
-    let options = LoadOptions::default().with_calendar("vn-public-holidays", VN_HOLIDAYS);
+    let options = LoadOptions::default()
+        .with_calendar("vn-public-holidays", VN_HOLIDAYS)
+        .with_registry("vn-provinces", VN_PROVINCES);
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("workflows/ is readable")
         .map(|entry| {

@@ -51,9 +51,10 @@ fn texts(dir: &Path, suffix: &str) -> BTreeMap<String, String> {
 }
 
 /// The JSON report of a bundled scenario run with seed 1, its workflow (`NAME.ron` for
-/// `NAME[.LABEL].scenario.ron`) loaded with the shared calendars as the CLI loads them
-/// (every `calendars/NAME.ron`, through `LoadOptions::with_calendar`), and its follow-up
-/// documents read from the files beside it (`NAME.LABEL.followup.ron`).
+/// `NAME[.LABEL].scenario.ron`) loaded with the shared calendars and registries as the
+/// CLI loads them (every `calendars/NAME.ron` and `registries/NAME.ron`, through
+/// `LoadOptions::with_calendar` and `with_registry`), and its follow-up documents read
+/// from the files beside it (`NAME.LABEL.followup.ron`).
 fn bundled_report(scenario_file: &str, scenario: &str) -> String {
     let dir = workflows_dir();
     let name = scenario_file.split('.').next().unwrap();
@@ -61,6 +62,11 @@ fn bundled_report(scenario_file: &str, scenario: &str) -> String {
         .into_iter()
         .fold(LoadOptions::default(), |options, (file, text)| {
             options.with_calendar(file.trim_end_matches(".ron"), text)
+        });
+    let options = texts(&dir.join("registries"), ".ron")
+        .into_iter()
+        .fold(options, |options, (file, text)| {
+            options.with_registry(file.trim_end_matches(".ron"), text)
         });
     let source = std::fs::read_to_string(dir.join(format!("{name}.ron"))).unwrap();
     let workflow = Arc::new(load_with(&source, &options).unwrap().workflow);

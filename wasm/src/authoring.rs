@@ -167,6 +167,11 @@ pub struct ParseOptions {
     #[serde(default)]
     #[tsify(optional)]
     pub calendars: Option<BTreeMap<String, String>>,
+    /// The shared agency registries the workflow names (`agencies: (use: [NAME], ...)`),
+    /// as `{ name: ronText }`.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub registries: Option<BTreeMap<String, String>>,
     /// Resource limits to change, by name (`{ "input-bytes": 33554432 }`); the others keep
     /// their defaults (README, "Resource limits").
     #[serde(default)]
@@ -196,19 +201,22 @@ fn simulation_options(
     // serde reads an array as a struct's fields in order: refuse it first.
     if !options.is_object() || js_sys::Array::is_array(&options) {
         return Err(invalid_argument(format!(
-            "options must be an object `{{ calendars?, limits? }}`, not {}",
+            "options must be an object `{{ calendars?, registries?, limits? }}`, not {}",
             describe(&options)
         )));
     }
     let keys: &[&str] = if simulation {
-        &["calendars", "limits", "followUps"]
+        &["calendars", "registries", "limits", "followUps"]
     } else {
-        &["calendars", "limits"]
+        &["calendars", "registries", "limits"]
     };
     known_keys(&options, keys, "options")?;
     let options: ParseOptions = from_js(options, "options", "invalid_argument")?;
     for (name, text) in options.calendars.unwrap_or_default() {
         out = out.with_calendar(name, text);
+    }
+    for (name, text) in options.registries.unwrap_or_default() {
+        out = out.with_registry(name, text);
     }
     apply_limits(&mut out.limits, options.limits.unwrap_or_default())?;
     Ok((out, options.follow_ups.unwrap_or_default()))

@@ -84,9 +84,9 @@ const runtime = await import(join(pkg, "runtime/index.js"));
 full.initSync({ module: readFileSync(join(pkg, "directrix_bg.wasm")) });
 runtime.initSync({ module: readFileSync(join(pkg, "runtime/runtime_bg.wasm")) });
 
-/** The shared calendars a workflow may name, as the CLI finds them (workflows/calendars). */
-function calendars() {
-  const dir = join(workflows, "calendars");
+/** The shared files a workflow may name, as the CLI finds them (workflows/calendars, workflows/registries). */
+function shared(subdir) {
+  const dir = join(workflows, subdir);
   const texts = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".ron"))) {
     texts[file.replace(/\.ron$/, "")] = readFileSync(join(dir, file), "utf8");
@@ -109,7 +109,7 @@ for (const scenario of scenarios.filter((s) => !appliesFollowUps(s))) {
     run(native, ["compile", join("workflows", workflow), "--out", compiled]);
     const fromNative = new Uint8Array(readFileSync(compiled));
     const source = readFileSync(join(workflows, workflow), "utf8");
-    const fromWasm = full.Workflow.parse(source, { calendars: calendars() }).compile();
+    const fromWasm = full.Workflow.parse(source, { calendars: shared("calendars"), registries: shared("registries") }).compile();
     assert.ok(fromNative.length > 100, "the native compile wrote bytes");
     assert.ok(Buffer.from(fromNative).equals(Buffer.from(fromWasm)), "native and WASM compiled bytes differ");
 

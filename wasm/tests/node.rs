@@ -663,6 +663,16 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        what: "parse options: registry text a number",
+        code: "invalid_argument",
+        call: |_, _| {
+            parse(
+                s(SEED),
+                object(&[("registries", object(&[("vn-provinces", number(1.0))]))]),
+            )
+        },
+    },
+    Case {
         what: "limit: unknown name",
         code: "invalid_argument",
         call: |_, _| parse(s(SEED), limits("instance", number(5.0))),

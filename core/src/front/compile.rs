@@ -12,11 +12,13 @@ mod due;
 mod machines;
 mod period;
 mod policies;
+mod registry;
 mod tasks;
 
 pub(crate) use agencies::Names;
 pub(crate) use calendar::calendar_file;
 pub(crate) use due::compile_due;
+pub(crate) use registry::check_registry;
 
 use crate::front::cascade;
 use crate::front::graph::find_cycles;
@@ -50,7 +52,36 @@ pub(crate) fn compile(
     check_format(&mut r, spec.format);
 
     let calendar = calendar::compile_calendar(&mut r, &spec.calendar, options);
-    let parties = agencies::compile(&mut r, spec);
+    let agencies_section = r.key("agencies").map(|s| s.start..usize::MAX);
+    let registries = registry::resolve(
+        &mut r,
+        &spec.agencies.uses,
+        &agencies_section,
+        options,
+        // The issue date picks the units in force; a time that does not parse is
+        // reported with the directive.
+        Timestamp::parse(&spec.directive.issued_at, calendar.offset())
+            .ok()
+            .and_then(|t| t.local(calendar.offset()))
+            .map(|(date, _)| date),
+    );
+    // The `agencies` limit counts the registries' units too.
+    let agencies = (registries.agencies.len() + spec.agencies.list.len()) as u64;
+    if agencies > limits.agencies {
+        r.error_hint(
+            Code::LimitExceeded,
+            agencies_section.map(|s| s.start..s.start + "agencies".len()),
+            format!(
+                "with its registries the workflow has {agencies} agencies, more than the `agencies` limit of {}",
+                limits.agencies
+            ),
+            Some(raise_hint("agencies", agencies)),
+        );
+        return Err(LoadError {
+            diagnostics: r.finish(),
+        });
+    }
+    let parties = agencies::compile(&mut r, spec, registries);
     let directive_span = r.key("directive").map(|s| s.start..source.len());
     let header = directive::compile(
         &mut r,
@@ -263,7 +294,7 @@ fn time_code(error: &TimeError) -> Code {
 
 /// The limits that the parsed text alone shows: agencies and string lengths.
 fn check_shape_limits(r: &mut Reporter<'_>, spec: &WorkflowSpec, limits: &Limits) {
-    let agencies = spec.agencies.len() as u64;
+    let agencies = spec.agencies.list.len() as u64;
     if agencies > limits.agencies {
         r.error_hint(
             Code::LimitExceeded,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use time::UtcOffset;
 
 /// The top-level fields of a follow-up file, to bound each list's text.
-const FIELDS: [&str; 18] = [
+const FIELDS: [&str; 21] = [
     "format",
     "number",
     "kind",
@@ -30,6 +30,9 @@ const FIELDS: [&str; 18] = [
     "subject_gloss",
     "add_tasks",
     "add_policies",
+    "add_agencies",
+    "add_groups",
+    "add_members",
     "change_due",
     "cancel",
     "tighten",
@@ -293,17 +296,19 @@ fn check_header(
     }
 }
 
-/// Where the added tasks and policies are in the text.
+/// Where the added tasks, policies, agencies and groups are in the text.
 struct Added {
     tasks: Option<Range<usize>>,
     policies: Option<Range<usize>>,
+    agencies: Option<Range<usize>>,
+    groups: Option<Range<usize>>,
 }
 
 impl Added {
-    /// Whether a diagnostic points into the added tasks or policies.
+    /// Whether a diagnostic points into what the document adds.
     fn contains(&self, d: &Diagnostic) -> bool {
         d.span.as_ref().is_some_and(|s| {
-            [&self.tasks, &self.policies]
+            [&self.tasks, &self.policies, &self.agencies, &self.groups]
                 .iter()
                 .any(|section| section.as_ref().is_some_and(|x| x.contains(&s.start)))
         })
@@ -356,10 +361,146 @@ fn check_added(
             );
         }
     }
+    let (agencies, groups) = check_added_parties(r, spec, running, origin, len);
     Added {
         tasks: add_tasks,
         policies: add_policies,
+        agencies,
+        groups,
     }
+}
+
+/// Checks that added agencies and groups have new ids, and that members are added to a
+/// group of the workflow's own that no running task fans out over (its running work
+/// would change under it); returns where the added agencies and groups are.
+fn check_added_parties(
+    r: &mut Reporter<'_>,
+    spec: &FollowUpSpec,
+    running: &Workflow,
+    origin: &Origin,
+    len: usize,
+) -> (Option<Range<usize>>, Option<Range<usize>>) {
+    let is_group = |id: &str| running.groups.iter().any(|g| g.id == id);
+    let taken = |id: &str| running.agency_id(id).is_some() || is_group(id);
+    let add_agencies = section_of(r, "add_agencies", len);
+    let add_groups = section_of(r, "add_groups", len);
+    let agency_spans = r.spans_within(
+        &add_agencies,
+        "id",
+        spec.add_agencies.iter().map(|a| a.id.as_str()),
+    );
+    let group_spans = r.spans_within(
+        &add_groups,
+        "id",
+        spec.add_groups.iter().map(|g| g.id.as_str()),
+    );
+    let mut seen = BTreeSet::new();
+    let added = spec
+        .add_agencies
+        .iter()
+        .map(|a| (a.id.as_str(), "agency"))
+        .zip(&agency_spans)
+        .chain(
+            spec.add_groups
+                .iter()
+                .map(|g| (g.id.as_str(), "group"))
+                .zip(&group_spans),
+        );
+    for ((id, what), span) in added {
+        if taken(id) {
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!("`{id}` is already an agency or group of the running directive"),
+                Some(format!(
+                    "an added {what} needs an id of its own; name the existing one where it is used"
+                )),
+            );
+        } else if !seen.insert(id) {
+            let at = r.at(span, id);
+            r.error_hint(
+                Code::DuplicateId,
+                at,
+                format!("`{id}` is added twice"),
+                Some("ids must be unique; rename one of them".to_owned()),
+            );
+        }
+    }
+    let members_section = section_of(r, "add_members", len);
+    let member_spans = r.spans_within(
+        &members_section,
+        "group",
+        spec.add_members.iter().map(|m| m.group.as_str()),
+    );
+    for (add, span) in spec.add_members.iter().zip(&member_spans) {
+        let at = r.at(span, &add.group);
+        let own = origin.spec.groups.iter().any(|g| g.id == add.group);
+        if !own && is_group(&add.group) {
+            r.error_hint(
+                Code::GroupInUse,
+                at,
+                format!(
+                    "group `{}` comes from a shared registry, which a follow-up does not change",
+                    add.group
+                ),
+                Some("declare a group of this document's own in `add_groups`".to_owned()),
+            );
+            continue;
+        }
+        if !own {
+            let groups = origin.spec.groups.iter().map(|g| g.id.as_str());
+            let hint =
+                suggestion(&add.group, groups).or(Some("new groups go in `add_groups`".to_owned()));
+            r.error_hint(
+                Code::UnknownGroup,
+                at,
+                format!("unknown group `{}` in the running directive", add.group),
+                hint,
+            );
+            continue;
+        }
+        if let Some(task) = origin
+            .spec
+            .tasks
+            .iter()
+            .find(|t| t.for_each.as_deref() == Some(add.group.as_str()))
+        {
+            r.error_hint(
+                Code::GroupInUse,
+                at,
+                format!(
+                    "task `{}` fans out over group `{}`: new members would change its running work",
+                    task.id, add.group
+                ),
+                Some(format!(
+                    "declare a new group with the members in `add_groups` for the new task (`for_each` it), or cancel `{}` and add it again",
+                    task.id
+                )),
+            );
+        }
+        for member in &add.members {
+            let known = running.agency_id(member).is_some()
+                || spec.add_agencies.iter().any(|a| a.id == *member);
+            if !known {
+                let agencies = running
+                    .agencies
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .chain(spec.add_agencies.iter().map(|a| a.id.as_str()));
+                let hint = suggestion(member, agencies)
+                    .or(Some("new agencies go in `add_agencies`".to_owned()));
+                let at = r.at(span, member);
+                r.error_hint(
+                    Code::UnknownAgency,
+                    at,
+                    format!("group `{}` gains unknown member `{member}`", add.group),
+                    hint,
+                );
+            }
+        }
+    }
+    (add_agencies, add_groups)
 }
 
 /// Checks the tasks and policies that `change_due`, `cancel` and `tighten` name; returns
@@ -754,6 +895,17 @@ fn amended_spec(
                 }),
         );
     amended.policies.extend(spec.add_policies.iter().cloned());
+    // Appended, so the running agencies and groups keep their indices.
+    amended
+        .agencies
+        .list
+        .extend(spec.add_agencies.iter().cloned());
+    amended.groups.extend(spec.add_groups.iter().cloned());
+    for add in &spec.add_members {
+        if let Some(group) = amended.groups.iter_mut().find(|g| g.id == add.group) {
+            group.members.extend(add.members.iter().cloned());
+        }
+    }
     let cancelled: BTreeSet<&str> = spec.cancel.iter().map(|c| c.task.as_str()).collect();
     for task in &mut amended.tasks {
         if let Some((change, &instant)) = spec
@@ -815,12 +967,18 @@ fn compile_amended(
     (spec, change_items): (&FollowUpSpec, &[Option<Range<usize>>]),
     added: &Added,
 ) -> Result<Loaded, Vec<Diagnostic>> {
-    // Compile against this document's text with the two list keys renamed in place
-    // (same length, so every span and line:column holds): the added tasks and
-    // policies are then found where the loader looks for `tasks` and `policies`,
-    // and their diagnostics point into this document.
+    // Compile against this document's text with the `add_` list keys renamed in place
+    // (same length, so every span and line:column holds): the added tasks, policies,
+    // agencies and groups are then found where the loader looks for `tasks`,
+    // `policies`, `agencies` and `groups`, and their diagnostics point into this
+    // document.
     let mut shadow = text.to_owned();
-    for (from, to) in [("add_tasks", "    tasks"), ("add_policies", "    policies")] {
+    for (from, to) in [
+        ("add_tasks", "    tasks"),
+        ("add_policies", "    policies"),
+        ("add_agencies", "    agencies"),
+        ("add_groups", "    groups"),
+    ] {
         if let Some(at) = r.locator.top_field(from) {
             shadow.replace_range(at..at + from.len(), to);
         }

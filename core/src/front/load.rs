@@ -2,7 +2,7 @@
 //! The entry points and the RON parser are here; validation and compilation, section by
 //! section, in `compile`, and the diagnostics' collector in `reporter`.
 
-use crate::front::compile::{calendar_file, compile};
+use crate::front::compile::{calendar_file, check_registry as check_registry_file, compile};
 use crate::front::locator::{location_of, offset_of};
 use crate::front::reporter::{Reporter, capped};
 use crate::model::diagnostic::{
@@ -109,6 +109,28 @@ pub fn check_calendar(source: &str) -> Vec<Diagnostic> {
     let mut r = Reporter::new(source);
     match parse_ron::<spec::CalendarFileSpec>(source, &Limits::default()) {
         Ok(file) => calendar_file(&mut r, &file, &mut BTreeSet::new(), &mut BTreeSet::new()),
+        Err(diagnostic) => r.diagnostics.push(diagnostic),
+    }
+    r.finish()
+}
+
+/// Every diagnostic of a shared agency registry text (a
+/// [`RegistryFileSpec`](crate::model::spec::RegistryFileSpec)), located in that text.
+///
+/// ```
+/// let diagnostics = directrix_core::diagnostic::check_registry(
+///     r#"(format: 1, agencies: [(id: "a", name: "A", replaced_by: ["b"])])"#,
+/// );
+/// assert_eq!(diagnostics[0].code.as_str(), "unknown-agency");
+/// assert!(directrix_core::diagnostic::check_registry(r#"(format: 1, agencies: [])"#).is_empty());
+/// ```
+pub fn check_registry(source: &str) -> Vec<Diagnostic> {
+    let mut r = Reporter::new(source);
+    match parse_ron::<spec::RegistryFileSpec>(source, &Limits::default()) {
+        Ok(mut file) => {
+            crate::front::nfc::registry(&mut file);
+            check_registry_file(&mut r, &file);
+        }
         Err(diagnostic) => r.diagnostics.push(diagnostic),
     }
     r.finish()

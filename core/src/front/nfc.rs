@@ -9,8 +9,8 @@
 
 use crate::model::ident::id;
 use crate::model::spec::{
-    Anchor, FollowUpSpec, MachineSpec, PolicySpec, RoleSpec, ScenarioSpec, TargetSpec, TaskSpec,
-    WorkflowSpec,
+    AgencySpec, Anchor, FollowUpSpec, GroupSpec, MachineSpec, PolicySpec, RegistryFileSpec,
+    RoleSpec, ScenarioSpec, TargetSpec, TaskSpec, WorkflowSpec,
 };
 
 fn ids(list: &mut [String]) {
@@ -38,14 +38,10 @@ pub(crate) fn workflow(spec: &mut WorkflowSpec) {
         id(&mut document.issuer);
         ids(&mut document.implements);
     }
-    for agency in &mut spec.agencies {
-        id(&mut agency.id);
-        opt(&mut agency.parent);
-    }
-    for group in &mut spec.groups {
-        id(&mut group.id);
-        ids(&mut group.members);
-    }
+    // Registry names, as `LoadOptions::with_registry` keeps them.
+    ids(&mut spec.agencies.uses);
+    spec.agencies.list.iter_mut().for_each(agency);
+    spec.groups.iter_mut().for_each(group);
     spec.machines.iter_mut().for_each(machine);
     spec.policies.iter_mut().for_each(policy);
     spec.tasks.iter_mut().for_each(task);
@@ -53,6 +49,29 @@ pub(crate) fn workflow(spec: &mut WorkflowSpec) {
         id(&mut template.id);
         opt(&mut template.reports);
         template.tasks.iter_mut().for_each(task);
+    }
+}
+
+fn agency(agency: &mut AgencySpec) {
+    id(&mut agency.id);
+    opt(&mut agency.parent);
+}
+
+fn group(group: &mut GroupSpec) {
+    id(&mut group.id);
+    ids(&mut group.members);
+}
+
+/// Every id and reference of a shared registry, in NFC.
+pub(crate) fn registry(spec: &mut RegistryFileSpec) {
+    for agency in &mut spec.agencies {
+        id(&mut agency.id);
+        opt(&mut agency.parent);
+        ids(&mut agency.replaced_by);
+    }
+    for group in &mut spec.groups {
+        id(&mut group.id);
+        ids(&mut group.members);
     }
 }
 
@@ -116,6 +135,12 @@ pub(crate) fn follow_up(spec: &mut FollowUpSpec) {
     id(&mut spec.further_to);
     spec.add_tasks.iter_mut().for_each(task);
     spec.add_policies.iter_mut().for_each(policy);
+    spec.add_agencies.iter_mut().for_each(agency);
+    spec.add_groups.iter_mut().for_each(group);
+    for add in &mut spec.add_members {
+        id(&mut add.group);
+        ids(&mut add.members);
+    }
     spec.change_due.iter_mut().for_each(|c| id(&mut c.task));
     spec.cancel.iter_mut().for_each(|c| id(&mut c.task));
     for tighten in &mut spec.tighten {

@@ -96,6 +96,9 @@ pub enum Code {
     PeriodWithDue,
     PeriodWithoutReport,
     NoPeriod,
+    UnknownRegistry,
+    NotInForce,
+    GroupInUse,
 }
 
 impl Code {
@@ -180,6 +183,9 @@ impl Code {
             Code::PeriodWithDue => "period-with-due",
             Code::PeriodWithoutReport => "period-without-report",
             Code::NoPeriod => "no-period",
+            Code::UnknownRegistry => "unknown-registry",
+            Code::NotInForce => "not-in-force",
+            Code::GroupInUse => "group-in-use",
         }
     }
 }
@@ -240,8 +246,10 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// What to do about it, when there is a suggestion.
     pub hint: Option<String>,
-    /// The named calendar (`calendar: (use: [NAME])`) whose text `span` and `location`
-    /// point into; absent for the text being loaded itself. A `Box<str>` keeps a
+    /// The shared text that `span` and `location` point into: a named calendar's
+    /// (`calendar: (use: [NAME])`) as `NAME`, a named agency registry's
+    /// (`agencies: (use: [NAME], ...)`) as `registries/NAME`; absent for the text being
+    /// loaded itself. A `Box<str>` keeps a
     /// diagnostic small enough to return by value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Box<str>>,

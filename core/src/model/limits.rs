@@ -25,7 +25,7 @@ use serde::Serialize;
 /// | name | default | bounds |
 /// |---|---|---|
 /// | `input-bytes` | 16 MiB | the text's size, checked before parsing |
-/// | `agencies` | 100,000 | agencies in the file |
+/// | `agencies` | 100,000 | agencies in the file, with the units of its registries |
 /// | `instances` | 1,000,000 | task instances after `for_each` fan-out, checked before allocating them |
 /// | `depth` | 64 | nesting of `(`, `[`, `{` (the RON parser's recursion limit) |
 /// | `string-bytes` | 65,536 | one string literal (an id, a name, a gloss) |
@@ -47,7 +47,7 @@ use serde::Serialize;
 pub struct Limits {
     /// Bytes of workflow (or scenario) text.
     pub input_bytes: u64,
-    /// Agencies in a workflow.
+    /// Agencies in a workflow, the units of its registries included.
     pub agencies: u64,
     /// Task instances after fan-out.
     pub instances: u64,

@@ -19,6 +19,8 @@ pub struct LoadOptions {
     /// Shared calendar texts by name, for `calendar: (use: [NAME])`. A `BTreeMap` so
     /// suggestions and diagnostics come out in one order.
     pub(crate) calendars: BTreeMap<String, String>,
+    /// Shared agency registry texts by name, for `agencies: (use: [NAME], ...)`.
+    pub(crate) registries: BTreeMap<String, String>,
     /// Resource limits (defaults: [`Limits::default`]); the workflow keeps them.
     pub limits: Limits,
 }
@@ -61,6 +63,48 @@ impl LoadOptions {
     /// ```
     pub fn calendar_names(&self) -> impl Iterator<Item = &str> {
         self.calendars.keys().map(String::as_str)
+    }
+
+    /// Supplies the text of the shared agency registry `name` (a
+    /// [`RegistryFileSpec`](crate::model::spec::RegistryFileSpec)), for workflows that write
+    /// `agencies: (use: ["name"], ...)`. Only registries a workflow names are parsed; a
+    /// problem inside one is reported with its `origin` set to `registries/name` and a
+    /// location in `text`. Supplying a name again replaces its text.
+    ///
+    /// ```
+    /// use directrix_core::{LoadOptions, load_with};
+    /// let registry = r#"(format: 1, agencies: [
+    ///     (id: "ha_giang", name: "Tỉnh Hà Giang", until: "2025-06-30", replaced_by: ["tuyen_quang"]),
+    ///     (id: "tuyen_quang", name: "Tỉnh Tuyên Quang"),
+    /// ], groups: [(id: "provinces", name: "Các tỉnh", members: ["ha_giang", "tuyen_quang"])])"#;
+    /// let workflow = r#"(
+    ///     format: 1,
+    ///     directive: (number: "1/CĐ-TTg", kind: "Công điện", issuer: "pm", issued_at: "2025-08-23 20:00", subject: "s"),
+    ///     calendar: (utc_offset: "+07:00"),
+    ///     agencies: (use: ["provinces"], list: [(id: "pm", name: "Thủ tướng Chính phủ")]),
+    ///     tasks: [(id: "t", title: "T", for_each: "provinces", due: After("1d"))],
+    /// )"#;
+    /// let options = LoadOptions::default().with_registry("provinces", registry);
+    /// let workflow = load_with(workflow, &options).unwrap().workflow;
+    /// // On 23/08/2025 Hà Giang was part of Tuyên Quang: one province is left.
+    /// assert_eq!(workflow.tasks()[0].instances.len(), 1);
+    /// assert!(workflow.agency_id("ha_giang").is_none());
+    /// ```
+    pub fn with_registry(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        let mut name = name.into();
+        crate::model::ident::id(&mut name);
+        self.registries.insert(name, text.into());
+        self
+    }
+
+    /// The names of the supplied registries, in order.
+    ///
+    /// ```
+    /// let options = directrix_core::LoadOptions::default().with_registry("vn-provinces", "");
+    /// assert_eq!(options.registry_names().collect::<Vec<_>>(), ["vn-provinces"]);
+    /// ```
+    pub fn registry_names(&self) -> impl Iterator<Item = &str> {
+        self.registries.keys().map(String::as_str)
     }
 
     /// These options with other [`Limits`].

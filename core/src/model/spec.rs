@@ -31,8 +31,9 @@ pub struct WorkflowSpec {
     pub documents: Vec<DocumentSpec>,
     /// Working-day calendar and the local UTC offset.
     pub calendar: CalendarSpec,
-    /// Every agency, in a forest by `parent`.
-    pub agencies: Vec<AgencySpec>,
+    /// Every agency, in a forest by `parent`: a list, or the agencies of shared registries
+    /// and a list of the workflow's own (`agencies: (use: ["vn-provinces"], list: [...])`).
+    pub agencies: AgenciesSpec,
     /// Named sets of agencies ("all communes").
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
@@ -305,6 +306,172 @@ pub struct AgencySpec {
     /// The agency it reports to.
     #[serde(default)]
     pub parent: Option<String>,
+}
+
+/// The `agencies` section: written as a plain list of the workflow's own agencies
+/// (`agencies: [(id: ...), ...]`), or with shared registries
+/// (`agencies: (use: ["vn-provinces"], list: [(id: ...), ...])`), whose units in force on
+/// the directive's issue date (and their groups) join the workflow's own. The host
+/// supplies the registries' texts ([`crate::LoadOptions::with_registry`]); each is a
+/// [`RegistryFileSpec`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgenciesSpec {
+    /// Named shared registries.
+    pub uses: Vec<String>,
+    /// The workflow's own agencies.
+    pub list: Vec<AgencySpec>,
+}
+
+/// The written form of [`AgenciesSpec`] with registries.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgenciesWithRegistries {
+    #[serde(default, rename = "use")]
+    uses: Vec<String>,
+    #[serde(default)]
+    list: Vec<AgencySpec>,
+}
+
+impl Serialize for AgenciesSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // A file without registries keeps its plain list.
+        if self.uses.is_empty() {
+            self.list.serialize(s)
+        } else {
+            AgenciesWithRegistries {
+                uses: self.uses.clone(),
+                list: self.list.clone(),
+            }
+            .serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AgenciesSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AgenciesSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of agencies, or `(use: [...], list: [...])`")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<AgenciesSpec, A::Error> {
+                let list = Vec::<AgencySpec>::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(AgenciesSpec {
+                    uses: Vec::new(),
+                    list,
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AgenciesSpec, A::Error> {
+                let written = AgenciesWithRegistries::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(AgenciesSpec {
+                    uses: written.uses,
+                    list: written.list,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// A shared registry of agencies (`registries/NAME.ron`): administrative units or bodies
+/// that many directives address, each with the dates it is in force, and groups of them,
+/// for workflows to name in `agencies: (use: ["NAME"], ...)`. A workflow gets the units in
+/// force on its issue date; a group, its members in force then.
+///
+/// ```ron
+/// (
+///     format: 1,
+///     name: "Đơn vị hành chính cấp tỉnh",
+///     agencies: [
+///         (id: "ha_giang", name: "Tỉnh Hà Giang", until: "2025-06-30", replaced_by: ["tuyen_quang"]),
+///         (id: "tuyen_quang", name: "Tỉnh Tuyên Quang"),
+///     ],
+///     groups: [(id: "provinces", name: "Các tỉnh, thành phố", members: ["ha_giang", "tuyen_quang"])],
+/// )
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryFileSpec {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where the entries come from (the legal acts that set them).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The units, each with the dates it is in force.
+    pub agencies: Vec<RegistryAgencySpec>,
+    /// Groups of units; a workflow gets the group entry in force on its issue date, with
+    /// its members in force then.
+    #[serde(default)]
+    pub groups: Vec<RegistryGroupSpec>,
+}
+
+/// A group of a registry, with the dates it is in force: membership changes too (a
+/// province that took in a coastal one is coastal from the day of the merger), so one id
+/// may have several entries whose dates do not overlap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryGroupSpec {
+    /// Id, shared with the registry's units; several entries only with disjoint dates.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Unit ids; only those in force on a workflow's issue date are its members there.
+    pub members: Vec<String>,
+    /// The first day this membership is in force, `"YYYY-MM-DD"`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The last day this membership is in force, `"YYYY-MM-DD"`.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// One unit of a registry: an agency with the dates it is in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryAgencySpec {
+    /// Unique id in the registry (and in every workflow that uses it).
+    pub id: String,
+    /// Display name, kept exactly as written.
+    pub name: String,
+    /// English gloss.
+    #[serde(default)]
+    pub gloss: Option<String>,
+    /// Kind of agency.
+    #[serde(default)]
+    pub kind: AgencyKind,
+    /// The unit of the same registry it reports to.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The first day it is in force, `"YYYY-MM-DD"`; absent: since before the registry's
+    /// scope.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The last day it is in force, `"YYYY-MM-DD"`; absent: still in force.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// The units of the same registry that took it over after `until`.
+    #[serde(default)]
+    pub replaced_by: Vec<String>,
 }
 
 /// Kind of an agency.
@@ -952,6 +1119,17 @@ pub struct FollowUpSpec {
     /// New escalation policies, for added tasks or `tighten`.
     #[serde(default)]
     pub add_policies: Vec<PolicySpec>,
+    /// New agencies, written as in a workflow (a body the letter brings in: a forward
+    /// steering committee, a ministry); added tasks and groups may name them.
+    #[serde(default)]
+    pub add_agencies: Vec<AgencySpec>,
+    /// New groups (the subset of provinces a later telegram goes to), for added tasks.
+    #[serde(default)]
+    pub add_groups: Vec<GroupSpec>,
+    /// Members added to an existing group of the workflow's own, for added tasks; a group
+    /// that a running task fans out over keeps its members.
+    #[serde(default)]
+    pub add_members: Vec<AddMembersSpec>,
     /// New due rules for existing tasks.
     #[serde(default)]
     pub change_due: Vec<ChangeDueSpec>,
@@ -974,6 +1152,16 @@ pub struct FollowUpSpec {
     /// thực hiện …"): each one's period ends when its successor comes into force.
     #[serde(default)]
     pub supersede: Vec<SupersedeSpec>,
+}
+
+/// Members a follow-up adds to an existing group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMembersSpec {
+    /// The group's id.
+    pub group: String,
+    /// Agency ids (existing, or added by the same document).
+    pub members: Vec<String>,
 }
 
 /// A measure in force superseded by one a follow-up adds.

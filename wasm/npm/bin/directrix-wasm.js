@@ -42,15 +42,16 @@ function read(path) {
   }
 }
 
-// As the native CLI: the calendars a workflow names are the files DIR/calendars/NAME.ron.
-function calendarsBeside(path) {
-  const dir = join(dirname(path), "calendars");
+// As the native CLI: the calendars a workflow names are the files DIR/calendars/NAME.ron,
+// its agency registries DIR/registries/NAME.ron.
+function sharedBeside(path, subdir) {
+  const dir = join(dirname(path), subdir);
   if (!existsSync(dir)) return undefined;
-  const calendars = {};
+  const texts = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".ron")).sort()) {
-    calendars[basename(file, ".ron")] = read(join(dir, file));
+    texts[basename(file, ".ron")] = read(join(dir, file));
   }
-  return calendars;
+  return texts;
 }
 
 // As the native CLI: the follow-up documents a scenario applies are the `*.followup.ron`
@@ -72,7 +73,11 @@ try {
     options.scenario && read(options.scenario),
     seed,
     options.until,
-    { calendars: calendarsBeside(workflowPath), followUps: followUpsBeside(options.scenario) },
+    {
+      calendars: sharedBeside(workflowPath, "calendars"),
+      registries: sharedBeside(workflowPath, "registries"),
+      followUps: followUpsBeside(options.scenario),
+    },
   );
   process.stdout.write(json + "\n");
 } catch (error) {

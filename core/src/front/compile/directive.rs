@@ -52,12 +52,13 @@ pub(super) fn compile(
     let issuer = match names.agencies.get(&d.issuer) {
         Some(&a) => a,
         None => {
-            let hint = names.suggest(&d.issuer, false);
-            r.error_hint(
-                Code::UnknownAgency,
-                r.field_at(span, "issuer"),
+            let at = r.field_at(span, "issuer");
+            names.unknown(
+                r,
+                at,
+                &d.issuer,
+                false,
                 format!("the issuer `{}` is not an agency", d.issuer),
-                hint,
             );
             AgencyId(0)
         }
@@ -70,12 +71,13 @@ pub(super) fn compile(
         match names.lookup(addressee) {
             Some(p) => expand(&parties.groups, p, &mut addressees),
             None => {
-                let hint = names.suggest(addressee, true);
-                r.error_hint(
-                    Code::UnknownAgency,
-                    r.at(span, addressee),
+                let at = r.at(span, addressee);
+                names.unknown(
+                    r,
+                    at,
+                    addressee,
+                    true,
                     format!("addressee `{addressee}` is not an agency or group"),
-                    hint,
                 );
             }
         }
@@ -117,15 +119,22 @@ fn copies(
                 recipients.into_iter().for_each(|a| push(Some(a)));
             }
             None => {
-                let hint = names.suggest(&copy.to, true);
-                r.error_hint(
-                    Code::UnknownAgency,
-                    r.at(span, &copy.to),
-                    format!("copy recipient `{}` is not an agency or group", copy.to),
-                    hint.or(Some(
-                        "write `addressees` for \"như trên\" (as above)".to_owned(),
-                    )),
-                );
+                let at = r.at(span, &copy.to);
+                match names.suggest(&copy.to, true) {
+                    None if !names.retired.contains_key(&copy.to) => r.error_hint(
+                        Code::UnknownAgency,
+                        at,
+                        format!("copy recipient `{}` is not an agency or group", copy.to),
+                        Some("write `addressees` for \"như trên\" (as above)".to_owned()),
+                    ),
+                    _ => names.unknown(
+                        r,
+                        at,
+                        &copy.to,
+                        true,
+                        format!("copy recipient `{}` is not an agency or group", copy.to),
+                    ),
+                }
             }
         }
     }

@@ -300,16 +300,16 @@ fn roles(
             RoleSpec::Agency(id) => match names.agencies.get(id) {
                 Some(&a) => Role::Agency(a),
                 None => {
-                    let hint = names.suggest(id, false);
                     let at = r.at(span, id);
-                    r.error_hint(
-                        Code::UnknownAgency,
+                    names.unknown(
+                        r,
                         at,
+                        id,
+                        false,
                         format!(
                             "transition `{}` of machine `{}` names unknown agency `{id}`",
                             transition.on, spec.id
                         ),
-                        hint,
                     );
                     continue;
                 }

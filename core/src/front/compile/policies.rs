@@ -120,17 +120,17 @@ fn compile_policy(
             spec::TargetSpec::Agency(id) => match names.agencies.get(id) {
                 Some(&a) => Target::Agency(a),
                 None => {
-                    let hint = names.suggest(id, false);
                     let at = r.at(span, id);
-                    r.error_hint(
-                        Code::UnknownAgency,
+                    names.unknown(
+                        r,
                         at,
+                        id,
+                        false,
                         format!(
                             "level {} of policy `{}` targets unknown agency `{id}`",
                             n + 1,
                             spec.id
                         ),
-                        hint,
                     );
                     Target::Issuer
                 }

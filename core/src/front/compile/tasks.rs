@@ -273,12 +273,13 @@ impl TaskCompiler<'_> {
                     )),
                 ),
                 None => {
-                    let hint = names.suggest(lead, false);
-                    r.error_hint(
-                        Code::UnknownAgency,
-                        r.at(span, lead),
+                    let at = r.at(span, lead);
+                    names.unknown(
+                        r,
+                        at,
+                        lead,
+                        false,
                         format!("unknown agency `{lead}` in the lead of task `{}`", task.id),
-                        hint,
                     );
                 }
             }
@@ -299,15 +300,16 @@ impl TaskCompiler<'_> {
             match names.lookup(supporter) {
                 Some(p) => expand(self.cx.groups, p, &mut support),
                 None => {
-                    let hint = names.suggest(supporter, true);
-                    r.error_hint(
-                        Code::UnknownAgency,
-                        r.at(span, supporter),
+                    let at = r.at(span, supporter);
+                    names.unknown(
+                        r,
+                        at,
+                        supporter,
+                        true,
                         format!(
                             "unknown agency or group `{supporter}` supporting task `{}`",
                             task.id
                         ),
-                        hint,
                     );
                 }
             }
@@ -582,12 +584,13 @@ impl TaskCompiler<'_> {
             Some(s) => match names.agencies.get(s) {
                 Some(&a) => a,
                 None => {
-                    let hint = names.suggest(s, false);
-                    r.error_hint(
-                        Code::UnknownAgency,
-                        r.at(span, s),
+                    let at = r.at(span, s);
+                    names.unknown(
+                        r,
+                        at,
+                        s,
+                        false,
                         format!("task `{}` has unknown supervisor `{s}`", task.id),
-                        hint,
                     );
                     default_supervisor
                 }
