@@ -108,8 +108,8 @@ impl Checked {
     }
 }
 
-/// Checks each file; `NAME.scenario.ron` and `NAME.<label>.followup.ron` against
-/// `NAME.ron`.
+/// Checks each file; `NAME.scenario.ron`, `NAME.<label>.followup.ron` and
+/// `NAME.<label>.child.ron` against `NAME.ron`.
 pub(crate) fn validate(
     files: &[PathBuf],
     format: Format,
@@ -193,6 +193,11 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
             file_name
                 .strip_suffix(".followup.ron")
                 .map(|stem| (stem, "follow-up"))
+        })
+        .or_else(|| {
+            file_name
+                .strip_suffix(".child.ron")
+                .map(|stem| (stem, "child document"))
         });
     if let Some((stem, what)) = pair {
         let workflow_path = workflow_of_scenario(path, stem);
@@ -214,8 +219,9 @@ fn validate_one(path: &Path, options: &LoadOptions) -> Checked {
                 workflow_path.display()
             ));
         };
-        if what == "follow-up" {
-            // Checked against the workflow as loaded: what it names, what it adds.
+        if what != "scenario" {
+            // Checked against the workflow as loaded: what it names, what it adds (a
+            // child is checked on its own first, as a directive file).
             let (valid, diagnostics) = match workflow.amend(&source) {
                 Ok(amended) => (true, amended.warnings),
                 Err(error) => (false, error.diagnostics().to_vec()),

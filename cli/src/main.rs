@@ -48,8 +48,10 @@ enum Command {
     /// Check workflow (and scenario) files and report every problem with its location.
     ///
     /// A file named `NAME.scenario.ron` is checked as a scenario against `NAME.ron` beside
-    /// it, and `NAME.<label>.followup.ron` as a follow-up document of `NAME.ron` (a
-    /// scenario's `follow_up:` events name the `*.followup.ron` files beside it); a file
+    /// it, `NAME.<label>.followup.ron` as a follow-up document of `NAME.ron` and
+    /// `NAME.<label>.child.ron` as a child document implementing it, issued later by
+    /// another agency (a scenario's `follow_up:` and `attach:` events name the
+    /// `*.followup.ron` and `*.child.ron` files beside it); a file
     /// in a directory named `calendars` is checked as a shared calendar, one in
     /// `registries` as a shared agency registry. A workflow's named calendars
     /// (`calendar: (use: ["NAME"])`) are read from `calendars/NAME.ron` in its directory,
@@ -82,10 +84,11 @@ enum Command {
     },
     /// Draw a graph of a workflow as Graphviz DOT or Mermaid text.
     ///
-    /// With `--follow-up`, the workflow as amended by those follow-up documents, in the
-    /// order given: their tasks join the task graph, and each joins the documents chain.
+    /// With `--follow-up` or `--child`, the workflow as amended by those follow-up
+    /// documents and with those child documents attached, in the order given (follow-ups
+    /// first): their tasks join the task graph, and each joins the documents chain.
     #[command(
-        after_help = "Examples:\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --format dot --view tasks | dot -Tsvg > tasks.svg\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --view documents --follow-up workflows/kien-xuong-114-cv-hu.120.followup.ron"
+        after_help = "Examples:\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --format dot --view tasks | dot -Tsvg > tasks.svg\n  directrix graph workflows/kien-xuong-114-cv-hu.ron --view documents --follow-up workflows/kien-xuong-114-cv-hu.120.followup.ron\n  directrix graph workflows/ct-16-ttg-2020.ron --view documents --child workflows/ct-16-ttg-2020.moh.child.ron"
     )]
     Graph {
         /// The workflow file.
@@ -100,6 +103,10 @@ enum Command {
         /// it for several, oldest first.
         #[arg(long = "follow-up", value_name = "FILE")]
         follow_ups: Vec<PathBuf>,
+        /// A child document (`NAME.LABEL.child.ron`, a directive implementing the
+        /// workflow's) attached to it; repeat it for several, oldest first.
+        #[arg(long = "child", value_name = "FILE")]
+        children: Vec<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -287,9 +294,11 @@ fn main() -> ExitCode {
             format,
             view,
             follow_ups,
+            children,
             limits,
         } => load_workflow(&file, &limits.options())
             .and_then(|workflow| amend_with(workflow, &follow_ups))
+            .and_then(|workflow| amend_with(workflow, &children))
             .map(|workflow| {
                 let format = match format {
                     GraphFormatArg::Dot => GraphFormat::Dot,
@@ -397,8 +406,9 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Reported> {
     })
 }
 
-/// The follow-up documents beside a scenario (`DIR/*.followup.ron`), by file name: the
-/// names a scenario's `follow_up:` events use. Unreadable ones are reported and left out
+/// The follow-up and child documents beside a scenario (`DIR/*.followup.ron`,
+/// `DIR/*.child.ron`), by file name: the names a scenario's `follow_up:` and `attach:`
+/// events use. Unreadable ones are reported and left out
 /// (an event naming one is then an `unknown-follow-up`).
 pub(crate) fn follow_up_texts(scenario: &Path) -> std::collections::BTreeMap<String, String> {
     let dir = scenario.parent().unwrap_or(Path::new(""));
@@ -416,7 +426,7 @@ pub(crate) fn follow_up_texts(scenario: &Path) -> std::collections::BTreeMap<Str
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        if name.ends_with(".followup.ron") {
+        if name.ends_with(".followup.ron") || name.ends_with(".child.ron") {
             match read_source(&path) {
                 Ok(text) => {
                     texts.insert(name, text);
@@ -559,8 +569,8 @@ impl WorkflowFile {
 
 /// Reads, parses and validates a workflow (with the calendars beside it), printing errors
 /// in full and warnings as a count (`validate` shows them).
-/// `workflow` amended by each follow-up document in turn; a refused one is reported
-/// against its own file.
+/// `workflow` amended by each follow-up (or child) document in turn; a refused one is
+/// reported against its own file.
 fn amend_with(mut workflow: Workflow, follow_ups: &[PathBuf]) -> Result<Workflow, Reported> {
     for path in follow_ups {
         let text = read_text(path)?;

@@ -100,10 +100,17 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::record::Grid) {
     );
     outln!("{} · tracking grid at {short}", workflow.directive().number);
     outln!();
+    // With child documents attached, the same columns per document after the total.
+    let documents: Vec<(String, &directrix_core::record::GridCounts)> = grid
+        .documents
+        .iter()
+        .map(|d| (format!("{} ({})", d.number, d.issuer), &d.counts))
+        .collect();
     let width = grid
         .agencies
         .iter()
         .map(|a| a.name.chars().count())
+        .chain(documents.iter().map(|(label, _)| label.chars().count()))
         .max()
         .unwrap_or(5)
         .max(5);
@@ -134,6 +141,13 @@ fn print_grid(workflow: &Workflow, grid: &directrix_core::record::Grid) {
         row(&agency.name, &agency.counts);
     }
     row("Total", &grid.total);
+    if !documents.is_empty() {
+        outln!();
+        outln!("document");
+        for (label, counts) in &documents {
+            row(label, counts);
+        }
+    }
     let total = &grid.total;
     if total.in_force > 0 {
         outln!();

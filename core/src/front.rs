@@ -8,6 +8,7 @@
 
 pub(crate) mod builtin;
 pub(crate) mod cascade;
+pub(crate) mod child;
 pub(crate) mod compile;
 pub(crate) mod followup;
 pub(crate) mod graph;

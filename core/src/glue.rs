@@ -20,8 +20,36 @@ use std::sync::Arc;
 
 /// The front end's amendment, its diagnostics as the engine's error: the amending function
 /// the engine's follow-ups and replay take.
+/// A child document's text (a workflow file, with a `directive`) is attached as a child
+/// ([`Instance::attach_child`]); both are journaled as `follow_up` inputs, so replay takes
+/// this one function.
 fn amend(workflow: &Workflow, text: &str) -> Result<Amendment, FollowUpError> {
+    if front::child::is_child(text) {
+        return attach(workflow, text);
+    }
     front::followup::amendment(workflow, text)
+        .map_err(|diagnostics| FollowUpError::Invalid { diagnostics })
+}
+
+/// The front end's attachment of a child document, as the engine's error.
+fn attach(workflow: &Workflow, text: &str) -> Result<Amendment, FollowUpError> {
+    if !front::child::is_child(text) {
+        return Err(FollowUpError::Invalid {
+            diagnostics: vec![crate::model::diagnostic::Diagnostic {
+                severity: crate::model::diagnostic::Severity::Error,
+                code: crate::model::diagnostic::Code::UnknownParent,
+                message: "this is not a child document: it has no `directive`".to_owned(),
+                span: None,
+                location: None,
+                hint: Some(
+                    "a child is a directive file whose `implements` names the running directive; apply a follow-up with `apply_follow_up`"
+                        .to_owned(),
+                ),
+                origin: None,
+            }],
+        });
+    }
+    front::child::amendment(workflow, text)
         .map_err(|diagnostics| FollowUpError::Invalid { diagnostics })
 }
 
@@ -94,6 +122,57 @@ impl Instance {
         text: &str,
     ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
         self.apply_follow_up_with(at, text, &amend)
+    }
+
+    /// Attaches a child document at `at`: an implementing directive (a workflow file whose
+    /// `implements` names the running directive, or a child attached before) issued
+    /// later by another agency, e.g. a ministry's guidance under the Prime Minister's
+    /// directive. Its agencies, groups, policies and tasks join the running workflow
+    /// (appended: running indices stay); its tasks start by their start rules counted
+    /// from `at`, are supervised by the child's issuer unless they name a supervisor,
+    /// and a level targeting `ParentIssuer` reaches the running directive's issuer
+    /// (`Issuer` in the child's own policies is the child's issuer). The documents
+    /// graph shows it ([`Workflow::documents`]), [`Workflow::children`] lists it and
+    /// [`Instance::grid`] rolls its tasks up in a row of its own.
+    ///
+    /// Journaled as `Input::FollowUp` with the child's text (the text tells a child
+    /// from a follow-up), so [`Instance::replay`], snapshots and hosts handle it as a
+    /// follow-up; [`Workflow::amend`] takes a child's text too.
+    ///
+    /// # Errors
+    /// [`FollowUpError::Invalid`] with located diagnostics: the child's own problems (as
+    /// `validate` reports them), `unknown-parent` (it implements nothing),
+    /// `implements-mismatch` (it implements another document), `child-before-parent`,
+    /// `duplicate-id` (a task id the running directive has, a number already attached),
+    /// `follow-up-before-issue` (attached before its issue time); a follow-up's text is
+    /// refused (`unknown-parent`: it is not a directive). [`FollowUpError::Time`] as
+    /// for [`Instance::apply_follow_up`]. Nothing is changed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use directrix_core::{load_with, Instance, LoadOptions, Timestamp};
+    /// let options = LoadOptions::default().with_calendar(
+    ///     "vn-public-holidays",
+    ///     include_str!("../../workflows/calendars/vn-public-holidays.ron"),
+    /// );
+    /// let source = include_str!("../../workflows/ct-16-ttg-2020.ron");
+    /// let workflow = Arc::new(load_with(source, &options)?.workflow);
+    /// let (mut instance, _) = Instance::start(workflow.clone(), workflow.directive().issued_at)?;
+    /// let at = Timestamp::parse("2020-04-03 09:00", workflow.calendar().offset())?;
+    /// instance.advance(at)?;
+    /// let text = include_str!("../../workflows/ct-16-ttg-2020.moh.child.ron");
+    /// let (_, report) = instance.attach_child(at, text)?;
+    /// assert_eq!(report.issuer, "moh");
+    /// assert_eq!(instance.workflow().children()[0].implements, "16/CT-TTg");
+    /// assert_eq!(Instance::replay(workflow, instance.journal())?, instance);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach_child(
+        &mut self,
+        at: Timestamp,
+        text: &str,
+    ) -> Result<(Vec<Effect>, FollowUpReport), FollowUpError> {
+        self.apply_follow_up_with(at, text, &attach)
     }
 
     /// Rebuilds an instance by replaying a journal from its `start`.

@@ -111,7 +111,7 @@ pub mod instance {
 /// Records: a running instance as serialisable rows (effects, status, inbox, next timer)
 /// and the agency-by-state grid. The JSON the CLI prints and the JS API returns.
 pub mod record {
-    pub use crate::engine::grid::{AgencyGrid, DUE_SOON_DAYS, Grid, GridCounts};
+    pub use crate::engine::grid::{AgencyGrid, DUE_SOON_DAYS, DocumentGrid, Grid, GridCounts};
     pub use crate::engine::record::{
         AgencyField, EffectFields, EffectRecord, InboxRecord, NextTimerRecord, StatusRecord,
     };

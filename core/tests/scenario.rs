@@ -54,7 +54,8 @@ fn texts(dir: &Path, suffix: &str) -> BTreeMap<String, String> {
 /// `NAME[.LABEL].scenario.ron`) loaded with the shared calendars and registries as the
 /// CLI loads them (every `calendars/NAME.ron` and `registries/NAME.ron`, through
 /// `LoadOptions::with_calendar` and `with_registry`), and its follow-up documents read
-/// from the files beside it (`NAME.LABEL.followup.ron`).
+/// and child documents from the files beside it (`NAME.LABEL.followup.ron`,
+/// `NAME.LABEL.child.ron`).
 fn bundled_report(scenario_file: &str, scenario: &str) -> String {
     let dir = workflows_dir();
     let name = scenario_file.split('.').next().unwrap();
@@ -70,7 +71,8 @@ fn bundled_report(scenario_file: &str, scenario: &str) -> String {
         });
     let source = std::fs::read_to_string(dir.join(format!("{name}.ron"))).unwrap();
     let workflow = Arc::new(load_with(&source, &options).unwrap().workflow);
-    let follow_ups = texts(&dir, ".followup.ron");
+    let mut follow_ups = texts(&dir, ".followup.ron");
+    follow_ups.extend(texts(&dir, ".child.ron"));
     let (scenario, _warnings) = Scenario::load_with(scenario, &workflow, &follow_ups)
         .unwrap_or_else(|e| panic!("{scenario_file}: {:?}", e.diagnostics));
     let report = simulate(workflow, &scenario, 1, None).unwrap().report();

@@ -99,7 +99,7 @@ function shared(subdir) {
 const appliesFollowUps = (s) =>
   readFileSync(join(workflows, s), "utf8")
     .split("\n")
-    .some((line) => !line.trim().startsWith("//") && /\bfollow_up\s*:\s*"/.test(line));
+    .some((line) => !line.trim().startsWith("//") && /\b(follow_up|attach)\s*:\s*"/.test(line));
 for (const scenario of scenarios.filter((s) => !appliesFollowUps(s))) {
   const workflow = workflowOf(scenario);
   test(`${scenario}: native compile == workflow.compile(); a native snapshot restores in the runtime`, () => {

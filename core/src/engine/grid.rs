@@ -86,6 +86,21 @@ pub struct AgencyGrid {
     pub counts: GridCounts,
 }
 
+/// One document's row: the task instances a document assigns, the running directive's
+/// own or an attached child's ([`crate::Instance::attach_child`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentGrid {
+    /// The document's number.
+    pub number: String,
+    /// Its issuer's agency id.
+    pub issuer: String,
+    /// Its counts, over the task instances it assigns.
+    #[serde(flatten)]
+    pub counts: GridCounts,
+}
+
 /// The whole grid. A documented JSON contract (README).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -98,6 +113,11 @@ pub struct Grid {
     pub agencies: Vec<AgencyGrid>,
     /// Every task instance once.
     pub total: GridCounts,
+    /// With child documents attached: one row for the running directive's own tasks,
+    /// then one per child, in the order attached (each instance in one row). Empty, and
+    /// left out of the JSON, without children.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<DocumentGrid>,
 }
 
 /// What a task instance adds to the columns beside the four counts.
@@ -177,11 +197,27 @@ impl Instance {
         let mut total = GridCounts::default();
         let mut rows = vec![GridCounts::default(); workflow.agencies().len()];
         let mut leads_any = vec![false; workflow.agencies().len()];
+        let children = workflow.children();
+        // Row 0 is the directive's own; a child's task is in its child's row.
+        let mut document_of = std::collections::HashMap::new();
+        for (row, child) in children.iter().enumerate() {
+            for task in &child.tasks {
+                document_of.insert(task.as_str(), row + 1);
+            }
+        }
+        let mut documents = vec![GridCounts::default(); children.len() + 1];
         for i in 0..workflow.task_slots().len() {
             let task = TaskRef(i as u32);
             let class = self.classify(task, now);
             let marks = self.marks(task, now);
             total.add(class, marks);
+            if !children.is_empty() {
+                let id = &workflow.task(workflow.task_slots()[i].task).id;
+                // A task a child's cascade generates (`task/member/sub`) is the child's
+                // when its cascading task is.
+                let top = id.split('/').next().unwrap_or(id);
+                documents[document_of.get(top).copied().unwrap_or(0)].add(class, marks);
+            }
             for lead in self.leads(task) {
                 rows[lead.index()].add(class, marks);
                 leads_any[lead.index()] = true;
@@ -202,6 +238,25 @@ impl Instance {
                 })
                 .collect(),
             total,
+            documents: match children {
+                [] => Vec::new(),
+                _ => std::iter::once(DocumentGrid {
+                    number: workflow.directive().number.clone(),
+                    issuer: workflow.agency(workflow.directive().issuer).id.clone(),
+                    counts: documents[0],
+                })
+                .chain(
+                    children
+                        .iter()
+                        .zip(&documents[1..])
+                        .map(|(child, &counts)| DocumentGrid {
+                            number: child.number.clone(),
+                            issuer: child.issuer.clone(),
+                            counts,
+                        }),
+                )
+                .collect(),
+            },
         }
     }
 }

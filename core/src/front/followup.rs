@@ -182,6 +182,7 @@ pub(crate) fn amendment(running: &Workflow, text: &str) -> Result<Amendment, Vec
         spec: amended,
         options: origin.options.clone(),
         follow_ups,
+        children: origin.children.clone(),
     }));
     Ok(Amendment {
         amended: Amended {
@@ -238,18 +239,37 @@ fn check_header(
                 hint,
             );
         }
-        // A letter from another body is not a follow-up ("tiếp theo") of this one.
-        Some(issuer) if issuer != running.directive.issuer => {
+        // Only the issuer, or an agency the directive delegates to, may amend it.
+        Some(issuer)
+            if issuer != running.directive.issuer
+                && !running.directive.delegates.contains(&issuer) =>
+        {
             let own = &running.agency(running.directive.issuer).id;
+            let allowed: Vec<&str> = std::iter::once(own.as_str())
+                .chain(
+                    running
+                        .directive
+                        .delegates
+                        .iter()
+                        .map(|&a| running.agency(a).id.as_str()),
+                )
+                .collect();
             r.error_hint(
                 Code::IssuerMismatch,
                 field(r, "issuer"),
                 format!(
-                    "the follow-up is issued by `{}`, but directive `{}` was issued by `{own}`",
-                    spec.issuer, running.directive.number
+                    "the follow-up is issued by `{}`, who may not amend directive `{}` (issued by `{own}`{})",
+                    spec.issuer,
+                    running.directive.number,
+                    match allowed.len() {
+                        1 => ", which delegates to no agency".to_owned(),
+                        _ => format!(", delegating to `{}`", allowed[1..].join("`, `")),
+                    }
                 ),
                 Some(format!(
-                    "a follow-up continues a letter of the same body: `issuer: \"{own}\"`"
+                    "a follow-up is issued by `{}`; for guidance of another agency's own, attach it as a child document (`implements: [\"{}\"]`), or add the agency to the directive's `delegates`",
+                    allowed.join("` or `"),
+                    running.directive.number
                 )),
             );
         }

@@ -75,6 +75,7 @@ pub fn load_with(source: &str, options: &LoadOptions) -> Result<Loaded, LoadErro
         spec,
         options: options.clone(),
         follow_ups: Vec::new(),
+        children: Vec::new(),
     }));
     Ok(loaded)
 }

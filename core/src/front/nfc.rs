@@ -32,6 +32,7 @@ pub(crate) fn workflow(spec: &mut WorkflowSpec) {
     id(&mut d.issuer);
     ids(&mut d.addressees);
     ids(&mut d.implements);
+    ids(&mut d.delegates);
     d.copies.iter_mut().for_each(|c| id(&mut c.to));
     for document in &mut spec.documents {
         id(&mut document.number);

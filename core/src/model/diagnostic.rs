@@ -99,6 +99,9 @@ pub enum Code {
     UnknownRegistry,
     NotInForce,
     GroupInUse,
+    ImplementsMismatch,
+    UnknownParent,
+    ChildBeforeParent,
 }
 
 impl Code {
@@ -186,6 +189,9 @@ impl Code {
             Code::UnknownRegistry => "unknown-registry",
             Code::NotInForce => "not-in-force",
             Code::GroupInUse => "group-in-use",
+            Code::ImplementsMismatch => "implements-mismatch",
+            Code::UnknownParent => "unknown-parent",
+            Code::ChildBeforeParent => "child-before-parent",
         }
     }
 }

@@ -67,14 +67,21 @@ struct Later<'a> {
     per_member: Vec<(usize, &'a [crate::model::workflow::TaskId])>,
     each_lead: Vec<usize>,
     periods: Vec<(usize, crate::model::workflow::InForce)>,
+    /// The directive's delegates ([`Directive::delegates`]): who may issue follow-ups.
+    delegates: &'a [crate::model::workflow::AgencyId],
 }
 
 impl Serialize for Later<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.per_member.is_empty() && self.each_lead.is_empty() && self.periods.is_empty() {
+        let first = (&self.per_member, &self.each_lead, &self.periods);
+        if !self.delegates.is_empty() {
+            // A fourth element only when used, so the three before keep their hashes.
+            (first.0, first.1, first.2, self.delegates).serialize(s)
+        } else if self.per_member.is_empty() && self.each_lead.is_empty() && self.periods.is_empty()
+        {
             s.serialize_unit()
         } else {
-            (&self.per_member, &self.each_lead, &self.periods).serialize(s)
+            first.serialize(s)
         }
     }
 }
@@ -119,6 +126,8 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
         subject_gloss: _,
         copies: _,
         implements: _,
+        // Hashed apart, in `later` below.
+        delegates,
     } = directive;
     let agencies: Vec<_> = agencies
         .iter()
@@ -158,6 +167,7 @@ pub(crate) fn content_hash(workflow: &Workflow) -> String {
             .enumerate()
             .filter_map(|(i, task)| task.period.map(|p| (i, p)))
             .collect(),
+        delegates,
     };
     let tasks: Vec<_> = tasks
         .iter()

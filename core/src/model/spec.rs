@@ -131,6 +131,10 @@ pub struct DirectiveSpec {
     /// Numbers of the documents this directive implements.
     #[serde(default)]
     pub implements: Vec<String>,
+    /// Agencies the directive delegates to (giao ... hướng dẫn, chỉ đạo): besides the
+    /// issuer, the only agencies whose follow-up documents may amend it.
+    #[serde(default)]
+    pub delegates: Vec<String>,
 }
 
 /// Urgency mark of a document (độ khẩn).
@@ -1032,7 +1036,7 @@ fn one() -> f64 {
 }
 
 /// One scripted action, or a follow-up document applied (`(at: ..., follow_up: "NAME")`,
-/// with no `actor`, `task` or `action`).
+/// with no `actor`, `task` or `action`), or a child document attached (`attach: "NAME"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
@@ -1054,12 +1058,24 @@ pub struct EventSpec {
     /// the tasks it adds.
     #[serde(default)]
     pub follow_up: Option<String>,
+    /// The name of a child document (a directive file implementing the running one,
+    /// issued by another agency) to attach at `at`, as [`crate::Instance::attach_child`]
+    /// does; supplied and ordered like a follow-up.
+    #[serde(default)]
+    pub attach: Option<String>,
     /// Free text kept in the journal: a reason, what to redo.
     #[serde(default)]
     pub note: Option<String>,
     /// For an extension request: the due time asked for.
     #[serde(default)]
     pub until: Option<String>,
+}
+
+impl EventSpec {
+    /// The document the event applies: its follow-up, else the child it attaches.
+    pub(crate) fn document(&self) -> Option<&String> {
+        self.follow_up.as_ref().or(self.attach.as_ref())
+    }
 }
 
 /// A follow-up document (văn bản "tiếp theo Công văn số …"): a later letter of the issuer

@@ -96,6 +96,11 @@ pub struct Directive {
     pub copies: Vec<CopyLine>,
     /// Numbers of the documents it implements.
     pub implements: Vec<String>,
+    /// Agencies it delegates to: with the issuer, who may issue its follow-ups. Not in
+    /// the compiled form (its shape, and so stored bytes, stay as they were): it is read
+    /// only when a follow-up's text is checked, which needs a workflow loaded from text.
+    #[serde(skip)]
+    pub delegates: Vec<AgencyId>,
 }
 
 /// One line of the copies list.
@@ -726,16 +731,43 @@ impl Workflow {
 }
 
 /// The text-level inputs of a compiled workflow: its spec, the options it was loaded with,
-/// and the follow-up documents applied so far (added to `documents` after each compile,
-/// so that the chain shows them without their own validation).
+/// the follow-up and child documents applied so far (added to `documents` after each
+/// compile, so that the chain shows them without their own validation), and the child
+/// documents' tasks.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Origin {
     pub(crate) spec: crate::model::spec::WorkflowSpec,
     pub(crate) options: crate::model::options::LoadOptions,
     pub(crate) follow_ups: Vec<Document>,
+    pub(crate) children: Vec<ChildDocument>,
+}
+
+/// A child document attached to a running instance ([`crate::Instance::attach_child`]):
+/// an implementing directive issued later by another agency, whose tasks run in the
+/// parent's instance.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildDocument {
+    /// Its number, e.g. `2601/BYT-MT`.
+    pub number: String,
+    /// Its issuer's agency id.
+    pub issuer: String,
+    /// The number of the document it implements: the running directive's, or a child
+    /// attached before it.
+    pub implements: String,
+    /// The ids of the tasks it assigns, in the order they were added.
+    pub tasks: Vec<String>,
 }
 
 impl Workflow {
+    /// The child documents attached so far ([`crate::Instance::attach_child`]), in the
+    /// order attached; empty for a workflow not loaded from text.
+    pub fn children(&self) -> &[ChildDocument] {
+        self.origin
+            .as_deref()
+            .map_or(&[], |o| o.children.as_slice())
+    }
+
     /// The directive's metadata.
     ///
     /// ```

@@ -295,9 +295,13 @@ fn locate_events<'e>(
             let span = locate(r, "until");
             parse_time_at(r, until, offset, span)
         });
-        let fields = ["actor", "task", "action", "follow_up"].map(|f| locate(r, f));
+        let document = match (&event.follow_up, &event.attach) {
+            (None, Some(_)) => "attach",
+            _ => "follow_up",
+        };
+        let fields = ["actor", "task", "action", document].map(|f| locate(r, f));
         let act = [&event.actor, &event.task, &event.action];
-        match &event.follow_up {
+        match event.document() {
             Some(_) if act.iter().any(|f| !f.is_empty()) => r.error_hint(
                 Code::IncompleteEvent,
                 fields[3].clone(),
@@ -334,7 +338,7 @@ fn resolve_events(
     located: &[Located<'_>],
 ) -> (Vec<(usize, ScriptedEvent)>, Vec<ScriptedFollowUp>) {
     let mut order: Vec<usize> = (0..located.len()).collect();
-    order.sort_by_key(|&i| (located[i].at, located[i].event.follow_up.is_none(), i));
+    order.sort_by_key(|&i| (located[i].at, located[i].event.document().is_none(), i));
     let mut amended: Option<Workflow> = None;
     let mut events = Vec::new();
     let mut follow_ups = Vec::new();
@@ -346,7 +350,7 @@ fn resolve_events(
             fields,
         } = &located[i];
         let current = amended.as_ref().unwrap_or(workflow);
-        if let Some(name) = &event.follow_up {
+        if let Some(name) = event.document() {
             let span = fields[3].clone();
             if !spec.behaviours.is_empty() {
                 r.error_hint(

@@ -54,13 +54,13 @@ function sharedBeside(path, subdir) {
   return texts;
 }
 
-// As the native CLI: the follow-up documents a scenario applies are the `*.followup.ron`
-// files beside it, by file name.
+// As the native CLI: the follow-up and child documents a scenario applies are the
+// `*.followup.ron` and `*.child.ron` files beside it, by file name.
 function followUpsBeside(path) {
   if (!path) return undefined;
   const dir = dirname(path);
   const texts = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".followup.ron")).sort()) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".followup.ron") || f.endsWith(".child.ron")).sort()) {
     texts[file] = read(join(dir, file));
   }
   return texts;

@@ -18,6 +18,7 @@ pub(super) struct Header {
     pub(super) issued_at: Timestamp,
     addressees: Vec<AgencyId>,
     copies: Vec<CopyLine>,
+    delegates: Vec<AgencyId>,
 }
 
 impl Header {
@@ -36,6 +37,7 @@ impl Header {
             addressees: self.addressees,
             copies: self.copies,
             implements: d.implements.clone(),
+            delegates: self.delegates,
         }
     }
 }
@@ -83,11 +85,29 @@ pub(super) fn compile(
         }
     }
     let copies = copies(r, d, span, parties);
+    let mut delegates = Vec::new();
+    for delegate in &d.delegates {
+        match names.agencies.get(delegate) {
+            Some(&a) if !delegates.contains(&a) => delegates.push(a),
+            Some(_) => {}
+            None => {
+                let at = r.value_in_field(span, "delegates", delegate);
+                names.unknown(
+                    r,
+                    at,
+                    delegate,
+                    false,
+                    format!("delegate `{delegate}` is not an agency"),
+                );
+            }
+        }
+    }
     Header {
         issuer,
         issued_at,
         addressees,
         copies,
+        delegates,
     }
 }
 
