@@ -496,3 +496,59 @@ fn serve_load_reads_the_shared_calendars_beside_the_workflow() {
         assert_eq!(loaded.workflow.content_hash(), hash.as_str());
     });
 }
+
+/// A child document (issued later by a ministry) is attached through the follow-ups
+/// endpoint: journaled with its text, its tasks in the instance's status view, the same
+/// after a restart, and `serve check` replays it.
+#[test]
+fn a_child_document_is_attached_to_a_running_instance_and_survives_a_restart() {
+    both(|| {
+        let data = data_dir("read-child");
+        let admin = token(&data, None);
+        let clock = ["--clock", "2020-04-03T10:00:00+07:00", "--speed", "60"];
+        let server = Server::start(
+            &data,
+            &[&["--load", "workflows/ct-16-ttg-2020.ron"][..], &clock].concat(),
+        );
+        let started = server.post(
+            "/v1/instances",
+            &admin,
+            &json!({ "workflow": server.workflows[0], "start": "2020-03-31T20:00:00+07:00" }),
+        );
+        assert_eq!(started.status, 201, "{}", started.body);
+        let id = started.json()["id"].as_i64().expect("id");
+        let has_child_task = |view: &Value| {
+            view["tasks"].as_array().expect("tasks").iter().any(|task| {
+                task["task"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("quarantine_sites"))
+            })
+        };
+        assert!(!has_child_task(
+            &server.get(&format!("/v1/instances/{id}"), &admin).json()
+        ));
+
+        let child = common::read("workflows/ct-16-ttg-2020.moh.child.ron");
+        let path = format!("/v1/instances/{id}/follow-ups");
+        let attached = server.request("POST", &path, Some(&admin), &[], child.as_bytes());
+        assert_eq!(attached.status, 200, "{}", attached.body);
+        let view = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert!(has_child_task(&view), "{view}");
+        // Attaching the same document twice is refused and changes nothing.
+        let again = server.request("POST", &path, Some(&admin), &[], child.as_bytes());
+        assert_eq!(again.status, 422, "{}", again.body);
+        assert_eq!(
+            server.get(&format!("/v1/instances/{id}"), &admin).json()["version"],
+            view["version"]
+        );
+        drop(server);
+
+        let server = Server::start(&data, &clock);
+        let after = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert_eq!(after["state_hash"], view["state_hash"]);
+        assert_eq!(after["workflow"], view["workflow"]);
+        drop(server);
+        let (ok, report) = check(&data);
+        assert!(ok, "{report}");
+    });
+}
