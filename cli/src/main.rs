@@ -523,6 +523,17 @@ impl WorkflowFile {
         })
     }
 
+    /// The text and its calendars and registries, as `directrix serve` stores them.
+    pub(crate) fn into_upload(self) -> (String, directrix_host::shared::SharedTexts) {
+        let by_name =
+            |files: Vec<SharedFile>| files.into_iter().map(|f| (f.name, f.text)).collect();
+        let shared = directrix_host::shared::SharedTexts {
+            calendars: by_name(self.calendars),
+            registries: by_name(self.registries),
+        };
+        (self.source, shared)
+    }
+
     /// Parses and validates the workflow with its calendars.
     pub(crate) fn load(
         &self,

@@ -33,7 +33,9 @@ pub(crate) struct Args {
     /// Virtual seconds per real second, with --clock.
     #[arg(long, value_name = "N")]
     speed: Option<f64>,
-    /// Store this workflow before serving (repeatable); its hash is printed.
+    /// Store this workflow before serving (repeatable), with the shared calendars and
+    /// registries beside it (`calendars/NAME.ron`, `registries/NAME.ron`); its hash is
+    /// printed.
     #[arg(long, value_name = "FILE")]
     load: Vec<PathBuf>,
     /// Snapshot an instance every N journal rows.
@@ -188,7 +190,11 @@ pub(crate) fn run(args: Args) -> Result<(), Reported> {
             options.portal = args.portal;
             options.no_portal = args.no_portal;
             for path in &args.load {
-                options.preload.push(crate::read_text(path)?);
+                let file = crate::WorkflowFile::read(path).map_err(|unreadable| {
+                    unreadable.report();
+                    Reported
+                })?;
+                options.preload.push(file.into_upload());
             }
             directrix_host::serve(options).map_err(fail)
         }

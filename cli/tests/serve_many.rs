@@ -68,6 +68,7 @@ fn populate(data: &common::serve::Data, source: &str, workflow: &Arc<Workflow>) 
             .commit(Write::Workflow {
                 hash: workflow.content_hash().to_owned(),
                 source: source.to_owned(),
+                shared: "{}".to_owned(),
                 compiled: workflow.to_compiled(),
             })
             .await

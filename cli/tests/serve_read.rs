@@ -400,3 +400,155 @@ fn the_stored_workflows_are_listed_and_their_texts_served_to_those_they_name() {
         assert_eq!(server.get("/v1/workflows", &admin).json(), list);
     });
 }
+
+/// A workflow that names a shared calendar or registry is stored with their texts: it
+/// loads again after a restart, `serve check` replays it, and a portal gets the texts.
+#[test]
+fn a_workflow_is_stored_with_the_shared_calendars_and_registries_it_names() {
+    both(|| {
+        let data = data_dir("read-shared");
+        let admin = token(&data, None);
+        let storm = "workflows/cd-143-ttg-2025.ron";
+        let registry = common::read("workflows/registries/vn-provinces.ron");
+        let calendar = common::read("workflows/calendars/vn-public-holidays.ron");
+        let server = Server::start(&data, &LATE_CLOCK);
+
+        // As plain text the registry is missing: refused, located, nothing stored.
+        let plain = server.request(
+            "POST",
+            "/v1/workflows",
+            Some(&admin),
+            &[("content-type", "text/plain")],
+            common::read(storm).as_bytes(),
+        );
+        assert_eq!(plain.status, 422, "{}", plain.body);
+        assert!(plain.body.contains("unknown-registry"), "{}", plain.body);
+        assert_eq!(server.get("/v1/workflows", &admin).json(), json!([]));
+
+        // An unknown field is a client's mistake, not silently dropped.
+        let typo = server.post(
+            "/v1/workflows",
+            &admin,
+            &json!({ "source": common::read(storm), "registry": {} }),
+        );
+        assert_eq!(typo.status, 400, "{}", typo.body);
+
+        let stored = server.post(
+            "/v1/workflows",
+            &admin,
+            &json!({
+                "source": common::read(storm),
+                "calendars": { "vn-public-holidays": calendar },
+                "registries": { "vn-provinces": registry },
+            }),
+        );
+        assert_eq!(stored.status, 201, "{}", stored.body);
+        let hash = stored.json()["hash"].as_str().expect("hash").to_owned();
+        let started = server.post(
+            "/v1/instances",
+            &admin,
+            &json!({ "workflow": hash, "start": "2025-08-23T12:00:00+07:00" }),
+        );
+        assert_eq!(started.status, 201, "{}", started.body);
+        let id = started.json()["id"].as_i64().expect("id");
+        let before = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        drop(server);
+
+        // A restart loads it from the store with its registry, and so does a portal.
+        let server = Server::start(&data, &LATE_CLOCK);
+        let after = server.get(&format!("/v1/instances/{id}"), &admin);
+        assert_eq!(after.status, 200, "{}", after.body);
+        assert_eq!(after.json()["state_hash"], before["state_hash"]);
+        let document = server.get(&format!("/v1/workflows/{hash}"), &admin).json();
+        assert_eq!(document["registries"]["vn-provinces"], json!(registry));
+        assert_eq!(document["calendars"]["vn-public-holidays"], json!(calendar));
+        let options = directrix_core::LoadOptions::default()
+            .with_calendar("vn-public-holidays", calendar)
+            .with_registry("vn-provinces", registry);
+        let loaded =
+            directrix_core::load_with(document["source"].as_str().expect("source"), &options)
+                .expect("the document's texts load");
+        assert_eq!(loaded.workflow.content_hash(), hash);
+        drop(server);
+        let (ok, report) = check(&data);
+        assert!(ok, "{report}");
+    });
+}
+
+/// `--load FILE` reads the shared calendars beside the file, as every other command does.
+#[test]
+fn serve_load_reads_the_shared_calendars_beside_the_workflow() {
+    both(|| {
+        let data = data_dir("read-shared-load");
+        let admin = token(&data, None);
+        let server = Server::start(&data, &["--load", "workflows/ct-16-ttg-2020.ron"]);
+        let hash = &server.workflows[0];
+        let document = server.get(&format!("/v1/workflows/{hash}"), &admin).json();
+        let calendars = document["calendars"].as_object().expect("calendars");
+        assert!(!calendars.is_empty(), "{document}");
+        let mut options = directrix_core::LoadOptions::default();
+        for (name, text) in calendars {
+            options = options.with_calendar(name.as_str(), text.as_str().expect("text"));
+        }
+        let loaded =
+            directrix_core::load_with(document["source"].as_str().expect("source"), &options)
+                .expect("loads with the stored calendars");
+        assert_eq!(loaded.workflow.content_hash(), hash.as_str());
+    });
+}
+
+/// A child document (issued later by a ministry) is attached through the follow-ups
+/// endpoint: journaled with its text, its tasks in the instance's status view, the same
+/// after a restart, and `serve check` replays it.
+#[test]
+fn a_child_document_is_attached_to_a_running_instance_and_survives_a_restart() {
+    both(|| {
+        let data = data_dir("read-child");
+        let admin = token(&data, None);
+        let clock = ["--clock", "2020-04-03T10:00:00+07:00", "--speed", "60"];
+        let server = Server::start(
+            &data,
+            &[&["--load", "workflows/ct-16-ttg-2020.ron"][..], &clock].concat(),
+        );
+        let started = server.post(
+            "/v1/instances",
+            &admin,
+            &json!({ "workflow": server.workflows[0], "start": "2020-03-31T20:00:00+07:00" }),
+        );
+        assert_eq!(started.status, 201, "{}", started.body);
+        let id = started.json()["id"].as_i64().expect("id");
+        let has_child_task = |view: &Value| {
+            view["tasks"].as_array().expect("tasks").iter().any(|task| {
+                task["task"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("quarantine_sites"))
+            })
+        };
+        assert!(!has_child_task(
+            &server.get(&format!("/v1/instances/{id}"), &admin).json()
+        ));
+
+        let child = common::read("workflows/ct-16-ttg-2020.moh.child.ron");
+        let path = format!("/v1/instances/{id}/follow-ups");
+        let attached = server.request("POST", &path, Some(&admin), &[], child.as_bytes());
+        assert_eq!(attached.status, 200, "{}", attached.body);
+        let view = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert!(has_child_task(&view), "{view}");
+        // Attaching the same document twice is refused and changes nothing.
+        let again = server.request("POST", &path, Some(&admin), &[], child.as_bytes());
+        assert_eq!(again.status, 422, "{}", again.body);
+        assert_eq!(
+            server.get(&format!("/v1/instances/{id}"), &admin).json()["version"],
+            view["version"]
+        );
+        drop(server);
+
+        let server = Server::start(&data, &clock);
+        let after = server.get(&format!("/v1/instances/{id}"), &admin).json();
+        assert_eq!(after["state_hash"], view["state_hash"]);
+        assert_eq!(after["workflow"], view["workflow"]);
+        drop(server);
+        let (ok, report) = check(&data);
+        assert!(ok, "{report}");
+    });
+}

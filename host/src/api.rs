@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::runtime::{ActRequest, Host, hex};
+use crate::shared::SharedTexts;
 use crate::store::{Principal, TOKENS_VERSION, read};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -237,11 +238,28 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// `POST /v1/workflows` as JSON: a workflow with the shared texts it names, as a
+/// portal holds them (the options of the WebAssembly `Workflow.parse`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct WorkflowUpload {
+    /// The workflow's RON text.
+    source: String,
+    /// Shared calendar texts by the name the workflow uses (`calendar: (use: [NAME])`).
+    #[serde(default)]
+    calendars: BTreeMap<String, String>,
+    /// Agency registry texts by the name the workflow uses (`agencies: (use: [NAME])`).
+    #[serde(default)]
+    registries: BTreeMap<String, String>,
+}
+
 #[utoipa::path(post, path = "/v1/workflows", tag = "workflows",
     security(("bearer" = [])),
-    request_body(description = "The workflow's RON text", content_type = "text/plain", content = String),
+    request_body(description = "The workflow's RON text; or, as JSON, the text with the shared calendars and agency registries it names",
+        content((String = "text/plain"), (WorkflowUpload = "application/json"))),
     responses(
         (status = 201, description = "Stored (or already there)", body = WorkflowStored),
+        (status = 400, description = "A JSON body that is not a `WorkflowUpload`", body = ErrorBody),
         (status = 401, description = "No token, or an unknown one", body = ErrorBody),
         (status = 403, description = "Not an admin token (`admin_only`)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -250,13 +268,29 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn post_workflow(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.admin()?;
     let bytes = body(bytes)?;
-    let source = String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::invalid_request("the workflow text is not UTF-8"))?;
-    let (hash, warnings) = state.host.add_workflow(source).await?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    let (source, shared) = if json {
+        let upload: WorkflowUpload = json_body(&bytes)?;
+        let shared = SharedTexts {
+            calendars: upload.calendars,
+            registries: upload.registries,
+        };
+        (upload.source, shared)
+    } else {
+        let source = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::invalid_request("the workflow text is not UTF-8"))?;
+        (source, SharedTexts::default())
+    };
+    let (hash, warnings) = state.host.add_workflow(source, shared).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "hash": hash, "diagnostics": warnings })),

@@ -6,13 +6,13 @@
 use crate::error::ApiError;
 use crate::replay;
 use crate::runtime::{Host, InstanceView, hex, view_at};
+use crate::shared::SharedTexts;
 use crate::store::{StoredRow, history};
 use axum::http::StatusCode;
 use directrix_core::record::{EffectRecord, Grid};
 use directrix_core::{Effect, Input, Instance, Timestamp, Workflow};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Timeline entries per page when `limit` is not given.
@@ -395,10 +395,10 @@ pub struct WorkflowDocument {
     pub summary: WorkflowSummary,
     /// The RON text, as stored.
     pub source: String,
-    /// The shared calendars it was loaded with, by name (`calendar: (use: [NAME])`): the
-    /// `calendars` option of the WebAssembly `Workflow.parse`. The host stores workflows
-    /// that name none, so this is empty for now.
-    pub calendars: BTreeMap<String, String>,
+    /// The shared calendars and agency registries it was loaded with, by name: the
+    /// `calendars` and `registries` options of the WebAssembly `Workflow.parse`.
+    #[serde(flatten)]
+    pub shared: SharedTexts,
     /// SHA-256 (hex) of the compiled bytes (`directrix compile`, `workflow.compile()`):
     /// compiling `source` anywhere gives the same bytes.
     pub compiled_sha256: String,
@@ -465,14 +465,14 @@ pub async fn workflow(
             ),
         ));
     }
-    let (row, source, compiled) = history::workflow(host.store().pool(), hash)
+    let (row, stored, compiled) = history::workflow(host.store().pool(), hash)
         .await
         .map_err(|e| ApiError::storage(&e))?
         .ok_or_else(unknown)?;
     Ok(WorkflowDocument {
         summary: summary(&workflow, row.hash, row.loaded_at),
-        source,
-        calendars: BTreeMap::new(),
+        shared: SharedTexts::from_json(&stored.shared).map_err(ApiError::internal)?,
+        source: stored.source,
         compiled_sha256: hex(&Sha256::digest(&compiled)),
         compiled_bytes: compiled.len(),
     })

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod portal;
 pub mod replay;
 pub mod runtime;
+pub mod shared;
 pub mod store;
 
 use clock::{Clock, SystemClock, VirtualClock};
@@ -52,8 +53,9 @@ pub struct ServeOptions {
     pub snapshot_every: i64,
     /// Request limits.
     pub limits: api::Limits,
-    /// Workflow texts to store before serving (kept if already there).
-    pub preload: Vec<String>,
+    /// Workflow texts to store before serving (kept if already there), each with the
+    /// shared calendars and registries it may name.
+    pub preload: Vec<(String, shared::SharedTexts)>,
     /// The built portal's folder (`wasm/`); `None`: this source tree's, if built.
     pub portal: Option<PathBuf>,
     /// Serve no portal at all.
@@ -154,9 +156,9 @@ pub fn serve(options: ServeOptions) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let clock = resolve_clock(store.pool(), &options).await?;
         let host = runtime::Host::open(store, clock, metrics, options.snapshot_every).await?;
-        for source in options.preload {
+        for (source, shared) in options.preload {
             let (hash, _) = host
-                .add_workflow(source)
+                .add_workflow(source, shared)
                 .await
                 .map_err(|e| format!("--load: {}", e.message))?;
             println!("directrix serve: workflow {hash}");
@@ -277,10 +279,9 @@ pub fn check(data: &Location) -> Result<Vec<InstanceCheck>, String> {
     runtime(Some(1))?.block_on(async {
         let pool = store::open_pool(data).await.map_err(|e| e.to_string())?;
         let mut workflows = std::collections::HashMap::new();
-        for (hash, source) in read::workflows(&pool).await.map_err(|e| e.to_string())? {
-            let loaded = directrix_core::load(&source)
-                .map_err(|e| format!("stored workflow {hash} no longer loads: {e}"))?;
-            workflows.insert(hash, Arc::new(loaded.workflow));
+        for stored in read::workflows(&pool).await.map_err(|e| e.to_string())? {
+            let workflow = stored.load()?;
+            workflows.insert(stored.hash, Arc::new(workflow));
         }
         let mut checks = Vec::new();
         for row in read::instances(&pool).await.map_err(|e| e.to_string())? {

@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::replay::{self, effect_json, encode_snapshot};
+use crate::shared::SharedTexts;
 use crate::store::{Append, Idempotency, JournalRow, Store, StoreError, Ticket, Write, read};
 use axum::http::StatusCode;
 use directrix_core::{
@@ -268,14 +269,12 @@ impl Host {
         snapshot_every: i64,
     ) -> Result<Arc<Self>, String> {
         let mut workflows = HashMap::new();
-        for (hash, source) in read::workflows(store.pool())
+        for stored in read::workflows(store.pool())
             .await
             .map_err(|e| e.to_string())?
         {
-            let workflow = directrix_core::load(&source)
-                .map_err(|e| format!("stored workflow {hash} no longer loads: {e}"))?
-                .workflow;
-            workflows.insert(hash, Arc::new(workflow));
+            let workflow = stored.load()?;
+            workflows.insert(stored.hash, Arc::new(workflow));
         }
         let mut instances = HashMap::new();
         let mut timers = Timers::default();
@@ -545,12 +544,14 @@ impl Host {
         Ok(fired)
     }
 
-    /// Stores a workflow; returns its hash and warnings.
+    /// Stores a workflow with the shared calendars and registries it names; returns its
+    /// hash and warnings.
     pub async fn add_workflow(
         &self,
         source: String,
+        shared: SharedTexts,
     ) -> Result<(String, Vec<directrix_core::Diagnostic>), ApiError> {
-        let loaded = directrix_core::load(&source).map_err(|error| {
+        let loaded = shared.load(&source).map_err(|error| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_workflow",
@@ -567,6 +568,7 @@ impl Host {
             let write = Write::Workflow {
                 hash: hash.clone(),
                 source,
+                shared: shared.to_json(),
                 compiled: workflow.to_compiled(),
             };
             self.store
@@ -1152,18 +1154,13 @@ impl Host {
         if !self.store.dialect().shared() {
             return Ok(None);
         }
-        let Some(source) = read::workflow_source(self.store.pool(), hash)
+        let Some(stored) = read::workflow_source(self.store.pool(), hash)
             .await
             .map_err(|e| ApiError::storage(&e))?
         else {
             return Ok(None);
         };
-        let workflow = directrix_core::load(&source)
-            .map_err(|e| {
-                ApiError::internal(format!("stored workflow {hash} no longer loads: {e}"))
-            })?
-            .workflow;
-        let workflow = Arc::new(workflow);
+        let workflow = Arc::new(stored.load().map_err(ApiError::internal)?);
         self.workflows
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -15,6 +15,7 @@
 //! Every value is bound; no SQL text is built from data.
 
 use crate::metrics::Metrics;
+use crate::shared::StoredWorkflow;
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -137,6 +138,9 @@ pub enum Write {
         hash: String,
         /// The RON text.
         source: String,
+        /// The shared calendars and registries it was loaded with
+        /// ([`SharedTexts::to_json`](crate::shared::SharedTexts::to_json)).
+        shared: String,
         /// `Workflow::to_compiled`.
         compiled: Vec<u8>,
     },
@@ -660,14 +664,16 @@ async fn apply(
         Write::Workflow {
             hash,
             source,
+            shared,
             compiled,
         } => {
             sqlx::query(
-                "INSERT INTO workflows (hash, source, compiled) VALUES ($1, $2, $3) \
+                "INSERT INTO workflows (hash, source, shared, compiled) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (hash) DO NOTHING",
             )
             .bind(hash)
             .bind(source)
+            .bind(shared)
             .bind(compiled)
             .execute(&mut *connection)
             .await?;
@@ -759,15 +765,20 @@ async fn apply(
 pub mod read {
     use super::*;
 
-    /// Every stored workflow: (hash, RON text).
-    pub async fn workflows(pool: &AnyPool) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT hash, source FROM workflows ORDER BY hash")
+    /// Every stored workflow, with what it is loaded from.
+    pub async fn workflows(pool: &AnyPool) -> Result<Vec<StoredWorkflow>, StoreError> {
+        let rows = sqlx::query("SELECT hash, source, shared FROM workflows ORDER BY hash")
             .fetch_all(pool)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.get("hash"), row.get("source")))
-            .collect())
+        Ok(rows.into_iter().map(stored_workflow).collect())
+    }
+
+    fn stored_workflow(row: sqlx::any::AnyRow) -> StoredWorkflow {
+        StoredWorkflow {
+            hash: row.get("hash"),
+            source: row.get("source"),
+            shared: row.get("shared"),
+        }
     }
 
     /// Every instance's index entry, by id.
@@ -804,15 +815,18 @@ pub mod read {
         }))
     }
 
-    /// One stored workflow's RON text.
-    pub async fn workflow_source(pool: &AnyPool, hash: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT source FROM workflows WHERE hash = $1")
+    /// One stored workflow, with what it is loaded from.
+    pub async fn workflow_source(
+        pool: &AnyPool,
+        hash: &str,
+    ) -> Result<Option<StoredWorkflow>, StoreError> {
+        let row = sqlx::query("SELECT hash, source, shared FROM workflows WHERE hash = $1")
             .bind(hash)
             .fetch_all(pool)
             .await?
             .into_iter()
             .next();
-        Ok(row.map(|row| row.get("source")))
+        Ok(row.map(stored_workflow))
     }
 
     /// The latest snapshot of an instance: (journal rows it covers, bytes).
@@ -1107,25 +1121,30 @@ pub mod history {
             .collect())
     }
 
-    /// One stored workflow: (its row, the RON text, the compiled bytes).
+    /// One stored workflow: its row, what it is loaded from, and the compiled bytes.
     pub async fn workflow(
         pool: &AnyPool,
         hash: &str,
-    ) -> Result<Option<(WorkflowRow, String, Vec<u8>)>, StoreError> {
-        let row =
-            sqlx::query("SELECT hash, loaded_at, source, compiled FROM workflows WHERE hash = $1")
-                .bind(hash)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .next();
+    ) -> Result<Option<(WorkflowRow, StoredWorkflow, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT hash, loaded_at, source, shared, compiled FROM workflows WHERE hash = $1",
+        )
+        .bind(hash)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .next();
         Ok(row.map(|row| {
             (
                 WorkflowRow {
                     hash: row.get("hash"),
                     loaded_at: row.get("loaded_at"),
                 },
-                row.get("source"),
+                StoredWorkflow {
+                    hash: row.get("hash"),
+                    source: row.get("source"),
+                    shared: row.get("shared"),
+                },
                 row.get("compiled"),
             )
         }))

@@ -379,7 +379,7 @@ function workflowFor(hash) {
     const loading = (async () => {
       const stored = await api("GET", `/v1/workflows/${encodeURIComponent(hash)}`);
       const [{ Workflow: FullWorkflow }] = await Promise.all([authoring(), runtime()]);
-      const parsed = FullWorkflow.parse(stored.source, { calendars: stored.calendars });
+      const parsed = FullWorkflow.parse(stored.source, { calendars: stored.calendars, registries: stored.registries });
       let bytes, info;
       try {
         bytes = parsed.compile();
