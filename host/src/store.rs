@@ -757,6 +757,16 @@ async fn apply(
     Ok(())
 }
 
+/// A journal row as `read` and `history` return it.
+fn stored_row(row: sqlx::any::AnyRow) -> StoredRow {
+    StoredRow {
+        seq: row.get("seq"),
+        input: row.get("input"),
+        actor: row.get("actor"),
+        idempotency_key: row.get("idempotency_key"),
+    }
+}
+
 /// Reads, shared by the server and the offline commands.
 ///
 /// Every read runs its statement to the end (`fetch_all`, also for a lookup by key): a
@@ -857,15 +867,7 @@ pub mod read {
         .bind(from_seq)
         .fetch_all(pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| StoredRow {
-                seq: row.get("seq"),
-                input: row.get("input"),
-                actor: row.get("actor"),
-                idempotency_key: row.get("idempotency_key"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(stored_row).collect())
     }
 
     /// An instance's effects, in order.
@@ -1164,15 +1166,7 @@ pub mod history {
         .bind(end_seq)
         .fetch_all(pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| StoredRow {
-                seq: row.get("seq"),
-                input: row.get("input"),
-                actor: row.get("actor"),
-                idempotency_key: row.get("idempotency_key"),
-            })
-            .collect())
+        Ok(rows.into_iter().map(stored_row).collect())
     }
 
     /// An instance's first `limit` effects, in order.

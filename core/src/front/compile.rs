@@ -24,7 +24,7 @@ use crate::front::cascade;
 use crate::front::graph::find_cycles;
 use crate::front::load::{LoadError, Loaded};
 use crate::front::reporter::Reporter;
-use crate::model::diagnostic::{Code, Severity};
+use crate::model::diagnostic::{Code, Severity, suggestion};
 use crate::model::limits::{Limits, raise_hint};
 use crate::model::options::LoadOptions;
 use crate::model::spec::{self, WorkflowSpec};
@@ -157,6 +157,33 @@ pub(crate) fn compile(
         workflow,
         warnings: r.finish(),
     })
+}
+
+/// The hint of an unknown shared text (a calendar or an agency registry) named by a
+/// workflow: the closest name supplied, or what was supplied, and where such texts come
+/// from. `kind` is the plural (`calendars`), `option` the `LoadOptions` method.
+pub(crate) fn unknown_shared_hint<'a>(
+    name: &str,
+    supplied: impl Iterator<Item = &'a str>,
+    kind: &str,
+    option: &str,
+) -> String {
+    let supplied: Vec<&str> = supplied.collect();
+    let how = format!(
+        "the directrix CLI reads `{kind}/NAME.ron` in the workflow's directory; \
+         other hosts supply {kind} with `LoadOptions::{option}`"
+    );
+    match suggestion(name, supplied.iter().copied()) {
+        Some(s) => format!("{s} ({how})"),
+        None => {
+            let names: Vec<String> = supplied.iter().map(|n| format!("`{n}`")).collect();
+            if names.is_empty() {
+                format!("no {kind} were supplied; {how}")
+            } else {
+                format!("the {kind} supplied are {}; {how}", names.join(", "))
+            }
+        }
+    }
 }
 
 fn check_format(r: &mut Reporter<'_>, format: u32) {

@@ -1,10 +1,11 @@
 //! Calendars: the workflow's own (offset, weekend, holidays, working days, end of day)
 //! merged with the shared calendar files it names.
 
+use crate::front::compile::unknown_shared_hint;
 use crate::front::load::parse_ron;
 use crate::front::reporter::Reporter;
 use crate::model::calendar::Calendar;
-use crate::model::diagnostic::{Code, suggestion};
+use crate::model::diagnostic::Code;
 use crate::model::options::LoadOptions;
 use crate::model::spec;
 use crate::model::time::{parse_clock, parse_date, parse_offset};
@@ -24,22 +25,8 @@ fn named_calendars(
     let section = r.key("calendar").map(|s| s.start..usize::MAX);
     for name in &spec.uses {
         let Some(text) = options.calendars.get(name) else {
-            let how = "the directrix CLI reads `calendars/NAME.ron` in the workflow's directory; \
-                       other hosts supply calendars with `LoadOptions::with_calendar`";
-            let hint = match suggestion(name, options.calendar_names()) {
-                Some(s) => format!("{s} ({how})"),
-                None if options.calendars.is_empty() => {
-                    format!("no calendars were supplied; {how}")
-                }
-                None => format!(
-                    "the calendars supplied are {}; {how}",
-                    options
-                        .calendar_names()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
+            let hint =
+                unknown_shared_hint(name, options.calendar_names(), "calendars", "with_calendar");
             r.error_hint(
                 Code::UnknownCalendar,
                 r.at(&section, name),

@@ -4,6 +4,7 @@
 //! was in force on other dates is kept, so that naming it gets a diagnostic that says when
 //! it was in force and what replaced it, not a bare "unknown agency".
 
+use crate::front::compile::unknown_shared_hint;
 use crate::front::load::parse_ron;
 use crate::front::reporter::{Reporter, duplicates, spans_of};
 use crate::model::diagnostic::{Code, suggestion};
@@ -136,22 +137,12 @@ pub(crate) fn resolve(
     let mut out = Registries::default();
     for name in uses {
         let Some(text) = options.registries.get(name) else {
-            let how = "the directrix CLI reads `registries/NAME.ron` in the workflow's directory; \
-                       other hosts supply registries with `LoadOptions::with_registry`";
-            let hint = match suggestion(name, options.registry_names()) {
-                Some(s) => format!("{s} ({how})"),
-                None if options.registries.is_empty() => {
-                    format!("no registries were supplied; {how}")
-                }
-                None => format!(
-                    "the registries supplied are {}; {how}",
-                    options
-                        .registry_names()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
+            let hint = unknown_shared_hint(
+                name,
+                options.registry_names(),
+                "registries",
+                "with_registry",
+            );
             r.error_hint(
                 Code::UnknownRegistry,
                 r.at(section, name),
