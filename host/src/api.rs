@@ -213,6 +213,25 @@ fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
+/// A query string read as `T`; one that is not is 400 `invalid_request` in the API's
+/// error shape, like a body that is not the JSON asked for.
+struct ApiQuery<T>(T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(query)| ApiQuery(query))
+            .map_err(|rejection| ApiError::invalid_request(rejection.body_text()))
+    }
+}
+
 fn json_body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_request(e.to_string()))
 }
@@ -359,11 +378,9 @@ async fn get_instance(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    query: Result<axum::extract::Query<ViewQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<ViewQuery>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state.host, &id).await?;
-    let axum::extract::Query(query) =
-        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let view = match query.at.as_deref() {
         Some(at) => history::view_at_time(&state.host, &id, at).await?,
         None => state.host.instance_view(&id).await?,
@@ -414,11 +431,9 @@ async fn get_grid(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    query: Result<axum::extract::Query<GridQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<GridQuery>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state.host, &id).await?;
-    let axum::extract::Query(query) =
-        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let Some(at) = query.at.as_deref() else {
         return Ok(Json(state.host.grid(&id, None).await?).into_response());
     };
@@ -461,11 +476,9 @@ async fn get_timeline(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    query: Result<axum::extract::Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<TimelineQuery>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state.host, &id).await?;
-    let axum::extract::Query(query) =
-        query.map_err(|rejection| ApiError::invalid_request(rejection.body_text()))?;
     let page = history::timeline(&state.host, &id, query.after, query.limit).await?;
     Ok(Json(page).into_response())
 }
